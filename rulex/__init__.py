@@ -1,0 +1,33 @@
+"""rulex: readable rules from small feed-forward networks on tabular data.
+
+>>> import rulex
+>>> ds = rulex.load_dataset("iris")
+>>> train, test = ds.split(random_state=0)
+>>> sorted(rulex.available_methods())[:1]
+['surrogate_tree']
+"""
+__version__ = "0.1.0"
+
+from .exceptions import (BudgetExceededError, DataError, FormatError, NetworkError, NotFittedError, RuleError,
+                         RulexError, SchemaError, UnknownNameError)
+from .schema import Encoder, Feature, Schema
+from .data import Dataset, list_datasets, load_dataset
+from .network import Layer, Network, load_network, train_network
+from .rules import Condition, MofN, Rule, RuleSet
+from .extractors import BaseExtractor, available_methods, extract, get_extractor
+from .metrics import fidelity, accuracy
+from .evaluate import Report, evaluate
+from .compare import compare
+from .export import export, load_rules, save_rules
+
+__all__ = [
+    "__version__",
+    "RulexError", "DataError", "SchemaError", "NetworkError", "RuleError", "UnknownNameError",
+    "BudgetExceededError", "FormatError", "NotFittedError",
+    "Feature", "Schema", "Encoder", "Dataset", "load_dataset", "list_datasets",
+    "Network", "Layer", "train_network", "load_network",
+    "Condition", "MofN", "Rule", "RuleSet",
+    "BaseExtractor", "extract", "available_methods", "get_extractor",
+    "fidelity", "accuracy", "Report", "evaluate", "compare",
+    "export", "load_rules", "save_rules",
+]

@@ -1,0 +1,292 @@
+"""The ``rulex`` command: a thin shell over the public API.
+
+Errors print one line on stderr and exit with status 1 (2 for usage errors);
+long work shows a progress bar on a terminal and stays quiet when piped.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+__all__ = ["main"]
+
+
+def _value(text: str):
+    low = text.lower()
+    if low in ("none", "null"):
+        return None
+    if low in ("true", "false"):
+        return low == "true"
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    if "," in text:
+        return [_value(t) for t in text.split(",")]
+    return text
+
+
+def _params(items):
+    from .exceptions import DataError
+    out = {}
+    for item in items or []:
+        if "=" not in item:
+            raise DataError(f"--param takes key=value, got {item!r}")
+        k, v = item.split("=", 1)
+        out[k.strip()] = _value(v.strip())
+    return out
+
+
+def _load_data(spec: str, target: str | None = None, categorical: str | None = None):
+    import rulex
+    from .exceptions import DataError
+    path = Path(spec)
+    if spec.lower().endswith((".csv", ".csv.gz")) or path.exists():
+        if not target:
+            raise DataError(f"--target is required when DATA is a CSV file ({spec})")
+        cats = [c.strip() for c in categorical.split(",")] if categorical else ()
+        return rulex.Dataset.from_csv(path, target, categorical=cats)
+    ds = rulex.load_dataset(spec)
+    if target and target != ds.target:
+        raise DataError(f"data set {spec!r} has target {ds.target!r}, not {target!r}")
+    return ds
+
+
+def _split(ds, model_meta=None, test_size=None, seed=None):
+    split = (model_meta or {}).get("split", {})
+    ts = test_size if test_size is not None else split.get("test_size")
+    rs = seed if seed is not None else split.get("random_state", 0)
+    return ds.split(test_size=ts, random_state=rs)
+
+
+def _hidden(text: str):
+    from .exceptions import DataError
+    try:
+        return tuple(int(h) for h in text.split(",") if h.strip())
+    except ValueError:
+        raise DataError(f"--hidden takes comma-separated unit counts like 16,8, got {text!r}") from None
+
+
+def _progress():
+    return None  # tqdm decides: a bar on a terminal, nothing when piped
+
+
+def cmd_datasets(args):
+    import rulex
+    table = rulex.list_datasets()
+    print(table.to_string(index=False))
+
+
+def cmd_methods(args):
+    import rulex
+    for info in rulex.available_methods().values():
+        task = "classification, regression" if info.regression else "classification"
+        print(f"{info.name:<16} {info.kind:<16} {info.description} [{task}]")
+
+
+def _train(ds, args):
+    import rulex
+    train, test = ds.split(test_size=args.test_size, random_state=args.seed)
+    net = rulex.train_network(train, _hidden(args.hidden), args.activation, max_epochs=args.epochs,
+                              random_state=args.seed, progress=_progress())
+    net.metadata["split"] = {"test_size": args.test_size, "random_state": args.seed}
+    return net, train, test
+
+
+def cmd_train(args):
+    import rulex
+    ds = _load_data(args.data, args.target, args.categorical)
+    net, train, test = _train(ds, args)
+    net.save(args.out)
+    acc = rulex.metrics.agreement(net.predict(test.frame), test.y.to_numpy(), net.task)
+    what = "R²" if net.task == "regression" else "accuracy"
+    print(f"trained {net} on {len(train)} rows; test {what} {acc:.4f}; saved to {args.out}")
+
+
+def cmd_extract(args):
+    import rulex
+    net = rulex.load_network(args.model)
+    ds = _load_data(args.data, args.target, args.categorical)
+    train, _ = _split(ds, net.metadata)
+    rules = rulex.extract(net, train, method=args.method, random_state=args.seed, **_params(args.param))
+    rulex.save_rules(rules, args.out)
+    print(rules)
+    print(f"\n{len(rules)} rules, {rules.conditions_count()} conditions; "
+          f"fidelity on the extraction rows {rules.provenance['train_fidelity']:.4f}; saved to {args.out}")
+
+
+def cmd_evaluate(args):
+    import rulex
+    rules = rulex.load_rules(args.rules)
+    net = rulex.load_network(args.model)
+    ds = _load_data(args.data, args.target, args.categorical)
+    train, test = _split(ds, net.metadata)
+    rows = {"test": test, "train": train, "all": ds}[args.rows]
+    rep = rulex.evaluate(rules, net, rows)
+    if args.json:
+        print(json.dumps(rep.to_dict(), indent=1, default=str))
+    else:
+        print(rep)
+
+
+def _format_table(table):
+    show = table.copy()
+    for c in ("fidelity", "accuracy", "network_accuracy", "coverage", "mean_length"):
+        show[c] = show[c].map(lambda v: "" if v != v else f"{v:.4f}" if c != "mean_length" else f"{v:.2f}")
+    show["seconds"] = show["seconds"].map(lambda v: "" if v != v else f"{v:.3f}")
+    show["peak_mb"] = show["peak_mb"].map(lambda v: "" if v != v else f"{v:.1f}")
+    for c in ("rules", "conditions", "features"):
+        show[c] = show[c].map(lambda v: "" if v != v else str(int(v)))
+    if not show["error"].astype(bool).any():
+        show = show.drop(columns="error")
+    return show
+
+
+def cmd_compare(args):
+    import rulex
+    ds = _load_data(args.data, args.target, args.categorical)
+    net, train, test = _train(ds, args)
+    params = json.loads(args.params) if args.params else None
+    table, rulesets = rulex.compare(net, train, test, methods=args.methods, params=params, random_state=args.seed,
+                                    progress=_progress(), return_rules=True)
+    what = "R²" if net.task == "regression" else "accuracy"
+    net_acc = rulex.metrics.agreement(net.predict(test.frame), test.y.to_numpy(), net.task)
+    print(f"{ds.name}: {len(train)} training / {len(test)} test rows; network {net} test {what} {net_acc:.4f}")
+    if net.task == "regression":
+        print("(regression: fidelity and accuracy are R² against the network and the truth)")
+    show = _format_table(table)
+    print(show.to_string(index=False))
+    if args.out:
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if out.suffix == ".csv":
+            table.to_csv(out, index=False)
+        elif out.suffix == ".md":
+            out.write_text(f"# rulex compare: {ds.name}\n\nNetwork {net}, test {what} {net_acc:.4f}; "
+                           f"{len(train)} training / {len(test)} test rows.\n\n"
+                           + show.to_markdown(index=False) + "\n" if _has_tabulate()
+                           else show.to_string(index=False) + "\n")
+        elif out.suffix in (".html", ".htm"):
+            out.write_text(f"<!doctype html><meta charset='utf-8'><title>rulex compare {ds.name}</title>"
+                           f"<h1>rulex compare: {ds.name}</h1><p>Network {net}, test {what} {net_acc:.4f}</p>"
+                           + show.to_html(index=False), encoding="utf-8")
+        elif out.suffix == ".json":
+            out.write_text(table.to_json(orient="records", indent=1))
+        else:
+            from .exceptions import DataError
+            raise DataError(f"--out must end in .csv, .md, .html or .json, got {out.name!r}")
+        print(f"table written to {out}")
+
+
+def _has_tabulate():
+    try:
+        import tabulate  # noqa: F401
+        return True
+    except ImportError:
+        return False
+
+
+def cmd_export(args):
+    import rulex
+    rules = rulex.load_rules(args.rules)
+    text = rulex.export(rules, args.format, path=args.out)
+    if not args.out:
+        sys.stdout.write(text)
+    else:
+        print(f"{args.format} written to {args.out}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+    p = argparse.ArgumentParser(prog="rulex", description="Readable rules from small feed-forward networks.")
+    p.add_argument("--version", action="version", version=f"rulex {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    def data_args(sp):
+        sp.add_argument("--target", help="target column (required for a CSV file)")
+        sp.add_argument("--categorical", help="comma-separated columns to treat as categorical (CSV)")
+
+    def net_args(sp):
+        sp.add_argument("--hidden", default="16", help="hidden units per layer, e.g. 16,8 (default 16)")
+        sp.add_argument("--activation", default="sigmoid", choices=["sigmoid", "tanh", "relu"])
+        sp.add_argument("--epochs", type=int, default=None, help="training epochs (default: automatic)")
+        sp.add_argument("--seed", type=int, default=0, help="random seed for the split, the network and methods")
+        sp.add_argument("--test-size", type=float, default=None,
+                        help="test share (default 0.3; MONK's problems use their original split)")
+
+    sp = sub.add_parser("datasets", help="list bundled and generated data sets")
+    sp.set_defaults(func=cmd_datasets)
+    sp = sub.add_parser("methods", help="list extractors")
+    sp.set_defaults(func=cmd_methods)
+
+    sp = sub.add_parser("train", help="train a network and save a model bundle")
+    sp.add_argument("data", metavar="DATA", help="data set name or CSV path")
+    data_args(sp)
+    net_args(sp)
+    sp.add_argument("--out", required=True, help="model bundle to write (e.g. model.rulex)")
+    sp.set_defaults(func=cmd_train)
+
+    sp = sub.add_parser("extract", help="extract rules from a saved model")
+    sp.add_argument("model", metavar="MODEL")
+    sp.add_argument("data", metavar="DATA")
+    data_args(sp)
+    sp.add_argument("--method", required=True)
+    sp.add_argument("--param", action="append", metavar="KEY=VALUE", help="method parameter (repeatable)")
+    sp.add_argument("--seed", type=int, default=0)
+    sp.add_argument("--out", required=True, help="rules file to write (JSON)")
+    sp.set_defaults(func=cmd_extract)
+
+    sp = sub.add_parser("evaluate", help="fidelity, accuracy and size of saved rules")
+    sp.add_argument("rules", metavar="RULES")
+    sp.add_argument("model", metavar="MODEL")
+    sp.add_argument("data", metavar="DATA")
+    data_args(sp)
+    sp.add_argument("--rows", choices=["test", "train", "all"], default="test")
+    sp.add_argument("--json", action="store_true", help="print the full report as JSON")
+    sp.set_defaults(func=cmd_evaluate)
+
+    sp = sub.add_parser("compare", help="train a network and compare every extractor on it")
+    sp.add_argument("data", metavar="DATA")
+    data_args(sp)
+    net_args(sp)
+    sp.add_argument("--methods", help="comma-separated methods (default: all available)")
+    sp.add_argument("--params", help='JSON of per-method parameters, e.g. \'{"surrogate_tree": {"max_depth": 3}}\'')
+    sp.add_argument("--out", help="write the table to .csv, .md, .html or .json")
+    sp.set_defaults(func=cmd_compare)
+
+    sp = sub.add_parser("export", help="export saved rules to another format")
+    sp.add_argument("rules", metavar="RULES")
+    sp.add_argument("--format", required=True)
+    sp.add_argument("--out", help="file to write (default: standard output)")
+    sp.set_defaults(func=cmd_export)
+    return p
+
+
+def main(argv=None) -> int:
+    from .exceptions import RulexError
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        args.func(args)
+    except RulexError as exc:
+        print(f"rulex: error: {exc}", file=sys.stderr)
+        return 1
+    except (json.JSONDecodeError, FileNotFoundError, PermissionError, IsADirectoryError) as exc:
+        print(f"rulex: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("rulex: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

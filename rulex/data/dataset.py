@@ -1,0 +1,145 @@
+"""Dataset: a frame, the name of its target column and its schema."""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..exceptions import DataError, did_you_mean
+from ..schema.features import Schema
+
+__all__ = ["Dataset"]
+
+
+class Dataset:
+    """A table with a target column and a :class:`~rulex.schema.Schema`.
+
+    Build one with :meth:`from_frame` or :meth:`from_csv`, or load a bundled or
+    generated set with :func:`rulex.load_dataset`. The frame given is copied: rulex
+    never modifies the user's data.
+    """
+
+    def __init__(self, frame: pd.DataFrame, target: str, schema: Schema, *, name: str | None = None,
+                 description: str = "", predefined_split: tuple | None = None, _checked: bool = False):
+        if not _checked:
+            if target not in frame.columns:
+                raise DataError("target column not found: " + did_you_mean(target, frame.columns, "column"))
+            schema.check_frame(frame)
+        self.frame = frame
+        self.target = target
+        self.schema = schema
+        self.name = name
+        self.description = description
+        self._predefined = predefined_split
+
+    # -- construction -------------------------------------------------------------------
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame, target: str, *, task: str | None = None,
+                   categorical: Sequence[str] = (), ordinal: Mapping[str, Sequence] | None = None,
+                   integer: Sequence[str] = (), numeric: Sequence[str] = (), binary: Sequence[str] = (),
+                   features: Sequence[str] | None = None, name: str | None = None,
+                   description: str = "") -> "Dataset":
+        """Wrap a frame: kinds are inferred from dtypes, the keyword lists override them.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"age": [30, 60], "job": ["a", "b"], "ok": ["no", "yes"]})
+        >>> Dataset.from_frame(df, target="ok").schema.feature_names
+        ['age', 'job']
+        """
+        if not isinstance(frame, pd.DataFrame):
+            raise DataError(f"from_frame takes a pandas DataFrame, got {type(frame).__name__}")
+        if target is None or target not in frame.columns:
+            raise DataError("target column not found: " + did_you_mean(str(target), [str(c) for c in frame.columns],
+                                                                       "column"))
+        frame = frame.copy()
+        frame.columns = [str(c) for c in frame.columns]
+        schema = Schema.infer(frame, target, task=task, categorical=categorical, ordinal=ordinal,
+                              integer=integer, numeric=numeric, binary=binary, features=features)
+        cols = schema.feature_names + [target]
+        frame = frame[cols].reset_index(drop=True)
+        return cls(frame, target, schema, name=name, description=description)
+
+    @classmethod
+    def from_csv(cls, path, target: str, **kwargs) -> "Dataset":
+        """Read a CSV (``sep`` and other ``read_csv`` options via ``read_csv={...}``)."""
+        read_opts = kwargs.pop("read_csv", {})
+        path = Path(path)
+        if not path.exists():
+            raise DataError(f"CSV file not found: {str(path)!r}")
+        try:
+            frame = pd.read_csv(path, **read_opts)
+        except Exception as exc:  # pandas raises many types here
+            raise DataError(f"could not read {str(path)!r} as CSV: {exc}") from None
+        kwargs.setdefault("name", path.stem)
+        return cls.from_frame(frame, target, **kwargs)
+
+    # -- access ---------------------------------------------------------------------------
+    @property
+    def X(self) -> pd.DataFrame:
+        """The feature columns (a view; do not modify)."""
+        return self.frame[self.schema.feature_names]
+
+    @property
+    def y(self) -> pd.Series:
+        return self.frame[self.target]
+
+    @property
+    def task(self) -> str:
+        return self.schema.task
+
+    @property
+    def classes(self) -> tuple:
+        return self.schema.classes
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def __repr__(self) -> str:
+        return (f"Dataset({self.name or 'unnamed'}: {len(self)} rows, {len(self.schema)} features, "
+                f"target={self.target!r}, task={self.task})")
+
+    def fingerprint(self) -> str:
+        """SHA-256 of the rows and columns (stable across runs and platforms)."""
+        h = hashlib.sha256()
+        h.update("\x1f".join(self.frame.columns).encode())
+        h.update(pd.util.hash_pandas_object(self.frame, index=False).to_numpy().tobytes())
+        return h.hexdigest()[:16]
+
+    def subset(self, rows, name_suffix: str = "") -> "Dataset":
+        frame = self.frame.iloc[rows].reset_index(drop=True) if not isinstance(rows, pd.DataFrame) else rows
+        return Dataset(frame, self.target, self.schema, name=(self.name or "data") + name_suffix,
+                       description=self.description, _checked=True)
+
+    # -- splitting --------------------------------------------------------------------------
+    def split(self, test_size: float | None = None, random_state: int | None = 0) -> tuple["Dataset", "Dataset"]:
+        """Train/test split, stratified for classification.
+
+        With ``test_size=None`` a data set that has a predefined split (MONK's problems: the
+        original training-set size, test = the whole space) uses it; others use 0.3.
+        """
+        if test_size is None and self._predefined is not None:
+            train, test = self._predefined
+            return (Dataset(train, self.target, self.schema, name=f"{self.name}-train", _checked=True),
+                    Dataset(test, self.target, self.schema, name=f"{self.name}-test", _checked=True))
+        if test_size is None:
+            test_size = 0.3
+        if not (0 < float(test_size) < 1):
+            raise DataError(f"test_size must be between 0 and 1 (exclusive), got {test_size!r}")
+        from sklearn.model_selection import train_test_split
+        idx = np.arange(len(self))
+        strat = None
+        if self.task == "classification":
+            counts = self.y.value_counts()
+            if counts.min() >= 2:
+                strat = self.y.to_numpy()
+        try:
+            tr, te = train_test_split(idx, test_size=test_size, random_state=random_state, stratify=strat)
+        except ValueError as exc:
+            raise DataError(f"cannot split {self!r} with test_size={test_size}: {exc}") from None
+        tr, te = np.sort(tr), np.sort(te)
+        return self.subset(tr, "-train"), self.subset(te, "-test")

@@ -1,0 +1,111 @@
+"""evaluate(rules, network, dataset): every score of a rule set on one set of rows."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .exceptions import DataError
+from .metrics import (agreement, complexity, confusion, coverage_stats, per_class_fidelity, r2, rmse,
+                      rule_table)
+
+__all__ = ["Report", "evaluate"]
+
+
+@dataclass
+class Report:
+    """Scores of a rule set on a set of rows (use the test split).
+
+    For regression, ``fidelity`` and ``accuracy`` are R^2 against the network and the
+    truth, with the RMSEs beside them.
+    """
+
+    method: str
+    task: str
+    n_rows: int
+    fidelity: float
+    accuracy: float
+    network_accuracy: float
+    n_rules: int
+    n_conditions: int
+    mean_rule_length: float
+    max_rule_length: int
+    n_features_used: int
+    coverage: float
+    default_rule_use: float
+    overlap: float
+    conflict: float
+    extraction_seconds: float | None = None
+    peak_memory_mb: float | None = None
+    rmse_network: float | None = None
+    rmse_truth: float | None = None
+    per_class_fidelity: dict = field(default_factory=dict)
+    confusion: pd.DataFrame | None = field(default=None, repr=False)
+    rules: pd.DataFrame | None = field(default=None, repr=False)
+
+    SCALARS = ("method", "task", "n_rows", "fidelity", "accuracy", "network_accuracy", "n_rules", "n_conditions",
+               "mean_rule_length", "max_rule_length", "n_features_used", "coverage", "default_rule_use", "overlap",
+               "conflict", "extraction_seconds", "peak_memory_mb", "rmse_network", "rmse_truth")
+
+    def to_dict(self) -> dict:
+        d = {k: getattr(self, k) for k in self.SCALARS}
+        d["per_class_fidelity"] = {str(k): v for k, v in self.per_class_fidelity.items()}
+        if self.confusion is not None:
+            d["confusion"] = {str(i): {str(j): int(self.confusion.loc[i, j]) for j in self.confusion.columns}
+                              for i in self.confusion.index}
+        if self.rules is not None:
+            d["rules"] = self.rules.to_dict(orient="records")
+        return d
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([{k: getattr(self, k) for k in self.SCALARS}])
+
+    def __str__(self) -> str:
+        fid = "fidelity (R² vs network)" if self.task == "regression" else "fidelity"
+        acc = "accuracy (R² vs truth)" if self.task == "regression" else "accuracy"
+        lines = [f"{self.method} on {self.n_rows} rows",
+                 f"  {fid:<26} {self.fidelity:.4f}",
+                 f"  {acc:<26} {self.accuracy:.4f}   (network: {self.network_accuracy:.4f})"]
+        if self.task == "regression":
+            lines.append(f"  {'RMSE vs network / truth':<26} {self.rmse_network:.4g} / {self.rmse_truth:.4g}")
+        lines += [f"  {'rules / conditions':<26} {self.n_rules} / {self.n_conditions} "
+                  f"(mean length {self.mean_rule_length:.2f}, features used {self.n_features_used})",
+                  f"  {'coverage / overlap':<26} {self.coverage:.3f} / {self.overlap:.3f} "
+                  f"(default decides {self.default_rule_use:.1%})"]
+        if self.per_class_fidelity:
+            lines.append("  per-class fidelity: " + ", ".join(f"{k}: {v:.3f}" for k, v in
+                                                             self.per_class_fidelity.items()))
+        if self.extraction_seconds is not None:
+            lines.append(f"  extraction: {self.extraction_seconds:.3f} s, peak memory {self.peak_memory_mb:.1f} MiB")
+        return "\n".join(lines)
+
+
+def evaluate(rules, network, dataset) -> Report:
+    """Score ``rules`` against ``network`` and the truth on the rows of ``dataset``."""
+    from .data.dataset import Dataset
+    if not isinstance(dataset, Dataset):
+        raise DataError(f"evaluate takes a rulex Dataset (e.g. the test split), got {type(dataset).__name__}")
+    frame = dataset.frame
+    matches = rules.matches(frame)
+    decided = rules.decide(frame, matches)
+    y_rules = rules._conclusions(decided)
+    y_net = network.predict(frame)
+    y_true = dataset.y.to_numpy()
+    task = rules.task
+    run = rules.provenance.get("run", {})
+    rep = Report(
+        method=rules.provenance.get("method", "rules"), task=task, n_rows=len(frame),
+        fidelity=agreement(y_rules, y_net, task), accuracy=agreement(y_rules, y_true, task),
+        network_accuracy=agreement(y_net, y_true, task),
+        extraction_seconds=run.get("seconds"), peak_memory_mb=run.get("peak_memory_mb"),
+        **complexity(rules), **coverage_stats(rules, matches),
+        rules=rule_table(rules, decided, matches, y_net, y_true),
+    )
+    if task == "classification":
+        rep.per_class_fidelity = per_class_fidelity(y_rules, y_net, network.classes)
+        rep.confusion = confusion(y_net, y_rules, network.classes)
+    else:
+        rep.rmse_network = rmse(y_rules, y_net)
+        rep.rmse_truth = rmse(y_rules, y_true)
+    return rep

@@ -1,0 +1,36 @@
+"""Exports: text, markdown and lossless JSON (PMML, SQL, Python and HTML are planned)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..exceptions import UnknownNameError, did_you_mean
+from .jsonio import from_json, load_rules, to_json
+from .text import to_markdown, to_text
+
+__all__ = ["export", "load_rules", "save_rules", "FORMATS", "to_json", "from_json", "to_text", "to_markdown"]
+
+FORMATS = {
+    "text": to_text,
+    "markdown": to_markdown,
+    "json": to_json,
+}
+SUFFIX = {".txt": "text", ".md": "markdown", ".json": "json"}
+
+
+def export(rules, format: str = "text", path=None, **options) -> str:
+    """Render ``rules`` in ``format`` and return the text; also write it to ``path`` if given."""
+    from ..rules.ruleset import RuleSet
+    if not isinstance(rules, RuleSet):
+        raise TypeError(f"export takes a RuleSet, got {type(rules).__name__}")
+    if format not in FORMATS:
+        raise UnknownNameError(did_you_mean(format, FORMATS, "export format"))
+    text = FORMATS[format](rules, **options)
+    if path is not None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(text, encoding="utf-8")
+    return text
+
+
+def save_rules(rules, path) -> str:
+    """Write lossless JSON (load it back with :func:`load_rules`)."""
+    return export(rules, "json", path=path)

@@ -1,0 +1,7 @@
+"""Rule extractors and the registry that ``extract``, ``compare``, the CLI and the tests read."""
+from .base import (EXTRACTORS, BaseExtractor, DecompositionalExtractor, MethodInfo, PedagogicalExtractor,
+                   available_methods, extract, get_extractor, register)
+from .pedagogical import SurrogateTree
+
+__all__ = ["BaseExtractor", "DecompositionalExtractor", "PedagogicalExtractor", "register", "EXTRACTORS",
+           "available_methods", "get_extractor", "extract", "MethodInfo", "SurrogateTree"]

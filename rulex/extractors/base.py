@@ -1,0 +1,254 @@
+"""BaseExtractor, parameter validation and the registry every entry point reads.
+
+An extractor is a scikit-learn style estimator: ``__init__`` stores parameters,
+``fit(network, dataset)`` validates them, extracts and returns ``self``; the learned
+rule set is ``rules_``. Extractors never keep the network as a parameter, so
+``clone`` and ``get_params`` cannot lose or unfit it.
+"""
+from __future__ import annotations
+
+import math
+import time
+import tracemalloc
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+from sklearn.base import BaseEstimator
+
+from ..exceptions import DataError, NetworkError, NotFittedError, RulexError, UnknownNameError, did_you_mean
+
+__all__ = ["BaseExtractor", "DecompositionalExtractor", "PedagogicalExtractor", "register", "EXTRACTORS",
+           "available_methods", "get_extractor", "extract", "Interval", "Options", "MethodInfo"]
+
+EXTRACTORS: dict = {}
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A numeric constraint: ``type`` int or float, closed bounds, None for unbounded."""
+    type: type
+    low: float | None = None
+    high: float | None = None
+
+    def check(self, value) -> bool:
+        if isinstance(value, bool):
+            return False
+        if self.type is int and not isinstance(value, (int, np.integer)):
+            return False
+        if self.type is float and not isinstance(value, (int, float, np.integer, np.floating)):
+            return False
+        if isinstance(value, float) and math.isnan(value):
+            return False
+        return (self.low is None or value >= self.low) and (self.high is None or value <= self.high)
+
+    def __str__(self):
+        lo = "-inf" if self.low is None else self.low
+        hi = "inf" if self.high is None else self.high
+        return f"{'an integer' if self.type is int else 'a number'} in [{lo}, {hi}]"
+
+
+@dataclass(frozen=True)
+class Options:
+    values: tuple
+
+    def check(self, value) -> bool:
+        return value in self.values
+
+    def __str__(self):
+        return "one of " + ", ".join(repr(v) for v in self.values)
+
+
+def _describe(constraint) -> str:
+    if constraint is None:
+        return "None"
+    if constraint is bool:
+        return "True or False"
+    return str(constraint)
+
+
+def _satisfies(constraint, value) -> bool:
+    if constraint is None:
+        return value is None
+    if constraint is bool:
+        return isinstance(value, (bool, np.bool_))
+    return constraint.check(value)
+
+
+@dataclass(frozen=True)
+class MethodInfo:
+    name: str
+    kind: str
+    description: str
+    regression: bool
+
+    def __str__(self):
+        return f"{self.name} ({self.kind}): {self.description}"
+
+
+class BaseExtractor(BaseEstimator):
+    """Base of every rule extractor.
+
+    Subclasses set ``name``, ``kind``, ``description``, ``_parameter_constraints`` and
+    implement ``_extract(network, dataset, X)``, returning a :class:`RuleSet` in the
+    encoded or original space. The base class validates, times, measures peak memory,
+    decodes to original units, annotates support and precision, and records provenance.
+    """
+
+    name: ClassVar[str] = ""
+    kind: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    supports_regression: ClassVar[bool] = False
+    _parameter_constraints: ClassVar[dict] = {}
+
+    def _validate_params(self):
+        problems = []
+        for key, value in self.get_params(deep=False).items():
+            allowed = self._parameter_constraints.get(key)
+            if allowed is None:
+                continue
+            if not any(_satisfies(c, value) for c in allowed):
+                problems.append(f"{key}={value!r} (must be " + " or ".join(_describe(c) for c in allowed) + ")")
+        if problems:
+            raise DataError(f"{type(self).__name__}: invalid parameter(s): " + "; ".join(problems))
+
+    def _check_inputs(self, network, dataset):
+        from ..data.dataset import Dataset
+        from ..network.adapter import Network
+        if not isinstance(network, Network):
+            raise NetworkError(f"{self.name}: expected a rulex Network, got {type(network).__name__}; wrap your "
+                               "model with rulex.Network.from_sklearn/from_torch/from_skorch")
+        if not isinstance(dataset, Dataset):
+            raise DataError(f"{self.name}: expected a rulex Dataset, got {type(dataset).__name__}")
+        net_features = network.schema.feature_names
+        missing = [f for f in net_features if f not in dataset.frame.columns]
+        if missing:
+            raise DataError(f"the data set lacks column(s) {missing} that the network takes")
+        if network.task == "regression" and not self.supports_regression:
+            raise DataError(f"method {self.name!r} extracts classification rules only; the network is a "
+                            "regression network (try surrogate_tree)")
+
+    def fit(self, network, dataset):
+        """Extract rules from ``network`` using the rows of ``dataset`` (usually the training split)."""
+        self._validate_params()
+        self._check_inputs(network, dataset)
+        frame = dataset.frame
+        X = network.encoder.transform(frame)
+        tracing = tracemalloc.is_tracing()
+        if not tracing:
+            tracemalloc.start()
+        base_current, _ = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
+        started = time.perf_counter()
+        try:
+            rules = self._extract(network, dataset, X)
+            if rules.space == "encoded":
+                rules = network.encoder.decode_rules(rules)
+            rules = rules.simplify()
+        finally:
+            seconds = time.perf_counter() - started
+            _, peak = tracemalloc.get_traced_memory()
+            if not tracing:
+                tracemalloc.stop()
+        y_net = network.predict(frame)
+        rules = annotate(rules, frame, y_net)
+        from .. import __version__
+        from ..metrics import agreement
+        provenance = {
+            "method": self.name, "kind": self.kind, "parameters": _jsonable(self.get_params(deep=False)),
+            "network_fingerprint": network.fingerprint(), "network": network.architecture,
+            "data": dataset.name, "data_fingerprint": dataset.fingerprint(), "data_rows": len(dataset),
+            "rulex_version": __version__,
+            "train_fidelity": agreement(rules.predict(frame), y_net, network.task),
+            "run": {"seconds": round(seconds, 4), "peak_memory_mb": round(max(peak - base_current, 0) / 2**20, 3)},
+        }
+        provenance.update(getattr(self, "_extra_provenance", {}))
+        self.rules_ = rules.replace(provenance=provenance, target=network.schema.target)
+        self.extraction_seconds_ = seconds
+        self.peak_memory_mb_ = max(peak - base_current, 0) / 2**20
+        self.n_features_in_ = len(network.schema)
+        return self
+
+    def _extract(self, network, dataset, X):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _check_fitted(self):
+        if not hasattr(self, "rules_"):
+            raise NotFittedError(f"this {type(self).__name__} is not fitted; call fit(network, dataset) first")
+
+    def predict(self, frame):
+        self._check_fitted()
+        return self.rules_.predict(frame)
+
+    def __sklearn_tags__(self):
+        return super().__sklearn_tags__()
+
+
+class DecompositionalExtractor(BaseExtractor):
+    kind = "decompositional"
+
+
+class PedagogicalExtractor(BaseExtractor):
+    kind = "pedagogical"
+
+
+def _jsonable(params: dict) -> dict:
+    out = {}
+    for k, v in params.items():
+        if isinstance(v, np.generic):
+            v = v.item()
+        if isinstance(v, (str, int, float, bool)) or v is None:
+            out[k] = v
+        elif isinstance(v, (list, tuple)):
+            out[k] = list(v)
+        else:
+            out[k] = repr(v)
+    return out
+
+
+def annotate(rules, frame, y_net):
+    """Fill each rule's support (rows it decides) and precision (share where the net agrees)."""
+    decided = rules.decide(frame)
+    new = []
+    y_net = np.asarray(y_net)
+    for i, r in enumerate(rules.rules):
+        mask = decided == i
+        support = int(mask.sum())
+        precision = None
+        if rules.task == "classification" and support:
+            precision = float(np.mean(y_net[mask] == np.asarray(r.conclusion, dtype=y_net.dtype)))
+        new.append(r.replace(support=support, precision=precision))
+    return rules.replace(rules=tuple(new))
+
+
+# -- registry ---------------------------------------------------------------------------
+def register(cls):
+    """Class decorator: add an extractor to the registry under ``cls.name``."""
+    if not cls.name or cls.kind not in ("decompositional", "pedagogical"):
+        raise TypeError(f"{cls.__name__} needs a name and a kind to be registered")
+    EXTRACTORS[cls.name] = cls
+    return cls
+
+
+def available_methods() -> dict:
+    """Registered extractors: ``{name: MethodInfo(name, kind, description, regression)}``."""
+    return {n: MethodInfo(n, c.kind, c.description, c.supports_regression) for n, c in sorted(EXTRACTORS.items())}
+
+
+def get_extractor(method: str, **params) -> BaseExtractor:
+    if method not in EXTRACTORS:
+        raise UnknownNameError(did_you_mean(method, EXTRACTORS, "method"))
+    cls = EXTRACTORS[method]
+    valid = cls().get_params(deep=False)
+    unknown = [k for k in params if k not in valid]
+    if unknown:
+        raise DataError(f"method {method!r} has no parameter(s) {unknown}; it takes "
+                        + (", ".join(sorted(valid)) or "no parameters"))
+    return cls(**params)
+
+
+def extract(network, dataset, method: str = "surrogate_tree", random_state: int | None = 0, **params):
+    """Extract a :class:`RuleSet` from ``network`` with ``method`` on the rows of ``dataset``."""
+    if method in EXTRACTORS and "random_state" in EXTRACTORS[method]().get_params(deep=False):
+        params.setdefault("random_state", random_state)
+    return get_extractor(method, **params).fit(network, dataset).rules_

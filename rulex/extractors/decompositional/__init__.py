@@ -1,0 +1,2 @@
+"""Decompositional extractors: they read weights and hidden activations layer by layer."""
+__all__: list = []

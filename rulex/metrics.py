@@ -1,0 +1,131 @@
+"""Scores of a rule set against the network and the truth.
+
+fidelity   share of rows where the rules predict what the network predicts (argmax),
+           or R^2 of the rules against the network for regression;
+accuracy   the same against the true labels (R^2 against the truth for regression);
+coverage   share of rows where some rule holds (the default decides the rest);
+overlap    share of rows where two or more rules hold; conflict: where they disagree.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["agreement", "fidelity", "accuracy", "r2", "rmse", "per_class_fidelity", "confusion",
+           "coverage_stats", "complexity", "rule_table"]
+
+
+def r2(pred, ref) -> float:
+    pred, ref = np.asarray(pred, dtype=float), np.asarray(ref, dtype=float)
+    ss_res = float(np.sum((ref - pred) ** 2))
+    ss_tot = float(np.sum((ref - ref.mean()) ** 2))
+    if ss_tot == 0:
+        return 1.0 if ss_res == 0 else 0.0
+    return 1.0 - ss_res / ss_tot
+
+
+def rmse(pred, ref) -> float:
+    pred, ref = np.asarray(pred, dtype=float), np.asarray(ref, dtype=float)
+    return float(np.sqrt(np.mean((pred - ref) ** 2))) if len(ref) else float("nan")
+
+
+def agreement(pred, ref, task: str = "classification") -> float:
+    """Share of equal predictions (classification) or R^2 of ``pred`` against ``ref`` (regression)."""
+    pred, ref = np.asarray(pred), np.asarray(ref)
+    if len(ref) == 0:
+        return float("nan")
+    if task == "regression":
+        return r2(pred, ref)
+    return float(np.mean(pred == ref))
+
+
+def fidelity(rules, network, frame) -> float:
+    """Agreement of ``rules`` with ``network`` on the rows of ``frame`` (a DataFrame or Dataset)."""
+    frame = getattr(frame, "frame", frame)
+    return agreement(rules.predict(frame), network.predict(frame), rules.task)
+
+
+def accuracy(rules, dataset) -> float:
+    """Agreement of ``rules`` with the true target of ``dataset``."""
+    return agreement(rules.predict(dataset.frame), dataset.y.to_numpy(), rules.task)
+
+
+def per_class_fidelity(y_rules, y_net, classes) -> dict:
+    """For each class the network predicts: share of those rows where the rules agree."""
+    y_rules, y_net = np.asarray(y_rules), np.asarray(y_net)
+    out = {}
+    for c in classes:
+        mask = y_net == c
+        out[c] = float(np.mean(y_rules[mask] == c)) if mask.any() else float("nan")
+    return out
+
+
+def confusion(y_net, y_rules, classes) -> pd.DataFrame:
+    """Network (rows) versus rules (columns) counts."""
+    y_rules, y_net = np.asarray(y_rules), np.asarray(y_net)
+    m = pd.DataFrame(0, index=pd.Index(list(classes), name="network"),
+                     columns=pd.Index(list(classes), name="rules"))
+    for a in classes:
+        for b in classes:
+            m.loc[a, b] = int(np.sum((y_net == a) & (y_rules == b)))
+    return m
+
+
+def coverage_stats(rules, matches: np.ndarray) -> dict:
+    """Coverage, default-rule use, overlap and conflict from a rows x rules match matrix."""
+    n = matches.shape[0]
+    if n == 0:
+        return {"coverage": float("nan"), "default_rule_use": float("nan"), "overlap": float("nan"),
+                "conflict": float("nan")}
+    fired = matches.sum(axis=1)
+    coverage = float(np.mean(fired > 0))
+    overlap = float(np.mean(fired > 1))
+    conflict = 0.0
+    if rules.rules and rules.task == "classification":
+        concl = np.array([rules.classes.index(r.conclusion) for r in rules.rules])
+        K = len(rules.classes)
+        per_class = np.stack([matches[:, concl == k].any(axis=1) for k in range(K)], axis=1)
+        conflict = float(np.mean(per_class.sum(axis=1) > 1))
+    elif rules.rules:
+        values = np.array([r.conclusion for r in rules.rules], dtype=float)
+        lo = np.where(matches, values, np.inf).min(axis=1)
+        hi = np.where(matches, values, -np.inf).max(axis=1)
+        conflict = float(np.mean((fired > 1) & (hi > lo)))
+    return {"coverage": coverage, "default_rule_use": 1.0 - coverage, "overlap": overlap, "conflict": conflict}
+
+
+def complexity(rules) -> dict:
+    lengths = [r.size() for r in rules.rules]
+    return {"n_rules": len(rules.rules), "n_conditions": int(sum(lengths)),
+            "mean_rule_length": float(np.mean(lengths)) if lengths else 0.0,
+            "max_rule_length": int(max(lengths)) if lengths else 0,
+            "n_features_used": len(rules.features_used())}
+
+
+def rule_table(rules, decided: np.ndarray, matches: np.ndarray, y_net, y_true=None) -> pd.DataFrame:
+    """Per rule: rows it fires on, rows it decides, precision against the network (and the truth)."""
+    rows = []
+    y_net = np.asarray(y_net)
+    schema = rules.schema if rules.space == "original" else None
+    for i, r in enumerate(rules.rules):
+        dec = decided == i
+        row = {"rule": i + 1, "text": r.to_string(schema), "conclusion": r.conclusion,
+               "fires": int(matches[:, i].sum()), "decides": int(dec.sum())}
+        if rules.task == "classification":
+            row["precision_network"] = float(np.mean(y_net[dec] == r.conclusion)) if dec.any() else float("nan")
+            if y_true is not None:
+                row["precision_truth"] = float(np.mean(np.asarray(y_true)[dec] == r.conclusion)) \
+                    if dec.any() else float("nan")
+        else:
+            row["rmse_network"] = rmse(np.full(dec.sum(), r.conclusion), y_net[dec]) if dec.any() else float("nan")
+        rows.append(row)
+    dec = decided == -1
+    row = {"rule": 0, "text": "DEFAULT", "conclusion": rules.default, "fires": int(dec.sum()),
+           "decides": int(dec.sum())}
+    if rules.task == "classification":
+        row["precision_network"] = float(np.mean(y_net[dec] == rules.default)) if dec.any() else float("nan")
+        if y_true is not None:
+            row["precision_truth"] = float(np.mean(np.asarray(y_true)[dec] == rules.default)) \
+                if dec.any() else float("nan")
+    rows.append(row)
+    return pd.DataFrame(rows)

@@ -1,0 +1,343 @@
+"""Network: a read-only view of a trained feed-forward net.
+
+The adapter copies the weights (as float64) out of a scikit-learn MLP, a torch
+``nn.Sequential`` or a skorch net and computes every layer in numpy. The source
+model is never modified (not even switched to eval mode) and torch is imported
+only when a torch or skorch model is read.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..exceptions import DataError, NetworkError, NotFittedError
+from ..schema.encoder import Encoder
+from ..schema.features import to_native
+
+__all__ = ["Layer", "Network", "ACTIVATIONS"]
+
+
+def _sigmoid(z):
+    out = np.empty_like(z)
+    pos = z >= 0
+    out[pos] = 1.0 / (1.0 + np.exp(-z[pos]))
+    ez = np.exp(z[~pos])
+    out[~pos] = ez / (1.0 + ez)
+    return out
+
+
+def _softmax(z):
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+ACTIVATIONS = {
+    "sigmoid": _sigmoid,
+    "tanh": np.tanh,
+    "relu": lambda z: np.maximum(z, 0.0),
+    "identity": lambda z: z,
+    "softmax": _softmax,
+}
+
+
+@dataclass(frozen=True, eq=False)
+class Layer:
+    """One dense layer: ``activation(inputs @ weights.T + bias)``.
+
+    ``weights`` has shape (units, inputs). Arrays are read-only float64 copies.
+    """
+
+    weights: np.ndarray
+    bias: np.ndarray
+    activation: str
+
+    def __post_init__(self):
+        w = np.array(self.weights, dtype=np.float64, copy=True)
+        b = np.array(self.bias, dtype=np.float64, copy=True).reshape(-1)
+        if w.ndim != 2 or b.shape[0] != w.shape[0]:
+            raise NetworkError(f"layer weights {w.shape} and bias {b.shape} do not fit together")
+        if self.activation not in ACTIVATIONS:
+            raise NetworkError(f"unsupported activation {self.activation!r}; rulex reads "
+                               f"{', '.join(ACTIVATIONS)}")
+        if not (np.isfinite(w).all() and np.isfinite(b).all()):
+            raise NetworkError("the network has NaN or infinite weights; was training diverging?")
+        w.setflags(write=False)
+        b.setflags(write=False)
+        object.__setattr__(self, "weights", w)
+        object.__setattr__(self, "bias", b)
+
+    @property
+    def n_inputs(self) -> int:
+        return self.weights.shape[1]
+
+    @property
+    def n_units(self) -> int:
+        return self.weights.shape[0]
+
+    def forward(self, X: np.ndarray, pre: bool = False) -> np.ndarray:
+        z = X @ self.weights.T + self.bias
+        return z if pre else ACTIVATIONS[self.activation](z)
+
+
+class Network:
+    """A read-only feed-forward network with the encoder that feeds it.
+
+    Parameters
+    ----------
+    layers : sequence of Layer
+        Hidden layers then the output layer.
+    encoder : Encoder
+        Fitted encoder from the user's frame to the network's inputs.
+    task : {"classification", "regression"}
+    classes : sequence
+        Class labels in the order of the network's outputs (classification).
+    metadata : dict, optional
+        Where the network came from and how it was trained.
+
+    Build it with :meth:`from_sklearn`, :meth:`from_torch`, :meth:`from_skorch`,
+    :func:`rulex.train_network` or :func:`rulex.load_network`.
+    """
+
+    def __init__(self, layers: Sequence[Layer], encoder: Encoder, *, task: str = "classification",
+                 classes: Sequence = (), metadata: dict | None = None):
+        layers = tuple(layers)
+        if not layers:
+            raise NetworkError("a network needs at least one layer")
+        if not isinstance(encoder, Encoder) or not hasattr(encoder, "input_names_"):
+            raise NetworkError("Network needs a fitted rulex Encoder (Encoder(schema).fit(train_frame))")
+        if layers[0].n_inputs != encoder.n_inputs:
+            raise NetworkError(
+                f"the network takes {layers[0].n_inputs} inputs but the schema encodes to {encoder.n_inputs} "
+                f"({', '.join(encoder.input_names_[:8])}{', ...' if encoder.n_inputs > 8 else ''}); "
+                "check that the network was trained on this data set's encoding (one-hot groups included)")
+        for i, (a, b) in enumerate(zip(layers, layers[1:])):
+            if b.n_inputs != a.n_units:
+                raise NetworkError(f"layer {i + 1} takes {b.n_inputs} inputs but layer {i} has {a.n_units} units")
+        classes = tuple(to_native(c) for c in classes)
+        out = layers[-1]
+        if task == "classification":
+            if len(classes) < 2:
+                raise NetworkError("a classification network needs at least two classes")
+            if out.n_units == 1 and len(classes) == 2:
+                if out.activation not in ("sigmoid", "identity"):
+                    raise NetworkError("a one-unit binary output must be a sigmoid (or a logit)")
+            elif out.n_units != len(classes):
+                raise NetworkError(f"the output layer has {out.n_units} units but there are {len(classes)} "
+                                   f"classes {list(classes)}")
+        elif task == "regression":
+            if out.n_units != 1:
+                raise NetworkError(f"a regression network needs one output unit, it has {out.n_units}")
+        else:
+            raise NetworkError(f"task must be 'classification' or 'regression', got {task!r}")
+        self.layers = layers
+        self.encoder = encoder
+        self.task = task
+        self.classes = classes
+        self.metadata = json.loads(json.dumps(metadata or {}, default=str))
+
+    # -- properties ---------------------------------------------------------------------
+    @property
+    def schema(self):
+        return self.encoder.schema
+
+    @property
+    def hidden_layers(self) -> tuple:
+        return self.layers[:-1]
+
+    @property
+    def architecture(self) -> list[int]:
+        """Units per layer, inputs first: e.g. ``[30, 16, 8, 2]``."""
+        return [self.layers[0].n_inputs] + [layer.n_units for layer in self.layers]
+
+    def __repr__(self):
+        acts = sorted({l.activation for l in self.hidden_layers}) or ["none"]
+        return (f"Network({'-'.join(map(str, self.architecture))}, hidden activation {'/'.join(acts)}, "
+                f"task={self.task})")
+
+    # -- forward ------------------------------------------------------------------------
+    def _encode(self, X) -> np.ndarray:
+        if isinstance(X, pd.DataFrame):
+            return self.encoder.transform(X)
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim != 2 or X.shape[1] != self.encoder.n_inputs:
+            raise DataError(f"expected a frame of the original columns or an encoded matrix with "
+                            f"{self.encoder.n_inputs} columns, got shape {X.shape}")
+        return X
+
+    def activations(self, X) -> list[np.ndarray]:
+        """Post-activation outputs of every layer (hidden layers, then the output layer).
+
+        ``X`` is a frame of the original columns or an already encoded matrix. For a
+        classifier the last entry is the class probabilities (rows x classes).
+        """
+        h = self._encode(X)
+        outs = []
+        for layer in self.layers[:-1]:
+            h = layer.forward(h)
+            outs.append(h)
+        outs.append(self._output(h))
+        return outs
+
+    def _output(self, h: np.ndarray) -> np.ndarray:
+        out = self.layers[-1]
+        z = out.forward(h, pre=True)
+        if self.task == "regression":
+            return ACTIVATIONS[out.activation](z)[:, 0]
+        if out.n_units == 1:
+            p = _sigmoid(z[:, 0])
+            return np.column_stack([1.0 - p, p])
+        return _softmax(z)
+
+    def predict_proba(self, X) -> np.ndarray:
+        if self.task != "classification":
+            raise NetworkError("predict_proba is for classification networks; use predict")
+        return self.activations(X)[-1]
+
+    def predict_index(self, X) -> np.ndarray:
+        """Class index (classification) or value (regression) per row."""
+        out = self.activations(X)[-1]
+        return out if self.task == "regression" else out.argmax(axis=1)
+
+    def predict(self, X) -> np.ndarray:
+        """Predictions in the user's representation: class labels or numbers."""
+        out = self.predict_index(X)
+        if self.task == "regression":
+            return out
+        return np.array(self.classes)[out]
+
+    # -- identity -----------------------------------------------------------------------
+    def fingerprint(self) -> str:
+        h = hashlib.sha256()
+        for layer in self.layers:
+            h.update(layer.activation.encode())
+            h.update(np.ascontiguousarray(layer.weights).tobytes())
+            h.update(np.ascontiguousarray(layer.bias).tobytes())
+        h.update(json.dumps(self.encoder.to_dict(), sort_keys=True, default=str).encode())
+        h.update(json.dumps([self.task, list(self.classes)], default=str).encode())
+        return h.hexdigest()[:16]
+
+    def __eq__(self, other):
+        return isinstance(other, Network) and self.fingerprint() == other.fingerprint()
+
+    __hash__ = None
+
+    # -- adapters -----------------------------------------------------------------------
+    @classmethod
+    def from_sklearn(cls, mlp, encoder) -> "Network":
+        """Read a fitted ``MLPClassifier``/``MLPRegressor`` trained on ``encoder.transform(frame)``.
+
+        ``encoder`` is a fitted :class:`Encoder` or the training :class:`Dataset` (fitted on it).
+        """
+        from sklearn.neural_network import MLPClassifier, MLPRegressor
+        encoder = _as_encoder(encoder)
+        if not isinstance(mlp, (MLPClassifier, MLPRegressor)):
+            raise NetworkError(f"from_sklearn reads MLPClassifier or MLPRegressor, got {type(mlp).__name__}")
+        if not hasattr(mlp, "coefs_"):
+            raise NotFittedError("the MLP is not fitted; call its fit() first")
+        names = {"logistic": "sigmoid", "tanh": "tanh", "relu": "relu", "identity": "identity"}
+        act = names[mlp.activation]
+        layers = [Layer(W.T, b, act) for W, b in zip(mlp.coefs_[:-1], mlp.intercepts_[:-1])]
+        out_act = {"logistic": "sigmoid", "softmax": "softmax", "identity": "identity"}[mlp.out_activation_]
+        layers.append(Layer(mlp.coefs_[-1].T, mlp.intercepts_[-1], out_act))
+        if isinstance(mlp, MLPRegressor):
+            return cls(layers, encoder, task="regression", metadata={"source": "sklearn.MLPRegressor"})
+        classes = _match_classes(list(mlp.classes_), encoder.schema.classes)
+        return cls(layers, encoder, task="classification", classes=classes,
+                   metadata={"source": "sklearn.MLPClassifier"})
+
+    @classmethod
+    def from_torch(cls, module, encoder, task: str | None = None) -> "Network":
+        """Read a torch ``nn.Sequential`` of ``Linear`` layers and activations.
+
+        Accepted modules: Linear, Sigmoid, Tanh, ReLU, Identity, Dropout (ignored:
+        evaluation semantics), and a final Softmax/LogSoftmax/Sigmoid. The last Linear
+        gives logits (one per class, or one for a binary problem), or the value for
+        regression. Inputs are ``encoder.transform(frame)``.
+        """
+        import torch.nn as nn
+        encoder = _as_encoder(encoder)
+        if isinstance(module, nn.Module) and not isinstance(module, nn.Sequential):
+            children = list(module.children())
+            if len(children) == 1 and isinstance(children[0], nn.Sequential):
+                module = children[0]
+        if not isinstance(module, nn.Sequential):
+            raise NetworkError(f"from_torch reads an nn.Sequential of Linear layers and activations, got "
+                               f"{type(module).__name__}; wrap your layers in nn.Sequential")
+        acts = {nn.Sigmoid: "sigmoid", nn.Tanh: "tanh", nn.ReLU: "relu", nn.Identity: "identity"}
+        pending = None
+        layers = []
+        mods = [m for m in module if not isinstance(m, (nn.Dropout, nn.Identity))]
+        for i, m in enumerate(mods):
+            last = i == len(mods) - 1
+            if isinstance(m, nn.Linear):
+                if pending is not None:
+                    layers.append(Layer(*pending, "identity"))
+                w = m.weight.detach().cpu().numpy().astype(np.float64)
+                b = (m.bias.detach().cpu().numpy().astype(np.float64) if m.bias is not None
+                     else np.zeros(w.shape[0]))
+                pending = (w, b)
+            elif type(m) in acts and pending is not None:
+                layers.append(Layer(*pending, acts[type(m)]))
+                pending = None
+            elif last and isinstance(m, (nn.Softmax, nn.LogSoftmax)) and pending is not None:
+                layers.append(Layer(*pending, "softmax"))
+                pending = None
+            else:
+                raise NetworkError(f"module {i} ({type(m).__name__}) is not supported; rulex reads Linear, "
+                                   "Sigmoid, Tanh, ReLU, Identity, Dropout and a final Softmax")
+        if pending is not None:
+            layers.append(Layer(*pending, "identity"))
+        task = task or encoder.schema.task
+        out = layers[-1]
+        if task == "classification" and out.activation == "identity" and out.n_units > 1:
+            layers[-1] = Layer(out.weights, out.bias, "softmax")
+        return cls(layers, encoder, task=task, classes=encoder.schema.classes if task == "classification" else (),
+                   metadata={"source": "torch.nn.Sequential"})
+
+    @classmethod
+    def from_skorch(cls, net, encoder) -> "Network":
+        """Read a fitted skorch ``NeuralNetClassifier``/``NeuralNetRegressor`` whose module is a Sequential."""
+        if not getattr(net, "initialized_", False):
+            raise NotFittedError("the skorch net is not initialized/fitted; call fit() first")
+        encoder = _as_encoder(encoder)
+        task = "regression" if type(net).__name__.endswith("Regressor") else "classification"
+        network = cls.from_torch(net.module_, encoder, task=task)
+        if task == "classification" and getattr(net, "classes_", None) is not None:
+            classes = _match_classes(list(net.classes_), encoder.schema.classes)
+            network = cls(network.layers, encoder, task=task, classes=classes, metadata={"source": "skorch"})
+        else:
+            network.metadata = {"source": "skorch"}
+        return network
+
+    # -- persistence --------------------------------------------------------------------
+    def save(self, path) -> str:
+        """Write a model bundle (zip of JSON metadata and a NumPy weights archive; no pickles)."""
+        from .io import save_network
+        return save_network(self, path)
+
+
+def _as_encoder(encoder) -> Encoder:
+    from ..data.dataset import Dataset
+    if isinstance(encoder, Dataset):
+        return Encoder(encoder.schema).fit(encoder.frame)
+    if isinstance(encoder, Encoder):
+        if not hasattr(encoder, "input_names_"):
+            raise NotFittedError("the Encoder is not fitted; call encoder.fit(train_frame)")
+        return encoder
+    raise NetworkError(f"expected a fitted Encoder or the training Dataset, got {type(encoder).__name__}")
+
+
+def _match_classes(model_classes: list, schema_classes: tuple) -> tuple:
+    mc = [to_native(c) for c in model_classes]
+    if set(mc) == set(schema_classes):
+        return tuple(mc)
+    if mc == list(range(len(schema_classes))):
+        return tuple(schema_classes)
+    raise NetworkError(f"the model's classes {mc} match neither the data's classes {list(schema_classes)} "
+                       "nor their indices 0..K-1")

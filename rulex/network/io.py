@@ -1,0 +1,73 @@
+"""Model bundles: a zip holding ``meta.json`` and ``weights.npz``; loading executes no pickled code."""
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from ..exceptions import FormatError
+from ..schema.encoder import Encoder
+
+__all__ = ["save_network", "load_network", "BUNDLE_FORMAT", "BUNDLE_VERSION"]
+
+BUNDLE_FORMAT = "rulex.network"
+BUNDLE_VERSION = 1
+
+
+def save_network(network, path) -> str:
+    from .. import __version__
+    path = Path(path)
+    arrays = {}
+    layers = []
+    for i, layer in enumerate(network.layers):
+        arrays[f"W{i}"] = layer.weights
+        arrays[f"b{i}"] = layer.bias
+        layers.append({"activation": layer.activation, "units": layer.n_units, "inputs": layer.n_inputs})
+    meta = {"format": BUNDLE_FORMAT, "version": BUNDLE_VERSION, "rulex_version": __version__,
+            "task": network.task, "classes": list(network.classes), "layers": layers,
+            "encoder": network.encoder.to_dict(), "metadata": network.metadata,
+            "fingerprint": network.fingerprint()}
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr("meta.json", json.dumps(meta, indent=1, default=str))
+        z.writestr("weights.npz", buf.getvalue())
+    return str(path)
+
+
+def load_network(path):
+    """Load a bundle written by :meth:`Network.save`; a corrupted or foreign file raises FormatError."""
+    from .adapter import Layer, Network
+    path = Path(path)
+    if not path.exists():
+        raise FormatError(f"model file not found: {str(path)!r}")
+    try:
+        with zipfile.ZipFile(path) as z:
+            meta = json.loads(z.read("meta.json"))
+            weights = np.load(io.BytesIO(z.read("weights.npz")), allow_pickle=False)
+            arrays = {k: weights[k] for k in weights.files}
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError) as exc:
+        raise FormatError(f"{str(path)!r} is not a readable rulex model bundle ({type(exc).__name__}: {exc}); "
+                          "re-save it with Network.save or `rulex train`") from None
+    if meta.get("format") != BUNDLE_FORMAT:
+        raise FormatError(f"{str(path)!r} is not a rulex model bundle (format {meta.get('format')!r})")
+    if meta.get("version") != BUNDLE_VERSION:
+        raise FormatError(f"{str(path)!r} has bundle version {meta.get('version')!r}; this rulex reads "
+                          f"version {BUNDLE_VERSION}")
+    try:
+        layers = [Layer(arrays[f"W{i}"], arrays[f"b{i}"], l["activation"]) for i, l in enumerate(meta["layers"])]
+        encoder = Encoder.from_dict(meta["encoder"])
+        net = Network(layers, encoder, task=meta["task"], classes=tuple(meta["classes"]),
+                      metadata=meta.get("metadata"))
+    except FormatError:
+        raise
+    except Exception as exc:
+        raise FormatError(f"{str(path)!r} is a damaged rulex model bundle: {exc}") from None
+    if meta.get("fingerprint") and net.fingerprint() != meta["fingerprint"]:
+        raise FormatError(f"{str(path)!r} fails its integrity check (fingerprint mismatch): the file was "
+                          "altered or damaged")
+    return net

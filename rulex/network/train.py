@@ -1,0 +1,150 @@
+"""Train a small feed-forward network with skorch (PyTorch), deterministically."""
+from __future__ import annotations
+
+import contextlib
+import time
+
+import numpy as np
+
+from ..exceptions import DataError, NetworkError
+from ..schema.encoder import Encoder
+
+__all__ = ["train_network"]
+
+_ACT = ("sigmoid", "tanh", "relu")
+
+
+@contextlib.contextmanager
+def _one_thread():
+    import torch
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)   # tiny nets: a second thread only adds contention
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _parse_hidden(hidden):
+    if isinstance(hidden, int):
+        hidden = (hidden,)
+    try:
+        hidden = tuple(int(h) for h in hidden)
+    except (TypeError, ValueError):
+        raise DataError(f"hidden_layer_sizes must be a sequence of positive integers, got {hidden!r}") from None
+    if not hidden or any(h < 1 for h in hidden):
+        raise DataError(f"hidden_layer_sizes must be a non-empty sequence of positive integers, got {hidden!r}")
+    return hidden
+
+
+def train_network(dataset, hidden_layer_sizes=(16,), activation: str = "sigmoid", *, max_epochs: int | None = None,
+                  lr: float = 0.01, batch_size: int | None = None, weight_decay: float = 0.0,
+                  random_state: int = 0, progress: bool | None = False):
+    """Train a feed-forward net on ``dataset`` with skorch and return a :class:`Network`.
+
+    Inputs are the dataset's encoding (numeric min-max to [0, 1], one-hot groups).
+    Classification uses one logit per class and cross-entropy; regression a single
+    linear output trained on the standardised target (the scale is folded back into
+    the last layer, so the network predicts in the target's units). Adam, full
+    determinism under ``random_state``, one torch thread.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : int or sequence of int, default (16,)
+    activation : {"sigmoid", "tanh", "relu"}
+    max_epochs : int, optional
+        Default: about 4000 gradient steps, between 30 and 300 epochs.
+    lr : float, default 0.01
+    batch_size : int, optional
+        Default: n_rows / 20, between 16 and 256.
+    weight_decay : float, default 0.0
+    random_state : int, default 0
+    progress : bool or None
+        Show a progress bar (None: only on a terminal).
+    """
+    from ..data.dataset import Dataset
+    if not isinstance(dataset, Dataset):
+        raise DataError(f"train_network takes a rulex Dataset, got {type(dataset).__name__}; "
+                        "wrap a frame with rulex.Dataset.from_frame(df, target=...)")
+    hidden = _parse_hidden(hidden_layer_sizes)
+    if activation not in _ACT:
+        raise DataError(f"activation must be one of {_ACT}, got {activation!r}")
+    if len(dataset) < 2:
+        raise DataError("need at least two training rows")
+    import torch
+    import torch.nn as nn
+    from skorch import NeuralNetClassifier, NeuralNetRegressor
+    from skorch.callbacks import Callback
+
+    from .adapter import Layer, Network
+
+    encoder = Encoder(dataset.schema).fit(dataset.frame)
+    X = encoder.transform(dataset.frame).astype(np.float32)
+    n = len(X)
+    task = dataset.task
+    if batch_size is None:
+        batch_size = int(min(256, max(16, n // 20)))
+    if max_epochs is None:
+        steps = max(1, int(np.ceil(n / batch_size)))
+        max_epochs = int(min(300, max(30, 4000 // steps)))
+    acts = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}
+    if task == "classification":
+        y = encoder.encode_target(dataset.y).astype(np.int64)
+        n_out = len(dataset.classes)
+    else:
+        y_raw = encoder.encode_target(dataset.y)
+        y_mean, y_std = float(y_raw.mean()), float(y_raw.std()) or 1.0
+        y = ((y_raw - y_mean) / y_std).astype(np.float32).reshape(-1, 1)
+        n_out = 1
+
+    class _Bar(Callback):
+        def on_train_begin(self, net, **kw):
+            from tqdm.auto import tqdm
+            self.bar = tqdm(total=max_epochs, desc="training network", unit="epoch",
+                            disable=None if progress is None else not progress, leave=False)
+
+        def on_epoch_end(self, net, **kw):
+            self.bar.update(1)
+            self.bar.set_postfix(loss=f"{net.history[-1, 'train_loss']:.4f}")
+
+        def on_train_end(self, net, **kw):
+            self.bar.close()
+
+    started = time.perf_counter()
+    with _one_thread():
+        torch.manual_seed(random_state)
+        sizes = (X.shape[1],) + hidden
+        mods = []
+        for a, b in zip(sizes, sizes[1:]):
+            mods += [nn.Linear(a, b), acts[activation]()]
+        mods.append(nn.Linear(sizes[-1], n_out))
+        module = nn.Sequential(*mods)
+        common = dict(module=module, max_epochs=max_epochs, lr=lr, batch_size=batch_size,
+                      optimizer=torch.optim.Adam, optimizer__weight_decay=weight_decay, train_split=None,
+                      iterator_train__shuffle=True, verbose=0, device="cpu", callbacks=[("progress", _Bar())])
+        if task == "classification":
+            net = NeuralNetClassifier(criterion=nn.CrossEntropyLoss, classes=list(range(n_out)), **common)
+        else:
+            net = NeuralNetRegressor(criterion=nn.MSELoss, **common)
+        net.fit(X, y)
+        loss = float(net.history[-1, "train_loss"])
+    if not np.isfinite(loss):
+        raise NetworkError(f"training diverged (loss {loss}); lower lr (now {lr}) or change the architecture")
+    linears = [m for m in module if isinstance(m, nn.Linear)]
+    layers = []
+    for i, lin in enumerate(linears):
+        w = lin.weight.detach().numpy().astype(np.float64)
+        b = lin.bias.detach().numpy().astype(np.float64)
+        last = i == len(linears) - 1
+        if last and task == "regression":
+            w, b = w * y_std, b * y_std + y_mean
+        act = activation if not last else ("softmax" if task == "classification" else "identity")
+        layers.append(Layer(w, b, act))
+    meta = {"source": "rulex.train_network (skorch)", "hidden_layer_sizes": list(hidden),
+            "activation": activation, "max_epochs": max_epochs, "lr": lr, "batch_size": batch_size,
+            "weight_decay": weight_decay, "random_state": random_state, "train_rows": n,
+            "final_train_loss": loss, "train_seconds": round(time.perf_counter() - started, 3),
+            "data": dataset.name, "data_fingerprint": dataset.fingerprint()}
+    network = Network(layers, encoder, task=task, classes=dataset.classes if task == "classification" else (),
+                      metadata=meta)
+    return network

@@ -1,0 +1,170 @@
+"""Conditions and m-of-n tests: the literals every rule is made of.
+
+A :class:`Condition` is ``(feature, op, value)`` with ``op`` one of ``<=``, ``>``,
+``==``, ``!=``, ``in``, ``not in``. Thresholds are stored exactly (no rounding);
+sets are stored as sorted tuples so that equal conditions hash equally.
+
+Missing values: a condition on a missing value is **false**, whatever its
+operator (the same as PMML's "an unknown predicate does not fire" and SQL's
+``NULL`` in a ``WHEN``). So ``x != "a"`` does not hold when ``x`` is missing.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..exceptions import RuleError
+from ..schema.features import sort_values, to_native
+
+__all__ = ["Condition", "MofN", "OPS", "NEGATE"]
+
+OPS = ("<=", ">", "==", "!=", "in", "not in")
+NEGATE = {"<=": ">", ">": "<=", "==": "!=", "!=": "==", "in": "not in", "not in": "in"}
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A test on one feature.
+
+    >>> Condition("age", ">", 59.0).negate()
+    Condition(feature='age', op='<=', value=59.0)
+    """
+
+    feature: str
+    op: str
+    value: Any
+
+    def __post_init__(self):
+        if self.op not in OPS:
+            raise RuleError(f"condition on {self.feature!r}: unknown operator {self.op!r}; use one of {OPS}")
+        if not isinstance(self.feature, str) or not self.feature:
+            raise RuleError(f"a condition needs a feature name, got {self.feature!r}")
+        v = self.value
+        if self.op in ("<=", ">"):
+            try:
+                v = float(v)
+            except (TypeError, ValueError):
+                raise RuleError(f"condition {self.feature} {self.op} {v!r}: the threshold must be a number") from None
+            if math.isnan(v):
+                raise RuleError(f"condition on {self.feature!r}: the threshold is NaN")
+        elif self.op in ("in", "not in"):
+            if isinstance(v, (str, bytes)) or not hasattr(v, "__iter__"):
+                raise RuleError(f"condition {self.feature} {self.op} ...: needs a set of values, got {v!r}")
+            v = sort_values(v)
+            if not v:
+                raise RuleError(f"condition {self.feature} {self.op} {{}}: the set of values is empty")
+        else:
+            v = to_native(v)
+        object.__setattr__(self, "value", v)
+
+    # -- logic --------------------------------------------------------------------------
+    def negate(self) -> "Condition":
+        return Condition(self.feature, NEGATE[self.op], self.value)
+
+    @property
+    def features(self) -> tuple:
+        return (self.feature,)
+
+    def evaluate(self, frame: pd.DataFrame) -> np.ndarray:
+        """Boolean mask over the rows of ``frame`` (missing values give False)."""
+        return _evaluate(self, frame[self.feature])
+
+    def size(self) -> int:
+        return 1
+
+    # -- serialisation --------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        v = list(self.value) if self.op in ("in", "not in") else self.value
+        return {"feature": self.feature, "op": self.op, "value": v}
+
+    @classmethod
+    def from_dict(cls, d) -> "Condition":
+        return cls(d["feature"], d["op"], d["value"])
+
+    def __str__(self) -> str:
+        from .render import format_condition
+        return format_condition(self)
+
+
+def _evaluate(cond: Condition, col: pd.Series) -> np.ndarray:
+    op, v = cond.op, cond.value
+    notna = col.notna().to_numpy()
+    if op in ("<=", ">"):
+        if pd.api.types.is_bool_dtype(col):
+            x = col.to_numpy(dtype=float)
+        else:
+            try:
+                x = pd.to_numeric(col).to_numpy(dtype=np.float64, na_value=np.nan)
+            except (TypeError, ValueError):
+                raise RuleError(f"condition {cond.feature} {op} {v}: column {cond.feature!r} is not numeric") from None
+        with np.errstate(invalid="ignore"):
+            return (x <= v) if op == "<=" else (x > v)
+    if op in ("==", "!="):
+        hit = col.isin([v]).to_numpy()
+    else:
+        hit = col.isin(list(v)).to_numpy()
+    if op in ("!=", "not in"):
+        hit = ~hit
+    return hit & notna
+
+
+@dataclass(frozen=True)
+class MofN:
+    """Holds when at least ``m`` of its ``conditions`` hold (TREPAN's m-of-n test).
+
+    A condition on a missing value counts as not holding.
+    """
+
+    m: int
+    conditions: tuple
+
+    def __post_init__(self):
+        conds = tuple(self.conditions)
+        if not conds or not all(isinstance(c, Condition) for c in conds):
+            raise RuleError("an m-of-n test needs a non-empty list of Condition objects")
+        if len(set(conds)) != len(conds):
+            raise RuleError("an m-of-n test lists the same condition twice")
+        try:
+            m = int(self.m)
+        except (TypeError, ValueError):
+            raise RuleError(f"m-of-n: m must be an integer, got {self.m!r}") from None
+        if not 1 <= m <= len(conds):
+            raise RuleError(f"m-of-n: m must be between 1 and {len(conds)}, got {m}")
+        object.__setattr__(self, "m", m)
+        object.__setattr__(self, "conditions", conds)
+
+    @property
+    def features(self) -> tuple:
+        return tuple(dict.fromkeys(c.feature for c in self.conditions))
+
+    @property
+    def feature(self) -> None:  # not tied to one feature
+        return None
+
+    def evaluate(self, frame: pd.DataFrame) -> np.ndarray:
+        count = np.zeros(len(frame), dtype=np.int64)
+        for c in self.conditions:
+            count += c.evaluate(frame)
+        return count >= self.m
+
+    def size(self) -> int:
+        return len(self.conditions)
+
+    def to_dict(self) -> dict:
+        return {"m": self.m, "of": [c.to_dict() for c in self.conditions]}
+
+    @classmethod
+    def from_dict(cls, d) -> "MofN":
+        return cls(d["m"], tuple(Condition.from_dict(c) for c in d["of"]))
+
+    def __str__(self) -> str:
+        from .render import format_condition
+        return format_condition(self)
+
+
+def literal_from_dict(d):
+    return MofN.from_dict(d) if "m" in d else Condition.from_dict(d)

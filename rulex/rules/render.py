@@ -1,0 +1,59 @@
+"""Readable rendering of conditions and rules. Rounding happens here only, for display."""
+from __future__ import annotations
+
+import math
+
+__all__ = ["format_number", "format_value", "format_condition", "format_conditions"]
+
+
+def format_number(x: float, digits: int = 6) -> str:
+    """Short display of a threshold: ``52300``, ``0.1365``, ``1.25e-07``."""
+    x = float(x)
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    if x.is_integer() and abs(x) < 1e15:
+        return str(int(x))
+    return f"{x:.{digits}g}"
+
+
+def format_value(v) -> str:
+    if isinstance(v, str):
+        return '"' + v.replace('"', '\\"') + '"'
+    if isinstance(v, float):
+        return format_number(v)
+    return repr(v)
+
+
+def format_condition(cond, schema=None, digits: int = 6) -> str:
+    """Render a :class:`Condition` or :class:`MofN`; integer features read as ``age >= 60``."""
+    from .conditions import MofN
+    if isinstance(cond, MofN):
+        inner = ", ".join(format_condition(c, schema, digits) for c in cond.conditions)
+        return f"at least {cond.m} of {{{inner}}}"
+    name, op, v = cond.feature, cond.op, cond.value
+    kind = None
+    if schema is not None and name in schema:
+        kind = schema[name].kind
+    if op in ("<=", ">"):
+        if kind == "integer" and float(v).is_integer():
+            return f"{name} <= {int(v)}" if op == "<=" else f"{name} >= {int(v) + 1}"
+        return f"{name} {op} {format_number(v, digits)}"
+    if op in ("in", "not in"):
+        if kind == "ordinal" and op == "in":
+            levels = list(schema[name].categories)
+            idx = sorted(levels.index(x) for x in v if x in levels)
+            if idx and idx == list(range(idx[0], idx[-1] + 1)) and len(idx) == len(v):
+                lo, hi = levels[idx[0]], levels[idx[-1]]
+                if idx[0] == 0:
+                    return f"{name} <= {format_value(hi)}"
+                if idx[-1] == len(levels) - 1:
+                    return f"{name} >= {format_value(lo)}"
+                return f"{format_value(lo)} <= {name} <= {format_value(hi)}"
+        return f"{name} {op} {{" + ", ".join(format_value(x) for x in v) + "}"
+    return f"{name} {op} {format_value(v)}"
+
+
+def format_conditions(conds, schema=None, digits: int = 6) -> str:
+    if not conds:
+        return "TRUE"
+    return " AND ".join(format_condition(c, schema, digits) for c in conds)

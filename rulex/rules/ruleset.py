@@ -1,0 +1,422 @@
+"""Rule and RuleSet: the one representation every extractor returns and every exporter reads.
+
+Semantics
+---------
+``ordered``
+    A decision list: the first rule whose conditions hold decides; if none holds,
+    the default decides (PMML ``firstHit``).
+``unordered``
+    Every rule that holds votes for its conclusion with its ``weight``; the
+    class with the largest total wins (PMML ``weightedSum``). A tie goes to the
+    tied class whose first firing rule comes earliest in the list, so results
+    never depend on chance. If no rule holds, the default decides. Classification only.
+
+Missing values make a condition false (see :mod:`rulex.rules.conditions`).
+"""
+from __future__ import annotations
+
+import json
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..exceptions import DataError, RuleError
+from ..schema.features import Schema, to_native
+from .conditions import Condition, MofN, literal_from_dict
+from .intervals import fold, implies
+from .render import format_conditions, format_value
+
+__all__ = ["Rule", "RuleSet", "SEMANTICS"]
+
+SEMANTICS = ("ordered", "unordered")
+
+
+def _canonical(obj) -> Any:
+    """JSON-native deep copy (tuples to lists, numpy scalars to Python): what a round trip gives back."""
+    def default(o):
+        if isinstance(o, np.generic):
+            return o.item()
+        if isinstance(o, np.ndarray):
+            return o.tolist()
+        if isinstance(o, (set, frozenset)):
+            return sorted(o, key=str)
+        raise TypeError(f"cannot store {type(o).__name__} in rule provenance")
+    return json.loads(json.dumps(obj, default=default, allow_nan=True))
+
+
+def _conclusion(value):
+    value = to_native(value)
+    if isinstance(value, float) and value.is_integer() is False:
+        return value
+    return value
+
+
+class Rule:
+    """A conjunction of conditions (and m-of-n tests) with a conclusion.
+
+    Parameters
+    ----------
+    conditions : sequence of Condition or MofN
+        Empty means the rule always holds.
+    conclusion : class label or number
+    weight : float, default 1.0
+        Vote weight under ``unordered`` semantics.
+    support : int, optional
+        Rows of the extraction data the rule decides.
+    precision : float, optional
+        Share of those rows where the network agrees with the conclusion.
+    provenance : dict, optional
+        JSON-native record of where the rule came from (tree node, hidden-unit terms...).
+    """
+
+    __slots__ = ("conditions", "conclusion", "weight", "support", "precision", "provenance")
+
+    def __init__(self, conditions: Sequence = (), conclusion=None, *, weight: float = 1.0,
+                 support: int | None = None, precision: float | None = None, provenance: dict | None = None):
+        conds = tuple(conditions)
+        for c in conds:
+            if not isinstance(c, (Condition, MofN)):
+                raise RuleError(f"a rule's conditions must be Condition or MofN objects, got {type(c).__name__}")
+        if conclusion is None:
+            raise RuleError("a rule needs a conclusion")
+        object.__setattr__(self, "conditions", conds)
+        object.__setattr__(self, "conclusion", to_native(conclusion))
+        object.__setattr__(self, "weight", float(weight))
+        object.__setattr__(self, "support", None if support is None else int(support))
+        object.__setattr__(self, "precision", None if precision is None else float(precision))
+        object.__setattr__(self, "provenance", _canonical(provenance or {}))
+
+    def __setattr__(self, key, value):
+        raise AttributeError("Rule is immutable; use Rule.replace(...)")
+
+    def replace(self, **changes) -> "Rule":
+        kw = {k: getattr(self, k) for k in self.__slots__}
+        kw.update(changes)
+        conds = kw.pop("conditions")
+        concl = kw.pop("conclusion")
+        return Rule(conds, concl, **kw)
+
+    def _key(self):
+        return (self.conditions, self.conclusion, self.weight, self.support, self.precision,
+                json.dumps(self.provenance, sort_keys=True))
+
+    def __eq__(self, other):
+        return isinstance(other, Rule) and self._key() == other._key()
+
+    def __hash__(self):
+        return hash((self.conditions, self.conclusion))
+
+    def __repr__(self):
+        return f"Rule({format_conditions(self.conditions)} -> {self.conclusion!r})"
+
+    def __len__(self):
+        return len(self.conditions)
+
+    def size(self) -> int:
+        """Number of literal tests (an m-of-n test counts each of its literals)."""
+        return sum(c.size() for c in self.conditions)
+
+    @property
+    def features(self) -> tuple:
+        return tuple(dict.fromkeys(f for c in self.conditions for f in c.features))
+
+    def evaluate(self, frame: pd.DataFrame, cache: dict | None = None) -> np.ndarray:
+        mask = np.ones(len(frame), dtype=bool)
+        for c in self.conditions:
+            if cache is not None:
+                m = cache.get(c)
+                if m is None:
+                    m = cache[c] = c.evaluate(frame)
+            else:
+                m = c.evaluate(frame)
+            mask &= m
+        return mask
+
+    def to_dict(self) -> dict:
+        d = {"if": [c.to_dict() for c in self.conditions], "then": self.conclusion}
+        if self.weight != 1.0:
+            d["weight"] = self.weight
+        if self.support is not None:
+            d["support"] = self.support
+        if self.precision is not None:
+            d["precision"] = self.precision
+        if self.provenance:
+            d["provenance"] = self.provenance
+        return d
+
+    @classmethod
+    def from_dict(cls, d) -> "Rule":
+        return cls(tuple(literal_from_dict(c) for c in d.get("if", [])), d["then"], weight=d.get("weight", 1.0),
+                   support=d.get("support"), precision=d.get("precision"), provenance=d.get("provenance"))
+
+    def to_string(self, schema=None, digits: int = 6) -> str:
+        return f"IF {format_conditions(self.conditions, schema, digits)} THEN {format_value(self.conclusion)}"
+
+
+class RuleSet:
+    """An ordered decision list or an unordered rule set with an explicit default.
+
+    Parameters
+    ----------
+    rules : sequence of Rule
+    default : class label or number
+        The conclusion when no rule decides.
+    semantics : {"ordered", "unordered"}
+    task : {"classification", "regression"}
+    classes : sequence, optional
+        The class labels, in the network's order (classification).
+    target : str, optional
+        Name of the predicted column.
+    schema : Schema, optional
+        The features the rules speak about. With a schema, ``predict`` checks the
+        frame's types and unseen categories, and rendering shows integers naturally.
+    space : {"original", "encoded"}
+        ``original`` rules talk about the user's columns; ``encoded`` rules about
+        network inputs (see :meth:`rulex.schema.Encoder.decode_rules`).
+    provenance : dict, optional
+        JSON-native record: method, parameters, fingerprints, rulex version, metrics.
+    """
+
+    def __init__(self, rules: Iterable[Rule], default, *, semantics: str = "ordered",
+                 task: str = "classification", classes: Sequence = (), target: str | None = None,
+                 schema: Schema | None = None, space: str = "original", provenance: dict | None = None):
+        rules = tuple(rules)
+        for r in rules:
+            if not isinstance(r, Rule):
+                raise RuleError(f"RuleSet takes Rule objects, got {type(r).__name__}")
+        if semantics not in SEMANTICS:
+            raise RuleError(f"semantics must be one of {SEMANTICS}, got {semantics!r}")
+        if task not in ("classification", "regression"):
+            raise RuleError(f"task must be 'classification' or 'regression', got {task!r}")
+        if task == "regression" and semantics != "ordered":
+            raise RuleError("regression rule sets must be ordered (a vote between numbers is not defined)")
+        if space not in ("original", "encoded"):
+            raise RuleError(f"space must be 'original' or 'encoded', got {space!r}")
+        if default is None:
+            raise RuleError("a rule set needs an explicit default conclusion")
+        classes = tuple(to_native(c) for c in classes)
+        if task == "classification":
+            if not classes:
+                classes = tuple(dict.fromkeys([r.conclusion for r in rules] + [to_native(default)]))
+            known = set(classes)
+            bad = [r.conclusion for r in rules if r.conclusion not in known]
+            if to_native(default) not in known:
+                bad.append(default)
+            if bad:
+                raise RuleError(f"conclusion(s) {bad[:3]} are not among the classes {list(classes)}")
+        if schema is not None and space == "original":
+            for r in rules:
+                for f in r.features:
+                    if f not in schema:
+                        raise RuleError(f"a rule tests feature {f!r}, which is not in the schema")
+        self.rules = rules
+        self.default = to_native(default)
+        self.semantics = semantics
+        self.task = task
+        self.classes = classes
+        self.target = target
+        self.schema = schema
+        self.space = space
+        self.provenance = _canonical(provenance or {})
+
+    # -- size -------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.rules)
+
+    def __iter__(self):
+        return iter(self.rules)
+
+    def __getitem__(self, i) -> Rule:
+        return self.rules[i]
+
+    def conditions_count(self) -> int:
+        """Total literal tests over all rules."""
+        return sum(r.size() for r in self.rules)
+
+    def features_used(self) -> list:
+        return list(dict.fromkeys(f for r in self.rules for f in r.features))
+
+    # -- equality / copy ----------------------------------------------------------------
+    def _key(self):
+        return (self.rules, self.default, self.semantics, self.task, self.classes, self.target,
+                self.schema, self.space, json.dumps(self.provenance, sort_keys=True))
+
+    def __eq__(self, other):
+        return isinstance(other, RuleSet) and self._key() == other._key()
+
+    __hash__ = None
+
+    def replace(self, **changes) -> "RuleSet":
+        kw = dict(rules=self.rules, default=self.default, semantics=self.semantics, task=self.task,
+                  classes=self.classes, target=self.target, schema=self.schema, space=self.space,
+                  provenance=self.provenance)
+        kw.update(changes)
+        rules, default = kw.pop("rules"), kw.pop("default")
+        return RuleSet(rules, default, **kw)
+
+    # -- evaluation ---------------------------------------------------------------------
+    def _check(self, frame) -> pd.DataFrame:
+        if isinstance(frame, pd.Series):
+            frame = frame.to_frame().T
+        if not isinstance(frame, pd.DataFrame):
+            raise DataError(f"rules predict on a pandas DataFrame, got {type(frame).__name__}")
+        used = self.features_used()
+        missing = [f for f in used if f not in frame.columns]
+        if missing:
+            raise DataError(f"the frame is missing column(s) {missing} that the rules test")
+        if self.schema is not None and self.space == "original":
+            from ..schema.features import check_column
+            for f in used:
+                check_column(frame[f], self.schema[f], allow_missing=True)
+        return frame
+
+    def matches(self, frame: pd.DataFrame) -> np.ndarray:
+        """Boolean matrix (rows x rules): which rules' conditions hold on each row."""
+        frame = self._check(frame)
+        cache: dict = {}
+        out = np.zeros((len(frame), len(self.rules)), dtype=bool)
+        for j, r in enumerate(self.rules):
+            out[:, j] = r.evaluate(frame, cache)
+        return out
+
+    def decide(self, frame: pd.DataFrame, matches: np.ndarray | None = None) -> np.ndarray:
+        """Index of the rule that decides each row, or -1 where the default decides.
+
+        Under ``unordered`` semantics the deciding rule is the earliest firing rule of
+        the winning class.
+        """
+        M = self.matches(frame) if matches is None else matches
+        n, R = M.shape
+        if R == 0:
+            return np.full(n, -1, dtype=np.int64)
+        first = np.where(M.any(axis=1), M.argmax(axis=1), -1)
+        if self.semantics == "ordered":
+            return first.astype(np.int64)
+        classes = list(self.classes)
+        cidx = np.array([classes.index(r.conclusion) for r in self.rules])
+        weights = np.array([r.weight for r in self.rules])
+        K = len(classes)
+        score = np.zeros((n, K))
+        first_fire = np.full((n, K), R, dtype=np.int64)
+        order = np.arange(R)
+        for k in range(K):
+            cols = cidx == k
+            if not cols.any():
+                continue
+            Mk = M[:, cols]
+            score[:, k] = Mk.astype(float) @ weights[cols]
+            idx = order[cols]
+            ff = np.where(Mk.any(axis=1), idx[Mk.argmax(axis=1)], R)
+            first_fire[:, k] = ff
+        best = score.max(axis=1, keepdims=True)
+        tied = score == best
+        cand = np.where(tied & (first_fire < R), first_fire, R)
+        win = cand.min(axis=1)
+        return np.where(first >= 0, win, -1).astype(np.int64)
+
+    def _conclusions(self, decided: np.ndarray) -> np.ndarray:
+        values = [r.conclusion for r in self.rules] + [self.default]
+        if self.task == "regression":
+            arr = np.array(values, dtype=float)
+        else:
+            arr = np.array(list(self.classes) + [self.default])
+            lookup = {c: i for i, c in enumerate(self.classes)}
+            arr = arr[[lookup[v] for v in values]]
+        return arr[decided]  # -1 picks the default, the last entry
+
+    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        """Vectorised prediction on a frame of the rules' columns."""
+        return self._conclusions(self.decide(frame))
+
+    def explain(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The deciding rule of each row: its number (1-based, 0 for the default), text and conclusion."""
+        frame = self._check(frame)
+        decided = self.decide(frame)
+        texts = [r.to_string(self.schema if self.space == "original" else None) for r in self.rules]
+        default_text = f"DEFAULT THEN {format_value(self.default)}"
+        return pd.DataFrame({
+            "rule": decided + 1,
+            "text": [texts[d] if d >= 0 else default_text for d in decided],
+            "prediction": self._conclusions(decided),
+        }, index=frame.index)
+
+    # -- transformation -----------------------------------------------------------------
+    def simplify(self) -> "RuleSet":
+        """Exact simplification: the result predicts the same on every complete row.
+
+        Folds each rule's conditions into one interval or set per feature and drops
+        unsatisfiable rules. For ordered lists it also drops rules that can never fire
+        (implied by an earlier rule), everything after an always-true rule (which
+        becomes the default), and trailing rules that conclude the default.
+        """
+        schema = self.schema if self.space == "original" else None
+        rules = []
+        for r in self.rules:
+            conds = fold(r.conditions, schema)
+            if conds is None:
+                continue
+            rules.append(r.replace(conditions=conds))
+        default = self.default
+        if self.semantics == "ordered":
+            kept = []
+            for r in rules:
+                if any(implies(r.conditions, k.conditions, schema) for k in kept):
+                    continue   # an earlier rule catches every row this one would
+                if not r.conditions:
+                    default = r.conclusion
+                    break
+                kept.append(r)
+            while kept and kept[-1].conclusion == default:
+                kept.pop()
+            rules = kept
+        return self.replace(rules=tuple(rules), default=default)
+
+    # -- rendering / serialisation ------------------------------------------------------
+    def to_string(self, digits: int = 6, stats: bool = True) -> str:
+        schema = self.schema if self.space == "original" else None
+        target = self.target or "prediction"
+        head = ("Ordered rules (the first rule that holds decides)" if self.semantics == "ordered"
+                else "Unordered rules (every rule that holds votes; ties go to the earliest rule)")
+        lines = [f"{head}, predicting {target!r}:"]
+        width = len(str(len(self.rules)))
+        for i, r in enumerate(self.rules, 1):
+            word = "IF" if (self.semantics == "unordered" or i == 1) else "ELSE IF"
+            line = (f"{i:>{width}}. {word} {format_conditions(r.conditions, schema, digits)} "
+                    f"THEN {target} = {format_value(r.conclusion)}")
+            if stats:
+                extra = []
+                if r.support is not None:
+                    extra.append(f"support {r.support}")
+                if r.precision is not None:
+                    extra.append(f"precision {r.precision:.3f}")
+                if r.weight != 1.0:
+                    extra.append(f"weight {r.weight:g}")
+                if extra:
+                    line += "  [" + ", ".join(extra) + "]"
+            lines.append(line)
+        word = "ELSE" if (self.semantics == "ordered" and self.rules) else "DEFAULT (no rule holds)"
+        lines.append(f"{' ' * (width + 2)}{word} {target} = {format_value(self.default)}")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.to_string()
+
+    def __repr__(self) -> str:
+        return (f"RuleSet({len(self.rules)} rules, {self.conditions_count()} conditions, "
+                f"semantics={self.semantics!r}, default={self.default!r})")
+
+    def to_dict(self) -> dict:
+        return {
+            "semantics": self.semantics, "task": self.task, "target": self.target,
+            "classes": list(self.classes), "default": self.default, "space": self.space,
+            "schema": None if self.schema is None else self.schema.to_dict(),
+            "rules": [r.to_dict() for r in self.rules], "provenance": self.provenance,
+        }
+
+    @classmethod
+    def from_dict(cls, d) -> "RuleSet":
+        schema = None if d.get("schema") is None else Schema.from_dict(d["schema"])
+        return cls([Rule.from_dict(r) for r in d["rules"]], d["default"], semantics=d["semantics"],
+                   task=d["task"], classes=tuple(d.get("classes", ())), target=d.get("target"), schema=schema,
+                   space=d.get("space", "original"), provenance=d.get("provenance"))

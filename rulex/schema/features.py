@@ -1,0 +1,311 @@
+"""Feature kinds and the schema of a tabular data set.
+
+A :class:`Schema` names the features, their kinds (numeric, integer, binary,
+categorical, ordinal), the categories of the discrete ones, the target and the
+task. It is inferred from dtypes and can be overridden column by column. It
+carries no statistics fitted on data: those live in :class:`rulex.schema.Encoder`.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..exceptions import DataError, SchemaError, did_you_mean
+
+__all__ = ["Feature", "Schema", "KINDS", "to_native", "sort_values"]
+
+KINDS = ("numeric", "integer", "binary", "categorical", "ordinal")
+DISCRETE = ("binary", "categorical", "ordinal")
+
+
+def to_native(value: Any) -> Any:
+    """Turn numpy/pandas scalars into plain Python values (for hashing, JSON and display)."""
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def sort_values(values: Iterable[Any]) -> tuple:
+    """Deterministic order for category values of possibly mixed types."""
+    def key(v):
+        if isinstance(v, bool):
+            return (0, int(v), "")
+        if isinstance(v, (int, float)):
+            return (1, float(v), "")
+        return (2, 0.0, str(v))
+    return tuple(sorted({to_native(v) for v in values}, key=key))
+
+
+@dataclass(frozen=True)
+class Feature:
+    """One input column.
+
+    Parameters
+    ----------
+    name : str
+        Column name in the user's frame.
+    kind : {"numeric", "integer", "binary", "categorical", "ordinal"}
+    categories : tuple
+        For binary: the two values, the one encoded as 0 first. For categorical:
+        the categories in a deterministic order (one network input each). For
+        ordinal: the levels from lowest to highest. Empty for numeric/integer.
+    """
+
+    name: str
+    kind: str
+    categories: tuple = ()
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise SchemaError(f"feature {self.name!r}: unknown kind {self.kind!r}; use one of {', '.join(KINDS)}")
+        cats = tuple(to_native(c) for c in self.categories)
+        object.__setattr__(self, "categories", cats)
+        if self.kind in ("numeric", "integer") and cats:
+            raise SchemaError(f"feature {self.name!r} is {self.kind} and cannot have categories")
+        if self.kind in DISCRETE and not cats:
+            raise SchemaError(f"feature {self.name!r} is {self.kind} and needs at least one category")
+        if self.kind == "binary" and len(cats) != 2:
+            raise SchemaError(
+                f"feature {self.name!r} is declared binary but has {len(cats)} value(s) {list(cats)}; "
+                "declare it categorical instead")
+        if len(set(cats)) != len(cats):
+            raise SchemaError(f"feature {self.name!r} lists a category twice: {list(cats)}")
+
+    @property
+    def is_discrete(self) -> bool:
+        return self.kind in DISCRETE
+
+    def to_dict(self) -> dict:
+        d = {"name": self.name, "kind": self.kind}
+        if self.categories:
+            d["categories"] = list(self.categories)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping) -> "Feature":
+        return cls(d["name"], d["kind"], tuple(d.get("categories", ())))
+
+
+@dataclass(frozen=True)
+class Schema:
+    """Features, target and task of a data set.
+
+    Build one with :meth:`Schema.infer` (from a frame's dtypes, with overrides) or
+    directly from :class:`Feature` objects.
+    """
+
+    features: tuple
+    target: str | None = None
+    task: str = "classification"
+    classes: tuple = ()
+    _index: dict = field(default=None, init=False, repr=False, compare=False, hash=False)
+
+    def __post_init__(self):
+        feats = tuple(self.features)
+        object.__setattr__(self, "features", feats)
+        object.__setattr__(self, "classes", tuple(to_native(c) for c in self.classes))
+        if self.task not in ("classification", "regression"):
+            raise SchemaError(f"task must be 'classification' or 'regression', got {self.task!r}")
+        names = [f.name for f in feats]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise SchemaError(f"feature names must be unique; repeated: {dup}")
+        if self.target is not None and self.target in names:
+            raise SchemaError(f"the target {self.target!r} cannot also be a feature")
+        object.__setattr__(self, "_index", {f.name: f for f in feats})
+
+    # -- access -------------------------------------------------------------------------
+    @property
+    def feature_names(self) -> list[str]:
+        return [f.name for f in self.features]
+
+    def __getitem__(self, name: str) -> Feature:
+        try:
+            return self._index[name]
+        except KeyError:
+            raise DataError(did_you_mean(name, self._index, "feature")) from None
+
+    def __contains__(self, name) -> bool:
+        return name in self._index
+
+    def __iter__(self):
+        return iter(self.features)
+
+    def __len__(self) -> int:
+        return len(self.features)
+
+    # -- inference ----------------------------------------------------------------------
+    @classmethod
+    def infer(cls, frame: pd.DataFrame, target: str | None = None, *, task: str | None = None,
+              categorical: Sequence[str] = (), ordinal: Mapping[str, Sequence] | None = None,
+              integer: Sequence[str] = (), numeric: Sequence[str] = (), binary: Sequence[str] = (),
+              features: Sequence[str] | None = None) -> "Schema":
+        """Infer a schema from dtypes; the keyword lists override the inferred kind.
+
+        Rules: bool and two-valued columns are binary; strings, pandas categoricals and
+        objects are categorical (ordered pandas categoricals are ordinal); integer
+        dtypes are integer; floats are numeric. The target decides the task: floats
+        with more than 20 distinct values mean regression, anything else classification.
+        """
+        if not isinstance(frame, pd.DataFrame):
+            raise DataError(f"expected a pandas DataFrame, got {type(frame).__name__}")
+        ordinal = dict(ordinal or {})
+        columns = [str(c) for c in frame.columns]
+        if len(set(columns)) != len(columns):
+            raise DataError("the frame has repeated column names; rename them first")
+        if target is not None and target not in frame.columns:
+            raise DataError(f"target column not found: {did_you_mean(target, frame.columns, 'column')}")
+        overrides = {}
+        for kind, cols in (("categorical", categorical), ("integer", integer), ("numeric", numeric),
+                           ("binary", binary), ("ordinal", list(ordinal))):
+            for c in cols:
+                if c not in frame.columns:
+                    raise DataError(f"{kind}=[...] names column {c!r}, which is not in the frame; "
+                                    + did_you_mean(c, frame.columns, "column"))
+                if c in overrides and overrides[c] != kind:
+                    raise SchemaError(f"column {c!r} is declared both {overrides[c]} and {kind}")
+                overrides[c] = kind
+        if features is None:
+            features = [c for c in frame.columns if c != target]
+        feats = []
+        for name in features:
+            if name not in frame.columns:
+                raise DataError(f"feature {did_you_mean(name, frame.columns, 'column')}")
+            feats.append(_infer_feature(frame[name], str(name), overrides.get(name), ordinal.get(name)))
+        classes: tuple = ()
+        if target is not None:
+            y = frame[target]
+            if y.isna().any():
+                raise DataError(f"target column {target!r} has {int(y.isna().sum())} missing value(s); "
+                                "drop those rows first")
+            if task is None:
+                task = _infer_task(y)
+            if task == "classification":
+                classes = sort_values(y.unique())
+                if len(classes) < 2:
+                    raise DataError(f"target column {target!r} has a single class {classes}; "
+                                    "a classifier needs at least two")
+            else:
+                if not pd.api.types.is_numeric_dtype(y):
+                    raise DataError(f"regression target {target!r} must be numeric, got dtype {y.dtype}")
+        return cls(tuple(feats), target=target, task=task or "classification", classes=classes)
+
+    # -- validation ---------------------------------------------------------------------
+    def check_frame(self, frame, *, allow_missing: bool = False, what: str = "frame") -> None:
+        """Raise :class:`DataError` unless ``frame`` has every feature with valid values."""
+        if not isinstance(frame, pd.DataFrame):
+            raise DataError(f"expected a pandas DataFrame for the {what}, got {type(frame).__name__}")
+        missing = [n for n in self.feature_names if n not in frame.columns]
+        if missing:
+            hint = ""
+            extra = [c for c in frame.columns if c not in self._index and c != self.target]
+            if extra:
+                hint = " " + did_you_mean(missing[0], extra, "column").split(" Available")[0].replace(
+                    f"unknown column {missing[0]!r}", "").strip()
+            raise DataError(f"the {what} is missing column(s) {missing} that the schema needs.{hint}".rstrip())
+        for f in self.features:
+            check_column(frame[f.name], f, allow_missing=allow_missing)
+
+    # -- serialisation ------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        return {"features": [f.to_dict() for f in self.features], "target": self.target,
+                "task": self.task, "classes": list(self.classes)}
+
+    @classmethod
+    def from_dict(cls, d: Mapping) -> "Schema":
+        return cls(tuple(Feature.from_dict(f) for f in d["features"]), target=d.get("target"),
+                   task=d.get("task", "classification"), classes=tuple(d.get("classes", ())))
+
+
+def _infer_task(y: pd.Series) -> str:
+    if pd.api.types.is_float_dtype(y):
+        values = y.to_numpy(dtype=float)
+        if y.nunique() > 20 or not np.all(np.equal(np.mod(values, 1), 0)):
+            return "regression"
+    return "classification"
+
+
+def _infer_feature(col: pd.Series, name: str, kind: str | None, levels) -> Feature:
+    values = col.dropna()
+    uniq = sort_values(values.unique())
+    if kind is None:
+        if isinstance(col.dtype, pd.CategoricalDtype) and col.dtype.ordered:
+            kind, levels = "ordinal", list(col.dtype.categories)
+        elif pd.api.types.is_bool_dtype(col):
+            kind = "binary"
+        elif pd.api.types.is_numeric_dtype(col):
+            if len(uniq) == 2 and set(uniq) <= {0, 1}:
+                kind = "binary"
+            elif pd.api.types.is_integer_dtype(col):
+                kind = "integer"
+            else:
+                kind = "numeric"
+        else:
+            kind = "binary" if len(uniq) == 2 else "categorical"
+    if kind in ("numeric", "integer"):
+        check_column(col, Feature(name, kind), allow_missing=True)
+        return Feature(name, kind)
+    if kind == "binary":
+        if len(uniq) != 2:
+            raise SchemaError(f"column {name!r} is declared binary but holds {len(uniq)} distinct value(s) "
+                              f"{list(uniq)[:5]}; declare it categorical")
+        if set(uniq) == {False, True} or set(uniq) == {0, 1}:
+            uniq = (uniq[0], uniq[1]) if not uniq[0] else (uniq[1], uniq[0])
+        return Feature(name, "binary", uniq)
+    if kind == "ordinal":
+        levels = tuple(to_native(v) for v in levels)
+        unknown = [v for v in uniq if v not in levels]
+        if unknown:
+            raise SchemaError(f"ordinal column {name!r} holds {unknown[:5]} which are not among its levels "
+                              f"{list(levels)}; add them to ordinal={{{name!r}: [...]}}")
+        return Feature(name, "ordinal", levels)
+    return Feature(name, "categorical", uniq)
+
+
+def check_column(col: pd.Series, feature: Feature, *, allow_missing: bool = False) -> None:
+    """Validate one column against its feature; raise a :class:`DataError` that names it."""
+    name = feature.name
+    isna = col.isna().to_numpy()
+    if isna.any() and not allow_missing:
+        first = col.index[np.flatnonzero(isna)[0]]
+        raise DataError(f"column {name!r} has {int(isna.sum())} missing value(s) (first at row {first!r}); "
+                        "the network needs complete rows: drop or impute them first")
+    if feature.kind in ("numeric", "integer"):
+        if pd.api.types.is_bool_dtype(col):
+            raise DataError(f"column {name!r} should be {feature.kind} but holds booleans; "
+                            "declare it binary")
+        if not pd.api.types.is_numeric_dtype(col):
+            conv = pd.to_numeric(col, errors="coerce")
+            bad = conv.isna().to_numpy() & ~isna
+            if bad.any():
+                i = np.flatnonzero(bad)[0]
+                raise DataError(f"column {name!r} should be {feature.kind} but row {col.index[i]!r} holds "
+                                f"{col.iloc[i]!r}; clean the column or declare it categorical")
+            col = conv
+        values = col.to_numpy(dtype=float, na_value=np.nan)
+        inf = np.isinf(values)
+        if inf.any():
+            raise DataError(f"column {name!r} holds an infinite value at row {col.index[np.flatnonzero(inf)[0]]!r}")
+        if feature.kind == "integer":
+            frac = ~np.isnan(values) & (np.mod(values, 1) != 0)
+            if frac.any():
+                i = np.flatnonzero(frac)[0]
+                raise DataError(f"column {name!r} is integer but row {col.index[i]!r} holds {values[i]!r}; "
+                                f"declare it numeric=[{name!r}] if fractions are allowed")
+        return
+    known = list(feature.categories)
+    ok = col.isin(known).to_numpy() | isna
+    if not ok.all():
+        i = np.flatnonzero(~ok)[0]
+        value = col.iloc[i]
+        shown = ", ".join(repr(c) for c in known[:10]) + (", ..." if len(known) > 10 else "")
+        raise DataError(f"column {name!r} holds {to_native(value)!r} (row {col.index[i]!r}), a value not seen in "
+                        f"training (known: {shown}); map it to a known value or retrain with it")
+
+
+def is_integral(x: float) -> bool:
+    return math.isfinite(x) and float(x).is_integer()
