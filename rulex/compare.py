@@ -5,7 +5,7 @@ import warnings
 
 import pandas as pd
 
-from .exceptions import BudgetExceededError, DataError, UnknownNameError, did_you_mean
+from .exceptions import RulexError, UnknownNameError, did_you_mean
 from .extractors.base import EXTRACTORS, get_extractor
 
 __all__ = ["compare", "COLUMNS"]
@@ -55,7 +55,7 @@ def compare(network, train, test, methods=None, params: dict | None = None, rand
                        features=rep.n_features_used, coverage=rep.coverage, seconds=ex.extraction_seconds_,
                        peak_mb=ex.peak_memory_mb_, error="")
             rulesets[m] = ex.rules_
-        except (BudgetExceededError, DataError, NotImplementedError, MemoryError) as exc:
+        except (RulexError, NotImplementedError, MemoryError) as exc:
             row["error"] = f"{type(exc).__name__}: {exc}"
         rows.append(row)
     table = pd.DataFrame(rows, columns=COLUMNS)

@@ -13,12 +13,20 @@ FORMAT = "rulex.ruleset"
 VERSION = 1
 
 
+_MARKERS = ("__float__", "__dict__")
+
+
 def _encode_floats(obj):
-    """JSON has no inf/nan: store them as {"float": "inf"} so the round trip stays exact."""
+    """JSON has no inf/nan: store them as {"__float__": "inf"} so the round trip stays exact.
+
+    A user dict that looks like a marker is wrapped as {"__dict__": {...}}, so nothing the
+    user stored is ever mistaken for one.
+    """
     if isinstance(obj, float) and not math.isfinite(obj):
         return {"__float__": repr(obj)}
     if isinstance(obj, dict):
-        return {k: _encode_floats(v) for k, v in obj.items()}
+        enc = {k: _encode_floats(v) for k, v in obj.items()}
+        return {"__dict__": enc} if len(obj) == 1 and next(iter(obj)) in _MARKERS else enc
     if isinstance(obj, list):
         return [_encode_floats(v) for v in obj]
     return obj
@@ -28,6 +36,8 @@ def _decode_floats(obj):
     if isinstance(obj, dict):
         if set(obj) == {"__float__"}:
             return float(obj["__float__"])
+        if set(obj) == {"__dict__"} and isinstance(obj["__dict__"], dict):
+            return {k: _decode_floats(v) for k, v in obj["__dict__"].items()}
         return {k: _decode_floats(v) for k, v in obj.items()}
     if isinstance(obj, list):
         return [_decode_floats(v) for v in obj]

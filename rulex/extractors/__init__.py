@@ -2,6 +2,8 @@
 from .base import (EXTRACTORS, BaseExtractor, DecompositionalExtractor, MethodInfo, PedagogicalExtractor,
                    available_methods, extract, get_extractor, register)
 from .pedagogical import SurrogateTree
+from .decompositional import CRED, DeepRED, Tsukimoto
 
 __all__ = ["BaseExtractor", "DecompositionalExtractor", "PedagogicalExtractor", "register", "EXTRACTORS",
-           "available_methods", "get_extractor", "extract", "MethodInfo", "SurrogateTree"]
+           "available_methods", "get_extractor", "extract", "MethodInfo", "SurrogateTree", "CRED", "DeepRED",
+           "Tsukimoto"]

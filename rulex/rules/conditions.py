@@ -116,7 +116,9 @@ def _evaluate(cond: Condition, col: pd.Series) -> np.ndarray:
 class MofN:
     """Holds when at least ``m`` of its ``conditions`` hold (TREPAN's m-of-n test).
 
-    A condition on a missing value counts as not holding.
+    A condition on a missing value counts as not holding. The conditions are a
+    multiset: a condition listed twice counts twice (decoding can map two different
+    network-input tests onto the same condition in original units).
     """
 
     m: int
@@ -126,8 +128,6 @@ class MofN:
         conds = tuple(self.conditions)
         if not conds or not all(isinstance(c, Condition) for c in conds):
             raise RuleError("an m-of-n test needs a non-empty list of Condition objects")
-        if len(set(conds)) != len(conds):
-            raise RuleError("an m-of-n test lists the same condition twice")
         try:
             m = int(self.m)
         except (TypeError, ValueError):

@@ -45,13 +45,6 @@ def _canonical(obj) -> Any:
     return json.loads(json.dumps(obj, default=default, allow_nan=True))
 
 
-def _conclusion(value):
-    value = to_native(value)
-    if isinstance(value, float) and value.is_integer() is False:
-        return value
-    return value
-
-
 class Rule:
     """A conjunction of conditions (and m-of-n tests) with a conclusion.
 

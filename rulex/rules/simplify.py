@@ -26,7 +26,7 @@ def _remove_subsumed(clauses, schema):
     return kept
 
 
-def simplify_dnf(clauses, schema=None, max_symbols: int = 10):
+def simplify_dnf(clauses, schema=None, max_symbols: int = 8):
     """Return an equivalent, usually smaller, list of conjunctions.
 
     1. folds each conjunction into one interval/set per feature and drops the empty ones;

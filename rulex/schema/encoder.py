@@ -263,7 +263,6 @@ class Encoder:
                     if m > len(lits):
                         dead = True
                         break
-                    lits = list(dict.fromkeys(lits))
                     if m == len(lits):
                         conds.extend(lits)
                     elif m == 1 and len(lits) == 1:

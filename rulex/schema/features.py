@@ -253,8 +253,6 @@ def _infer_feature(col: pd.Series, name: str, kind: str | None, levels) -> Featu
         if len(uniq) != 2:
             raise SchemaError(f"column {name!r} is declared binary but holds {len(uniq)} distinct value(s) "
                               f"{list(uniq)[:5]}; declare it categorical")
-        if set(uniq) == {False, True} or set(uniq) == {0, 1}:
-            uniq = (uniq[0], uniq[1]) if not uniq[0] else (uniq[1], uniq[0])
         return Feature(name, "binary", uniq)
     if kind == "ordinal":
         levels = tuple(to_native(v) for v in levels)

@@ -1,2 +1,5 @@
 """Decompositional extractors: they read weights and hidden activations layer by layer."""
-__all__: list = []
+from .deepred import CRED, DeepRED
+from .tsukimoto import Tsukimoto
+
+__all__ = ["CRED", "DeepRED", "Tsukimoto"]

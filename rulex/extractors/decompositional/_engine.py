@@ -1,0 +1,247 @@
+"""Shared machinery of the decompositional extractors.
+
+* ``tree_dnf``: a CART tree from one layer's values to a target, read as one DNF per
+  label. Paths are exhaustive and mutually exclusive, so a term and its negation both
+  get rules (pitfall P2) and a label with no leaf has an empty DNF: it is *false*.
+* ``Budget``: clause and time limits that stop an expansion with a message saying
+  where it blew up, instead of running out of memory (pitfall P1).
+* ``Clauses``: a DNF whose every conjunction carries a packed bitmask of the training
+  rows it covers, so products drop empty combinations before they multiply.
+* ``finish``: turn per-class DNFs over the inputs into an unordered RuleSet, after an
+  optional generalisation pass on the training rows.
+"""
+from __future__ import annotations
+
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from ...exceptions import BudgetExceededError
+from ...rules import Condition, Rule, RuleSet
+from ...rules.intervals import fold
+from ...rules.simplify import simplify_dnf
+
+__all__ = ["unit_name", "tree_dnf", "Budget", "Clauses", "finish", "hidden_frame"]
+
+
+def unit_name(layer: int, unit: int) -> str:
+    """Name of hidden unit ``unit`` (0-based) of hidden layer ``layer`` (1-based): ``h1_0``."""
+    return f"h{layer}_{unit}"
+
+
+def hidden_frame(values: np.ndarray, layer: int) -> pd.DataFrame:
+    return pd.DataFrame(values, columns=[unit_name(layer, i) for i in range(values.shape[1])])
+
+
+def tree_dnf(A: np.ndarray, y: np.ndarray, names, *, min_samples_leaf=1, max_depth=None,
+             random_state=0) -> dict:
+    """Fit CART on (A, y) and return ``{label: [conjunction, ...]}`` for every label in ``y``.
+
+    A label that no leaf predicts maps to ``[]`` (false); a constant ``y`` gives ``[()]``.
+    """
+    from sklearn.tree import DecisionTreeClassifier
+    labels = np.unique(y)
+    if len(labels) == 1:
+        return {labels[0].item(): [()]}
+    tree = DecisionTreeClassifier(min_samples_leaf=min_samples_leaf, max_depth=max_depth,
+                                  random_state=random_state).fit(A, y)
+    t = tree.tree_
+    out = {lab.item(): [] for lab in labels}
+
+    def walk(node, path):
+        if t.children_left[node] == -1:
+            lab = tree.classes_[int(np.argmax(t.value[node][0]))].item()
+            out[lab].append(tuple(path))
+            return
+        name, thr = names[t.feature[node]], float(t.threshold[node])
+        walk(t.children_left[node], path + [Condition(name, "<=", thr)])
+        walk(t.children_right[node], path + [Condition(name, ">", thr)])
+
+    walk(0, [])
+    return out
+
+
+class Budget:
+    """Limits on the number of clauses alive at once and on wall time."""
+
+    def __init__(self, max_clauses: int | None, max_seconds: float | None, method: str):
+        self.max_clauses = max_clauses
+        self.max_seconds = max_seconds
+        self.method = method
+        self.start = time.perf_counter()
+        self.peak = 0
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+    def check(self, n_clauses: int, where: str):
+        self.peak = max(self.peak, n_clauses)
+        if self.max_clauses is not None and n_clauses > self.max_clauses:
+            raise BudgetExceededError(
+                f"{self.method}: {where} produced {n_clauses} clauses, over max_clauses={self.max_clauses}. "
+                "Use substitution='clause' (no products), raise max_clauses, or raise min_samples_leaf "
+                "to get smaller intermediate rule sets")
+        if self.max_seconds is not None and self.elapsed() > self.max_seconds:
+            raise BudgetExceededError(
+                f"{self.method}: stopped after {self.elapsed():.1f} s (max_seconds={self.max_seconds}) during "
+                f"{where} ({n_clauses} clauses alive). Use substitution='clause', raise max_seconds, or raise "
+                "min_samples_leaf")
+
+
+class Clauses:
+    """A DNF with, per clause, the packed training-row coverage and the hidden terms it came from.
+
+    Items are ``(conjunction, packed_mask, terms)``; ``terms`` is a frozenset of
+    ``(layer, unit, op, threshold)`` for provenance.
+    """
+
+    def __init__(self, items):
+        self.items = list(items)
+
+    @classmethod
+    def from_conjunctions(cls, conjunctions, frame: pd.DataFrame, terms=frozenset()):
+        items, seen = [], set()
+        for c in conjunctions:
+            f = fold(c)
+            if f is None or f in seen:
+                continue
+            seen.add(f)
+            mask = np.ones(len(frame), dtype=bool)
+            for lit in f:
+                mask &= lit.evaluate(frame)
+            items.append((f, np.packbits(mask), frozenset(terms)))
+        return cls(items)
+
+    @classmethod
+    def true(cls, n_rows: int):
+        return cls([((), np.packbits(np.ones(n_rows, dtype=bool)), frozenset())])
+
+    def __len__(self):
+        return len(self.items)
+
+    def conjunctions(self):
+        return [c for c, _, _ in self.items]
+
+    def with_terms(self, terms) -> "Clauses":
+        return Clauses([(c, m, p | frozenset(terms)) for c, m, p in self.items])
+
+    def drop_uncovered(self) -> "Clauses":
+        return Clauses([it for it in self.items if it[1].any()])
+
+    def or_(self, other: "Clauses") -> "Clauses":
+        index = {c: i for i, (c, _, _) in enumerate(self.items)}
+        items = list(self.items)
+        for c, m, p in other.items:
+            if c in index:
+                i = index[c]
+                items[i] = (c, items[i][1], items[i][2] | p)
+            else:
+                index[c] = len(items)
+                items.append((c, m, p))
+        return Clauses(items)
+
+    def and_(self, other: "Clauses", budget: Budget, where: str, keep_uncovered: bool) -> "Clauses":
+        out, index = [], {}
+        for a, ma, pa in self.items:
+            for b, mb, pb in other.items:
+                m = ma & mb
+                if not keep_uncovered and not m.any():
+                    continue
+                f = fold(a + b)
+                if f is None:
+                    continue
+                if f in index:
+                    i = index[f]
+                    out[i] = (f, out[i][1], out[i][2] | pa | pb)
+                    continue
+                index[f] = len(out)
+                out.append((f, m, pa | pb))
+            budget.check(len(out), where)
+        return Clauses(out)
+
+
+def term_provenance(terms) -> dict:
+    """JSON-native provenance: the hidden-unit terms, sorted from the top layer down."""
+    rows = sorted(terms, key=lambda t: (-t[0], t[1], t[2], t[3]))
+    return {"hidden_terms": [{"layer": l, "unit": u, "op": op, "threshold": thr} for l, u, op, thr in rows]}
+
+
+def _generalise(clauses, label_mask: np.ndarray, frame: pd.DataFrame):
+    """Drop literals that do not help on the training rows (C4.5-rules style).
+
+    A literal is removed from a clause when the clause then covers no more rows the
+    network assigns to another class than before. Deterministic: literals are tried
+    in order.
+    """
+    out = []
+    cache = {}
+
+    def m(lit):
+        r = cache.get(lit)
+        if r is None:
+            r = cache[lit] = lit.evaluate(frame)
+        return r
+
+    for clause in clauses:
+        lits = list(clause)
+        cover = np.ones(len(frame), dtype=bool)
+        for lit in lits:
+            cover &= m(lit)
+        bad = int(np.sum(cover & ~label_mask))
+        i = 0
+        while i < len(lits):
+            trial = lits[:i] + lits[i + 1:]
+            tc = np.ones(len(frame), dtype=bool)
+            for lit in trial:
+                tc &= m(lit)
+            if int(np.sum(tc & ~label_mask)) <= bad:
+                lits = trial
+                cover = tc
+            else:
+                i += 1
+        out.append(tuple(lits))
+    return out
+
+
+def finish(dnfs: dict, network, X: np.ndarray, y_idx: np.ndarray, default_idx: int, *, generalise: bool,
+           max_symbols: int = 8) -> RuleSet:
+    """Per-class DNFs over network inputs (``{class index: Clauses}``) -> unordered RuleSet in encoded space.
+
+    Each rule's weight is its Laplace confidence against the network on the training
+    rows, (agree + 1) / (covered + 2), so overlapping rules of different classes are
+    settled by how reliable they were. Rules that cover no training row are dropped.
+    Every rule keeps the hidden-unit terms of the clauses it was made from.
+    """
+    from ...rules.intervals import implies
+    frame = pd.DataFrame(X, columns=network.encoder.input_names_)
+    rules = []
+    for k, dnf in dnfs.items():
+        if k == default_idx:
+            continue
+        label_mask = y_idx == k
+        source = dnf.items
+        clauses = [c for c, _, _ in source]
+        if generalise:
+            clauses = _generalise(clauses, label_mask, frame)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            simple = simplify_dnf(clauses, max_symbols=max_symbols)
+        for clause in simple:
+            cover = np.ones(len(frame), dtype=bool)
+            for lit in clause:
+                cover &= lit.evaluate(frame)
+            n = int(cover.sum())
+            if n == 0:
+                continue
+            agree = int(np.sum(cover & label_mask))
+            terms = frozenset()
+            for (orig, _, p), gen in zip(source, clauses):
+                if implies(gen, clause) or implies(orig, clause):
+                    terms |= p
+            rules.append(Rule(clause, network.classes[k], weight=(agree + 1) / (n + 2),
+                              provenance=term_provenance(terms)))
+    rules.sort(key=lambda r: (-r.weight, str(r.conclusion)))
+    return RuleSet(rules, network.classes[default_idx], semantics="unordered", task="classification",
+                   classes=network.classes, space="encoded")

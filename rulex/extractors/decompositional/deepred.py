@@ -1,0 +1,335 @@
+"""DeepRED (Zilke et al. 2016) with term-wise or clause-wise substitution, and CRED (Sato & Tsukimoto 2001).
+
+Both read the network layer by layer: a tree from the last hidden layer to the
+network's class gives clauses over hidden units; each hidden term ``h > t`` is then
+described by a tree over the layer below, down to the inputs.
+
+``substitution="term"`` (the original DeepRED) replaces each term by its DNF and
+multiplies out; memory grows with the products, so ``max_clauses`` and
+``max_seconds`` stop it with a message naming the layer, or return the clauses
+finished so far (``on_budget="partial"``). ``substitution="clause"`` (ECLAIRE's
+change of variables) learns one tree from the inputs to each whole clause, so
+nothing multiplies out.
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from ...exceptions import BudgetExceededError, NetworkError
+from ...rules import Condition
+from ..base import DecompositionalExtractor, Interval, Options, register
+from ._engine import Budget, Clauses, finish, hidden_frame, tree_dnf, unit_name
+
+__all__ = ["DeepRED", "CRED"]
+
+_LEAF = [Interval(int, 1, None), Interval(float, 0.0, 0.5)]
+
+
+def _parse_unit(name: str):
+    layer, unit = name[1:].split("_")
+    return int(layer), int(unit)
+
+
+class _LayerWise(DecompositionalExtractor):
+    """Shared set-up: activations of every layer, the network's classes, the default class."""
+
+    def _augment(self, network, X):
+        """Training rows plus ``n_samples`` points drawn around them (ANN-DT style), all labelled by
+        the network: the trees then learn the network's function, not the noise of a small sample."""
+        if not self.n_samples:
+            return X
+        from ..sampling import Sampler
+        sampler = Sampler(network.encoder, X, random_state=self.random_state)
+        n_focus = int(round(self.n_samples * self.boundary_share))
+        parts = [X, sampler.perturb(int(self.n_samples) - n_focus, scale=float(self.sample_scale))]
+        if n_focus and network.task == "classification":
+            # the rows the network is least sure about: where the rules' boundaries must go
+            sure = network.predict_proba(X).max(axis=1)
+            ref = X[np.argsort(sure, kind="stable")[: max(20, len(X) // 4)]]
+            parts.append(sampler.perturb(n_focus, scale=float(self.sample_scale), reference=ref))
+        return np.vstack(parts)
+
+    def _setup(self, network, X):
+        acts = network.activations(X)
+        self.H_ = acts[:-1]
+        y = network.predict_index(X)
+        counts = np.bincount(y, minlength=len(network.classes))
+        default = int(np.argmax(counts))
+        frames = [None] + [hidden_frame(h, l + 1) for l, h in enumerate(self.H_)]
+        import pandas as pd
+        frames[0] = pd.DataFrame(X, columns=network.encoder.input_names_)
+        return y, default, frames
+
+    def _top(self, y, frames):
+        k = len(self.H_)
+        names = list(frames[k].columns)
+        return tree_dnf(self.H_[-1], y, names, min_samples_leaf=self.min_samples_leaf,
+                        max_depth=self.max_depth, random_state=self.random_state)
+
+    def _layer_values(self, j, frames):
+        return frames[j].to_numpy()
+
+
+@register
+class DeepRED(_LayerWise):
+    """DeepRED: layer-by-layer decomposition of a network of any depth.
+
+    Parameters
+    ----------
+    substitution : {"term", "clause"}, default "clause"
+        ``term``: each hidden term is replaced by the DNF learned for it one layer down,
+        multiplied out (exponential in the worst case, guarded by the budgets).
+        ``clause``: each clause of the last hidden layer is learned directly from the
+        inputs (polynomial).
+    min_samples_leaf : int or float, default 0.005
+        Minimum rows (or share of rows) in a leaf of every intermediate tree.
+    max_depth : int or None, default None
+        Depth limit of every intermediate tree.
+    max_clauses : int or None, default 20000
+        Largest number of clauses alive during a term-wise product.
+    max_seconds : float or None, default 300
+    on_budget : {"error", "partial"}, default "error"
+        On a budget overrun: raise :class:`~rulex.BudgetExceededError` naming the layer,
+        or return the clauses completed so far with a warning.
+    generalise : bool, default True
+        Drop literals that do not reduce errors against the network on the training rows.
+    n_samples : int, default 4000
+        Extra points drawn around the training rows by the shared sampler (Gaussian
+        perturbation snapped onto the schema) and labelled by the network; 0 uses the
+        training rows only, as the original DeepRED does.
+    sample_scale : float, default 0.3
+        Noise of those points, in training standard deviations per input.
+    boundary_share : float, default 0.5
+        Share of the extra points drawn around the quarter of training rows the network
+        is least sure about (lowest top-class probability), where boundaries must go.
+    random_state : int or None, default 0
+    """
+
+    name = "deepred"
+    description = "DeepRED: layer-wise trees on hidden activations, term- or clause-wise substitution (any depth)"
+    _parameter_constraints = {
+        "substitution": [Options(("term", "clause"))],
+        "min_samples_leaf": _LEAF,
+        "max_depth": [Interval(int, 1, None), None],
+        "max_clauses": [Interval(int, 1, None), None],
+        "max_seconds": [Interval(float, 0.0, None), None],
+        "on_budget": [Options(("error", "partial"))],
+        "generalise": [bool],
+        "n_samples": [Interval(int, 0, None)],
+        "sample_scale": [Interval(float, 0.0, None)],
+        "boundary_share": [Interval(float, 0.0, 1.0)],
+        "random_state": [Interval(int, 0, None), None],
+    }
+
+    def __init__(self, substitution="clause", min_samples_leaf=0.005, max_depth=None, max_clauses=20000,
+                 max_seconds=300.0, on_budget="error", generalise=True, n_samples=4000, sample_scale=0.3,
+                 boundary_share=0.5, random_state=0):
+        self.substitution = substitution
+        self.min_samples_leaf = min_samples_leaf
+        self.max_depth = max_depth
+        self.max_clauses = max_clauses
+        self.max_seconds = max_seconds
+        self.on_budget = on_budget
+        self.generalise = generalise
+        self.n_samples = n_samples
+        self.sample_scale = sample_scale
+        self.boundary_share = boundary_share
+        self.random_state = random_state
+
+    def _extract(self, network, dataset, X):
+        if not network.hidden_layers:
+            raise NetworkError("deepred needs at least one hidden layer; this network has none")
+        X = self._augment(network, X)
+        y, default, frames = self._setup(network, X)
+        budget = Budget(self.max_clauses, self.max_seconds, "deepred")
+        top = self._top(y, frames)
+        k = len(self.H_)
+        n = len(X)
+        dnfs = {}
+        complete = True
+        self._extra_provenance = {}
+        # process the biggest clauses first, so a partial result keeps the most support
+        order = []
+        for cls, conjs in top.items():
+            if cls == default:
+                continue
+            for c in conjs:
+                mask = np.ones(n, dtype=bool)
+                for lit in c:
+                    mask &= lit.evaluate(frames[k])
+                order.append((-int(mask.sum()), cls, c))
+        order.sort(key=lambda t: (t[0], t[1], str(t[2])))
+        memo: dict = {}
+        done = 0
+        try:
+            for _, cls, clause in order:
+                if self.substitution == "term":
+                    dnf = self._expand_clause(clause, k, y, frames, memo, budget)
+                else:
+                    dnf = self._clause_wise(clause, k, frames, budget)
+                dnfs[cls] = dnfs.get(cls, Clauses([])).or_(dnf)
+                budget.check(sum(len(d) for d in dnfs.values()), f"collecting the rules of class "
+                                                                  f"{network.classes[cls]!r}")
+                done += 1
+        except BudgetExceededError as exc:
+            if self.on_budget == "error":
+                raise
+            complete = False
+            warnings.warn(f"{exc}. Returning the partial rule set built from {done} of {len(order)} top-level "
+                          "clauses (on_budget='partial')", RuntimeWarning, stacklevel=3)
+        self._extra_provenance = {"complete": complete, "top_clauses": len(order), "top_clauses_done": done,
+                                  "peak_clauses": budget.peak, "intermediate_trees": len(memo)}
+        return finish(dnfs, network, X, y, default, generalise=self.generalise)
+
+    # -- term-wise ---------------------------------------------------------------------
+    def _term_dnfs(self, layer, unit, thr, frames, memo, budget):
+        """DNFs (over layer-1 literals) for ``h > thr`` and ``h <= thr``; one tree per term."""
+        key = (layer, unit, thr)
+        if key not in memo:
+            target = self.H_[layer - 1][:, unit] > thr
+            A = frames[layer - 1].to_numpy()
+            names = list(frames[layer - 1].columns)
+            d = tree_dnf(A, target, names, min_samples_leaf=self.min_samples_leaf, max_depth=self.max_depth,
+                         random_state=self.random_state)
+            memo[key] = {"pos": d.get(True, []), "neg": d.get(False, []), "expanded": {}}
+            budget.check(0, f"learning the term {unit_name(layer, unit)} > {thr:.4g}")
+        return memo[key]
+
+    def _expand_literal(self, lit, layer, frames, memo, budget) -> Clauses:
+        """Full input-level DNF of a literal on hidden layer ``layer`` (memoised)."""
+        l, u = _parse_unit(lit.feature)
+        thr = lit.value
+        entry = self._term_dnfs(l, u, thr, frames, memo, budget)
+        side = "pos" if lit.op == ">" else "neg"
+        if side in entry["expanded"]:
+            return entry["expanded"][side]
+        term = (l, u, lit.op, thr)
+        below = l - 1
+        result = Clauses([])
+        for conj in entry[side]:
+            if below == 0:
+                part = Clauses.from_conjunctions([conj], frames[0])
+            else:
+                part = self._expand_clause(conj, below, None, frames, memo, budget)
+            result = result.or_(part)
+            budget.check(len(result), f"substituting layer {l} into layer {below} "
+                                      f"(term {lit.feature} {lit.op} {thr:.4g})")
+        result = result.with_terms([term])
+        entry["expanded"][side] = result
+        return result
+
+    def _expand_clause(self, clause, layer, y, frames, memo, budget) -> Clauses:
+        """AND of the expansions of a clause's literals (all on hidden layer ``layer``)."""
+        from ...rules.intervals import fold
+        clause = fold(clause) or ()
+        acc = Clauses.true(len(frames[0]))
+        for lit in sorted(clause, key=lambda c: (c.feature, c.op, c.value)):
+            part = self._expand_literal(lit, layer, frames, memo, budget)
+            acc = acc.and_(part, budget, f"multiplying out a clause of hidden layer {layer}",
+                           keep_uncovered=False)
+            if not len(acc):
+                break
+        return acc
+
+    # -- clause-wise -------------------------------------------------------------------
+    def _clause_wise(self, clause, layer, frames, budget) -> Clauses:
+        target = np.ones(len(frames[0]), dtype=bool)
+        for lit in clause:
+            target &= lit.evaluate(frames[layer])
+        d = tree_dnf(frames[0].to_numpy(), target, list(frames[0].columns), min_samples_leaf=self.min_samples_leaf,
+                     max_depth=self.max_depth, random_state=self.random_state)
+        terms = [(*_parse_unit(l.feature), l.op, l.value) for l in clause]
+        out = Clauses.from_conjunctions(d.get(True, []), frames[0], terms)
+        budget.check(len(out), f"learning input rules for a clause of hidden layer {layer}")
+        return out
+
+
+@register
+class CRED(_LayerWise):
+    """CRED: one hidden layer; hidden units discretised at the thresholds the output tree uses.
+
+    A tree from the hidden activations to the network's class gives clauses over hidden
+    units. Each hidden unit's thresholds cut its range into intervals; one tree per unit
+    learns the interval from the inputs. Every hidden condition is replaced by the
+    rules of the intervals it admits, and the clauses are multiplied out.
+
+    Parameters are those of :class:`DeepRED` without ``substitution``.
+    """
+
+    name = "cred"
+    description = "CRED: hidden->output tree, per-unit interval trees from the inputs, substitution (1 hidden layer)"
+    _parameter_constraints = {k: v for k, v in DeepRED._parameter_constraints.items() if k != "substitution"}
+
+    def __init__(self, min_samples_leaf=0.005, max_depth=None, max_clauses=20000, max_seconds=300.0,
+                 on_budget="error", generalise=True, n_samples=4000, sample_scale=0.3, boundary_share=0.5,
+                 random_state=0):
+        self.min_samples_leaf = min_samples_leaf
+        self.max_depth = max_depth
+        self.max_clauses = max_clauses
+        self.max_seconds = max_seconds
+        self.on_budget = on_budget
+        self.generalise = generalise
+        self.n_samples = n_samples
+        self.sample_scale = sample_scale
+        self.boundary_share = boundary_share
+        self.random_state = random_state
+
+    def _extract(self, network, dataset, X):
+        n_hidden = len(network.hidden_layers)
+        if n_hidden != 1:
+            raise NetworkError(f"cred reads networks with exactly one hidden layer; this one has {n_hidden}. "
+                               "Use method='deepred' for deeper networks")
+        from ...rules.intervals import box_of
+        X = self._augment(network, X)
+        y, default, frames = self._setup(network, X)
+        budget = Budget(self.max_clauses, self.max_seconds, "cred")
+        top = self._top(y, frames)
+        H = self.H_[0]
+        thresholds: dict = {}
+        for cls, conjs in top.items():
+            for c in conjs:
+                for lit in c:
+                    thresholds.setdefault(_parse_unit(lit.feature)[1], set()).add(lit.value)
+        interval_dnfs = {}
+        for unit, ts in sorted(thresholds.items()):
+            ts = np.array(sorted(ts))
+            label = np.searchsorted(ts, H[:, unit], side="left")  # number of thresholds below the value
+            d = tree_dnf(X, label, list(frames[0].columns), min_samples_leaf=self.min_samples_leaf,
+                         max_depth=self.max_depth, random_state=self.random_state)
+            interval_dnfs[unit] = (ts, {lab: Clauses.from_conjunctions(c, frames[0]) for lab, c in d.items()})
+        dnfs = {}
+        done, total = 0, 0
+        try:
+            for cls, conjs in sorted(top.items()):
+                if cls == default:
+                    continue
+                for conj in conjs:
+                    total += 1
+                    box = box_of(conj)
+                    acc = Clauses.true(len(X))
+                    for name, fb in sorted(box.features.items()):
+                        unit = _parse_unit(name)[1]
+                        ts, per_label = interval_dnfs[unit]
+                        lo = 0 if not np.isfinite(fb.lo) else int(np.searchsorted(ts, fb.lo, side="left")) + 1
+                        hi = len(ts) if not np.isfinite(fb.hi) else int(np.searchsorted(ts, fb.hi, side="left"))
+                        admitted = Clauses([])
+                        for lab in range(lo, hi + 1):
+                            admitted = admitted.or_(per_label.get(lab, Clauses([])))
+                        terms = [(1, unit, ">", fb.lo)] if np.isfinite(fb.lo) else []
+                        terms += [(1, unit, "<=", fb.hi)] if np.isfinite(fb.hi) else []
+                        acc = acc.and_(admitted.with_terms(terms), budget,
+                                       "substituting the hidden layer into the inputs", keep_uncovered=False)
+                        if not len(acc):
+                            break
+                    dnfs[cls] = dnfs.get(cls, Clauses([])).or_(acc)
+                    done += 1
+        except BudgetExceededError as exc:
+            if self.on_budget == "error":
+                raise
+            warnings.warn(f"{exc}. Returning the partial rule set built from {done} top-level clauses "
+                          "(on_budget='partial')", RuntimeWarning, stacklevel=3)
+        self._extra_provenance = {"complete": done == total or not total, "top_clauses_done": done,
+                                  "peak_clauses": budget.peak}
+        return finish(dnfs, network, X, y, default, generalise=self.generalise)

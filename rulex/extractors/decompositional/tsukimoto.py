@@ -1,0 +1,359 @@
+"""Tsukimoto's polynomial-time method: each unit as its nearest Boolean function.
+
+A unit ``y = S(w.v + b)`` is read as the Boolean function "the unit is on"
+(``w.v + b >= 0`` for sigmoid and tanh, ``h > tau`` for ReLU with ``tau`` half the
+unit's mean positive activation). Its prime implicants are generated in order of
+size, up to ``max_order`` literals, using unateness (a variable enters only on the
+side that raises the unit) and one of two term tests:
+
+``domain="vertex"``
+    the worst case over the free variables still turns the unit on:
+    ``b + sum of restricted minima + sum of free minima >= 0`` (exact on the whole box);
+``domain="data"``
+    (Tsukimoto's data-limited domain) every training row the term covers turns the
+    unit on, and at least one row is covered: shorter, more accurate rules.
+
+Input variables: binary inputs and one-hot groups are discrete (a literal fixes the
+value or the category); numeric, integer and ordinal inputs on the [0, 1] scale are
+cut at ``continuous_threshold`` ("x is large" / "x is small"), the continuous-domain
+reading. The negation of a unit is generated as the threshold unit ``-w, -b``, never
+by De Morgan. Units are composed layer by layer: the output decision is a Boolean
+function of hidden literals, each replaced by its unit's implicants, down to the inputs.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ...exceptions import NetworkError
+from ...rules import Condition
+from ..base import DecompositionalExtractor, Interval, Options, register
+from ._engine import Budget, Clauses, finish, unit_name
+
+__all__ = ["Tsukimoto"]
+
+
+class _Var:
+    """A variable of a layer: its literals, each with (name, restricted minimum factor, conditions, mask)."""
+
+    def __init__(self, name, cols, lits, free_lo, free_hi):
+        self.name = name
+        self.cols = cols          # columns of the layer's value matrix
+        self.lits = lits          # list of dicts: key, conds, lo, hi (bounds per col) / category index
+        self.free_lo = free_lo
+        self.free_hi = free_hi
+
+
+def _min_contrib(w, lo, hi):
+    return np.minimum(w * lo, w * hi).sum()
+
+
+@register
+class Tsukimoto(DecompositionalExtractor):
+    """Tsukimoto's nearest-Boolean-function extraction, composed layer by layer.
+
+    Parameters
+    ----------
+    domain : {"vertex", "data"}, default "vertex"
+        Term test: over the whole box (exact for the unit), or over the training rows the
+        term covers (Tsukimoto's data-limited domain: shorter terms, but with few rows it
+        accepts terms the data cannot refute).
+    max_order : int, default 4
+        Largest number of literals in a unit's term (the polynomial bound, O(n^max_order)
+        candidate terms). Use the number of features for an exact reading of small
+        discrete problems (e.g. 6 on MONK's problems).
+    continuous_threshold : float, default 0.5
+        Cut of numeric/integer/ordinal inputs on the [0, 1] scale ("large" above it).
+    max_clauses : int or None, default 20000
+        Largest number of clauses alive while composing layers.
+    max_seconds : float or None, default 300
+    generalise : bool, default False
+        Drop literals of the final rules that do not reduce errors on the training rows.
+
+    Attributes
+    ----------
+    unit_functions_ : dict
+        ``{unit name: sympy expression}``: each hidden unit's Boolean function over the
+        layer below (inputs in original units; hidden units by name), and the decision of
+        each class over the last hidden layer (``"class <label>"``).
+    """
+
+    name = "tsukimoto"
+    description = "Tsukimoto: each unit as its nearest Boolean function (polynomial term generator), composed"
+    _parameter_constraints = {
+        "domain": [Options(("data", "vertex"))],
+        "max_order": [Interval(int, 1, 8)],
+        "continuous_threshold": [Interval(float, 0.0, 1.0)],
+        "max_clauses": [Interval(int, 1, None), None],
+        "max_seconds": [Interval(float, 0.0, None), None],
+        "generalise": [bool],
+    }
+
+    def __init__(self, domain="vertex", max_order=4, continuous_threshold=0.5, max_clauses=20000,
+                 max_seconds=300.0, generalise=False):
+        self.domain = domain
+        self.max_order = max_order
+        self.continuous_threshold = continuous_threshold
+        self.max_clauses = max_clauses
+        self.max_seconds = max_seconds
+        self.generalise = generalise
+
+    # -- variables of each layer -------------------------------------------------------------
+    def _input_vars(self, network, X):
+        enc = network.encoder
+        c = float(self.continuous_threshold)
+        out = []
+        for f in enc.schema.features:
+            cols = enc.groups_[f.name]
+            if f.kind == "categorical":
+                lits = []
+                for pos, col in enumerate(cols):
+                    lo = np.zeros(len(cols)); hi = np.zeros(len(cols))
+                    lo[pos] = hi[pos] = 1.0
+                    lits.append({"key": ("in", col), "conds": (Condition(enc.input_names_[col], ">", 0.5),),
+                                 "lo": lo, "hi": hi, "mask": X[:, col] > 0.5})
+                # free: exactly one category is on (minimum is over the categories)
+                out.append(_Var(f.name, cols, lits, None, None))
+                continue
+            col = cols[0]
+            name = enc.input_names_[col]
+            vals = X[:, col]
+            a, b = float(min(0.0, vals.min())), float(max(1.0, vals.max()))
+            cut = 0.5 if f.kind == "binary" else c
+            hi_lo = 1.0 if f.kind == "binary" else cut
+            lo_hi = 0.0 if f.kind == "binary" else cut
+            lits = [{"key": ("hi", col), "conds": (Condition(name, ">", cut),), "lo": np.array([hi_lo]),
+                     "hi": np.array([b]), "mask": vals > cut},
+                    {"key": ("lo", col), "conds": (Condition(name, "<=", cut),), "lo": np.array([a]),
+                     "hi": np.array([lo_hi]), "mask": vals <= cut}]
+            out.append(_Var(f.name, cols, lits, np.array([a]), np.array([b])))
+        return out
+
+    def _hidden_vars(self, layer_idx, H, activation, on_thresholds):
+        """Hidden units as Boolean variables (Tsukimoto's composition): 'on' stands for the unit's
+        saturated value (1 for sigmoid and tanh, twice the on-threshold -- the mean positive
+        activation -- for ReLU), 'off' for its resting value (0, -1, 0)."""
+        out = []
+        for j in range(H.shape[1]):
+            th = on_thresholds[j]
+            if activation == "sigmoid":
+                off, on = 0.0, 1.0
+            elif activation == "tanh":
+                off, on = -1.0, 1.0
+            else:
+                off, on = 0.0, 2.0 * th
+            name = unit_name(layer_idx, j)
+            lits = [{"key": (layer_idx, j, True), "conds": (), "lo": np.array([on]), "hi": np.array([on]),
+                     "mask": H[:, j] >= th},
+                    {"key": (layer_idx, j, False), "conds": (), "lo": np.array([off]), "hi": np.array([off]),
+                     "mask": H[:, j] < th}]
+            out.append(_Var(name, [j], lits, np.array([min(on, off)]), np.array([max(on, off)])))
+        return out
+
+    @staticmethod
+    def _on_threshold(activation, H):
+        if activation == "sigmoid":
+            return np.full(H.shape[1], 0.5)
+        if activation == "tanh":
+            return np.zeros(H.shape[1])
+        if activation == "relu":
+            pos = np.where(H > 0, H, np.nan)
+            mean = np.nan_to_num(np.nanmean(pos, axis=0) if np.isfinite(pos).any() else np.zeros(H.shape[1]))
+            return mean / 2
+        raise NetworkError(f"tsukimoto reads sigmoid, tanh and relu hidden units, not {activation!r}")
+
+    # -- the term generator -----------------------------------------------------------------
+    def _terms(self, w, b, variables, values, on_rows, budget=None, where=""):
+        """Prime implicants (up to max_order literals) of ``w.v + b >= 0`` over ``variables``.
+
+        ``on_rows`` is the unit's truth on the data rows (used by the data-limited test).
+        Returns a list of tuples of literal dicts; ``[()]`` if always on, ``[]`` if never.
+        """
+        free = 0.0
+        cands = []
+        for v in variables:
+            wv = w[v.cols]
+            if v.free_lo is None:     # one-hot group: one category on
+                fmin = float(wv.min())
+            else:
+                fmin = _min_contrib(wv, v.free_lo, v.free_hi)
+            free += fmin
+            for lit in v.lits:
+                gain = _min_contrib(wv, lit["lo"], lit["hi"]) - fmin
+                if self.domain == "vertex" and gain <= 0:
+                    continue      # unateness: a literal that cannot raise the minimum never helps
+                if self.domain == "data" and gain < 0:
+                    continue
+                cands.append((gain, v.name, lit))
+        theta = -(b + free)
+        if theta <= 0:
+            return [()]
+        cands.sort(key=lambda t: (-t[0], t[1], str(t[2]["key"])))
+        gains = np.array([g for g, _, _ in cands])
+        accepted = []
+        K = int(self.max_order)
+        n = len(cands)
+
+        def covered_superset(idx):
+            s = set(idx)
+            return any(set(a) <= s for a in accepted)
+
+        def test(idx, mask):
+            if self.domain == "vertex":
+                return gains[list(idx)].sum() >= theta
+            return mask.any() and bool(np.all(on_rows[mask]))
+
+        # breadth-first by order, so accepted terms are prime among those generated
+        frontier = [((), np.ones(len(on_rows), dtype=bool) if on_rows is not None else None, set())]
+        for order in range(1, K + 1):
+            if budget is not None:
+                budget.check(0, f"{where}: generating terms of order {order}")
+            nxt = []
+            for idx, mask, used in frontier:
+                start = idx[-1] + 1 if idx else 0
+                for i in range(start, n):
+                    g, vname, lit = cands[i]
+                    if vname in used:
+                        continue
+                    new = idx + (i,)
+                    if covered_superset(new):
+                        continue
+                    if self.domain == "vertex":
+                        rest = K - order
+                        best = gains[list(new)].sum()
+                        if rest:
+                            others = [gains[j] for j in range(i + 1, n) if cands[j][1] not in used | {vname}]
+                            best += sum(others[:rest])
+                        if best < theta:
+                            continue
+                        m = None
+                    else:
+                        m = mask & lit["mask"]
+                        if not m.any():
+                            continue
+                    if test(new, m):
+                        accepted.append(new)
+                    elif order < K:
+                        nxt.append((new, m, used | {vname}))
+            frontier = nxt
+            if not frontier:
+                break
+        return [tuple(cands[i][2] for i in a) for a in accepted]
+
+    # -- extraction -------------------------------------------------------------------------
+    def _extract(self, network, dataset, X):
+        if not network.hidden_layers:
+            raise NetworkError("tsukimoto needs at least one hidden layer")
+        import sympy
+        budget = Budget(self.max_clauses, self.max_seconds, "tsukimoto")
+        acts = network.activations(X)
+        hidden = acts[:-1]
+        y = network.predict_index(X)
+        K = len(network.classes)
+        default = int(np.argmax(np.bincount(y, minlength=K)))
+        frame0 = pd.DataFrame(X, columns=network.encoder.input_names_)
+        layers = network.layers
+        variables = [self._input_vars(network, X)]
+        values = [X]
+        thresholds = []
+        for l, (layer, H) in enumerate(zip(layers[:-1], hidden), start=1):
+            th = self._on_threshold(layer.activation, H)
+            thresholds.append(th)
+            variables.append(self._hidden_vars(l, H, layer.activation, th))
+            values.append(H)
+        memo = {}
+        functions = {}
+        n_hidden = len(hidden)
+
+        def describe(terms, l):
+            """sympy DNF of a unit over the variables of layer ``l``."""
+            if terms == [()]:
+                return sympy.true
+            ors = []
+            for t in terms:
+                ands = []
+                for lit in t:
+                    if l == 0:
+                        cond = network.encoder.decode_condition(lit["conds"][0])
+                        ands.append(sympy.true if cond is True else sympy.false if cond is False
+                                    else sympy.Symbol(_fmt(cond, network)))
+                    else:
+                        li, j, on = lit["key"]
+                        s = sympy.Symbol(unit_name(li, j))
+                        ands.append(s if on else sympy.Not(s))
+                ors.append(sympy.And(*ands))
+            return sympy.Or(*ors)
+
+        def unit_dnf(l, j, on):
+            """Input-level Clauses of 'unit j of hidden layer l is on' (or off)."""
+            key = (l, j, on)
+            if key in memo:
+                return memo[key]
+            layer = layers[l - 1]
+            sign = 1.0 if on else -1.0
+            th = thresholds[l - 1][j]
+            w, b = sign * layer.weights[j], sign * layer.bias[j]
+            if layer.activation == "relu":
+                b = b - sign * th     # on iff pre > tau (tau: the ReLU's on-threshold)
+            truth = values[l][:, j] >= th if on else values[l][:, j] < th
+            terms = self._terms(w, b, variables[l - 1], values[l - 1], truth, budget, f"unit {unit_name(l, j)}")
+            if on:
+                functions[unit_name(l, j)] = describe(terms, l - 1)
+            memo[key] = self._compose(terms, l - 1, unit_dnf, frame0, budget,
+                                      f"composing unit {unit_name(l, j)}").with_terms([(l, j, ">=" if on else "<",
+                                                                                         float(th))])
+            return memo[key]
+
+        out_layer = layers[-1]
+        Wo, bo = out_layer.weights, out_layer.bias
+        if Wo.shape[0] == 1:      # single logit: class 1 iff z >= 0
+            Wo = np.vstack([np.zeros_like(Wo[0]), Wo[0]])
+            bo = np.array([0.0, bo[0]])
+        dnfs = {}
+        last = variables[-1]
+        for c in range(K):
+            if c == default:
+                continue
+            acc = Clauses.true(len(X))
+            expr = []
+            for c2 in range(K):
+                if c2 == c:
+                    continue
+                w, b = Wo[c] - Wo[c2], bo[c] - bo[c2]
+                truth = (hidden[-1] @ w + b) >= 0
+                terms = self._terms(w, b, last, values[-1], truth, budget, "the output layer")
+                expr.append(describe(terms, n_hidden))
+                part = self._compose(terms, n_hidden, unit_dnf, frame0, budget, f"the decision for class "
+                                                                                 f"{network.classes[c]!r}")
+                acc = acc.and_(part, budget, f"combining the pairwise tests of class {network.classes[c]!r}",
+                               keep_uncovered=False)
+            functions[f"class {network.classes[c]}"] = sympy.And(*expr)
+            dnfs[c] = acc
+        # make sure the lower units' functions are listed even if the output never used them
+        self.unit_functions_ = functions
+        self._extra_provenance = {"unit_functions": {k: str(v) for k, v in functions.items()},
+                                  "peak_clauses": budget.peak}
+        return finish(dnfs, network, X, y, default, generalise=self.generalise)
+
+    def _compose(self, terms, l, unit_dnf, frame0, budget, where):
+        """OR over terms of AND over literals; literals of a hidden layer are expanded recursively."""
+        result = Clauses([])
+        for t in terms:
+            acc = Clauses.true(len(frame0))
+            for lit in t:
+                if l == 0:
+                    part = Clauses.from_conjunctions([lit["conds"]], frame0)
+                else:
+                    li, j, on = lit["key"]
+                    part = unit_dnf(li, j, on)
+                acc = acc.and_(part, budget, where, keep_uncovered=False)
+                if not len(acc):
+                    break
+            result = result.or_(acc)
+            budget.check(len(result), where)
+        return result
+
+
+def _fmt(cond, network):
+    from ...rules.render import format_condition
+    return format_condition(cond, network.schema)
