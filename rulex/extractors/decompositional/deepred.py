@@ -255,15 +255,17 @@ class CRED(_LayerWise):
     learns the interval from the inputs. Every hidden condition is replaced by the
     rules of the intervals it admits, and the clauses are multiplied out.
 
-    Parameters are those of :class:`DeepRED` without ``substitution``.
+    Parameters are those of :class:`DeepRED` without ``substitution``, with coarser defaults
+    (``min_samples_leaf=0.02``, ``n_samples=1000``): every interval tree is multiplied
+    with every other one in a clause, so small leaves make large products.
     """
 
     name = "cred"
     description = "CRED: hidden->output tree, per-unit interval trees from the inputs, substitution (1 hidden layer)"
     _parameter_constraints = {k: v for k, v in DeepRED._parameter_constraints.items() if k != "substitution"}
 
-    def __init__(self, min_samples_leaf=0.005, max_depth=None, max_clauses=20000, max_seconds=300.0,
-                 on_budget="error", generalise=True, n_samples=4000, sample_scale=0.3, boundary_share=0.5,
+    def __init__(self, min_samples_leaf=0.02, max_depth=None, max_clauses=20000, max_seconds=300.0,
+                 on_budget="error", generalise=True, n_samples=1000, sample_scale=0.3, boundary_share=0.0,
                  random_state=0):
         self.min_samples_leaf = min_samples_leaf
         self.max_depth = max_depth

@@ -54,16 +54,22 @@ class Tsukimoto(DecompositionalExtractor):
 
     Parameters
     ----------
-    domain : {"vertex", "data"}, default "vertex"
+    domain : {"auto", "vertex", "data"}, default "auto"
         Term test: over the whole box (exact for the unit), or over the training rows the
         term covers (Tsukimoto's data-limited domain: shorter terms, but with few rows it
-        accepts terms the data cannot refute).
+        accepts terms the data cannot refute). ``auto`` takes ``vertex`` when every input
+        is discrete (binary or one-hot) and ``data`` otherwise, where the worst case over
+        all continuous inputs is too pessimistic to turn any unit on.
     max_order : int, default 4
         Largest number of literals in a unit's term (the polynomial bound, O(n^max_order)
         candidate terms). Use the number of features for an exact reading of small
         discrete problems (e.g. 6 on MONK's problems).
     continuous_threshold : float, default 0.5
         Cut of numeric/integer/ordinal inputs on the [0, 1] scale ("large" above it).
+    tolerance : float, default 0.0
+        Data-limited test only: the share of covered training rows on which the unit may be
+        off while the term is still accepted (0 is Tsukimoto's strict test; a little slack
+        lets terms through on continuous data where no short term is perfectly pure).
     max_clauses : int or None, default 20000
         Largest number of clauses alive while composing layers.
     max_seconds : float or None, default 300
@@ -81,15 +87,16 @@ class Tsukimoto(DecompositionalExtractor):
     name = "tsukimoto"
     description = "Tsukimoto: each unit as its nearest Boolean function (polynomial term generator), composed"
     _parameter_constraints = {
-        "domain": [Options(("data", "vertex"))],
+        "domain": [Options(("auto", "data", "vertex"))],
         "max_order": [Interval(int, 1, 8)],
         "continuous_threshold": [Interval(float, 0.0, 1.0)],
         "max_clauses": [Interval(int, 1, None), None],
         "max_seconds": [Interval(float, 0.0, None), None],
         "generalise": [bool],
+        "tolerance": [Interval(float, 0.0, 0.5)],
     }
 
-    def __init__(self, domain="vertex", max_order=4, continuous_threshold=0.5, max_clauses=20000,
+    def __init__(self, domain="auto", max_order=4, continuous_threshold=0.5, tolerance=0.0, max_clauses=20000,
                  max_seconds=300.0, generalise=False):
         self.domain = domain
         self.max_order = max_order
@@ -97,6 +104,7 @@ class Tsukimoto(DecompositionalExtractor):
         self.max_clauses = max_clauses
         self.max_seconds = max_seconds
         self.generalise = generalise
+        self.tolerance = tolerance
 
     # -- variables of each layer -------------------------------------------------------------
     def _input_vars(self, network, X):
@@ -180,9 +188,9 @@ class Tsukimoto(DecompositionalExtractor):
             free += fmin
             for lit in v.lits:
                 gain = _min_contrib(wv, lit["lo"], lit["hi"]) - fmin
-                if self.domain == "vertex" and gain <= 0:
+                if self.domain_ == "vertex" and gain <= 0:
                     continue      # unateness: a literal that cannot raise the minimum never helps
-                if self.domain == "data" and gain < 0:
+                if self.domain_ == "data" and gain < 0:
                     continue
                 cands.append((gain, v.name, lit))
         theta = -(b + free)
@@ -199,9 +207,10 @@ class Tsukimoto(DecompositionalExtractor):
             return any(set(a) <= s for a in accepted)
 
         def test(idx, mask):
-            if self.domain == "vertex":
+            if self.domain_ == "vertex":
                 return gains[list(idx)].sum() >= theta
-            return mask.any() and bool(np.all(on_rows[mask]))
+            covered = int(mask.sum())
+            return covered > 0 and int(np.sum(~on_rows[mask])) <= self.tolerance * covered
 
         # breadth-first by order, so accepted terms are prime among those generated
         frontier = [((), np.ones(len(on_rows), dtype=bool) if on_rows is not None else None, set())]
@@ -218,7 +227,7 @@ class Tsukimoto(DecompositionalExtractor):
                     new = idx + (i,)
                     if covered_superset(new):
                         continue
-                    if self.domain == "vertex":
+                    if self.domain_ == "vertex":
                         rest = K - order
                         best = gains[list(new)].sum()
                         if rest:
@@ -245,6 +254,8 @@ class Tsukimoto(DecompositionalExtractor):
         if not network.hidden_layers:
             raise NetworkError("tsukimoto needs at least one hidden layer")
         import sympy
+        discrete = all(f.kind in ("binary", "categorical") for f in network.schema.features)
+        self.domain_ = self.domain if self.domain != "auto" else ("vertex" if discrete else "data")
         budget = Budget(self.max_clauses, self.max_seconds, "tsukimoto")
         acts = network.activations(X)
         hidden = acts[:-1]
@@ -322,6 +333,12 @@ class Tsukimoto(DecompositionalExtractor):
                 w, b = Wo[c] - Wo[c2], bo[c] - bo[c2]
                 truth = (hidden[-1] @ w + b) >= 0
                 terms = self._terms(w, b, last, values[-1], truth, budget, "the output layer")
+                if not terms and truth.any():
+                    import warnings
+                    warnings.warn(f"tsukimoto: no term of at most max_order={self.max_order} hidden literals "
+                                  f"decides class {network.classes[c]!r} against {network.classes[c2]!r} "
+                                  f"(domain {self.domain_!r}); the network spreads this decision over many "
+                                  "units. Raise max_order, or use deepred", RuntimeWarning, stacklevel=4)
                 expr.append(describe(terms, n_hidden))
                 part = self._compose(terms, n_hidden, unit_dnf, frame0, budget, f"the decision for class "
                                                                                  f"{network.classes[c]!r}")
@@ -332,6 +349,7 @@ class Tsukimoto(DecompositionalExtractor):
         # make sure the lower units' functions are listed even if the output never used them
         self.unit_functions_ = functions
         self._extra_provenance = {"unit_functions": {k: str(v) for k, v in functions.items()},
+                                  "domain": self.domain_,
                                   "peak_clauses": budget.peak}
         return finish(dnfs, network, X, y, default, generalise=self.generalise)
 
