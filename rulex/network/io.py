@@ -53,7 +53,9 @@ def load_network(path):
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError) as exc:
         raise FormatError(f"{str(path)!r} is not a readable rulex model bundle ({type(exc).__name__}: {exc}); "
                           "re-save it with Network.save or `rulex train`") from None
-    if meta.get("format") != BUNDLE_FORMAT:
+    if not isinstance(meta, dict) or meta.get("format") != BUNDLE_FORMAT:
+        if not isinstance(meta, dict):
+            raise FormatError(f"{str(path)!r} is not a rulex model bundle (its meta.json is not an object)")
         raise FormatError(f"{str(path)!r} is not a rulex model bundle (format {meta.get('format')!r})")
     if meta.get("version") != BUNDLE_VERSION:
         raise FormatError(f"{str(path)!r} has bundle version {meta.get('version')!r}; this rulex reads "

@@ -49,6 +49,7 @@ class Encoder:
         return self._set_stats(lower, upper)
 
     def _set_stats(self, lower: Mapping, upper: Mapping) -> "Encoder":
+        self.__dict__.pop("_category_cache", None)
         self.lower_ = {k: float(v) for k, v in lower.items()}
         self.upper_ = {k: float(v) for k, v in upper.items()}
         names, groups, owner = [], {}, []
@@ -120,6 +121,13 @@ class Encoder:
         """Encoded inputs of one value of feature ``f``."""
         return self._encode_feature(f, [value])[0]
 
+    def category_codes(self, f: Feature) -> np.ndarray:
+        """Encoded inputs of every category of discrete feature ``f`` (rows follow ``f.categories``), cached."""
+        cache = self.__dict__.setdefault("_category_cache", {})
+        if f.name not in cache:
+            cache[f.name] = self._encode_feature(f, list(f.categories))
+        return cache[f.name]
+
     def inverse_transform(self, X: np.ndarray) -> pd.DataFrame:
         """Frame in original units from network inputs (numeric values unrounded except
         integers; each one-hot group picks its largest input)."""
@@ -188,11 +196,9 @@ class Encoder:
             return Condition(f.name, cond.op, T)
         # discrete: evaluate the encoded test on every category's encoding
         pos = self.groups_[f.name].index(j)
-        allowed = []
-        for c in f.categories:
-            e = self.encode_value(f, c)[pos]
-            if (e <= t) if cond.op == "<=" else (e > t):
-                allowed.append(c)
+        codes = self.category_codes(f)[:, pos]
+        hold = codes <= t if cond.op == "<=" else codes > t
+        allowed = [c for c, h in zip(f.categories, hold) if h]
         if not allowed:
             return False
         if len(allowed) == len(f.categories):

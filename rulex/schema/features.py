@@ -245,6 +245,7 @@ def _infer_feature(col: pd.Series, name: str, kind: str | None, levels) -> Featu
             else:
                 kind = "numeric"
         else:
+            _check_mostly_numeric(values, name)
             kind = "binary" if len(uniq) == 2 else "categorical"
     if kind in ("numeric", "integer"):
         check_column(col, Feature(name, kind), allow_missing=True)
@@ -262,6 +263,18 @@ def _infer_feature(col: pd.Series, name: str, kind: str | None, levels) -> Featu
                               f"{list(levels)}; add them to ordinal={{{name!r}: [...]}}")
         return Feature(name, "ordinal", levels)
     return Feature(name, "categorical", uniq)
+
+
+def _check_mostly_numeric(values: pd.Series, name: str) -> None:
+    """A text column whose values are nearly all numbers is a numeric column with typos."""
+    if len(values) < 5:
+        return
+    conv = pd.to_numeric(values, errors="coerce")
+    ok = conv.notna().to_numpy()
+    if ok.mean() >= 0.9 and not ok.all():
+        i = int(np.flatnonzero(~ok)[0])
+        raise DataError(f"column {name!r} looks numeric but row {values.index[i]!r} holds {values.iloc[i]!r}; "
+                        f"clean the column, or pass categorical=[{name!r}] if it really is categorical")
 
 
 def check_column(col: pd.Series, feature: Feature, *, allow_missing: bool = False) -> None:

@@ -66,10 +66,13 @@ def tree_dnf(A: np.ndarray, y: np.ndarray, names, *, min_samples_leaf=1, max_dep
 class Budget:
     """Limits on the number of clauses alive at once and on wall time."""
 
-    def __init__(self, max_clauses: int | None, max_seconds: float | None, method: str):
+    def __init__(self, max_clauses: int | None, max_seconds: float | None, method: str,
+                 advice: str = "use substitution='clause' (no products), or raise min_samples_leaf to get "
+                               "smaller intermediate rule sets"):
         self.max_clauses = max_clauses
         self.max_seconds = max_seconds
         self.method = method
+        self.advice = advice
         self.start = time.perf_counter()
         self.peak = 0
 
@@ -81,13 +84,11 @@ class Budget:
         if self.max_clauses is not None and n_clauses > self.max_clauses:
             raise BudgetExceededError(
                 f"{self.method}: {where} produced {n_clauses} clauses, over max_clauses={self.max_clauses}. "
-                "Use substitution='clause' (no products), raise max_clauses, or raise min_samples_leaf "
-                "to get smaller intermediate rule sets")
+                f"Raise max_clauses, or {self.advice}")
         if self.max_seconds is not None and self.elapsed() > self.max_seconds:
             raise BudgetExceededError(
                 f"{self.method}: stopped after {self.elapsed():.1f} s (max_seconds={self.max_seconds}) during "
-                f"{where} ({n_clauses} clauses alive). Use substitution='clause', raise max_seconds, or raise "
-                "min_samples_leaf")
+                f"{where} ({n_clauses} clauses alive). Raise max_seconds, or {self.advice}")
 
 
 class Clauses:
@@ -206,7 +207,7 @@ def _generalise(clauses, label_mask: np.ndarray, frame: pd.DataFrame):
 
 
 def finish(dnfs: dict, network, X: np.ndarray, y_idx: np.ndarray, default_idx: int, *, generalise: bool,
-           max_symbols: int = 8) -> RuleSet:
+           max_symbols: int = 8, budget: Budget | None = None) -> RuleSet:
     """Per-class DNFs over network inputs (``{class index: Clauses}``) -> unordered RuleSet in encoded space.
 
     Each rule's weight is its Laplace confidence against the network on the training
@@ -223,8 +224,12 @@ def finish(dnfs: dict, network, X: np.ndarray, y_idx: np.ndarray, default_idx: i
         label_mask = y_idx == k
         source = dnf.items
         clauses = [c for c, _, _ in source]
+        if budget is not None:
+            budget.check(len(clauses), f"simplifying the rules of class {network.classes[k]!r}")
         if generalise:
             clauses = _generalise(clauses, label_mask, frame)
+        if budget is not None:
+            budget.check(len(clauses), f"simplifying the rules of class {network.classes[k]!r}")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             simple = simplify_dnf(clauses, max_symbols=max_symbols)

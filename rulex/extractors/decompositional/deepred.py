@@ -181,7 +181,7 @@ class DeepRED(_LayerWise):
                           "clauses (on_budget='partial')", RuntimeWarning, stacklevel=3)
         self._extra_provenance = {"complete": complete, "top_clauses": len(order), "top_clauses_done": done,
                                   "peak_clauses": budget.peak, "intermediate_trees": len(memo)}
-        return finish(dnfs, network, X, y, default, generalise=self.generalise)
+        return finish(dnfs, network, X, y, default, generalise=self.generalise, budget=budget)
 
     # -- term-wise ---------------------------------------------------------------------
     def _term_dnfs(self, layer, unit, thr, frames, memo, budget):
@@ -286,7 +286,8 @@ class CRED(_LayerWise):
         from ...rules.intervals import box_of
         X = self._augment(network, X)
         y, default, frames = self._setup(network, X)
-        budget = Budget(self.max_clauses, self.max_seconds, "cred")
+        budget = Budget(self.max_clauses, self.max_seconds, "cred",
+                        advice="raise min_samples_leaf to get fewer intervals per hidden unit")
         top = self._top(y, frames)
         H = self.H_[0]
         thresholds: dict = {}
@@ -334,4 +335,4 @@ class CRED(_LayerWise):
                           "(on_budget='partial')", RuntimeWarning, stacklevel=3)
         self._extra_provenance = {"complete": done == total or not total, "top_clauses_done": done,
                                   "peak_clauses": budget.peak}
-        return finish(dnfs, network, X, y, default, generalise=self.generalise)
+        return finish(dnfs, network, X, y, default, generalise=self.generalise, budget=budget)

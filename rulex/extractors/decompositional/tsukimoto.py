@@ -256,7 +256,8 @@ class Tsukimoto(DecompositionalExtractor):
         import sympy
         discrete = all(f.kind in ("binary", "categorical") for f in network.schema.features)
         self.domain_ = self.domain if self.domain != "auto" else ("vertex" if discrete else "data")
-        budget = Budget(self.max_clauses, self.max_seconds, "tsukimoto")
+        budget = Budget(self.max_clauses, self.max_seconds, "tsukimoto",
+                        advice="lower max_order, or use method='deepred'")
         acts = network.activations(X)
         hidden = acts[:-1]
         y = network.predict_index(X)
@@ -351,7 +352,7 @@ class Tsukimoto(DecompositionalExtractor):
         self._extra_provenance = {"unit_functions": {k: str(v) for k, v in functions.items()},
                                   "domain": self.domain_,
                                   "peak_clauses": budget.peak}
-        return finish(dnfs, network, X, y, default, generalise=self.generalise)
+        return finish(dnfs, network, X, y, default, generalise=self.generalise, budget=budget)
 
     def _compose(self, terms, l, unit_dnf, frame0, budget, where):
         """OR over terms of AND over literals; literals of a hidden layer are expanded recursively."""
