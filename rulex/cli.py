@@ -200,6 +200,25 @@ def cmd_export(args):
         print(f"{args.format} written to {args.out}")
 
 
+def cmd_report(args):
+    import rulex
+    from .exceptions import DataError
+    out = Path(args.out)
+    fmt = {".html": "html", ".htm": "html", ".md": "markdown"}.get(out.suffix.lower())
+    if fmt is None:
+        raise DataError(f"--out must end in .html or .md, got {out.name!r}")
+    net = rulex.load_network(args.model)
+    ds = _load_data(args.data, args.target, args.categorical)
+    train, test = _split(ds, net.metadata)
+    rules = rulex.extract(net, train, method=args.method, random_state=args.seed, **_params(args.param))
+    if args.rules_out:
+        rulex.save_rules(rules, args.rules_out)
+    rulex.export(rules, fmt, path=out, network=net, dataset=test)
+    rep = rulex.evaluate(rules, net, test)
+    print(f"{len(rules)} rules, {rules.conditions_count()} conditions; on {len(test)} test rows: "
+          f"fidelity {rep.fidelity:.4f}, accuracy {rep.accuracy:.4f}; report written to {out}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
     p = argparse.ArgumentParser(prog="rulex", description="Readable rules from small feed-forward networks.")
@@ -258,6 +277,17 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--params", help='JSON of per-method parameters, e.g. \'{"surrogate_tree": {"max_depth": 3}}\'')
     sp.add_argument("--out", help="write the table to .csv, .md, .html or .json")
     sp.set_defaults(func=cmd_compare)
+
+    sp = sub.add_parser("report", help="extract rules (training split) and write an audit report (test split)")
+    sp.add_argument("model", metavar="MODEL")
+    sp.add_argument("data", metavar="DATA")
+    data_args(sp)
+    sp.add_argument("--method", required=True)
+    sp.add_argument("--param", action="append", metavar="KEY=VALUE", help="method parameter (repeatable)")
+    sp.add_argument("--seed", type=int, default=0)
+    sp.add_argument("--out", required=True, help="report to write: .html (self-contained) or .md")
+    sp.add_argument("--rules-out", help="also save the extracted rules (JSON)")
+    sp.set_defaults(func=cmd_report)
 
     sp = sub.add_parser("export", help="export saved rules to another format")
     sp.add_argument("rules", metavar="RULES")

@@ -1,20 +1,30 @@
-"""Exports: text, markdown and lossless JSON (PMML, SQL, Python and HTML are planned)."""
+"""Exports: text, markdown, lossless JSON, PMML 4.4, SQL, standalone Python and an HTML audit report."""
 from __future__ import annotations
 
 from pathlib import Path
 
 from ..exceptions import UnknownNameError, did_you_mean
+from .html import to_html
 from .jsonio import from_json, load_rules, to_json
+from .pmml import to_pmml
+from .python import to_python
+from .sql import to_sql
 from .text import to_markdown, to_text
 
-__all__ = ["export", "load_rules", "save_rules", "FORMATS", "to_json", "from_json", "to_text", "to_markdown"]
+__all__ = ["export", "load_rules", "save_rules", "FORMATS", "to_json", "from_json", "to_text", "to_markdown",
+           "to_pmml", "to_sql", "to_python", "to_html"]
 
 FORMATS = {
     "text": to_text,
     "markdown": to_markdown,
     "json": to_json,
+    "pmml": to_pmml,
+    "sql": to_sql,
+    "python": to_python,
+    "html": to_html,
 }
-SUFFIX = {".txt": "text", ".md": "markdown", ".json": "json"}
+SUFFIX = {".txt": "text", ".md": "markdown", ".json": "json", ".pmml": "pmml", ".sql": "sql", ".py": "python",
+          ".html": "html", ".htm": "html"}
 
 
 def export(rules, format: str = "text", path=None, **options) -> str:

@@ -14,7 +14,87 @@ def _md_escape(s: str) -> str:
     return s.replace("|", "\\|")
 
 
-def to_markdown(rules, digits: int = 6) -> str:
+def _md_num(x, fmt="{:.4f}") -> str:
+    if x is None or (isinstance(x, float) and x != x):
+        return ""
+    return fmt.format(x) if isinstance(x, float) else str(x)
+
+
+def _md_table(headers, rows) -> list:
+    out = ["| " + " | ".join(_md_escape(str(h)) for h in headers) + " |",
+           "|" + "|".join("---" for _ in headers) + "|"]
+    out += ["| " + " | ".join(_md_escape(str(v)) for v in row) + " |" for row in rows]
+    return out
+
+
+def _md_audit(rules, network, dataset, date) -> list:
+    """The audit sections of the HTML report, in Markdown (without the plot: its table instead)."""
+    from .html import audit_facts
+    f = audit_facts(rules, network, dataset, date=date)
+    reg = f["task"] == "regression"
+    lines = [""]
+    for w in f["warnings"]:
+        lines += [f"> **Warning:** {w}", ""]
+    m = f["metrics"]
+    if m:
+        lines += ["## Metrics on the evaluation rows", ""]
+        labels = [("fidelity", "fidelity to the network" + (" (R²)" if reg else "")),
+                  ("accuracy", "accuracy vs the truth" + (" (R²)" if reg else "")),
+                  ("network_accuracy", "network accuracy vs the truth" + (" (R²)" if reg else "")),
+                  ("rmse_network", "RMSE vs the network"), ("rmse_truth", "RMSE vs the truth"),
+                  ("coverage", "coverage"), ("default_rule_use", "default decides"), ("overlap", "overlap"),
+                  ("conflict", "conflict"), ("n_rows", "rows")]
+        lines += _md_table(["metric", "value"], [(lab, _md_num(m[k])) for k, lab in labels
+                                                 if k in m and m[k] is not None])
+        if f["per_class_fidelity"]:
+            lines += ["", "Per-class fidelity:", ""]
+            lines += _md_table(["network class", "fidelity"], [(k, _md_num(v)) for k, v in
+                                                               f["per_class_fidelity"].items()])
+        cm = f["confusion"]
+        if cm is not None:
+            lines += ["", "Network (rows) versus rules (columns):", ""]
+            lines += _md_table(["network \\ rules"] + [format_value(c) for c in cm.columns],
+                               [[f"**{format_value(i)}**"] + [int(cm.loc[i, c]) for c in cm.columns]
+                                for i in cm.index])
+        stats = f["rule_stats"]
+        if stats is not None:
+            cols = [c for c in ("rule", "fires", "decides", "precision_network", "precision_truth", "rmse_network",
+                                "rmse_truth") if c in stats.columns]
+            lines += ["", "Per rule on the evaluation rows (rule 0 is the default):", ""]
+            lines += _md_table([c.replace("_", " ") for c in cols],
+                               [[_md_num(row[c]) for c in cols] for _, row in stats.iterrows()])
+    curve = f["curve"]
+    if curve is not None:
+        how = ("the decision list cut after its first k rules" if f["semantics"] == "ordered"
+               else "the vote among the first k rules only")
+        lines += ["", "## Fidelity versus size", "", f"Agreement on the evaluation rows of {how}, same default:", ""]
+        cols = [c for c in ("k", "fidelity", "accuracy") if c in curve.columns]
+        lines += _md_table(cols, [[int(row["k"])] + [_md_num(row[c]) for c in cols[1:]]
+                                  for _, row in curve.iterrows()])
+    d = f["data"]
+    if d:
+        lines += ["", "## Data", "", f"{d['name'] or 'unnamed'}: {d['rows']} rows, fingerprint `{d['fingerprint']}`; "
+                  f"target `{d['target']}`: {d['target_summary']}.", ""]
+        lines += _md_table(["feature", "kind", "used", "missing", "summary"],
+                           [(f"`{x['name']}`", x["kind"], "yes" if x["used"] else "", x["missing"], x["summary"])
+                            for x in d["features"]])
+    net = f["network"]
+    if net:
+        acc = net.get("accuracy")
+        lines += ["", "## Network", "", f"Feed-forward network {net['architecture']} ({net['task']}), fingerprint "
+                  f"`{net['fingerprint']}`" + (f"; {'R²' if reg else 'accuracy'} on the evaluation rows "
+                                               f"{_md_num(acc)}" if acc is not None else "") + ".", ""]
+        lines += _md_table(["layer", "inputs → units, activation"], list(enumerate(net["layers"], 1)))
+    lines += ["", "## Provenance", ""]
+    lines += _md_table(["item", "value"], [(k, f"`{_md_num(v)}`") for k, v in f["provenance"].items()
+                                           if v is not None])
+    return lines
+
+
+def to_markdown(rules, digits: int = 6, network=None, dataset=None, date: str | None = None) -> str:
+    """Numbered rules with support and precision; with ``network`` and/or ``dataset``, also the
+    audit sections of the HTML report (metrics, confusion, per-rule statistics, size curve,
+    data summary, network, provenance)."""
     schema = rules.schema if rules.space == "original" else None
     p = rules.provenance
     target = rules.target or "prediction"
@@ -39,4 +119,6 @@ def to_markdown(rules, digits: int = 6) -> str:
         lines.append(f"| {i} | {_md_escape(format_conditions(r.conditions, schema, digits))} | "
                      f"{_md_escape(format_value(r.conclusion))} | {sup} | {prec} |")
     lines.append(f"| — | otherwise | {_md_escape(format_value(rules.default))} | | |")
+    if network is not None or dataset is not None:
+        lines += _md_audit(rules, network, dataset, date)
     return "\n".join(lines) + "\n"

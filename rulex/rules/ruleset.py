@@ -73,9 +73,12 @@ class Rule:
                 raise RuleError(f"a rule's conditions must be Condition or MofN objects, got {type(c).__name__}")
         if conclusion is None:
             raise RuleError("a rule needs a conclusion")
+        weight = float(weight)
+        if not (weight >= 0 and np.isfinite(weight)):
+            raise RuleError(f"a rule's weight must be a finite number >= 0, got {weight!r}")
         object.__setattr__(self, "conditions", conds)
         object.__setattr__(self, "conclusion", to_native(conclusion))
-        object.__setattr__(self, "weight", float(weight))
+        object.__setattr__(self, "weight", weight)
         object.__setattr__(self, "support", None if support is None else int(support))
         object.__setattr__(self, "precision", None if precision is None else float(precision))
         object.__setattr__(self, "provenance", _canonical(provenance or {}))

@@ -211,8 +211,9 @@ def finish(dnfs: dict, network, X: np.ndarray, y_idx: np.ndarray, default_idx: i
     """Per-class DNFs over network inputs (``{class index: Clauses}``) -> unordered RuleSet in encoded space.
 
     Each rule's weight is its Laplace confidence against the network on the training
-    rows, (agree + 1) / (covered + 2), so overlapping rules of different classes are
-    settled by how reliable they were. Rules that cover no training row are dropped.
+    rows, (agree + 1) / (covered + 2), rounded to a multiple of 2**-16 so that vote totals
+    are exact whatever the order of addition (and exports can reproduce ties), so
+    overlapping rules of different classes are settled by how reliable they were. Rules that cover no training row are dropped.
     Every rule keeps the hidden-unit terms of the clauses it was made from.
     """
     from ...rules.intervals import implies
@@ -245,7 +246,9 @@ def finish(dnfs: dict, network, X: np.ndarray, y_idx: np.ndarray, default_idx: i
             for (orig, _, p), gen in zip(source, clauses):
                 if implies(gen, clause) or implies(orig, clause):
                     terms |= p
-            rules.append(Rule(clause, network.classes[k], weight=(agree + 1) / (n + 2),
+            # Laplace confidence on a 2**-16 grid: vote totals are then exact sums in any order
+            weight = round((agree + 1) / (n + 2) * 65536) / 65536
+            rules.append(Rule(clause, network.classes[k], weight=weight,
                               provenance=term_provenance(terms)))
     rules.sort(key=lambda r: (-r.weight, str(r.conclusion)))
     return RuleSet(rules, network.classes[default_idx], semantics="unordered", task="classification",

@@ -1,0 +1,273 @@
+"""SQL export: one ``CASE WHEN ... END`` expression, or a full ``SELECT``.
+
+SQLite and DuckDB evaluate the expression exactly like :meth:`RuleSet.predict`.
+
+Quoting
+    Identifiers are double-quoted (embedded ``"`` doubled), strings single-quoted
+    (embedded ``'`` doubled), booleans are ``TRUE``/``FALSE``.
+Numbers
+    A float literal is written in scientific notation (``2.45e0``), which both
+    engines read as DOUBLE (DuckDB reads ``2.45`` as a DECIMAL). SQLite before
+    3.43 does not always round decimal literals correctly (about one in ten
+    thousand full-precision values parses one ulp off), so a literal is written
+    in decimal only when it provably parses exactly under SQLite's algorithm, on
+    platforms with and without an 80-bit ``long double``, and otherwise as an
+    exact product of an integer and powers of two, preceded by the decimal value
+    in a comment: ``/* 59.74737633665573 */ (CAST(4204... AS DOUBLE) / CAST(... AS DOUBLE))``.
+    Column values are compared as they are (bind Python floats, not numpy
+    scalars, in sqlite3: numpy integers arrive as BLOBs); a boolean column is
+    cast to DOUBLE for ``<=`` / ``>``.
+Missing values
+    ``NULL`` compared with anything is ``NULL``; the expression only combines
+    conditions with ``AND``/``OR`` (never ``NOT``), so a ``WHEN`` holds exactly
+    when it holds with every ``NULL`` read as false: rulex's "a condition on a
+    missing value is false", for ``<>`` and ``NOT IN`` too. An m-of-n test counts
+    ``CASE WHEN cond THEN 1 ELSE 0 END``, where ``NULL`` counts 0.
+Unordered rules
+    Per-class vote totals ``S_k`` are sums of ``CASE WHEN rule THEN weight ELSE 0 END``;
+    the result is the conclusion of the earliest firing rule whose class total is
+    the largest (``S_k >= S_other`` for every other class), which is rulex's
+    tie-break, else the default. When several classes have rules, the full SELECT
+    computes each rule's 0/1 flag and each class total once per row in a correlated
+    subquery (``expression_only`` repeats the totals inside the one expression). Totals are exact, hence identical to rulex's,
+    whenever the weights are exact in float64 sums (e.g. the default weight 1);
+    with arbitrary float weights two totals that differ by less than float
+    rounding could compare differently.
+"""
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+from ..exceptions import FormatError
+from ..rules.conditions import Condition, MofN
+
+__all__ = ["to_sql", "sql_identifier", "sql_string", "sql_float", "sql_value"]
+
+
+def sql_identifier(name: str) -> str:
+    """``"name"`` with embedded double quotes doubled."""
+    if "\x00" in str(name):
+        raise FormatError(f"SQL identifiers cannot contain NUL characters: {name!r}")
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+def sql_string(s: str) -> str:
+    """``'text'`` with embedded single quotes doubled."""
+    if "\x00" in s:
+        raise FormatError(f"SQL strings cannot contain NUL characters: {s!r}")
+    return "'" + s.replace("'", "''") + "'"
+
+
+def _round_binary(q: Fraction, bits: int) -> Fraction:
+    """Round a positive rational to ``bits`` significant bits, ties to even (no exponent limits)."""
+    e = q.numerator.bit_length() - q.denominator.bit_length()
+    if Fraction(2) ** e > q:
+        e -= 1
+    scale = Fraction(2) ** (bits - 1 - e)          # q * scale in [2**(bits-1), 2**bits)
+    m = q * scale
+    lo = math.floor(m)
+    rest = m - lo
+    if rest > Fraction(1, 2) or (rest == Fraction(1, 2) and lo % 2 == 1):
+        lo += 1
+    return lo / scale
+
+
+def _sqlite_reads_exactly(text: str, x: float) -> bool:
+    """True if SQLite's pre-3.43 ``sqlite3AtoF`` turns ``text`` into exactly ``x``.
+
+    That parser accumulates the decimal digits in a 64-bit integer ``s``, builds
+    ``10**|e|`` by repeated multiplication and divides (or multiplies) once, in
+    ``long double`` where available, then rounds to double. We accept ``text`` only
+    when ``s < 2**53`` and ``|e| <= 22`` (every step exact in either precision) and
+    the one rounded operation lands on ``x`` both with a 64-bit mantissa followed by
+    rounding to 53 bits and with a single 53-bit rounding.
+    """
+    mant, _, exp = text.lower().partition("e")
+    mant = mant.lstrip("+-")
+    e = int(exp) if exp else 0
+    if "." in mant:
+        whole, frac = mant.split(".")
+        e -= len(frac)
+        mant = whole + frac
+    s = int(mant) if mant else 0
+    if s == 0:
+        return x == 0
+    if s >= 2 ** 53 or abs(e) > 22:
+        return False
+    exact = Fraction(s) * Fraction(10) ** e
+    target = Fraction(abs(x))
+    return _round_binary(exact, 53) == target and _round_binary(_round_binary(exact, 64), 53) == target
+
+
+def sql_float(x: float) -> str:
+    """An exact DOUBLE literal for ``x`` that SQLite and DuckDB both read back as ``x``."""
+    x = float(x)
+    if not math.isfinite(x):
+        raise FormatError(f"SQL has no portable literal for {x!r}")
+    if x == 0:
+        return "0e0"
+    text = repr(x)
+    if "e" not in text:
+        text += "e0"
+    if _sqlite_reads_exactly(text, x):
+        return text
+    # exact form: m * 2**k with an odd integer m < 2**53, built from exact operations
+    num, den = x.as_integer_ratio()
+    if den > 1:                      # x = num / 2**k with num odd, |num| < 2**53
+        op, k = "/", den.bit_length() - 1
+    else:                            # x = m * 2**k with m odd
+        k = (num & -num).bit_length() - 1
+        op, num = "*", num >> k
+    expr = f"CAST({num} AS DOUBLE)"
+    while k > 0:
+        step = min(k, 62)
+        expr = f"{expr} {op} CAST({2 ** step} AS DOUBLE)"
+        k -= step
+    return f"/* {repr(x)} */ ({expr})"
+
+
+def sql_value(v) -> str:
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        return sql_float(v)
+    if isinstance(v, str):
+        return sql_string(v)
+    raise FormatError(f"SQL export cannot write the value {v!r} of type {type(v).__name__}")
+
+
+def _is_boolean_feature(rules, name) -> bool:
+    schema = rules.schema if rules.space == "original" else None
+    if schema is None or name not in schema:
+        return False
+    f = schema[name]
+    return f.is_discrete and all(isinstance(c, bool) for c in f.categories)
+
+
+def _condition(c: Condition, rules) -> str:
+    col = sql_identifier(c.feature)
+    op, v = c.op, c.value
+    if op in ("<=", ">"):
+        t = float(v)
+        if _is_boolean_feature(rules, c.feature):
+            col = f"CAST({col} AS DOUBLE)"
+        if math.isinf(t):     # a constant test on every non-missing value
+            holds = (op == "<=") == (t > 0)
+            return f"({col} IS NOT NULL)" if holds else "FALSE"
+        return f"{col} {op} {sql_float(t)}"
+    if op == "==":
+        return f"{col} = {sql_value(v)}"
+    if op == "!=":
+        return f"{col} <> {sql_value(v)}"
+    items = ", ".join(sql_value(x) for x in v)
+    return f"{col} {'IN' if op == 'in' else 'NOT IN'} ({items})"
+
+
+def _literal(lit, rules) -> str:
+    if isinstance(lit, Condition):
+        return _condition(lit, rules)
+    counts = " + ".join(f"CASE WHEN {_condition(c, rules)} THEN 1 ELSE 0 END" for c in lit.conditions)
+    return f"({counts}) >= {lit.m}"
+
+
+def _rule(rule, rules) -> str:
+    if not rule.conditions:
+        return "TRUE"
+    parts = [_literal(lit, rules) for lit in rule.conditions]
+    if len(parts) == 1:
+        return parts[0]
+    return " AND ".join(f"({p})" if isinstance(lit, MofN) or " OR " in p else p
+                        for p, lit in zip(parts, rule.conditions))
+
+
+def _weight(w: float, integral: bool) -> str:
+    if not math.isfinite(w):
+        raise FormatError(f"SQL export needs finite rule weights, got {w!r}")
+    return str(int(w)) if integral else sql_float(w)
+
+
+def to_sql(rules, *, table: str = "data", expression_only: bool = False, alias: str = "prediction",
+           indent: str = "  ") -> str:
+    """SQL for ``rules``: ``SELECT *, CASE ... END AS "prediction" FROM "table"``.
+
+    Parameters
+    ----------
+    rules : RuleSet
+    table : str, default "data"
+        Table to select from (quoted as an identifier).
+    expression_only : bool, default False
+        Return only the ``CASE WHEN ... END`` expression (a bare literal when there are no
+        rules). For an unordered rule set whose rules conclude several classes, the
+        expression repeats every class total in each ``WHEN``, so its size grows with the
+        square of the number of rules; the full SELECT instead computes each rule's flag
+        and each class total once, in a correlated subquery.
+    alias : str, default "prediction"
+        Name of the computed column in the full SELECT.
+    indent : str
+        Indentation of the WHEN lines.
+    """
+    conds = [_rule(r, rules) for r in rules.rules]
+    default = sql_value(rules.default) if rules.task == "classification" else sql_float(float(rules.default))
+
+    def concl(v):
+        return sql_value(v) if rules.task == "classification" else sql_float(float(v))
+
+    # Layout is built line by line: re-indenting finished text would change identifiers and
+    # strings that contain line breaks.
+    def case(whens, at=""):
+        if not whens:
+            return default
+        lines = ["CASE"] + [f"{at}{indent}{w}" for w in whens] + [f"{at}{indent}ELSE {default}", f"{at}END"]
+        return "\n".join(lines)
+
+    def select(whens):
+        return (f"SELECT *,\n{indent}{case(whens, indent)} AS {sql_identifier(alias)}\n"
+                f"FROM {sql_identifier(table)};\n")
+
+    if rules.semantics == "ordered" or not rules.rules:
+        whens = [f"WHEN {cond} THEN {concl(r.conclusion)}  /* rule {i} */"
+                 for i, (r, cond) in enumerate(zip(rules.rules, conds), 1)]
+        return case(whens) if expression_only else select(whens)
+
+    classes = list(rules.classes)
+    weights = [float(r.weight) for r in rules.rules]
+    integral = all(math.isfinite(w) and w.is_integer() and abs(w) < 2 ** 53 for w in weights)
+    ws = [_weight(w, integral) for w in weights]
+    by_class = {k: [j for j, r in enumerate(rules.rules) if r.conclusion == k] for k in classes}
+    with_rules = [k for k in classes if by_class[k]]
+    zero_class = len(with_rules) < len(classes) and any(w < 0 for w in weights)
+
+    def vote_whens(fired, total):
+        """WHEN clauses: rule j fires and its class total is the largest (rulex's tie-break)."""
+        whens = []
+        for j, r in enumerate(rules.rules):
+            k = r.conclusion
+            tests = [f"{total(k)} >= {total(o)}" for o in with_rules if o != k]
+            if zero_class:       # a class without rules scores 0 and can hold the maximum
+                tests.append(f"{total(k)} >= 0")
+            clause = " AND ".join([fired(j)] + tests)
+            whens.append(f"WHEN {clause} THEN {concl(k)}  /* rule {j + 1} */")
+        return whens
+
+    if expression_only or (len(with_rules) == 1 and not zero_class):
+        totals = {k: "(" + " + ".join(f"CASE WHEN {conds[j]} THEN {ws[j]} ELSE 0 END" for j in by_class[k]) + ")"
+                  for k in with_rules}
+        single = len(with_rules) == 1 and not zero_class
+        whens = vote_whens(lambda j: conds[j] if single else f"({conds[j]})", totals.__getitem__)
+        return case(whens) if expression_only else select(whens)
+
+    # full SELECT: flags and totals computed once per row in a correlated subquery
+    flag = [sql_identifier(f"rule {j + 1}") for j in range(len(rules.rules))]
+    # identifiers are case-insensitive in SQLite and DuckDB: number the totals to keep them distinct
+    vote = {k: sql_identifier(f"votes {i + 1}") for i, k in enumerate(with_rules)}
+    pad = indent * 5
+    flags = f",\n{pad}        ".join(f"CASE WHEN {c} THEN 1 ELSE 0 END AS {flag[j]}" for j, c in enumerate(conds))
+    sums = f",\n{pad}".join(f"{' + '.join(f'f.{flag[j]} * {ws[j]}' for j in by_class[k])} AS {vote[k]}"
+                            for k in with_rules)
+    expr = case(vote_whens(lambda j: f"v.{flag[j]} = 1", lambda k: f"v.{vote[k]}"), indent * 2)
+    return (f"SELECT t.*,\n{indent}(SELECT {expr}\n{indent}   FROM (SELECT f.*,\n{pad}{sums}\n"
+            f"{indent * 4}FROM (SELECT {flags}) AS f) AS v) AS {sql_identifier(alias)}\n"
+            f"FROM {sql_identifier(table)} AS t;\n")
