@@ -2,8 +2,9 @@
 from .base import (EXTRACTORS, BaseExtractor, DecompositionalExtractor, MethodInfo, PedagogicalExtractor,
                    available_methods, extract, get_extractor, register)
 from .pedagogical import SurrogateTree
+from .pedagogical import ANNDT, Trepan
 from .decompositional import CRED, DeepRED, Tsukimoto
 
 __all__ = ["BaseExtractor", "DecompositionalExtractor", "PedagogicalExtractor", "register", "EXTRACTORS",
-           "available_methods", "get_extractor", "extract", "MethodInfo", "SurrogateTree", "CRED", "DeepRED",
+           "available_methods", "get_extractor", "extract", "MethodInfo", "SurrogateTree", "ANNDT", "Trepan", "CRED", "DeepRED",
            "Tsukimoto"]

@@ -407,9 +407,12 @@ class Sampler:
             comp = np.full(n, int(dist.argmin()))
         return self._truncnorm(ref[comp], sigma, a, b)
 
-    def _draw_marginals(self, n: int, ref: np.ndarray, box: _Box) -> np.ndarray:
-        X = np.zeros((n, len(self.input_names)))
+    def _draw_marginals(self, n: int, ref: np.ndarray, box: _Box, only=None, out=None) -> np.ndarray:
+        """Draw every feature (or the features in ``only``, into ``out``) from its truncated marginal."""
+        X = np.zeros((n, len(self.input_names))) if out is None else out
         for spec in self.specs:
+            if only is not None and spec.index not in only:
+                continue
             i, c = spec.index, spec.cols
             if spec.kind in _CONTINUOUS:
                 a, b = box.lo[i], box.hi[i]
@@ -487,7 +490,7 @@ class Sampler:
             if have >= n or (mofn and force and r >= 1 and rate < 0.05):
                 break       # done, or rejection is hopeless: force literals instead
         if have < n and mofn and force:
-            extra = self._force(n - have, simple, mofn, draw, ref)
+            extra = self._force(n - have, simple, mofn, ref)
             self.stats["forced"] += len(extra)
             parts.append(extra)
         out = np.vstack(parts) if parts else np.zeros((0, d))
@@ -501,11 +504,15 @@ class Sampler:
             self.stats["starved_calls"] += 1
         return out
 
-    def _force(self, need: int, simple, mofn, draw, ref) -> np.ndarray:
+    def _force(self, need: int, simple, mofn, ref) -> np.ndarray:
         """TREPAN's fallback for m-of-n constraints: for each point pick, per test, m literals at
-        random in proportion to how often they hold under the marginals, and force them true."""
+        random in proportion to how often they hold under the marginals, and force them true.
+
+        Points are drawn under the simple constraints first; for each forced combination only
+        the features its literals touch are redrawn under the tightened box.
+        """
         base = self._box(simple)
-        pilot = draw(256, base)
+        pilot = self._draw_marginals(256, ref, base)
         probs = []
         for m, lits in mofn:
             p = np.array([lit.evaluate(pilot).mean() for lit in lits]) + 1e-3
@@ -522,20 +529,26 @@ class Sampler:
             for (m, lits), p in zip(mofn, probs):
                 keys = np.log(p)[None, :] + self.rng.gumbel(size=(n_combos, len(lits)))
                 per_test.append(np.sort(np.argsort(-keys, axis=1, kind="stable")[:, :m], axis=1))
-            combos = [tuple(tuple(int(t) for t in pt[j]) for pt in per_test) for j in range(n_combos)]
             sizes = self.rng.multinomial(k, np.full(n_combos, 1.0 / n_combos))
-            for key, size in zip(combos, sizes):
+            cand = self._draw_marginals(k, ref, base)
+            keep = np.zeros(k, dtype=bool)
+            start = 0
+            for j, size in enumerate(sizes):
+                rows = slice(start, start + int(size))
+                start += int(size)
                 if size == 0:
                     continue
-                forced = list(simple)
-                for (m, lits), chosen in zip(mofn, key):
-                    forced.extend(lits[t] for t in chosen)
-                box = self._box(forced)
+                forced = [lits[int(t)] for (m, lits), pt in zip(mofn, per_test) for t in pt[j]]
+                box = self._box(list(simple) + forced)
                 if box is None:
                     continue
-                cand = draw(int(size), box)
-                ok = constraints_mask(cand, simple, mofn) & self.in_domain(cand)
-                parts.append(cand[ok])
-                have += int(ok.sum())
+                touched = {self.col_spec[lit.col].index for lit in forced}
+                sub = cand[rows].copy()
+                self._draw_marginals(int(size), ref, box, only=touched, out=sub)
+                cand[rows] = sub
+                keep[rows] = True
+            ok = keep & constraints_mask(cand, simple, mofn) & self.in_domain(cand)
+            parts.append(cand[ok])
+            have += int(ok.sum())
         out = np.vstack(parts) if parts else np.zeros((0, len(self.input_names)))
         return out[:need]

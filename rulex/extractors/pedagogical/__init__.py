@@ -1,4 +1,6 @@
 """Pedagogical extractors: they query the network as an oracle."""
+from .anndt import ANNDT
 from .surrogate import SurrogateTree
+from .trepan import Trepan
 
-__all__ = ["SurrogateTree"]
+__all__ = ["ANNDT", "SurrogateTree", "Trepan"]

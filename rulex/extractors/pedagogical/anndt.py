@@ -1,0 +1,406 @@
+"""ANN-DT (Schmitz, Aldrich & Gouws, 1999): a binary tree grown on network-labelled samples.
+
+The training rows and artificial points interpolated around them
+(:meth:`~rulex.extractors.sampling.Sampler.perturb`: Gaussian noise scaled per input,
+snapped back onto the schema) are labelled by the network. A binary axis-parallel tree
+is grown on them, best first, with one of two attribute selections:
+
+``criterion="impurity"``
+    minimum weighted child impurity over every input and every midpoint between
+    adjacent distinct values: Gini of the network's class for classification, variance
+    of the network's output for regression.
+``criterion="significance"``
+    the paper's significance analysis: for up to ``n_pairs`` points of the node, every pair
+    (i, j) gets its absolute variation ``AV_ij = sum_s |f(x_i + s/S d) - f(x_i + (s-1)/S d)|``
+    along ``d = x_j - x_i`` (``S = n_steps``, summed over the outputs); the attribute whose
+    ``|x_ia - x_ja|`` correlates best (Pearson) with ``AV`` is chosen and its threshold is
+    placed by the impurity rule. Following ALGORITHMS.md §7 (P10) it uses ``|d_a|``,
+    midpoints, and one batched network call per chunk of pairs.
+
+Children's weights are their share of *training* rows (``branch_weights="train"``, the
+generated points place the boundary but do not weight the branches) or of all points.
+Nodes with fewer than ``min_node_samples`` points are topped up with new samples inside the
+node's box. Leaves hold the majority class or the mean network output (constant leaves).
+"""
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ...rules import Condition, Rule, RuleSet
+from ..base import Interval, Options, PedagogicalExtractor, register
+from ..sampling import Literal, Sampler
+
+__all__ = ["ANNDT", "ANNDTTree"]
+
+_PAIR_CHUNK_ROWS = 200_000   # interpolation points per batched network call
+
+
+@dataclass
+class _Node:
+    id: int
+    depth: int
+    path: list                  # [Literal]
+    X: np.ndarray
+    y: np.ndarray               # class index or value
+    train: np.ndarray           # bool: which points are training rows
+    value: object = None        # class index or mean value
+    impurity: float = 0.0
+    split: tuple | None = None  # (col, thr) once split
+    children: tuple = ()        # (<= child, > child)
+    candidate: tuple | None = field(default=None, repr=False)   # best split found, not yet applied
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.split is None
+
+    @property
+    def n_train(self) -> int:
+        return int(self.train.sum())
+
+
+class ANNDTTree:
+    """The fitted ANN-DT tree over encoded inputs; ``predict`` gives class indices or values."""
+
+    def __init__(self, root: _Node, input_names, task: str):
+        self.root = root
+        self.input_names = list(input_names)
+        self.task = task
+
+    def nodes(self):
+        stack = [self.root]
+        while stack:
+            node = stack.pop()
+            yield node
+            stack.extend(reversed(node.children))
+
+    @property
+    def n_leaves(self) -> int:
+        return sum(1 for n in self.nodes() if n.is_leaf)
+
+    @property
+    def depth(self) -> int:
+        return max(n.depth for n in self.nodes())
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        X = np.asarray(X, dtype=np.float64)
+        out = np.empty(len(X), dtype=np.float64 if self.task == "regression" else np.int64)
+
+        def route(node, idx):
+            if node.is_leaf:
+                out[idx] = node.value
+                return
+            col, thr = node.split
+            le = X[idx, col] <= thr
+            route(node.children[0], idx[le])
+            route(node.children[1], idx[~le])
+
+        route(self.root, np.arange(len(X)))
+        return out
+
+    def to_rules(self, classes=()) -> RuleSet:
+        """Root-to-leaf paths as an ordered RuleSet in encoded space (leaves are exclusive)."""
+        leaves = []
+
+        def walk(node, conds):
+            if node.is_leaf:
+                leaves.append((node, conds))
+                return
+            col, thr = node.split
+            name = self.input_names[col]
+            walk(node.children[0], conds + [Condition(name, "<=", thr)])
+            walk(node.children[1], conds + [Condition(name, ">", thr)])
+
+        walk(self.root, [])
+        rules = []
+        for node, conds in leaves:
+            concl = classes[int(node.value)] if self.task == "classification" else float(node.value)
+            rules.append(Rule(conds, concl, provenance={"tree_node": node.id, "tree_samples": int(len(node.y)),
+                                                        "training_rows": node.n_train}))
+        if self.task == "classification":
+            tally: dict = {}
+            for r in rules:
+                n, s = tally.get(r.conclusion, (0, 0))
+                tally[r.conclusion] = (n + 1, s + r.provenance["training_rows"])
+            default = max(tally, key=lambda c: (tally[c], -list(classes).index(c)))
+            kept = [r for r in rules if r.conclusion != default]
+        else:
+            big = max(range(len(rules)), key=lambda i: (rules[i].provenance["training_rows"],
+                                                        rules[i].provenance["tree_samples"], -i))
+            default = rules[big].conclusion
+            kept = [r for i, r in enumerate(rules) if i != big]
+        kept.sort(key=lambda r: (-r.provenance["training_rows"], -r.provenance["tree_samples"]))
+        return RuleSet(kept, default, semantics="ordered", task=self.task,
+                       classes=classes if self.task == "classification" else (), space="encoded")
+
+
+@register
+class ANNDT(PedagogicalExtractor):
+    """ANN-DT: a binary tree grown on training rows plus network-labelled interpolated samples.
+
+    Parameters
+    ----------
+    n_samples : int, default 2000
+        Artificial points generated around the training rows at the root.
+    min_node_samples : int, default 50
+        A node with fewer points (training plus generated) gets new points inside its box.
+    max_depth : int or None, default None
+    min_samples_leaf : int, default 2
+        Training rows each child must keep.
+    max_leaf_nodes : int or None, default 16
+        The tree grows best first (largest weighted impurity decrease) up to this many leaves.
+    criterion : {"impurity", "significance"}, default "impurity"
+    branch_weights : {"train", "all"}, default "train"
+        What weights a child's impurity: its share of the training rows or of all points.
+    sigma : float, default 0.3
+        Noise of the interpolation, in units of each input's training standard deviation.
+    n_pairs : int, default 128
+        Points per node used by the significance analysis (pairs = n_pairs (n_pairs - 1) / 2).
+    n_steps : int, default 10
+        Steps S along each pair's segment in the significance analysis.
+    min_split_fraction : float, default 0.02
+        The smaller child must hold at least this share of the node's points.
+    within_bounds : bool, default True
+        Keep generated points inside the training range of every numeric input.
+    random_state : int or None, default 0
+
+    Attributes
+    ----------
+    tree_ : ANNDTTree
+    n_leaves_ : int
+    n_queries_ : int
+        Network queries on generated points (training rows and significance analysis excluded).
+    """
+
+    name = "anndt"
+    description = "ANN-DT: binary tree on training rows plus network-labelled interpolated samples"
+    supports_regression = True
+    _parameter_constraints = {
+        "n_samples": [Interval(int, 0, None)],
+        "min_node_samples": [Interval(int, 0, None)],
+        "max_depth": [Interval(int, 1, None), None],
+        "min_samples_leaf": [Interval(int, 1, None)],
+        "max_leaf_nodes": [Interval(int, 2, None), None],
+        "criterion": [Options(("impurity", "significance"))],
+        "branch_weights": [Options(("train", "all"))],
+        "sigma": [Interval(float, 0.0, None)],
+        "n_pairs": [Interval(int, 3, None)],
+        "n_steps": [Interval(int, 1, None)],
+        "min_split_fraction": [Interval(float, 0.0, 0.5)],
+        "within_bounds": [bool],
+        "random_state": [Interval(int, 0, None), None],
+    }
+
+    def __init__(self, n_samples=2000, min_node_samples=50, max_depth=None, min_samples_leaf=2, max_leaf_nodes=16,
+                 criterion="impurity", branch_weights="train", sigma=0.3, n_pairs=128, n_steps=10,
+                 min_split_fraction=0.02, within_bounds=True, random_state=0):
+        self.n_samples = n_samples
+        self.min_node_samples = min_node_samples
+        self.max_depth = max_depth
+        self.min_samples_leaf = min_samples_leaf
+        self.max_leaf_nodes = max_leaf_nodes
+        self.criterion = criterion
+        self.branch_weights = branch_weights
+        self.sigma = sigma
+        self.n_pairs = n_pairs
+        self.n_steps = n_steps
+        self.min_split_fraction = min_split_fraction
+        self.within_bounds = within_bounds
+        self.random_state = random_state
+
+    # -- growth -------------------------------------------------------------------------------
+    def _extract(self, network, dataset, X):
+        self._task = network.task
+        self._K = len(network.classes) if network.task == "classification" else 0
+        self._network = network
+        self._sampler = Sampler(network.encoder, X, within_bounds=self.within_bounds, random_state=self.random_state)
+        self._rng = np.random.default_rng(self.random_state)
+        self._n_queries = 0
+        self._next_id = 0
+        gen = self._sampler.perturb(self.n_samples, reference=X, scale=float(self.sigma)) if self.n_samples else \
+            np.zeros((0, X.shape[1]))
+        points = np.vstack([X, gen])
+        self._n_queries += len(gen)
+        y = self._predict(points)
+        train = np.r_[np.ones(len(X), dtype=bool), np.zeros(len(gen), dtype=bool)]
+        root = self._node(0, [], points, y, train)
+        heap = []
+        self._consider(root, heap)
+        leaves = 1
+        while heap and (self.max_leaf_nodes is None or leaves < self.max_leaf_nodes):
+            _, _, node = heapq.heappop(heap)
+            self._apply_split(node)
+            leaves += 1
+            for child in node.children:
+                self._consider(child, heap)
+        if self._task == "classification":
+            _prune(root)
+        tree = ANNDTTree(root, network.encoder.input_names_, self._task)
+        self.tree_ = tree
+        self.n_leaves_ = tree.n_leaves
+        self.n_queries_ = self._n_queries
+        self._extra_provenance = {"tree": {"leaves": tree.n_leaves, "depth": tree.depth,
+                                           "queries": self._n_queries, "sampler": dict(self._sampler.stats)}}
+        del self._network, self._sampler, self._rng
+        return tree.to_rules(network.classes if self._task == "classification" else ())
+
+    def _node(self, depth, path, points, y, train) -> _Node:
+        node = _Node(self._next_id, depth, path, points, y, train)
+        self._next_id += 1
+        need = self.min_node_samples - len(points)
+        if need > 0 and node.n_train > 0:
+            extra = self._sampler.perturb(need, path, reference=points[train], scale=float(self.sigma))
+            if len(extra):
+                self._n_queries += len(extra)
+                node.X = np.vstack([points, extra])
+                node.y = np.concatenate([y, self._predict(extra)])
+                node.train = np.r_[train, np.zeros(len(extra), dtype=bool)]
+        node.value, node.impurity = self._leaf_value(node.y)
+        return node
+
+    def _predict(self, points):
+        y = self._network.predict_index(points)
+        return y.astype(np.int64) if self._task == "classification" else y.astype(np.float64)
+
+    def _leaf_value(self, y):
+        if self._task == "classification":
+            counts = np.bincount(y, minlength=self._K)
+            p = counts / max(counts.sum(), 1)
+            return int(np.argmax(counts)), float(1.0 - (p ** 2).sum())
+        return float(y.mean()) if len(y) else 0.0, float(y.var()) if len(y) else 0.0
+
+    def _consider(self, node: _Node, heap) -> None:
+        """Find the node's best split and queue it by its weighted impurity decrease."""
+        if node.impurity <= 1e-12 or (self.max_depth is not None and node.depth >= self.max_depth):
+            return
+        if node.n_train < 2 * self.min_samples_leaf:
+            return
+        if self.criterion == "significance":
+            found = self._significance_split(node)
+        else:
+            found = self._best_split(node, range(node.X.shape[1]))
+        if found is None:
+            return
+        col, thr, child_impurity = found
+        gain = node.impurity - child_impurity
+        if gain <= 1e-12 and self.criterion == "impurity":
+            return
+        node.candidate = (col, thr)
+        w = node.n_train if self.branch_weights == "train" else len(node.y)
+        heapq.heappush(heap, (-(gain * w), node.id, node))
+
+    def _apply_split(self, node: _Node) -> None:
+        col, thr = node.candidate
+        node.split = (col, float(thr))
+        le = node.X[:, col] <= thr
+        children = []
+        for mask, lit in ((le, Literal(col, True, thr)), (~le, Literal(col, False, thr))):
+            children.append(self._node(node.depth + 1, node.path + [lit], node.X[mask], node.y[mask], node.train[mask]))
+        node.children = tuple(children)
+        node.candidate = None
+
+    # -- split selection ------------------------------------------------------------------------
+    def _best_split(self, node: _Node, cols):
+        """(col, threshold, weighted child impurity) minimising the impurity, or None."""
+        X, y, train = node.X, node.y, node.train
+        n, n_tr = len(y), int(train.sum())
+        min_side = max(1, int(np.ceil(self.min_split_fraction * n)))
+        if self._task == "classification":
+            S = np.eye(self._K)[y]
+        else:
+            S = np.column_stack([np.ones(n), y, y * y])
+        best = None
+        for col in cols:
+            x = X[:, col]
+            order = np.argsort(x, kind="stable")
+            xs = x[order]
+            cut = np.flatnonzero(xs[1:] > xs[:-1])         # last index of the left side
+            if not len(cut):
+                continue
+            cum = np.cumsum(S[order], axis=0)
+            ctr = np.cumsum(train[order])
+            left, tot = cum[cut], cum[-1]
+            right = tot[None, :] - left
+            nl = cut + 1
+            nr = n - nl
+            tl = ctr[cut]
+            tr = n_tr - tl
+            ok = (nl >= min_side) & (nr >= min_side) & (tl >= self.min_samples_leaf) & (tr >= self.min_samples_leaf)
+            if not ok.any():
+                continue
+            imp_l, imp_r = self._impurity(left, nl), self._impurity(right, nr)
+            if self.branch_weights == "train":
+                wl, wr = tl / max(n_tr, 1), tr / max(n_tr, 1)
+            else:
+                wl, wr = nl / n, nr / n
+            score = np.where(ok, wl * imp_l + wr * imp_r, np.inf)
+            i = int(np.argmin(score))
+            if best is None or score[i] < best[2] - 1e-15:
+                thr = (xs[cut[i]] + xs[cut[i] + 1]) / 2.0       # the midpoint (P10)
+                best = (int(col), float(thr), float(score[i]))
+        return best
+
+    def _impurity(self, stats, counts):
+        counts = np.maximum(counts, 1).astype(np.float64)
+        if self._task == "classification":
+            p = stats / counts[:, None]
+            return 1.0 - (p ** 2).sum(axis=1)
+        mean = stats[:, 1] / counts
+        return np.maximum(stats[:, 2] / counts - mean ** 2, 0.0)
+
+    def _outputs(self, Z):
+        net = self._network
+        if self._task == "classification":
+            return net.predict_proba(Z)
+        return net.predict_index(Z).reshape(-1, 1)
+
+    def _significance_split(self, node: _Node):
+        """Significance analysis: rank features by corr(AV_ij, |x_ia - x_ja|), split the best."""
+        pool = node.X[node.train] if node.n_train >= 2 else node.X
+        P = min(self.n_pairs, len(pool))
+        if P < 3:
+            return None
+        pts = pool[np.sort(self._rng.choice(len(pool), size=P, replace=False))]
+        I, J = np.triu_indices(P, 1)
+        S = int(self.n_steps)
+        steps = np.arange(S + 1) / S
+        av = np.empty(len(I))
+        per = max(1, _PAIR_CHUNK_ROWS // (S + 1))
+        for start in range(0, len(I), per):
+            i, j = I[start:start + per], J[start:start + per]
+            a, d = pts[i], pts[j] - pts[i]
+            Z = (a[:, None, :] + steps[None, :, None] * d[:, None, :]).reshape(-1, pts.shape[1])
+            f = self._outputs(Z).reshape(len(i), S + 1, -1)
+            av[start:start + per] = np.abs(np.diff(f, axis=1)).sum(axis=(1, 2))
+        diff = np.abs(pts[J] - pts[I])
+        sig = []
+        for spec in self._sampler.specs:
+            da = diff[:, spec.cols].sum(axis=1) * (0.5 if spec.kind == "categorical" else 1.0)
+            if np.ptp(da) == 0 or np.ptp(av) == 0:
+                r = -np.inf
+            else:
+                r = float(np.corrcoef(av, da)[0, 1])
+                r = -np.inf if not np.isfinite(r) else r
+            sig.append((r, spec.index))
+        for r, idx in sorted(sig, key=lambda t: (-t[0], t[1])):
+            if r == -np.inf:
+                break
+            found = self._best_split(node, self._sampler.specs[idx].cols)
+            if found is not None:
+                return found
+        return None
+
+
+def _prune(node: _Node) -> None:
+    """Collapse internal nodes whose two children are leaves with the same class (bottom up)."""
+    if node.is_leaf:
+        return
+    for c in node.children:
+        _prune(c)
+    a, b = node.children
+    if a.is_leaf and b.is_leaf and a.value == b.value:
+        node.split = None
+        node.children = ()
+        node.value = a.value
