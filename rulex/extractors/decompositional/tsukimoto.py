@@ -64,8 +64,10 @@ class Tsukimoto(DecompositionalExtractor):
         Largest number of literals in a unit's term (the polynomial bound, O(n^max_order)
         candidate terms). Use the number of features for an exact reading of small
         discrete problems (e.g. 6 on MONK's problems).
-    continuous_threshold : float, default 0.5
-        Cut of numeric/integer/ordinal inputs on the [0, 1] scale ("large" above it).
+    continuous_threshold : float or "median", default 0.5
+        Cut of numeric/integer/ordinal inputs: "large" means above it. ``"median"`` cuts each
+        input between its training median and the next observed value; a float is a cut on
+        the [0, 1] scale for every input.
     tolerance : float, default 0.0
         Data-limited test only: the share of covered training rows on which the unit may be
         off while the term is still accepted (0 is Tsukimoto's strict test; a little slack
@@ -89,7 +91,7 @@ class Tsukimoto(DecompositionalExtractor):
     _parameter_constraints = {
         "domain": [Options(("auto", "data", "vertex"))],
         "max_order": [Interval(int, 1, 8)],
-        "continuous_threshold": [Interval(float, 0.0, 1.0)],
+        "continuous_threshold": [Interval(float, 0.0, 1.0), Options(("median",))],
         "max_clauses": [Interval(int, 1, None), None],
         "max_seconds": [Interval(float, 0.0, None), None],
         "generalise": [bool],
@@ -109,7 +111,6 @@ class Tsukimoto(DecompositionalExtractor):
     # -- variables of each layer -------------------------------------------------------------
     def _input_vars(self, network, X):
         enc = network.encoder
-        c = float(self.continuous_threshold)
         out = []
         for f in enc.schema.features:
             cols = enc.groups_[f.name]
@@ -127,7 +128,16 @@ class Tsukimoto(DecompositionalExtractor):
             name = enc.input_names_[col]
             vals = X[:, col]
             a, b = float(min(0.0, vals.min())), float(max(1.0, vals.max()))
-            cut = 0.5 if f.kind == "binary" else c
+            if f.kind == "binary":
+                cut = 0.5
+            elif self.continuous_threshold == "median":
+                # "large" means above the training median; the cut sits between two observed values
+                srt = np.unique(vals)
+                med = float(np.median(vals))
+                above = srt[srt > med]
+                cut = float((med + above[0]) / 2) if len(above) else med
+            else:
+                cut = float(self.continuous_threshold)
             hi_lo = 1.0 if f.kind == "binary" else cut
             lo_hi = 0.0 if f.kind == "binary" else cut
             lits = [{"key": ("hi", col), "conds": (Condition(name, ">", cut),), "lo": np.array([hi_lo]),
