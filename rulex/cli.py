@@ -143,6 +143,8 @@ def _format_table(table):
         show[c] = show[c].map(lambda v: "" if v != v else str(int(v)))
     if not show["error"].astype(bool).any():
         show = show.drop(columns="error")
+    else:
+        show["error"] = show["error"].fillna("").map(lambda e: e if len(e) <= 90 else e[:89] + "…")
     return show
 
 
