@@ -114,7 +114,7 @@ def cmd_extract(args):
     train, _ = _split(ds, net.metadata)
     rules = rulex.extract(net, train, method=args.method, random_state=args.seed, **_params(args.param))
     rulex.save_rules(rules, args.out)
-    print(rules)
+    print(rules.to_string(provenance=args.provenance))
     print(f"\n{len(rules)} rules, {rules.conditions_count()} conditions; "
           f"fidelity on the extraction rows {rules.provenance['train_fidelity']:.4f}; saved to {args.out}")
 
@@ -260,6 +260,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--param", action="append", metavar="KEY=VALUE", help="method parameter (repeatable)")
     sp.add_argument("--seed", type=int, default=0)
     sp.add_argument("--out", required=True, help="rules file to write (JSON)")
+    sp.add_argument("--provenance", action="store_true",
+                    help="show under each rule the hidden-unit terms it came from (decompositional methods)")
     sp.set_defaults(func=cmd_extract)
 
     sp = sub.add_parser("evaluate", help="fidelity, accuracy and size of saved rules")

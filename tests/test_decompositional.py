@@ -188,3 +188,32 @@ def test_deepred_reads_sklearn_and_skorch_networks():
     assert rulex.evaluate(rules, net, ds).fidelity >= 0.95
     rules = _fit("tsukimoto", net, ds, max_order=6).rules_
     assert rulex.evaluate(rules, net, ds).fidelity >= 0.9
+
+
+def test_skorch_network_through_every_decompositional_method():
+    import torch
+    import torch.nn as nn
+    from skorch import NeuralNetClassifier
+    ds = make_xor(n_bits=6, n_relevant=2)
+    enc = rulex.Encoder(ds.schema).fit(ds.frame)
+    X = enc.transform(ds.frame).astype(np.float32)
+    torch.manual_seed(0)
+    skorch_net = NeuralNetClassifier(nn.Sequential(nn.Linear(6, 4), nn.Tanh(), nn.Linear(4, 2)),
+                                     criterion=nn.CrossEntropyLoss, optimizer=torch.optim.Adam, lr=0.05,
+                                     max_epochs=300, batch_size=64, train_split=None, verbose=0)
+    skorch_net.fit(X, ds.y.to_numpy().astype(np.int64))
+    net = rulex.Network.from_skorch(skorch_net, enc)
+    assert (net.predict(ds.frame) == ds.y.to_numpy()).all()
+    for method in DECOMP:
+        rules = _fit(method, net, ds, **({"max_order": 6} if method == "tsukimoto" else {})).rules_
+        assert rulex.evaluate(rules, net, ds).fidelity >= 0.95, method
+
+
+def test_provenance_chain_is_shown(deep_net):
+    net, train, test = deep_net
+    rules = _fit("deepred_term", net, train, **LIGHT).rules_
+    text = rules.to_string(provenance=True)
+    assert "from hidden terms: h2_" in text
+    chain = rules.explain(test.frame)["hidden_terms"]
+    decided = rules.decide(test.frame) >= 0
+    assert chain[decided].str.startswith("h2_").all() and (chain[~decided] == "").all()

@@ -149,6 +149,11 @@ class Rule:
     def to_string(self, schema=None, digits: int = 6) -> str:
         return f"IF {format_conditions(self.conditions, schema, digits)} THEN {format_value(self.conclusion)}"
 
+    def provenance_text(self, digits: int = 4) -> str:
+        """The hidden-unit terms a decompositional rule came from, top layer first, or ''."""
+        terms = self.provenance.get("hidden_terms") or []
+        return ", ".join(f"h{t['layer']}_{t['unit']} {t['op']} {t['threshold']:.{digits}g}" for t in terms)
+
 
 class RuleSet:
     """An ordered decision list or an unordered rule set with an explicit default.
@@ -331,11 +336,15 @@ class RuleSet:
         decided = self.decide(frame)
         texts = [r.to_string(self.schema if self.space == "original" else None) for r in self.rules]
         default_text = f"DEFAULT THEN {format_value(self.default)}"
-        return pd.DataFrame({
+        out = pd.DataFrame({
             "rule": decided + 1,
             "text": [texts[d] if d >= 0 else default_text for d in decided],
             "prediction": self._conclusions(decided),
         }, index=frame.index)
+        chains = [r.provenance_text() for r in self.rules]
+        if any(chains):
+            out["hidden_terms"] = [chains[d] if d >= 0 else "" for d in decided]
+        return out
 
     # -- transformation -----------------------------------------------------------------
     def simplify(self) -> "RuleSet":
@@ -369,7 +378,8 @@ class RuleSet:
         return self.replace(rules=tuple(rules), default=default)
 
     # -- rendering / serialisation ------------------------------------------------------
-    def to_string(self, digits: int = 6, stats: bool = True) -> str:
+    def to_string(self, digits: int = 6, stats: bool = True, provenance: bool = False) -> str:
+        """Readable rules; ``provenance=True`` adds, under each rule, the hidden-unit terms it came from."""
         schema = self.schema if self.space == "original" else None
         target = self.target or "prediction"
         head = ("Ordered rules (the first rule that holds decides)" if self.semantics == "ordered"
@@ -391,6 +401,8 @@ class RuleSet:
                 if extra:
                     line += "  [" + ", ".join(extra) + "]"
             lines.append(line)
+            if provenance and r.provenance_text():
+                lines.append(f"{' ' * (width + 2)}from hidden terms: {r.provenance_text()}")
         word = "ELSE" if (self.semantics == "ordered" and self.rules) else "DEFAULT (no rule holds)"
         lines.append(f"{' ' * (width + 2)}{word} {target} = {format_value(self.default)}")
         return "\n".join(lines)
