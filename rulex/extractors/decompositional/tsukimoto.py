@@ -74,7 +74,7 @@ class Tsukimoto(DecompositionalExtractor):
         lets terms through on continuous data where no short term is perfectly pure).
     max_clauses : int or None, default 20000
         Largest number of clauses alive while composing layers.
-    max_seconds : float or None, default 300
+    max_seconds : float or None, default 60
     generalise : bool, default False
         Drop literals of the final rules that do not reduce errors on the training rows.
 
@@ -99,7 +99,7 @@ class Tsukimoto(DecompositionalExtractor):
     }
 
     def __init__(self, domain="auto", max_order=4, continuous_threshold=0.5, tolerance=0.0, max_clauses=20000,
-                 max_seconds=300.0, generalise=False):
+                 max_seconds=60.0, generalise=False):
         self.domain = domain
         self.max_order = max_order
         self.continuous_threshold = continuous_threshold
@@ -222,6 +222,7 @@ class Tsukimoto(DecompositionalExtractor):
             covered = int(mask.sum())
             return covered > 0 and int(np.sum(~on_rows[mask])) <= self.tolerance * covered
 
+        steps = 0
         # breadth-first by order, so accepted terms are prime among those generated
         frontier = [((), np.ones(len(on_rows), dtype=bool) if on_rows is not None else None, set())]
         for order in range(1, K + 1):
@@ -230,6 +231,9 @@ class Tsukimoto(DecompositionalExtractor):
             nxt = []
             for idx, mask, used in frontier:
                 start = idx[-1] + 1 if idx else 0
+                steps += 1
+                if budget is not None and steps % 64 == 0:
+                    budget.check(0, f"{where}: generating terms of order {order}")
                 for i in range(start, n):
                     g, vname, lit = cands[i]
                     if vname in used:
