@@ -19,6 +19,7 @@ from .metrics import fidelity, accuracy
 from .evaluate import Report, evaluate
 from .compare import compare
 from .export import export, load_rules, save_rules
+from .explain import explain_row, influence, profile_units
 
 __all__ = [
     "__version__",
@@ -30,4 +31,5 @@ __all__ = [
     "BaseExtractor", "extract", "available_methods", "get_extractor",
     "fidelity", "accuracy", "Report", "evaluate", "compare",
     "export", "load_rules", "save_rules",
+    "explain_row", "influence", "profile_units",
 ]

@@ -133,6 +133,33 @@ def cmd_evaluate(args):
         print(rep)
 
 
+def cmd_explain(args):
+    import rulex
+    net = rulex.load_network(args.model)
+    ds = _load_data(args.data, args.target, args.categorical)
+    train, test = _split(ds, net.metadata)
+    rows = {"test": test, "train": train, "all": ds}[args.rows]
+    rules = rulex.load_rules(args.rules) if args.rules else None
+    ex = rulex.explain_row(net, rows, args.row, rules=rules, n_samples=args.samples, random_state=args.seed,
+                           reference=train)
+    if args.json:
+        print(json.dumps(ex.to_dict(), indent=1, default=str))
+    else:
+        print(f"{args.rows} row {args.row} of {ds.name or args.data}:")
+        print(ex)
+
+
+def cmd_units(args):
+    import rulex
+    net = rulex.load_network(args.model)
+    ds = _load_data(args.data, args.target, args.categorical)
+    train, test = _split(ds, net.metadata)
+    rows = {"test": test, "train": train, "all": ds}[args.rows]
+    profiles = rulex.profile_units(net, rows, random_state=args.seed)
+    print(f"{net}: {len(profiles)} hidden units profiled on {len(rows)} {args.rows} rows")
+    print(profiles)
+
+
 def _format_table(table):
     show = table.copy()
     for c in ("fidelity", "accuracy", "network_accuracy", "coverage", "mean_length"):
@@ -272,6 +299,28 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--rows", choices=["test", "train", "all"], default="test")
     sp.add_argument("--json", action="store_true", help="print the full report as JSON")
     sp.set_defaults(func=cmd_evaluate)
+
+    sp = sub.add_parser("explain", help="explain the network's decision on one row")
+    sp.add_argument("model", metavar="MODEL")
+    sp.add_argument("data", metavar="DATA")
+    data_args(sp)
+    sp.add_argument("--row", type=int, required=True, help="row number (0-based) in the chosen split")
+    sp.add_argument("--rows", choices=["test", "train", "all"], default="test",
+                    help="which rows --row indexes (default: the test split)")
+    sp.add_argument("--rules", metavar="RULES", help="saved rules: also show the global rule that decides the row")
+    sp.add_argument("--samples", type=int, default=1000, help="perturbed points for the local rule")
+    sp.add_argument("--seed", type=int, default=0)
+    sp.add_argument("--json", action="store_true", help="print the explanation as JSON")
+    sp.set_defaults(func=cmd_explain)
+
+    sp = sub.add_parser("units", help="profile the network's hidden units")
+    sp.add_argument("model", metavar="MODEL")
+    sp.add_argument("data", metavar="DATA")
+    data_args(sp)
+    sp.add_argument("--rows", choices=["test", "train", "all"], default="train",
+                    help="rows to profile the units on (default: the training split)")
+    sp.add_argument("--seed", type=int, default=0)
+    sp.set_defaults(func=cmd_units)
 
     sp = sub.add_parser("compare", help="train a network and compare every extractor on it")
     sp.add_argument("data", metavar="DATA")
