@@ -402,7 +402,7 @@ def _verify(net, frame_row: pd.DataFrame, name: str, value, pred: int) -> bool:
 
 
 def explain_row(net, dataset, row, rules: RuleSet | None = None, n_samples: int = 1000, random_state=0, *,
-                reference=None, scale: float = 0.5, kernel_width: float | None = None, max_depth: int = 3,
+                reference=None, scale: float = 0.25, kernel_width: float | None = None, max_depth: int = 3,
                 n_grid: int = 200, target: float = 0.95) -> Explanation:
     """Explain the network's decision on one row.
 
@@ -422,8 +422,12 @@ def explain_row(net, dataset, row, rules: RuleSet | None = None, n_samples: int 
     reference : Dataset or DataFrame, optional
         Rows whose per-input standard deviation sets the perturbation size (default:
         ``dataset``; the training split is a good choice).
-    scale : float, default 0.5
-        Perturbation standard deviation in units of each input's standard deviation.
+    scale : float, default 0.25
+        Perturbation standard deviation in units of each input's standard deviation: the size
+        of the neighbourhood the local rule describes. At 0.25 the local rules on
+        breast_cancer cover about 94 % of their neighbourhood and 95 % of test rows reach
+        local fidelity 0.95; at 0.5 the neighbourhood reaches across the decision boundary
+        for more rows (88 %).
     kernel_width : float, optional
         Proximity kernel width in the encoded space (default ``0.75 * sqrt(n_inputs)``,
         as LIME).
