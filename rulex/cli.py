@@ -242,7 +242,16 @@ def cmd_report(args):
     rules = rulex.extract(net, train, method=args.method, random_state=args.seed, **_params(args.param))
     if args.rules_out:
         rulex.save_rules(rules, args.rules_out)
-    rulex.export(rules, fmt, path=out, network=net, dataset=test)
+    explanations = None
+    if args.explain:
+        if net.task != "classification":
+            raise DataError("--explain needs a classification network (influence and unit profiles)")
+        explanations = {
+            "Influence of each input variable (test rows)":
+                rulex.influence(net, test, random_state=args.seed).reset_index(),
+            "Hidden units (training rows)": rulex.profile_units(net, train, random_state=args.seed).to_frame(),
+        }
+    rulex.export(rules, fmt, path=out, network=net, dataset=test, explanations=explanations)
     rep = rulex.evaluate(rules, net, test)
     print(f"{len(rules)} rules, {rules.conditions_count()} conditions; on {len(test)} test rows: "
           f"fidelity {rep.fidelity:.4f}, accuracy {rep.accuracy:.4f}; report written to {out}")
@@ -340,6 +349,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--seed", type=int, default=0)
     sp.add_argument("--out", required=True, help="report to write: .html (self-contained) or .md")
     sp.add_argument("--rules-out", help="also save the extracted rules (JSON)")
+    sp.add_argument("--explain", action="store_true",
+                    help="add the influence of each input variable and the hidden-unit profiles")
     sp.set_defaults(func=cmd_report)
 
     sp = sub.add_parser("export", help="export saved rules to another format")

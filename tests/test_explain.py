@@ -246,3 +246,19 @@ def test_mixed_kinds_and_a_deeper_network(mixed_dataset):
         assert p.rule.space == "original" and 0 <= p.rule_fidelity <= 1
         assert p.max_input_value >= p.max_row_value - 1e-9 or p.layer > 0
         ds.schema.check_frame(p.max_input.to_frame().T.infer_objects())
+
+
+def test_report_shows_influence_and_unit_profiles_when_asked(tmp_path, capsys):
+    from rulex.cli import main
+    model = tmp_path / "m.rulex"
+    assert main(["train", "iris", "--epochs", "20", "--hidden", "3", "--out", str(model)]) == 0
+    for out in ("r.html", "r.md"):
+        path = tmp_path / out
+        assert main(["report", str(model), "iris", "--method", "surrogate_tree", "--explain", "--out",
+                     str(path)]) == 0
+        text = path.read_text(encoding="utf-8")
+        assert "Influence of each input variable" in text and "Hidden units" in text
+        assert "expected_influence" in text and "h1_0" in text
+    plain = tmp_path / "plain.md"
+    assert main(["report", str(model), "iris", "--method", "surrogate_tree", "--out", str(plain)]) == 0
+    assert "Influence of each input variable" not in plain.read_text(encoding="utf-8")

@@ -235,9 +235,23 @@ def _table(headers, rows, numeric=()) -> str:
     return "".join(out)
 
 
+def explanation_rows(frame: pd.DataFrame, digits: int = 4):
+    """Header and display rows of an explanation table (numbers rounded for display)."""
+    def cell(v):
+        if isinstance(v, float):
+            return "" if v != v else f"{v:.{digits}g}"
+        return "" if v is None else str(v)
+    return [str(c) for c in frame.columns], [[cell(v) for v in row] for row in frame.itertuples(index=False)]
+
+
 def to_html(rules, network=None, dataset=None, *, title: str | None = None, date: str | None = None,
-            digits: int = 6) -> str:
-    """A self-contained HTML audit report (see the module docstring)."""
+            digits: int = 6, explanations: dict | None = None) -> str:
+    """A self-contained HTML audit report (see the module docstring).
+
+    ``explanations`` maps a section title to a DataFrame computed beforehand (e.g.
+    ``rulex.influence(net, test)`` or ``rulex.profile_units(net, train).to_frame()``); each is
+    shown as a table after the metrics. ``rulex report --explain`` fills it.
+    """
     facts = audit_facts(rules, network, dataset, date=date, digits=digits)
     target = facts["target"]
     title = title or f"rulex audit report: rules predicting {target}"
@@ -377,6 +391,12 @@ def to_html(rules, network=None, dataset=None, *, title: str | None = None, date
         cols = [c for c in ("k", "fidelity", "accuracy") if c in curve.columns]
         parts.append(_table(cols, [[int(row["k"])] + [_num(row[c]) for c in cols[1:]] for _, row in curve.iterrows()],
                             numeric=tuple(range(len(cols)))))
+
+    # explanations computed by the caller (influence, unit profiles)
+    for section, frame in (explanations or {}).items():
+        headers, rows = explanation_rows(frame)
+        parts.append(f"<h2>{_e(section)}</h2>")
+        parts.append(_table([_e(h) for h in headers], [[_e(v) for v in r] for r in rows]))
 
     # provenance
     parts.append("<h2>Provenance</h2>")

@@ -91,7 +91,8 @@ def _md_audit(rules, network, dataset, date) -> list:
     return lines
 
 
-def to_markdown(rules, digits: int = 6, network=None, dataset=None, date: str | None = None) -> str:
+def to_markdown(rules, digits: int = 6, network=None, dataset=None, date: str | None = None,
+                explanations: dict | None = None) -> str:
     """Numbered rules with support and precision; with ``network`` and/or ``dataset``, also the
     audit sections of the HTML report (metrics, confusion, per-rule statistics, size curve,
     data summary, network, provenance)."""
@@ -121,4 +122,11 @@ def to_markdown(rules, digits: int = 6, network=None, dataset=None, date: str | 
     lines.append(f"| — | otherwise | {_md_escape(format_value(rules.default))} | | |")
     if network is not None or dataset is not None:
         lines += _md_audit(rules, network, dataset, date)
+    if explanations:
+        from .html import explanation_rows
+        for section, frame in explanations.items():
+            headers, rows = explanation_rows(frame)
+            lines += ["", f"## {section}", "", "| " + " | ".join(_md_escape(h) for h in headers) + " |",
+                      "|" + "---|" * len(headers)]
+            lines += ["| " + " | ".join(_md_escape(v) for v in r) + " |" for r in rows]
     return "\n".join(lines) + "\n"
