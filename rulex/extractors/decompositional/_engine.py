@@ -169,7 +169,7 @@ def term_provenance(terms) -> dict:
     return {"hidden_terms": [{"layer": l, "unit": u, "op": op, "threshold": thr} for l, u, op, thr in rows]}
 
 
-def _generalise(clauses, label_mask: np.ndarray, frame: pd.DataFrame):
+def _generalise(clauses, label_mask: np.ndarray, frame: pd.DataFrame, budget: Budget | None = None):
     """Drop literals that do not help on the training rows (C4.5-rules style).
 
     A literal is removed from a clause when the clause then covers no more rows the
@@ -185,7 +185,9 @@ def _generalise(clauses, label_mask: np.ndarray, frame: pd.DataFrame):
             r = cache[lit] = lit.evaluate(frame)
         return r
 
-    for clause in clauses:
+    for n_done, clause in enumerate(clauses):
+        if budget is not None and n_done % 16 == 0:
+            budget.check(len(clauses), "generalising the rules")
         lits = list(clause)
         cover = np.ones(len(frame), dtype=bool)
         for lit in lits:
@@ -228,7 +230,7 @@ def finish(dnfs: dict, network, X: np.ndarray, y_idx: np.ndarray, default_idx: i
         if budget is not None:
             budget.check(len(clauses), f"simplifying the rules of class {network.classes[k]!r}")
         if generalise:
-            clauses = _generalise(clauses, label_mask, frame)
+            clauses = _generalise(clauses, label_mask, frame, budget)
         if budget is not None:
             budget.check(len(clauses), f"simplifying the rules of class {network.classes[k]!r}")
         with warnings.catch_warnings():

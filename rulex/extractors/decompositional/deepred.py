@@ -264,7 +264,7 @@ class CRED(_LayerWise):
     description = "CRED: hidden->output tree, per-unit interval trees from the inputs, substitution (1 hidden layer)"
     _parameter_constraints = {k: v for k, v in DeepRED._parameter_constraints.items() if k != "substitution"}
 
-    def __init__(self, min_samples_leaf=0.02, max_depth=None, max_clauses=20000, max_seconds=300.0,
+    def __init__(self, min_samples_leaf=0.02, max_depth=4, max_clauses=20000, max_seconds=300.0,
                  on_budget="error", generalise=True, n_samples=1000, sample_scale=0.3, boundary_share=0.0,
                  random_state=0):
         self.min_samples_leaf = min_samples_leaf
