@@ -196,9 +196,8 @@ def cmd_compare(args):
             table.to_csv(out, index=False)
         elif out.suffix == ".md":
             out.write_text(f"# rulex compare: {ds.name}\n\nNetwork {net}, test {what} {net_acc:.4f}; "
-                           f"{len(train)} training / {len(test)} test rows.\n\n"
-                           + show.to_markdown(index=False) + "\n" if _has_tabulate()
-                           else show.to_string(index=False) + "\n")
+                           f"{len(train)} training / {len(test)} test rows.\n\n" + _markdown_table(show) + "\n",
+                           encoding="utf-8")
         elif out.suffix in (".html", ".htm"):
             out.write_text(f"<!doctype html><meta charset='utf-8'><title>rulex compare {ds.name}</title>"
                            f"<h1>rulex compare: {ds.name}</h1><p>Network {net}, test {what} {net_acc:.4f}</p>"
@@ -211,12 +210,13 @@ def cmd_compare(args):
         print(f"table written to {out}")
 
 
-def _has_tabulate():
-    try:
-        import tabulate  # noqa: F401
-        return True
-    except ImportError:
-        return False
+def _markdown_table(frame) -> str:
+    """A Markdown table of already formatted cells (no tabulate dependency)."""
+    cols = [str(c) for c in frame.columns]
+    esc = lambda v: str(v).replace("|", "\\|").replace("\n", " ")
+    lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
+    lines += ["| " + " | ".join(esc(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join(lines)
 
 
 def cmd_export(args):
