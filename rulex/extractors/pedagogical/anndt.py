@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ...rules import Condition, Rule, RuleSet
+from .surrogate import split_default
 from ..base import Interval, Options, PedagogicalExtractor, register
 from ..sampling import Literal, Sampler
 
@@ -119,19 +120,9 @@ class ANNDTTree:
             concl = classes[int(node.value)] if self.task == "classification" else float(node.value)
             rules.append(Rule(conds, concl, provenance={"tree_node": node.id, "tree_samples": int(len(node.y)),
                                                         "training_rows": node.n_train}))
-        if self.task == "classification":
-            tally: dict = {}
-            for r in rules:
-                n, s = tally.get(r.conclusion, (0, 0))
-                tally[r.conclusion] = (n + 1, s + r.provenance["training_rows"])
-            default = max(tally, key=lambda c: (tally[c], -list(classes).index(c)))
-            kept = [r for r in rules if r.conclusion != default]
-        else:
-            big = max(range(len(rules)), key=lambda i: (rules[i].provenance["training_rows"],
-                                                        rules[i].provenance["tree_samples"], -i))
-            default = rules[big].conclusion
-            kept = [r for i, r in enumerate(rules) if i != big]
-        kept.sort(key=lambda r: (-r.provenance["training_rows"], -r.provenance["tree_samples"]))
+        default, kept = split_default(
+            rules, self.task, classes,
+            lambda r: (r.provenance["training_rows"], r.provenance["tree_samples"]))
         return RuleSet(kept, default, semantics="ordered", task=self.task,
                        classes=classes if self.task == "classification" else (), space="encoded")
 

@@ -6,7 +6,30 @@ import numpy as np
 from ...rules import Condition, Rule, RuleSet
 from ..base import Interval, Options, PedagogicalExtractor, register
 
-__all__ = ["SurrogateTree", "tree_to_rules"]
+__all__ = ["SurrogateTree", "tree_to_rules", "split_default"]
+
+
+def split_default(rules, task, classes, size):
+    """Leaf rules of a tree (exclusive and exhaustive) -> (default, the other rules, largest first).
+
+    ``size(rule)`` gives a tuple of leaf sizes, most important first. Classification: the default
+    is the class with the most leaves (ties: the largest total of the first size, then the
+    earlier class) and the rules concluding it are left out: the default catches exactly their
+    rows. Regression: the largest leaf (then the earlier one) becomes the default.
+    """
+    if task == "classification":
+        tally: dict = {}
+        for r in rules:
+            n, s = tally.get(r.conclusion, (0, 0))
+            tally[r.conclusion] = (n + 1, s + size(r)[0])
+        default = max(tally, key=lambda c: (tally[c], -list(classes).index(c)))
+        kept = [r for r in rules if r.conclusion != default]
+    else:
+        biggest = max(range(len(rules)), key=lambda i: (*size(rules[i]), -i))
+        default = rules[biggest].conclusion
+        kept = [r for i, r in enumerate(rules) if i != biggest]
+    kept.sort(key=lambda r: tuple(-v for v in size(r)))
+    return default, kept
 
 
 def tree_to_rules(tree, input_names, *, task, classes=(), target=None):
@@ -37,18 +60,8 @@ def tree_to_rules(tree, input_names, *, task, classes=(), target=None):
         else:
             conclusion = float(t.value[node][0][0])
         rules.append(Rule(path, conclusion, provenance={"tree_node": int(node), "tree_samples": samples}))
-    if task == "classification":
-        counts = {}
-        for r in rules:
-            n, s = counts.get(r.conclusion, (0, 0))
-            counts[r.conclusion] = (n + 1, s + r.provenance["tree_samples"])
-        default = max(counts, key=lambda c: (counts[c], -list(classes).index(c)))
-        kept = [r for r in rules if r.conclusion != default]
-    else:
-        biggest = max(range(len(rules)), key=lambda i: (rules[i].provenance["tree_samples"], -i))
-        default = rules[biggest].conclusion
-        kept = [r for i, r in enumerate(rules) if i != biggest]
-    kept.sort(key=lambda r: -r.provenance["tree_samples"])   # exclusive rules: order is free
+    # exclusive rules: their order is free, largest first reads best
+    default, kept = split_default(rules, task, classes, lambda r: (r.provenance["tree_samples"],))
     return RuleSet(kept, default, semantics="ordered", task=task, classes=classes, target=target, space="encoded")
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ...rules import Condition, MofN, Rule, RuleSet
+from .surrogate import split_default
 from ..base import Interval, PedagogicalExtractor, register
 from ..sampling import Literal, Sampler
 
@@ -222,13 +223,7 @@ class TrepanTree:
                       provenance={"tree_node": node.id, "tree_samples": int(len(node.y)),
                                   "training_examples": int(node.n_examples)})
                  for node, conds in leaves]
-        tally: dict = {}
-        for r in rules:
-            n, s = tally.get(r.conclusion, (0, 0))
-            tally[r.conclusion] = (n + 1, s + r.provenance["tree_samples"])
-        default = max(tally, key=lambda c: (tally[c], -list(classes).index(c)))
-        kept = [r for r in rules if r.conclusion != default]
-        kept.sort(key=lambda r: -r.provenance["tree_samples"])
+        default, kept = split_default(rules, "classification", classes, lambda r: (r.provenance["tree_samples"],))
         if encoder is None:
             return RuleSet(kept, default, semantics="ordered", task="classification", classes=classes,
                            space="encoded")
