@@ -1,0 +1,273 @@
+"""Grid comparison: data sets x methods x network seeds x cross-validation folds.
+
+Every cell ``(data, seed, fold)`` trains one network on the fold's training rows
+(``rulex.train_network(train, hidden, "sigmoid", random_state=seed)``), runs every method on that
+same network and those same rows (``rulex.compare``), and scores the rules on the fold's held-out
+rows: fidelity to the network, accuracy, rules, conditions, seconds and peak traced memory of the
+extraction. Folds come from ``StratifiedKFold(folds, shuffle=True, random_state=0)`` on the data
+set's rows, so they are the same for every seed: the seed changes only the network (and the
+methods' own ``random_state``). A cell is a pure function of ``(data, seed, fold, folds, methods,
+hidden, epochs)``, so the numbers do not depend on which backend or worker runs it (timing and
+memory aside). Results are aggregated per (data, method) over seeds x folds as mean and standard
+deviation.
+
+Writes, per data set, benchmarks/results/compare_<data>.md (summary table), compare_<data>.csv
+(one row per cell and method) and compare_<data>.png (fidelity against conditions, Pareto front
+marked).
+
+    python benchmarks/compare.py --datasets iris,breast_cancer --seeds 0 1 2 --folds 3
+    python benchmarks/compare.py --datasets iris --methods surrogate_tree,cred --hidden 16 --n-jobs 2
+    python benchmarks/compare.py --datasets iris --backend dask --scheduler tcp://127.0.0.1:8786
+"""
+from __future__ import annotations
+
+import argparse
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+RESULTS = Path(__file__).resolve().parent / "results"
+METRICS = ["fidelity", "accuracy", "rules", "conditions", "seconds", "peak_mb"]
+#: columns that depend on the machine and the moment, not on the cell's inputs
+MEASURED = ["seconds", "peak_mb", "train_seconds"]
+
+
+# -- one cell ------------------------------------------------------------------------------------
+def fold_indices(ds, folds: int, fold: int):
+    """``(train_idx, test_idx)`` of fold ``fold`` of ``folds`` (stratified for classification)."""
+    from sklearn.model_selection import KFold, StratifiedKFold
+    n = len(ds.frame)
+    if ds.task == "classification":
+        splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
+        splits = list(splitter.split(np.zeros(n), ds.y.to_numpy()))
+    else:
+        splits = list(KFold(n_splits=folds, shuffle=True, random_state=0).split(np.zeros(n)))
+    return splits[fold]
+
+
+def run_cell(data: str, seed: int, fold: int, folds: int, methods=None, hidden=(16,), epochs=None) -> list[dict]:
+    """Train one network on fold ``fold`` and run every method on it; one dict per method."""
+    import rulex
+    warnings.simplefilter("ignore")
+    try:                                   # one thread: same numbers in any worker, fair timings
+        import torch
+        torch.set_num_threads(1)
+    except ImportError:                    # pragma: no cover
+        pass
+    ds = rulex.load_dataset(data)
+    tr_idx, te_idx = fold_indices(ds, folds, fold)
+    train, test = ds.subset(tr_idx, f"-fold{fold}-train"), ds.subset(te_idx, f"-fold{fold}-test")
+    t = time.perf_counter()
+    net = rulex.train_network(train, tuple(hidden), "sigmoid", max_epochs=epochs, random_state=seed)
+    train_seconds = time.perf_counter() - t
+    if methods is not None:
+        methods = list(methods)
+    table, rulesets = rulex.compare(net, train, test, methods=methods, random_state=seed, progress=False,
+                                    return_rules=True)
+    rows = []
+    for _, r in table.iterrows():
+        m = r["method"]
+        peak = r["peak_mb"]
+        if m in rulesets:
+            peak = rulesets[m].provenance.get("run", {}).get("peak_memory_mb", peak)
+        rows.append({"data": data, "seed": int(seed), "fold": int(fold), "method": m, "kind": r["kind"],
+                     "hidden": ",".join(map(str, hidden)), "train_rows": len(train), "test_rows": len(test),
+                     "network_accuracy": float(np.mean(np.asarray(net.predict(test.frame)) == test.y.to_numpy())),
+                     "fidelity": r["fidelity"], "accuracy": r["accuracy"], "rules": r["rules"],
+                     "conditions": r["conditions"], "seconds": r["seconds"], "peak_mb": peak,
+                     "train_seconds": train_seconds, "error": r["error"] if isinstance(r["error"], str) else ""})
+    return rows
+
+
+def _cell_star(spec):
+    return run_cell(*spec)
+
+
+# -- the grid ------------------------------------------------------------------------------------
+def run_grid(datasets, seeds, folds: int, methods=None, hidden=(16,), epochs=None, n_jobs: int = 1,
+             backend: str = "joblib", scheduler=None) -> pd.DataFrame:
+    """Run every (data, seed, fold) cell and return one row per cell and method, in a fixed order.
+
+    ``backend="joblib"`` runs the cells with ``n_jobs`` processes (1: in this process);
+    ``backend="dask"`` sends them to a Dask cluster: ``scheduler`` is its address (or a
+    ``dask.distributed`` Client or cluster object).
+    """
+    methods = None if methods is None else tuple(methods)
+    specs = [(d, int(s), int(f), int(folds), methods, tuple(hidden), epochs)
+             for d in datasets for s in seeds for f in range(folds)]
+    if backend == "joblib":
+        if n_jobs == 1:
+            results = [_cell_star(s) for s in specs]
+        else:
+            from joblib import Parallel, delayed
+            results = Parallel(n_jobs=n_jobs)(delayed(_cell_star)(s) for s in specs)
+    elif backend == "dask":
+        results = _run_dask(specs, scheduler)
+    else:
+        raise ValueError(f"backend must be 'joblib' or 'dask', got {backend!r}")
+    df = pd.DataFrame([row for cell in results for row in cell])
+    return df.sort_values(["data", "seed", "fold", "method"], kind="stable").reset_index(drop=True)
+
+
+def _run_dask(specs, scheduler):
+    try:
+        from dask.distributed import Client
+    except ImportError as exc:
+        raise SystemExit("--backend dask needs dask.distributed: pip install \"dask[distributed]\" "
+                         f"({exc})") from None
+    if scheduler is None:
+        raise SystemExit("--backend dask needs --scheduler ADDRESS (e.g. tcp://127.0.0.1:8786)")
+    own = not isinstance(scheduler, Client)
+    client = Client(scheduler) if own else scheduler
+    try:
+        futures = client.map(_cell_star, specs, pure=True)
+        return client.gather(futures)
+    finally:
+        if own:
+            client.close()
+
+
+# -- aggregation and reports --------------------------------------------------------------------
+def summarize(df: pd.DataFrame) -> pd.DataFrame:
+    """Mean and standard deviation per (data, method) over seeds x folds; errors counted."""
+    ok = df[df["error"] == ""]
+    agg = ok.groupby(["data", "method"])[METRICS].agg(["mean", "std"])
+    agg.columns = [f"{m}_{s}" for m, s in agg.columns]
+    agg["cells"] = ok.groupby(["data", "method"]).size()
+    agg = agg.reset_index()
+    errs = df[df["error"] != ""].groupby(["data", "method"]).size().rename("errors").reset_index()
+    out = df[["data", "method", "kind"]].drop_duplicates().merge(agg, how="left", on=["data", "method"])
+    out = out.merge(errs, how="left", on=["data", "method"])
+    out["errors"] = out["errors"].fillna(0).astype(int)
+    out["cells"] = out["cells"].fillna(0).astype(int)
+    out["pareto"] = False
+    for d, sub in out.groupby("data"):
+        out.loc[sub.index, "pareto"] = pareto_front(sub["fidelity_mean"].to_numpy(),
+                                                    sub["conditions_mean"].to_numpy())
+    return out.sort_values(["data", "fidelity_mean"], ascending=[True, False]).reset_index(drop=True)
+
+
+def pareto_front(fidelity, conditions) -> np.ndarray:
+    """Points not dominated: no other point has fidelity >= and conditions <= with one strict."""
+    f, c = np.asarray(fidelity, float), np.asarray(conditions, float)
+    keep = np.zeros(len(f), bool)
+    for i in range(len(f)):
+        if np.isnan(f[i]) or np.isnan(c[i]):
+            continue
+        dominated = (f >= f[i]) & (c <= c[i]) & ((f > f[i]) | (c < c[i]))
+        keep[i] = not dominated.any()
+    return keep
+
+
+def _pm(r, m, fmt):
+    mean, std = r.get(f"{m}_mean"), r.get(f"{m}_std")
+    if mean is None or pd.isna(mean):
+        return ""
+    return format(mean, fmt) + ("" if std is None or pd.isna(std) else " ± " + format(std, fmt))
+
+
+def write_reports(df: pd.DataFrame, summary: pd.DataFrame, args_line: str, wall: float, out=RESULTS):
+    out.mkdir(exist_ok=True)
+    for d in summary["data"].unique():
+        cells = df[df["data"] == d]
+        cells.to_csv(out / f"compare_{d}.csv", index=False)
+        sub = summary[summary["data"] == d]
+        n_seeds, n_folds = cells["seed"].nunique(), cells["fold"].nunique()
+        netacc = cells.drop_duplicates(["seed", "fold"])["network_accuracy"]
+        lines = [f"# rulex benchmark grid: {d}", "",
+                 f"Produced by `python benchmarks/compare.py {args_line}` ({wall:.0f} s for the whole grid). "
+                 f"Hidden layers ({cells['hidden'].iloc[0]}), sigmoid; {n_seeds} network seeds x {n_folds} "
+                 f"stratified folds = {n_seeds * n_folds} cells per method; each cell trains on "
+                 f"{cells['train_rows'].iloc[0]} rows and scores on {cells['test_rows'].iloc[0]} held-out rows. "
+                 f"Network test accuracy {netacc.mean():.4f} ± {netacc.std():.4f}.", "",
+                 "Values are mean ± standard deviation over seeds x folds. *fidelity*: agreement of rules and "
+                 "network on held-out rows; *accuracy*: rules against the true labels; *seconds* and *peak MB* "
+                 "are the extraction only (traced Python allocations). *Pareto*: not dominated in (fidelity "
+                 "up, conditions down).", "",
+                 "| method | kind | fidelity | accuracy | rules | conditions | seconds | peak MB | Pareto | "
+                 "errors |", "|---|---|---:|---:|---:|---:|---:|---:|:---:|---:|"]
+        for _, r in sub.iterrows():
+            lines.append(f"| {r['method']} | {r['kind']} | {_pm(r, 'fidelity', '.4f')} | "
+                         f"{_pm(r, 'accuracy', '.4f')} | {_pm(r, 'rules', '.1f')} | {_pm(r, 'conditions', '.1f')} | "
+                         f"{_pm(r, 'seconds', '.2f')} | {_pm(r, 'peak_mb', '.1f')} | "
+                         f"{'**yes**' if r['pareto'] else ''} | {r['errors']}/{r['cells'] + r['errors']} |")
+        errs = cells[cells["error"] != ""]
+        if len(errs):
+            lines += ["", "Errors:", ""] + [f"- {e['method']} seed {e['seed']} fold {e['fold']}: {e['error']}"
+                                            for _, e in errs.iterrows()]
+        lines += ["", f"![fidelity against conditions](compare_{d}.png)", ""]
+        (out / f"compare_{d}.md").write_text("\n".join(lines))
+        plot(sub, d, out / f"compare_{d}.png")
+
+
+def plot(sub: pd.DataFrame, data: str, path: Path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    sub = sub.dropna(subset=["fidelity_mean", "conditions_mean"])
+    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    offsets = [(6, 5), (6, -11), (-6, 5), (-6, -11)]
+    for i, (_, r) in enumerate(sub.sort_values("conditions_mean").iterrows()):
+        color = "tab:red" if r["pareto"] else "tab:blue"
+        x, sx = r["conditions_mean"], np.nan_to_num(r["conditions_std"])
+        ax.errorbar(x, r["fidelity_mean"], xerr=[[min(sx, x)], [sx]],   # conditions are never negative
+                    yerr=np.nan_to_num(r["fidelity_std"]), fmt="o", color=color, capsize=3, alpha=0.85)
+        dx, dy = offsets[i % len(offsets)]
+        ax.annotate(r["method"], (x, r["fidelity_mean"]), textcoords="offset points", xytext=(dx, dy),
+                    fontsize=8, ha="left" if dx > 0 else "right")
+    front = sub[sub["pareto"]].sort_values("conditions_mean")
+    if len(front):
+        ax.step(front["conditions_mean"], front["fidelity_mean"], where="post", color="tab:red", lw=1.2,
+                label="Pareto front")
+        ax.legend(loc="lower right", fontsize=8)
+    ax.set_xscale("symlog", linthresh=10)
+    ax.set_xlim(left=0)
+    ax.set_xlabel("conditions (mean ± std over seeds x folds)")
+    ax.set_ylabel("fidelity to the network (held-out)")
+    ax.set_title(f"{data}: fidelity against rule-set size")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _hidden(text: str) -> tuple:
+    return tuple(int(h) for h in text.replace(" ", "").split(",") if h)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--datasets", default="iris,breast_cancer", help="comma-separated data set names")
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    ap.add_argument("--folds", type=int, default=3)
+    ap.add_argument("--methods", default=None, help="comma-separated (default: every method that fits the task)")
+    ap.add_argument("--hidden", type=_hidden, default=(16,), help="hidden layer sizes, e.g. 16 or 16,8")
+    ap.add_argument("--epochs", type=int, default=None, help="training epochs (default: rulex's rule)")
+    ap.add_argument("--n-jobs", type=int, default=1, help="joblib processes over cells (default 1)")
+    ap.add_argument("--backend", choices=("joblib", "dask"), default="joblib")
+    ap.add_argument("--scheduler", default=None, help="Dask scheduler address (with --backend dask)")
+    args = ap.parse_args(argv)
+    if len(args.seeds) < 1 or args.folds < 2:
+        ap.error("need at least one seed and two folds")
+    datasets = [d.strip() for d in args.datasets.split(",") if d.strip()]
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()] if args.methods else None
+    started = time.perf_counter()
+    df = run_grid(datasets, args.seeds, args.folds, methods, args.hidden, args.epochs, args.n_jobs,
+                  args.backend, args.scheduler)
+    wall = time.perf_counter() - started
+    summary = summarize(df)
+    args_line = (f"--datasets {','.join(datasets)} --seeds {' '.join(map(str, args.seeds))} --folds {args.folds}"
+                 + (f" --methods {','.join(methods)}" if methods else "")
+                 + f" --hidden {','.join(map(str, args.hidden))}" + (f" --epochs {args.epochs}" if args.epochs else ""))
+    write_reports(df, summary, args_line, wall)
+    with pd.option_context("display.width", 200, "display.max_columns", 20):
+        print(summary[["data", "method", "fidelity_mean", "fidelity_std", "rules_mean", "conditions_mean",
+                       "seconds_mean", "peak_mb_mean", "pareto", "errors"]].to_string(index=False))
+    print(f"{wall:.1f} s; wrote " + ", ".join(f"compare_{d}.md/.csv/.png" for d in datasets) + f" in {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,110 @@
+"""The benchmark scripts: backends give identical numbers; recovery's equivalence check is exact."""
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
+
+
+def _load(name):
+    if str(BENCH) not in sys.path:          # so that worker processes can import the module too
+        sys.path.insert(0, str(BENCH))
+    spec = importlib.util.spec_from_file_location(name, BENCH / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+compare_bench = _load("compare")
+recovery = _load("recovery")
+
+GRID = dict(datasets=["iris"], seeds=[0, 1], folds=2, methods=["surrogate_tree", "anndt"], hidden=(4,), epochs=30)
+
+
+def _numbers(df: pd.DataFrame) -> pd.DataFrame:
+    return df.drop(columns=compare_bench.MEASURED).reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def serial():
+    return compare_bench.run_grid(**GRID, n_jobs=1)
+
+
+def test_grid_shape_and_folds(serial):
+    assert len(serial) == 2 * 2 * 2
+    assert (serial["error"] == "").all()
+    assert set(serial["test_rows"]) == {75} and set(serial["train_rows"]) == {75}
+    tr, te = compare_bench.fold_indices(__import__("rulex").load_dataset("iris"), 2, 0)
+    assert not set(tr) & set(te) and len(tr) + len(te) == 150
+    summary = compare_bench.summarize(serial)
+    assert set(summary["method"]) == {"surrogate_tree", "anndt"} and (summary["cells"] == 4).all()
+    assert summary["pareto"].any()
+
+
+def test_joblib_two_workers_identical(serial):
+    parallel = compare_bench.run_grid(**GRID, n_jobs=2)
+    pd.testing.assert_frame_equal(_numbers(serial), _numbers(parallel))
+
+
+def test_dask_local_cluster_identical(serial):
+    distributed = pytest.importorskip("dask.distributed",
+                                      reason="dask.distributed is not installed (pip install 'dask[distributed]')")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        out = compare_bench.run_grid(**GRID, backend="dask", scheduler=client)
+    pd.testing.assert_frame_equal(_numbers(serial), _numbers(out))
+
+
+def test_pareto_front():
+    keep = compare_bench.pareto_front([0.9, 0.95, 0.95, 0.8, 1.0], [5, 10, 12, 5, 40])
+    assert keep.tolist() == [True, True, False, False, True]
+
+
+# -- recovery: the equivalence check is exact ------------------------------------------------------
+def _xor_rules():
+    from rulex import Condition, Rule, RuleSet
+    return RuleSet([Rule([Condition("x0", "==", 1), Condition("x1", "==", 0)], 1),
+                    Rule([Condition("x0", "==", 0), Condition("x1", "==", 1)], 1)], default=0, classes=(0, 1))
+
+
+class _Table:
+    def __init__(self, labels):
+        self.labels = np.asarray(labels)
+
+    def predict(self, frame):
+        return self.labels
+
+
+def test_recovery_equivalence_exact_on_xor():
+    train, space = recovery.problem_data("xor")
+    assert len(space) == 256
+    truth = recovery.concept("xor", space.frame)
+    assert np.array_equal(truth, space.y.to_numpy())
+    assert recovery.equivalence(_xor_rules(), space.frame, truth) == (True, 1.0)
+    flipped = truth.copy()
+    flipped[137] = 1 - flipped[137]
+    eq, fid = recovery.equivalence(_xor_rules(), space.frame, flipped)
+    assert eq is False and fid == pytest.approx(255 / 256)
+    eq, fid = recovery.equivalence(_Table(flipped), space.frame, truth)   # a rule set wrong on one point
+    assert eq is False and fid == pytest.approx(255 / 256)
+
+
+@pytest.mark.parametrize("name", ["monk1", "monk2", "monk3"])
+def test_recovery_equivalence_exact_on_monk(name):
+    train, space = recovery.problem_data(name)
+    assert len(space) == 432
+    truth = recovery.concept(name, space.frame)
+    assert np.array_equal(truth, space.y.to_numpy())          # noise-free: labels are the concept
+    assert recovery.equivalence(_Table(truth), space.frame, truth) == (True, 1.0)
+    for i in (0, 431):
+        wrong = truth.copy()
+        wrong[i] = 1 - wrong[i]
+        eq, fid = recovery.equivalence(_Table(wrong), space.frame, truth)
+        assert eq is False and fid == pytest.approx(431 / 432)
