@@ -55,15 +55,18 @@ class Tsukimoto(DecompositionalExtractor):
     Parameters
     ----------
     domain : {"auto", "vertex", "data"}, default "auto"
+        (With ``auto``, terms over hidden units always use the data-limited test and at most 4
+        literals: a vertex test against every configuration of a wide hidden layer accepts no
+        short term. Tsukimoto's data-limiting step.)
         Term test: over the whole box (exact for the unit), or over the training rows the
         term covers (Tsukimoto's data-limited domain: shorter terms, but with few rows it
         accepts terms the data cannot refute). ``auto`` takes ``vertex`` when every input
         is discrete (binary or one-hot) and ``data`` otherwise, where the worst case over
         all continuous inputs is too pessimistic to turn any unit on.
-    max_order : int, default 4
+    max_order : int or "auto", default "auto"
         Largest number of literals in a unit's term (the polynomial bound, O(n^max_order)
-        candidate terms). Use the number of features for an exact reading of small
-        discrete problems (e.g. 6 on MONK's problems).
+        candidate terms). ``auto``: the number of features up to 6 when every input is
+        discrete (an exact reading of small discrete problems such as MONK's), 3 otherwise.
     continuous_threshold : float or "median", default 0.5
         Cut of numeric/integer/ordinal inputs: "large" means above it. ``"median"`` cuts each
         input between its training median and the next observed value; a float is a cut on
@@ -90,7 +93,7 @@ class Tsukimoto(DecompositionalExtractor):
     description = "Tsukimoto: each unit as its nearest Boolean function (polynomial term generator), composed"
     _parameter_constraints = {
         "domain": [Options(("auto", "data", "vertex"))],
-        "max_order": [Interval(int, 1, 8)],
+        "max_order": [Interval(int, 1, 8), Options(("auto",))],
         "continuous_threshold": [Interval(float, 0.0, 1.0), Options(("median",))],
         "max_clauses": [Interval(int, 1, None), None],
         "max_seconds": [Interval(float, 0.0, None), None],
@@ -98,7 +101,7 @@ class Tsukimoto(DecompositionalExtractor):
         "tolerance": [Interval(float, 0.0, 0.5)],
     }
 
-    def __init__(self, domain="auto", max_order=4, continuous_threshold=0.5, tolerance=0.0, max_clauses=20000,
+    def __init__(self, domain="auto", max_order="auto", continuous_threshold=0.5, tolerance=0.0, max_clauses=20000,
                  max_seconds=60.0, generalise=False):
         self.domain = domain
         self.max_order = max_order
@@ -181,12 +184,14 @@ class Tsukimoto(DecompositionalExtractor):
         raise NetworkError(f"tsukimoto reads sigmoid, tanh and relu hidden units, not {activation!r}")
 
     # -- the term generator -----------------------------------------------------------------
-    def _terms(self, w, b, variables, values, on_rows, budget=None, where=""):
+    def _terms(self, w, b, variables, values, on_rows, budget=None, where="", domain=None, order=None):
         """Prime implicants (up to max_order literals) of ``w.v + b >= 0`` over ``variables``.
 
         ``on_rows`` is the unit's truth on the data rows (used by the data-limited test).
         Returns a list of tuples of literal dicts; ``[()]`` if always on, ``[]`` if never.
+        ``domain`` overrides the extractor's term test for this unit.
         """
+        domain = domain or self.domain_
         free = 0.0
         cands = []
         for v in variables:
@@ -198,9 +203,9 @@ class Tsukimoto(DecompositionalExtractor):
             free += fmin
             for lit in v.lits:
                 gain = _min_contrib(wv, lit["lo"], lit["hi"]) - fmin
-                if self.domain_ == "vertex" and gain <= 0:
+                if domain == "vertex" and gain <= 0:
                     continue      # unateness: a literal that cannot raise the minimum never helps
-                if self.domain_ == "data" and gain < 0:
+                if domain == "data" and gain < 0:
                     continue
                 cands.append((gain, v.name, lit))
         theta = -(b + free)
@@ -209,7 +214,7 @@ class Tsukimoto(DecompositionalExtractor):
         cands.sort(key=lambda t: (-t[0], t[1], str(t[2]["key"])))
         gains = np.array([g for g, _, _ in cands])
         accepted = []
-        K = int(self.max_order)
+        K = int(order or self.max_order_)
         n = len(cands)
 
         def covered_superset(idx):
@@ -217,7 +222,7 @@ class Tsukimoto(DecompositionalExtractor):
             return any(set(a) <= s for a in accepted)
 
         def test(idx, mask):
-            if self.domain_ == "vertex":
+            if domain == "vertex":
                 return gains[list(idx)].sum() >= theta
             covered = int(mask.sum())
             return covered > 0 and int(np.sum(~on_rows[mask])) <= self.tolerance * covered
@@ -241,7 +246,7 @@ class Tsukimoto(DecompositionalExtractor):
                     new = idx + (i,)
                     if covered_superset(new):
                         continue
-                    if self.domain_ == "vertex":
+                    if domain == "vertex":
                         rest = K - order
                         best = gains[list(new)].sum()
                         if rest:
@@ -270,6 +275,12 @@ class Tsukimoto(DecompositionalExtractor):
         import sympy
         discrete = all(f.kind in ("binary", "categorical") for f in network.schema.features)
         self.domain_ = self.domain if self.domain != "auto" else ("vertex" if discrete else "data")
+        self.hidden_domain_ = "data" if self.domain == "auto" else self.domain_
+        # over hidden units (graded values read as Booleans) the data-limited test and order 4
+        # keep terms short; over discrete inputs the exact vertex test with the full order
+        self.hidden_order_ = None if self.max_order != "auto" else 4
+        self.max_order_ = (int(self.max_order) if self.max_order != "auto"
+                           else (min(len(network.schema), 6) if discrete else 3))
         budget = Budget(self.max_clauses, self.max_seconds, "tsukimoto",
                         advice="lower max_order, or use method='deepred'")
         acts = network.activations(X)
@@ -322,7 +333,9 @@ class Tsukimoto(DecompositionalExtractor):
             if layer.activation == "relu":
                 b = b - sign * th     # on iff pre > tau (tau: the ReLU's on-threshold)
             truth = values[l][:, j] >= th if on else values[l][:, j] < th
-            terms = self._terms(w, b, variables[l - 1], values[l - 1], truth, budget, f"unit {unit_name(l, j)}")
+            terms = self._terms(w, b, variables[l - 1], values[l - 1], truth, budget, f"unit {unit_name(l, j)}",
+                                domain=None if l == 1 else self.hidden_domain_,
+                                order=None if l == 1 else self.hidden_order_)
             if on:
                 functions[unit_name(l, j)] = describe(terms, l - 1)
             memo[key] = self._compose(terms, l - 1, unit_dnf, frame0, budget,
@@ -347,12 +360,14 @@ class Tsukimoto(DecompositionalExtractor):
                     continue
                 w, b = Wo[c] - Wo[c2], bo[c] - bo[c2]
                 truth = (hidden[-1] @ w + b) >= 0
-                terms = self._terms(w, b, last, values[-1], truth, budget, "the output layer")
+                terms = self._terms(w, b, last, values[-1], truth, budget, "the output layer",
+                                    domain=self.hidden_domain_, order=self.hidden_order_)
                 if not terms and truth.any():
                     import warnings
-                    warnings.warn(f"tsukimoto: no term of at most max_order={self.max_order} hidden literals "
-                                  f"decides class {network.classes[c]!r} against {network.classes[c2]!r} "
-                                  f"(domain {self.domain_!r}); the network spreads this decision over many "
+                    warnings.warn(f"tsukimoto: no term of at most {self.hidden_order_ or self.max_order_} hidden "
+                                  f"literals decides class {network.classes[c]!r} against "
+                                  f"{network.classes[c2]!r} ({self.hidden_domain_} test); the network spreads "
+                                  "this decision over many "
                                   "units. Raise max_order, or use deepred", RuntimeWarning, stacklevel=4)
                 expr.append(describe(terms, n_hidden))
                 part = self._compose(terms, n_hidden, unit_dnf, frame0, budget, f"the decision for class "
