@@ -169,8 +169,8 @@ class BaseExtractor(BaseEstimator):
         self.n_features_in_ = len(network.schema)
         return self
 
-    def _extract(self, network, dataset, X):  # pragma: no cover - abstract
-        raise NotImplementedError
+    def _extract(self, network, dataset, X):  # pragma: no cover - abstract hook, never registered as is
+        raise NotImplementedError(f"{type(self).__name__} must implement _extract(network, dataset, X)")
 
     def _check_fitted(self):
         if not hasattr(self, "rules_"):
