@@ -63,6 +63,15 @@ def _split(ds, model_meta=None, test_size=None, seed=None):
     return ds.split(test_size=ts, random_state=rs)
 
 
+def _model_and_rows(args):
+    """The saved network, the data set, its split as stored with the model, and the rows ``--rows`` names."""
+    import rulex
+    net = rulex.load_network(args.model)
+    ds = _load_data(args.data, args.target, args.categorical)
+    train, test = _split(ds, net.metadata)
+    return net, ds, train, {"test": test, "train": train, "all": ds}[args.rows]
+
+
 def _hidden(text: str):
     from .exceptions import DataError
     try:
@@ -122,10 +131,7 @@ def cmd_extract(args):
 def cmd_evaluate(args):
     import rulex
     rules = rulex.load_rules(args.rules)
-    net = rulex.load_network(args.model)
-    ds = _load_data(args.data, args.target, args.categorical)
-    train, test = _split(ds, net.metadata)
-    rows = {"test": test, "train": train, "all": ds}[args.rows]
+    net, ds, train, rows = _model_and_rows(args)
     rep = rulex.evaluate(rules, net, rows)
     if args.json:
         print(json.dumps(rep.to_dict(), indent=1, default=str))
@@ -135,10 +141,7 @@ def cmd_evaluate(args):
 
 def cmd_explain(args):
     import rulex
-    net = rulex.load_network(args.model)
-    ds = _load_data(args.data, args.target, args.categorical)
-    train, test = _split(ds, net.metadata)
-    rows = {"test": test, "train": train, "all": ds}[args.rows]
+    net, ds, train, rows = _model_and_rows(args)
     rules = rulex.load_rules(args.rules) if args.rules else None
     ex = rulex.explain_row(net, rows, args.row, rules=rules, n_samples=args.samples, random_state=args.seed,
                            reference=train)
@@ -151,10 +154,7 @@ def cmd_explain(args):
 
 def cmd_units(args):
     import rulex
-    net = rulex.load_network(args.model)
-    ds = _load_data(args.data, args.target, args.categorical)
-    train, test = _split(ds, net.metadata)
-    rows = {"test": test, "train": train, "all": ds}[args.rows]
+    net, ds, train, rows = _model_and_rows(args)
     profiles = rulex.profile_units(net, rows, random_state=args.seed)
     print(f"{net}: {len(profiles)} hidden units profiled on {len(rows)} {args.rows} rows")
     print(profiles)
