@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ...rules import Condition, Rule, RuleSet
-from .surrogate import split_default
+from .surrogate import TreeWalk, split_default
 from ..base import Interval, Options, PedagogicalExtractor, register
 from ..sampling import Literal, Sampler
 
@@ -62,24 +62,13 @@ class _Node:
         return int(self.train.sum())
 
 
-class ANNDTTree:
+class ANNDTTree(TreeWalk):
     """The fitted ANN-DT tree over encoded inputs; ``predict`` gives class indices or values."""
 
     def __init__(self, root: _Node, input_names, task: str):
         self.root = root
         self.input_names = list(input_names)
         self.task = task
-
-    def nodes(self):
-        stack = [self.root]
-        while stack:
-            node = stack.pop()
-            yield node
-            stack.extend(reversed(node.children))
-
-    @property
-    def n_leaves(self) -> int:
-        return sum(1 for n in self.nodes() if n.is_leaf)
 
     @property
     def depth(self) -> int:

@@ -9,6 +9,22 @@ from ..base import Interval, Options, PedagogicalExtractor, register
 __all__ = ["SurrogateTree", "tree_to_rules", "split_default"]
 
 
+class TreeWalk:
+    """Node iteration shared by the fitted ANN-DT and TREPAN trees (``root``; nodes have
+    ``children`` and ``is_leaf``)."""
+
+    def nodes(self):
+        stack = [self.root]
+        while stack:
+            node = stack.pop()
+            yield node
+            stack.extend(reversed(node.children))
+
+    @property
+    def n_leaves(self) -> int:
+        return sum(1 for n in self.nodes() if n.is_leaf)
+
+
 def split_default(rules, task, classes, size):
     """Leaf rules of a tree (exclusive and exhaustive) -> (default, the other rules, largest first).
 

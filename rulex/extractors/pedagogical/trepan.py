@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ...rules import Condition, MofN, Rule, RuleSet
-from .surrogate import split_default
+from .surrogate import TreeWalk, split_default
 from ..base import Interval, PedagogicalExtractor, register
 from ..sampling import Literal, Sampler
 
@@ -142,7 +142,7 @@ class _Node:
         return self.test is None
 
 
-class TrepanTree:
+class TrepanTree(TreeWalk):
     """The fitted TREPAN tree over encoded inputs.
 
     Attributes
@@ -156,20 +156,9 @@ class TrepanTree:
         self.input_names = list(input_names)
         self.n_classes = n_classes
 
-    def nodes(self):
-        stack = [self.root]
-        while stack:
-            node = stack.pop()
-            yield node
-            stack.extend(reversed(node.children))
-
     @property
     def n_internal_nodes(self) -> int:
         return sum(1 for n in self.nodes() if not n.is_leaf)
-
-    @property
-    def n_leaves(self) -> int:
-        return sum(1 for n in self.nodes() if n.is_leaf)
 
     @property
     def n_literals(self) -> int:
