@@ -270,26 +270,21 @@ def _flip_search(net, encoder, x: np.ndarray, frame_row: pd.DataFrame, pred: int
             same_side = (np.sign(grid - float(old)) == np.sign(target - float(old))) & ~flipped & (d < d[j])
             start = float(grid[same_side][np.argmax(d[same_side])]) if same_side.any() else float(old)
             a, b = start, float(target)        # a: no flip, b: flips
-            if f.kind == "integer":
-                while abs(b - a) > 1:
+            for _ in range(50):                # bisect to the boundary (whole numbers for integers)
+                if f.kind == "integer":
+                    if abs(b - a) <= 1:
+                        break
                     mid = float(math.floor((a + b) / 2)) if b > a else float(math.ceil((a + b) / 2))
-                    xm = x.copy()
-                    xm[cols[0]] = (mid - off) / sc
-                    if net.predict_index(xm[None, :])[0] != pred:
-                        b = mid
-                    else:
-                        a = mid
-            else:
-                for _ in range(50):
+                else:
                     mid = a + (b - a) / 2
                     if mid in (a, b):
                         break
-                    xm = x.copy()
-                    xm[cols[0]] = (mid - off) / sc
-                    if net.predict_index(xm[None, :])[0] != pred:
-                        b = mid
-                    else:
-                        a = mid
+                xm = x.copy()
+                xm[cols[0]] = (mid - off) / sc
+                if net.predict_index(xm[None, :])[0] != pred:
+                    b = mid
+                else:
+                    a = mid
             candidates = [b, float(target)]
             for v in candidates:
                 new = int(v) if f.kind == "integer" else float(v)
