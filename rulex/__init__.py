@@ -13,7 +13,7 @@ from .exceptions import (BudgetExceededError, DataError, FormatError, NetworkErr
 from .schema import Encoder, Feature, Schema
 from .data import Dataset, list_datasets, load_dataset
 from .network import Layer, Network, load_network, train_network
-from .rules import Condition, MofN, Rule, RuleSet
+from .rules import Condition, LinearModel, LinearTerm, MofN, Rule, RuleSet
 from .extractors import BaseExtractor, available_methods, extract, get_extractor
 from .metrics import fidelity, accuracy
 from .evaluate import Report, evaluate
@@ -27,7 +27,7 @@ __all__ = [
     "BudgetExceededError", "FormatError", "NotFittedError",
     "Feature", "Schema", "Encoder", "Dataset", "load_dataset", "list_datasets",
     "Network", "Layer", "train_network", "load_network",
-    "Condition", "MofN", "Rule", "RuleSet",
+    "Condition", "MofN", "Rule", "RuleSet", "LinearModel", "LinearTerm",
     "BaseExtractor", "extract", "available_methods", "get_extractor",
     "fidelity", "accuracy", "Report", "evaluate", "compare",
     "export", "load_rules", "save_rules",

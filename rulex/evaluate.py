@@ -29,6 +29,7 @@ class Report:
     network_accuracy: float
     n_rules: int
     n_conditions: int
+    n_terms: int
     mean_rule_length: float
     max_rule_length: int
     n_features_used: int
@@ -45,7 +46,7 @@ class Report:
     rules: pd.DataFrame | None = field(default=None, repr=False)
 
     SCALARS = ("method", "task", "n_rows", "fidelity", "accuracy", "network_accuracy", "n_rules", "n_conditions",
-               "mean_rule_length", "max_rule_length", "n_features_used", "coverage", "default_rule_use", "overlap",
+               "n_terms", "mean_rule_length", "max_rule_length", "n_features_used", "coverage", "default_rule_use", "overlap",
                "conflict", "extraction_seconds", "peak_memory_mb", "rmse_network", "rmse_truth")
 
     def to_dict(self) -> dict:
@@ -69,7 +70,8 @@ class Report:
                  f"  {acc:<26} {self.accuracy:.4f}   (network: {self.network_accuracy:.4f})"]
         if self.task == "regression":
             lines.append(f"  {'RMSE vs network / truth':<26} {self.rmse_network:.4g} / {self.rmse_truth:.4g}")
-        lines += [f"  {'rules / conditions':<26} {self.n_rules} / {self.n_conditions} "
+        terms = f", {self.n_terms} linear terms" if self.n_terms else ""
+        lines += [f"  {'rules / conditions':<26} {self.n_rules} / {self.n_conditions}{terms} "
                   f"(mean length {self.mean_rule_length:.2f}, features used {self.n_features_used})",
                   f"  {'coverage / overlap':<26} {self.coverage:.3f} / {self.overlap:.3f} "
                   f"(default decides {self.default_rule_use:.1%})"]
@@ -89,7 +91,7 @@ def evaluate(rules, network, dataset) -> Report:
     frame = dataset.frame
     matches = rules.matches(frame)
     decided = rules.decide(frame, matches)
-    y_rules = rules._conclusions(decided)
+    y_rules = rules._conclusions(decided, frame)
     y_net = network.predict(frame)
     y_true = dataset.y.to_numpy()
     task = rules.task
@@ -100,7 +102,7 @@ def evaluate(rules, network, dataset) -> Report:
         network_accuracy=agreement(y_net, y_true, task),
         extraction_seconds=run.get("seconds"), peak_memory_mb=run.get("peak_memory_mb"),
         **complexity(rules), **coverage_stats(rules, matches),
-        rules=rule_table(rules, decided, matches, y_net, y_true),
+        rules=rule_table(rules, decided, matches, y_net, y_true, y_rules),
     )
     if task == "classification":
         rep.per_class_fidelity = per_class_fidelity(y_rules, y_net, network.classes)

@@ -87,7 +87,8 @@ def coverage_stats(rules, matches: np.ndarray) -> dict:
         per_class = np.stack([matches[:, concl == k].any(axis=1) for k in range(K)], axis=1)
         conflict = float(np.mean(per_class.sum(axis=1) > 1))
     elif rules.rules:
-        values = np.array([r.conclusion for r in rules.rules], dtype=float)
+        ids: dict = {}      # equal conclusions (numbers or linear models) share an id
+        values = np.array([float(ids.setdefault(r.conclusion, len(ids))) for r in rules.rules])
         lo = np.where(matches, values, np.inf).min(axis=1)
         hi = np.where(matches, values, -np.inf).max(axis=1)
         conflict = float(np.mean((fired > 1) & (hi > lo)))
@@ -96,14 +97,18 @@ def coverage_stats(rules, matches: np.ndarray) -> dict:
 
 def complexity(rules) -> dict:
     lengths = [r.size() for r in rules.rules]
-    return {"n_rules": len(rules.rules), "n_conditions": int(sum(lengths)),
+    return {"n_rules": len(rules.rules), "n_conditions": int(sum(lengths)), "n_terms": rules.terms_count(),
             "mean_rule_length": float(np.mean(lengths)) if lengths else 0.0,
             "max_rule_length": int(max(lengths)) if lengths else 0,
             "n_features_used": len(rules.features_used())}
 
 
-def rule_table(rules, decided: np.ndarray, matches: np.ndarray, y_net, y_true=None) -> pd.DataFrame:
-    """Per rule: rows it fires on, rows it decides, precision against the network (and the truth)."""
+def rule_table(rules, decided: np.ndarray, matches: np.ndarray, y_net, y_true=None, y_rules=None) -> pd.DataFrame:
+    """Per rule: rows it fires on, rows it decides, precision against the network (and the truth).
+
+    Regression: RMSE against the network on the rows each rule decides; with linear
+    conclusions pass ``y_rules`` (the rules' predictions), since the value varies by row.
+    """
     rows = []
     y_net = np.asarray(y_net)
     schema = rules.schema if rules.space == "original" else None
@@ -117,7 +122,8 @@ def rule_table(rules, decided: np.ndarray, matches: np.ndarray, y_net, y_true=No
                 row["precision_truth"] = float(np.mean(np.asarray(y_true)[dec] == r.conclusion)) \
                     if dec.any() else float("nan")
         else:
-            row["rmse_network"] = rmse(np.full(dec.sum(), r.conclusion), y_net[dec]) if dec.any() else float("nan")
+            pred = np.asarray(y_rules)[dec] if y_rules is not None else np.full(dec.sum(), r.conclusion)
+            row["rmse_network"] = rmse(pred, y_net[dec]) if dec.any() else float("nan")
         rows.append(row)
     dec = decided == -1
     row = {"rule": 0, "text": "DEFAULT", "conclusion": rules.default, "fires": int(dec.sum()),

@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import rulex
-from rulex import Condition, Feature, FormatError, MofN, Rule, RuleSet, Schema
+from rulex import Condition, Feature, FormatError, LinearModel, LinearTerm, MofN, Rule, RuleSet, Schema
 from rulex.export.jsonio import from_json
 from rulex.export.pmml import tie_free_weights
 from rulex.export.sql import sql_float, sql_identifier, sql_string
@@ -62,6 +62,8 @@ def _records(frame: pd.DataFrame, schema: Schema | None = None) -> list[dict]:
 
 
 def _same(expected, got, task) -> bool:
+    if task == "regression" and (expected is None or (isinstance(expected, float) and math.isnan(expected))):
+        return got is None or (isinstance(got, float) and math.isnan(got))   # a missing input, missing out
     if got is None or (isinstance(got, float) and math.isnan(got)):
         return False
     if task == "regression":
@@ -269,6 +271,17 @@ WEIGHTS = st.sampled_from([1.0, 1.0, 2.0, 0.5, 0.25, 3.0, 1.5])
 
 
 @st.composite
+def linear_models(draw, feats):
+    """A LinearModel over random features: numeric terms on numeric/integer ones, indicators on the rest."""
+    terms = {}
+    for _ in range(draw(st.integers(0, 4))):
+        f, pool = draw(st.sampled_from(feats))
+        cat = None if f.kind in ("numeric", "integer") else draw(st.sampled_from(list(f.categories)))
+        terms[(f.name, cat)] = LinearTerm(f.name, draw(FLOATS), cat)
+    return LinearModel(draw(FLOATS), list(terms.values()))
+
+
+@st.composite
 def problems(draw, allow_regression=True):
     """A random (RuleSet, frame) pair: every kind of rule set over a mixed-type frame with missing values."""
     n_feats = draw(st.integers(1, 4))
@@ -280,8 +293,8 @@ def problems(draw, allow_regression=True):
     bodies = [draw(st.lists(literals(feats), min_size=0, max_size=3)) for _ in range(n_rules)]
     target = draw(st.sampled_from(["y", "target \"quoted\"", "ŷ"]))
     if kind == "regression":
-        concl = [draw(FLOATS) for _ in bodies]
-        default = draw(FLOATS)
+        concl = [draw(FLOATS | linear_models(feats)) for _ in bodies]
+        default = draw(FLOATS | linear_models(feats))
         rules = RuleSet([Rule(b, c) for b, c in zip(bodies, concl)], default, task="regression",
                         schema=Schema(tuple(f for f, _ in feats), target=target, task="regression"), target=target)
     else:
@@ -342,6 +355,19 @@ def test_regression_rules_in_every_format(pmml_scorer):
     assert rules.task == "regression"
     _check_formats(rules, test.X, pmml=pmml_scorer)
     assert "<TreeModel" in rulex.export(rules, "pmml")
+
+
+def test_linear_leaf_rules_in_every_format(pmml_scorer):
+    ds = rulex.load_dataset("diabetes")
+    train, test = ds.split(random_state=0)
+    net = rulex.train_network(train, (4,), "sigmoid", max_epochs=40, random_state=0)
+    rules = rulex.extract(net, train, method="anndt", leaf_model="linear", max_leaf_nodes=4, random_state=0)
+    assert rules.is_linear and rules.terms_count() > 0
+    frame = test.X.copy()
+    frame.loc[frame.index[:3], "bmi"] = np.nan          # a missing input: the prediction is missing everywhere
+    _check_formats(rules, frame, pmml=pmml_scorer)
+    assert np.isnan(rules.predict(frame)[:3]).all()
+    assert "<MiningModel" in rulex.export(rules, "pmml") and "<RegressionTable" in rulex.export(rules, "pmml")
 
 
 # ---------------------------------------------------------------------------------------------

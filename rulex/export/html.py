@@ -46,7 +46,7 @@ def size_curve(rules, frame, reference, max_points: int = 80) -> pd.DataFrame:
     out = []
     for k in ks:
         cut = rules.replace(rules=rules.rules[:k])
-        pred = cut._conclusions(cut.decide(frame, M[:, :k]))
+        pred = cut._conclusions(cut.decide(frame, M[:, :k]), frame)
         out.append({"k": k, "agreement": agreement(pred, reference, rules.task)})
     return pd.DataFrame(out)
 
@@ -136,7 +136,7 @@ def audit_facts(rules, network=None, dataset=None, *, date: str | None = None, d
         y_true = y.to_numpy()
         matches = rules.matches(frame)
         decided = rules.decide(frame, matches)
-        y_rules = rules._conclusions(decided)
+        y_rules = rules._conclusions(decided, frame)
         if network is not None:
             from ..evaluate import evaluate
             rep = evaluate(rules, network, dataset)
@@ -155,7 +155,7 @@ def audit_facts(rules, network=None, dataset=None, *, date: str | None = None, d
         else:
             facts["metrics"] = {"n_rows": len(frame), "accuracy": agreement(y_rules, y_true, rules.task),
                                 **coverage_stats(rules, matches)}
-            facts["rule_stats"] = rule_table(rules, decided, matches, y_true).rename(
+            facts["rule_stats"] = rule_table(rules, decided, matches, y_true, y_rules=y_rules).rename(
                 columns={"precision_network": "precision_truth", "rmse_network": "rmse_truth"})
             curve = size_curve(rules, frame, y_true).rename(columns={"agreement": "accuracy"})
         facts["curve"] = curve

@@ -1,4 +1,5 @@
-"""PMML 4.4 export: a ``RuleSetModel`` (classification) or a ``TreeModel`` (regression).
+"""PMML 4.4 export: a ``RuleSetModel`` (classification), a ``TreeModel`` (regression) or a
+``MiningModel`` of ``RegressionModel`` segments (regression with linear conclusions).
 
 The document scores every row exactly like :meth:`RuleSet.predict` under any
 evaluator that follows the PMML 4.4 specification (checked with pypmml / PMML4S).
@@ -53,6 +54,16 @@ Regression
     ``True`` leaf holding the default. Tree scoring takes the first child whose
     predicate is TRUE, which is exactly first-hit; ``missingValueStrategy="none"``
     makes comparisons with missing values FALSE, which is rulex's semantics.
+Linear conclusions
+    A rule set whose conclusions (or default) include a
+    :class:`~rulex.rules.linear.LinearModel` becomes a ``MiningModel`` with a
+    ``selectFirst`` ``Segmentation``: one ``Segment`` per rule (its predicate, then a
+    ``RegressionModel`` whose table holds the intercept, the ``NumericPredictor``
+    terms and the ``CategoricalPredictor`` indicators in the rule's order) and a last
+    ``True`` segment for the default. A missing numeric input gives a missing
+    prediction and a missing category an indicator of 0, as in rulex. PMML4S sums
+    the table left to right, so scores equal ``RuleSet.predict`` to the last bit;
+    an evaluator that sums in another order may differ in the last digits.
 """
 from __future__ import annotations
 
@@ -143,6 +154,14 @@ def _fields(rules) -> dict:
                     vals.extend(c.value)
                 elif c.op in ("==", "!="):
                     vals.append(c.value)
+    for v in [r.conclusion for r in rules.rules] + [rules.default]:
+        for t in getattr(v, "terms", ()):
+            ops, vals = seen.setdefault(t.feature, (set(), []))
+            if t.is_indicator:
+                ops.add("==")
+                vals.append(t.category)
+            else:
+                ops.add("<=")
     for name in used:
         ops, vals = seen[name]
         if ops & {"<=", ">"} or (vals and all(isinstance(v, (int, float)) and not isinstance(v, bool)
@@ -388,6 +407,30 @@ def tie_free_weights(weights, conclusions):
 
 
 # -- document ---------------------------------------------------------------------------------
+def _regression_model(parent, value, fields, target) -> None:
+    """A ``RegressionModel`` computing ``value`` (a number or LinearModel) under ``parent``.
+
+    Its ``RegressionTable`` lists the intercept, the numeric terms, then the indicator terms, the
+    order in which :class:`~rulex.rules.linear.LinearModel` adds them, so a left-to-right
+    evaluator reproduces the same double.
+    """
+    terms = getattr(value, "terms", ())
+    intercept = value.intercept if hasattr(value, "intercept") else float(value)
+    model = ET.SubElement(parent, "RegressionModel", {"functionName": "regression"})
+    ms = ET.SubElement(model, "MiningSchema")
+    for name in dict.fromkeys(t.feature for t in terms):
+        ET.SubElement(ms, "MiningField", {"name": name})
+    ET.SubElement(ms, "MiningField", {"name": target.name, "usageType": "target"})
+    table = ET.SubElement(model, "RegressionTable", {"intercept": repr(float(intercept))})
+    for t in terms:
+        if t.is_indicator:
+            ET.SubElement(table, "CategoricalPredictor", {"name": t.feature,
+                                                          "value": _fmt(t.category, fields[t.feature].dtype),
+                                                          "coefficient": repr(t.coef)})
+        else:
+            ET.SubElement(table, "NumericPredictor", {"name": t.feature, "coefficient": repr(t.coef)})
+
+
 def to_pmml(rules, *, model_name: str | None = None, max_mofn_terms: int = 256, description: str | None = None) -> str:
     """PMML 4.4 document for ``rules`` (see the module docstring for the encoding).
 
@@ -427,7 +470,10 @@ def to_pmml(rules, *, model_name: str | None = None, max_mofn_terms: int = 256, 
     attrs = {"modelName": model_name or method or "rulex",
              "functionName": "regression" if rules.task == "regression" else "classification",
              "algorithmName": f"rulex {method}" if method else "rulex"}
-    if rules.task == "regression":
+    linear = rules.is_linear
+    if linear:
+        model = ET.SubElement(root, "MiningModel", attrs)
+    elif rules.task == "regression":
         if rules.semantics != "ordered":  # pragma: no cover - RuleSet forbids it
             raise FormatError("PMML export of regression rules needs ordered semantics")
         attrs.update({"missingValueStrategy": "none", "noTrueChildStrategy": "returnNullPrediction",
@@ -441,7 +487,16 @@ def to_pmml(rules, *, model_name: str | None = None, max_mofn_terms: int = 256, 
     ET.SubElement(ms, "MiningField", {"name": target.name, "usageType": "target"})
 
     preds = [_rule_predicate(r, fields, max_mofn_terms) for r in rules.rules]
-    if rules.task == "regression":
+    if linear:
+        seg = ET.SubElement(model, "Segmentation", {"multipleModelMethod": "selectFirst"})
+        for i, (r, pred) in enumerate(zip(rules.rules, preds), 1):
+            el = ET.SubElement(seg, "Segment", {"id": f"R{i}"})
+            _element(pred, el)
+            _regression_model(el, r.conclusion, fields, target)
+        el = ET.SubElement(seg, "Segment", {"id": "default"})
+        ET.SubElement(el, "True")
+        _regression_model(el, rules.default, fields, target)
+    elif rules.task == "regression":
         top = ET.SubElement(model, "Node", {"id": "root"})
         ET.SubElement(top, "True")
         for i, (r, pred) in enumerate(zip(rules.rules, preds), 1):

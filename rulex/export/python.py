@@ -24,6 +24,7 @@ import math
 
 from ..exceptions import FormatError
 from ..rules.conditions import Condition
+from ..rules.linear import LinearModel
 
 __all__ = ["to_python"]
 
@@ -69,6 +70,19 @@ def _not_in(v, values):
     return not _missing(v) and not any(v == x for x in values)
 '''
 
+_LINEAR = '''
+
+def _linear(row, intercept, numeric, indicators):
+    """intercept + coef * x ... + coef * [x == category] ..., added left to right (missing x: NaN)."""
+    v = intercept
+    for name, coef in numeric:
+        x = _get(row, name)
+        v = v + coef * (math.nan if _missing(x) else float(x))
+    for name, category, coef in indicators:
+        v = v + coef * (1.0 if _eq(_get(row, name), category) else 0.0)
+    return v
+'''
+
 _PREDICT_MANY = '''
 
 def predict_many(rows):
@@ -94,6 +108,14 @@ def _py(v) -> str:
     if isinstance(v, str):
         return repr(v)
     raise FormatError(f"the Python export cannot write the value {v!r} of type {type(v).__name__}")
+
+
+def _conclusion(v, task) -> str:
+    if isinstance(v, LinearModel):
+        num = "".join(f"({_py(t.feature)}, {_py(t.coef)}), " for t in v.terms if not t.is_indicator)
+        ind = "".join(f"({_py(t.feature)}, {_py(t.category)}, {_py(t.coef)}), " for t in v.terms if t.is_indicator)
+        return f"({_py(v.intercept)}, ({num}), ({ind}))"
+    return _py(v if task == "classification" else float(v))
 
 
 def _condition(c: Condition, var: str) -> str:
@@ -152,12 +174,14 @@ def to_python(rules) -> str:
              f"TASK = {_py(rules.task)}",
              f"SEMANTICS = {_py(rules.semantics)}",
              "FEATURES = (" + "".join(_py(f) + ", " for f in features) + ")",
-             f"DEFAULT = {_py(rules.default if rules.task == 'classification' else float(rules.default))}"]
+             f"DEFAULT = {_conclusion(rules.default, rules.task)}"]
     if rules.task == "classification":
         lines.append("CLASSES = (" + "".join(_py(c) + ", " for c in rules.classes) + ")")
-    concl = [_py(r.conclusion if rules.task == "classification" else float(r.conclusion)) for r in rules.rules]
-    lines.append("CONCLUSIONS = (DEFAULT, " + "".join(c + ", " for c in concl) + ")  # index: decide(row)")
-    src = "\n".join(lines) + "\n" + _HELPERS
+    concl = [_conclusion(r.conclusion, rules.task) for r in rules.rules]
+    note = ("  # index: decide(row); a tuple is a linear formula (intercept, numeric terms, indicator terms)"
+            if rules.is_linear else "  # index: decide(row)")
+    lines.append("CONCLUSIONS = (DEFAULT, " + "".join(c + ", " for c in concl) + ")" + note)
+    src = "\n".join(lines) + "\n" + _HELPERS + (_LINEAR if rules.is_linear else "")
 
     body = ["", "", "def decide(row):",
             '    """Number of the rule that decides ``row`` (1-based), or 0 when the default decides."""']
@@ -198,8 +222,11 @@ def to_python(rules) -> str:
                  "    best = max(score)",
                  "    tied = [first[k] for k in range(len(CLASSES)) if score[k] == best and first[k] < n]",
                  "    return min(tied) + 1 if tied else 0"]
-    body += ["", "", "def predict(row):", '    """The prediction for one row (a mapping from column name to value)."""',
-             "    return CONCLUSIONS[decide(row)]"]
+    body += ["", "", "def predict(row):", '    """The prediction for one row (a mapping from column name to value)."""']
+    if rules.is_linear:
+        body += ["    c = CONCLUSIONS[decide(row)]", "    return _linear(row, *c) if isinstance(c, tuple) else c"]
+    else:
+        body.append("    return CONCLUSIONS[decide(row)]")
     src += "\n".join(body) + "\n" + _PREDICT_MANY
     compile(src, "<rulex python export>", "exec")     # a bug here must not reach the user
     return src

@@ -41,6 +41,7 @@ from fractions import Fraction
 
 from ..exceptions import FormatError
 from ..rules.conditions import Condition, MofN
+from ..rules.linear import LinearModel
 
 __all__ = ["to_sql", "sql_identifier", "sql_string", "sql_float", "sql_value"]
 
@@ -183,6 +184,19 @@ def _rule(rule, rules) -> str:
                         for p, lit in zip(parts, rule.conditions))
 
 
+def _linear(model) -> str:
+    """``((b + c1 * x1) + c2 * CASE WHEN z = 'a' THEN 1e0 ELSE 0e0 END)``: the in-memory order of operations."""
+    expr = sql_float(model.intercept)
+    for t in model.terms:
+        col = sql_identifier(t.feature)
+        if t.is_indicator:
+            x = f"CASE WHEN {col} = {sql_value(t.category)} THEN 1e0 ELSE 0e0 END"
+        else:
+            x = f"CAST({col} AS DOUBLE)"
+        expr = f"({expr} + {sql_float(t.coef)} * {x})"
+    return expr
+
+
 def _weight(w: float, integral: bool) -> str:
     if not math.isfinite(w):
         raise FormatError(f"SQL export needs finite rule weights, got {w!r}")
@@ -210,10 +224,12 @@ def to_sql(rules, *, table: str = "data", expression_only: bool = False, alias: 
         Indentation of the WHEN lines.
     """
     conds = [_rule(r, rules) for r in rules.rules]
-    default = sql_value(rules.default) if rules.task == "classification" else sql_float(float(rules.default))
-
     def concl(v):
+        if isinstance(v, LinearModel):
+            return _linear(v)
         return sql_value(v) if rules.task == "classification" else sql_float(float(v))
+
+    default = concl(rules.default)
 
     # Layout is built line by line: re-indenting finished text would change identifiers and
     # strings that contain line breaks.

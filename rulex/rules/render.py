@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["format_number", "format_value", "format_condition", "format_conditions"]
+__all__ = ["format_number", "format_value", "format_condition", "format_conditions", "format_linear"]
 
 
 def format_number(x: float, digits: int = 6) -> str:
@@ -17,6 +17,9 @@ def format_number(x: float, digits: int = 6) -> str:
 
 
 def format_value(v) -> str:
+    from .linear import LinearModel
+    if isinstance(v, LinearModel):
+        return format_linear(v)
     if isinstance(v, str):
         return '"' + v.replace('"', '\\"') + '"'
     if isinstance(v, float):
@@ -57,3 +60,13 @@ def format_conditions(conds, schema=None, digits: int = 6) -> str:
     if not conds:
         return "TRUE"
     return " AND ".join(format_condition(c, schema, digits) for c in conds)
+
+
+def format_linear(model, digits: int = 6) -> str:
+    """``152.1 + 3.2 * bmi - 4 * [sex == "male"]``: a linear conclusion, terms in evaluation order."""
+    out = format_number(model.intercept, digits)
+    for t in model.terms:
+        x = f"[{t.feature} == {format_value(t.category)}]" if t.is_indicator else t.feature
+        sign = "-" if t.coef < 0 else "+"
+        out += f" {sign} {format_number(abs(t.coef), digits)} * {x}"
+    return out

@@ -25,6 +25,7 @@ from ..exceptions import DataError, RuleError
 from ..schema.features import Schema, to_native
 from .conditions import Condition, MofN, literal_from_dict
 from .intervals import fold, implies
+from .linear import LinearModel
 from .render import format_conditions, format_value
 
 __all__ = ["Rule", "RuleSet", "SEMANTICS"]
@@ -45,6 +46,24 @@ def _canonical(obj) -> Any:
     return json.loads(json.dumps(obj, default=default, allow_nan=True))
 
 
+def _format_conclusion(v, digits: int) -> str:
+    from .render import format_linear
+    return format_linear(v, digits) if isinstance(v, LinearModel) else format_value(v)
+
+
+def conclusion_to_json(v):
+    """JSON form of a conclusion: the value itself, or ``{"linear": {...}}`` for a LinearModel."""
+    return {"linear": v.to_dict()} if isinstance(v, LinearModel) else v
+
+
+def conclusion_from_json(v):
+    if isinstance(v, dict):
+        if set(v) != {"linear"}:
+            raise RuleError(f"a conclusion is a value or {{'linear': ...}}, got {v!r}")
+        return LinearModel.from_dict(v["linear"])
+    return v
+
+
 class Rule:
     """A conjunction of conditions (and m-of-n tests) with a conclusion.
 
@@ -52,7 +71,9 @@ class Rule:
     ----------
     conditions : sequence of Condition or MofN
         Empty means the rule always holds.
-    conclusion : class label or number
+    conclusion : class label, number or LinearModel
+        A :class:`~rulex.rules.linear.LinearModel` (regression only) predicts a linear
+        formula of the row's columns where the rule holds.
     weight : float, default 1.0
         Vote weight under ``unordered`` semantics.
     support : int, optional
@@ -115,7 +136,9 @@ class Rule:
 
     @property
     def features(self) -> tuple:
-        return tuple(dict.fromkeys(f for c in self.conditions for f in c.features))
+        """Features the rule reads: those its conditions test, then those of a linear conclusion."""
+        extra = self.conclusion.features if isinstance(self.conclusion, LinearModel) else ()
+        return tuple(dict.fromkeys([f for c in self.conditions for f in c.features] + list(extra)))
 
     def evaluate(self, frame: pd.DataFrame, cache: dict | None = None) -> np.ndarray:
         mask = np.ones(len(frame), dtype=bool)
@@ -130,7 +153,7 @@ class Rule:
         return mask
 
     def to_dict(self) -> dict:
-        d = {"if": [c.to_dict() for c in self.conditions], "then": self.conclusion}
+        d = {"if": [c.to_dict() for c in self.conditions], "then": conclusion_to_json(self.conclusion)}
         if self.weight != 1.0:
             d["weight"] = self.weight
         if self.support is not None:
@@ -143,8 +166,9 @@ class Rule:
 
     @classmethod
     def from_dict(cls, d) -> "Rule":
-        return cls(tuple(literal_from_dict(c) for c in d.get("if", [])), d["then"], weight=d.get("weight", 1.0),
-                   support=d.get("support"), precision=d.get("precision"), provenance=d.get("provenance"))
+        return cls(tuple(literal_from_dict(c) for c in d.get("if", [])), conclusion_from_json(d["then"]),
+                   weight=d.get("weight", 1.0), support=d.get("support"), precision=d.get("precision"),
+                   provenance=d.get("provenance"))
 
     def to_string(self, schema=None, digits: int = 6) -> str:
         return f"IF {format_conditions(self.conditions, schema, digits)} THEN {format_value(self.conclusion)}"
@@ -196,6 +220,9 @@ class RuleSet:
             raise RuleError(f"space must be 'original' or 'encoded', got {space!r}")
         if default is None:
             raise RuleError("a rule set needs an explicit default conclusion")
+        if task == "classification" and any(isinstance(v, LinearModel)
+                                            for v in [r.conclusion for r in rules] + [default]):
+            raise RuleError("linear conclusions need task='regression'")
         classes = tuple(to_native(c) for c in classes)
         if task == "classification":
             if not classes:
@@ -206,6 +233,10 @@ class RuleSet:
                 bad.append(default)
             if bad:
                 raise RuleError(f"conclusion(s) {bad[:3]} are not among the classes {list(classes)}")
+        else:
+            for v in [r.conclusion for r in rules] + [default]:
+                if not isinstance(v, (LinearModel, int, float, np.number)) or isinstance(v, (bool, np.bool_)):
+                    raise RuleError(f"a regression conclusion must be a number or a LinearModel, got {v!r}")
         if schema is not None and space == "original":
             for r in rules:
                 for f in r.features:
@@ -236,7 +267,18 @@ class RuleSet:
         return sum(r.size() for r in self.rules)
 
     def features_used(self) -> list:
-        return list(dict.fromkeys(f for r in self.rules for f in r.features))
+        extra = self.default.features if isinstance(self.default, LinearModel) else ()
+        return list(dict.fromkeys([f for r in self.rules for f in r.features] + list(extra)))
+
+    @property
+    def is_linear(self) -> bool:
+        """Whether any conclusion (or the default) is a :class:`LinearModel`."""
+        return any(isinstance(v, LinearModel) for v in [r.conclusion for r in self.rules] + [self.default])
+
+    def terms_count(self) -> int:
+        """Total terms of the linear conclusions (0 when every conclusion is a constant)."""
+        return sum(len(v.terms) for v in [r.conclusion for r in self.rules] + [self.default]
+                   if isinstance(v, LinearModel))
 
     # -- equality / copy ----------------------------------------------------------------
     def _key(self):
@@ -316,8 +358,16 @@ class RuleSet:
         win = cand.min(axis=1)
         return np.where(first >= 0, win, -1).astype(np.int64)
 
-    def _conclusions(self, decided: np.ndarray) -> np.ndarray:
+    def _conclusions(self, decided: np.ndarray, frame: pd.DataFrame) -> np.ndarray:
         values = [r.conclusion for r in self.rules] + [self.default]
+        if self.is_linear:
+            out = np.empty(len(decided), dtype=np.float64)
+            for j, v in enumerate(values):
+                rows = np.flatnonzero(decided == (j if j < len(self.rules) else -1))
+                if not len(rows):
+                    continue
+                out[rows] = v.predict(frame.iloc[rows]) if isinstance(v, LinearModel) else float(v)
+            return out
         if self.task == "regression":
             arr = np.array(values, dtype=float)
         else:
@@ -328,7 +378,8 @@ class RuleSet:
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         """Vectorised prediction on a frame of the rules' columns."""
-        return self._conclusions(self.decide(frame))
+        frame = self._check(frame)
+        return self._conclusions(self.decide(frame), frame)
 
     def explain(self, frame: pd.DataFrame) -> pd.DataFrame:
         """The deciding rule of each row: its number (1-based, 0 for the default), text and conclusion."""
@@ -339,7 +390,7 @@ class RuleSet:
         out = pd.DataFrame({
             "rule": decided + 1,
             "text": [texts[d] if d >= 0 else default_text for d in decided],
-            "prediction": self._conclusions(decided),
+            "prediction": self._conclusions(decided, frame),
         }, index=frame.index)
         chains = [r.provenance_text() for r in self.rules]
         if any(chains):
@@ -389,7 +440,7 @@ class RuleSet:
         for i, r in enumerate(self.rules, 1):
             word = "IF" if (self.semantics == "unordered" or i == 1) else "ELSE IF"
             line = (f"{i:>{width}}. {word} {format_conditions(r.conditions, schema, digits)} "
-                    f"THEN {target} = {format_value(r.conclusion)}")
+                    f"THEN {target} = {_format_conclusion(r.conclusion, digits)}")
             if stats:
                 extra = []
                 if r.support is not None:
@@ -404,7 +455,7 @@ class RuleSet:
             if provenance and r.provenance_text():
                 lines.append(f"{' ' * (width + 2)}from hidden terms: {r.provenance_text()}")
         word = "ELSE" if (self.semantics == "ordered" and self.rules) else "DEFAULT (no rule holds)"
-        lines.append(f"{' ' * (width + 2)}{word} {target} = {format_value(self.default)}")
+        lines.append(f"{' ' * (width + 2)}{word} {target} = {_format_conclusion(self.default, digits)}")
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -417,7 +468,7 @@ class RuleSet:
     def to_dict(self) -> dict:
         return {
             "semantics": self.semantics, "task": self.task, "target": self.target,
-            "classes": list(self.classes), "default": self.default, "space": self.space,
+            "classes": list(self.classes), "default": conclusion_to_json(self.default), "space": self.space,
             "schema": None if self.schema is None else self.schema.to_dict(),
             "rules": [r.to_dict() for r in self.rules], "provenance": self.provenance,
         }
@@ -425,6 +476,7 @@ class RuleSet:
     @classmethod
     def from_dict(cls, d) -> "RuleSet":
         schema = None if d.get("schema") is None else Schema.from_dict(d["schema"])
-        return cls([Rule.from_dict(r) for r in d["rules"]], d["default"], semantics=d["semantics"],
+        return cls([Rule.from_dict(r) for r in d["rules"]], conclusion_from_json(d["default"]),
+                   semantics=d["semantics"],
                    task=d["task"], classes=tuple(d.get("classes", ())), target=d.get("target"), schema=schema,
                    space=d.get("space", "original"), provenance=d.get("provenance"))

@@ -287,8 +287,43 @@ class Encoder:
             folded = fold(conds, self.schema)
             if folded is None:
                 continue
-            rules.append(r.replace(conditions=folded))
-        return ruleset.replace(rules=tuple(rules), space="original", schema=self.schema)
+            rules.append(r.replace(conditions=folded, conclusion=self.decode_conclusion(r.conclusion)))
+        return ruleset.replace(rules=tuple(rules), space="original", schema=self.schema,
+                               default=self.decode_conclusion(ruleset.default))
+
+    def decode_conclusion(self, value):
+        """A linear conclusion over network inputs rewritten in original units; other values as they are.
+
+        A numeric input ``(x - offset) / scale`` becomes a term on ``x`` (its offset moves into the
+        intercept); the inputs of a discrete feature become one indicator term per category, worth
+        what that category's encoding contributes (zero contributions are dropped).
+        """
+        from ..rules.linear import LinearModel, LinearTerm
+        if not isinstance(value, LinearModel):
+            return value
+        self._check_fitted()
+        where = {}
+        for f in self.schema.features:
+            for pos, j in enumerate(self.groups_[f.name]):
+                where[self.input_names_[j]] = (f, pos)
+        intercept, numeric, indicator = value.intercept, {}, {}
+        for t in value.terms:
+            if t.is_indicator or t.feature not in where:
+                raise RuleError(f"linear term on {t.feature!r}: not a network input of this encoder")
+            f, pos = where[t.feature]
+            if f.kind in ("numeric", "integer"):
+                off, sc = self.scale(f.name)
+                numeric[f.name] = numeric.get(f.name, 0.0) + t.coef / sc
+                intercept -= t.coef * off / sc
+            else:
+                codes = self.category_codes(f)
+                for c, code in zip(f.categories, codes[:, pos]):
+                    if code != 0:
+                        indicator[(f.name, c)] = indicator.get((f.name, c), 0.0) + t.coef * float(code)
+        order = {f.name: i for i, f in enumerate(self.schema.features)}
+        terms = [LinearTerm(n, c) for n, c in sorted(numeric.items(), key=lambda kv: order[kv[0]]) if c != 0]
+        terms += [LinearTerm(n, c, cat) for (n, cat), c in indicator.items() if c != 0]
+        return LinearModel(intercept, terms)
 
     # -- serialisation --------------------------------------------------------------------
     def to_dict(self) -> dict:
