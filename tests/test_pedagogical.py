@@ -260,3 +260,16 @@ def test_exact_rules_on_every_feature_kind(mixed_net, method, params):
                                   np.array(net.classes)[ex.tree_.predict(net.encoder.transform(ds.frame))])
     # rules speak about the user's columns, never about one-hot inputs such as "job=clerk"
     assert {c.feature for c in all_conditions(ex.rules_)} <= set(net.schema.feature_names)
+
+
+def test_anndt_child_significance_stop():
+    """Deep splits whose children the network does not tell apart are not made (paper's step 2e)."""
+    net, train, test = diabetes_net()
+    on = rulex.get_extractor("anndt", max_leaf_nodes=64, test_after=1, random_state=0).fit(net, train)
+    off = rulex.get_extractor("anndt", max_leaf_nodes=64, test_after=1, test_level=None, random_state=0).fit(net, train)
+    assert off.n_tested_leaves_ == 0 < on.n_tested_leaves_
+    assert on.n_leaves_ <= off.n_leaves_
+    assert on.rules_.provenance["tree"]["tested_leaves"] == on.n_tested_leaves_
+    # a stricter level stops more
+    strict = rulex.get_extractor("anndt", max_leaf_nodes=64, test_after=1, test_level=1e-6, random_state=0).fit(net, train)
+    assert strict.n_tested_leaves_ >= on.n_tested_leaves_

@@ -20,7 +20,9 @@ is grown on them, best first, with one of two attribute selections:
 Children's weights are their share of *training* rows (``branch_weights="train"``, the
 generated points place the boundary but do not weight the branches) or of all points.
 Nodes with fewer than ``min_node_samples`` points are topped up with new samples inside the
-node's box. Leaves hold the majority class or the mean network output (constant leaves).
+node's box. Below depth ``test_after`` a split is kept only when its children's network outputs
+differ significantly (``test_level``; chi-squared on class counts, Welch's t on means), the
+paper's statistical stop. Leaves hold the majority class or the mean network output (constant leaves).
 
 Regression leaves can instead hold a linear model (``leaf_model="linear"``, a model tree in the
 manner of M5): the tree is grown as above, then each leaf gets a least-squares fit of the
@@ -166,6 +168,13 @@ class ANNDT(PedagogicalExtractor):
         The smaller child must hold at least this share of the node's points.
     within_bounds : bool, default True
         Keep generated points inside the training range of every numeric input.
+    test_level : float or None, default 0.05
+        Child-significance stop (the paper's statistical test): below depth ``test_after``
+        a split is kept only if its two children's network outputs differ significantly at
+        this level: a chi-squared test of the class counts (classification), Welch's t-test of
+        the means (regression). ``None`` switches the test off.
+    test_after : int, default 3
+        Depth from which the test applies (nodes deeper than this).
     leaf_model : {"constant", "linear"}, default "constant"
         What a regression leaf predicts: the mean network output of its points, or a linear
         model of the inputs fitted to them (classification leaves are always a class).
@@ -180,6 +189,8 @@ class ANNDT(PedagogicalExtractor):
     n_leaves_ : int
     n_queries_ : int
         Network queries on generated points (training rows and significance analysis excluded).
+    n_tested_leaves_ : int
+        Nodes left as leaves because their best split failed the child-significance test.
     """
 
     name = "anndt"
@@ -198,6 +209,8 @@ class ANNDT(PedagogicalExtractor):
         "n_steps": [Interval(int, 1, None)],
         "min_split_fraction": [Interval(float, 0.0, 0.5)],
         "within_bounds": [bool],
+        "test_level": [Interval(float, 0.0, 1.0), None],
+        "test_after": [Interval(int, 0, None)],
         "leaf_model": [Options(("constant", "linear"))],
         "term_threshold": [Interval(float, 0.0, None)],
         "random_state": [Interval(int, 0, None), None],
@@ -205,8 +218,8 @@ class ANNDT(PedagogicalExtractor):
 
     def __init__(self, n_samples=2000, min_node_samples=50, max_depth=None, min_samples_leaf=2, max_leaf_nodes=16,
                  criterion="impurity", branch_weights="train", sigma=0.3, n_pairs=128, n_steps=10,
-                 min_split_fraction=0.02, within_bounds=True, leaf_model="constant", term_threshold=0.01,
-                 random_state=0):
+                 min_split_fraction=0.02, within_bounds=True, test_level=0.05, test_after=3, leaf_model="constant",
+                 term_threshold=0.01, random_state=0):
         self.n_samples = n_samples
         self.min_node_samples = min_node_samples
         self.max_depth = max_depth
@@ -219,6 +232,8 @@ class ANNDT(PedagogicalExtractor):
         self.n_steps = n_steps
         self.min_split_fraction = min_split_fraction
         self.within_bounds = within_bounds
+        self.test_level = test_level
+        self.test_after = test_after
         self.leaf_model = leaf_model
         self.term_threshold = term_threshold
         self.random_state = random_state
@@ -234,6 +249,7 @@ class ANNDT(PedagogicalExtractor):
         self._sampler = Sampler(network.encoder, X, within_bounds=self.within_bounds, random_state=self.random_state)
         self._rng = np.random.default_rng(self.random_state)
         self._n_queries = 0
+        self._n_tested_leaves = 0
         self._next_id = 0
         gen = self._sampler.perturb(self.n_samples, reference=X, scale=float(self.sigma)) if self.n_samples else \
             np.zeros((0, X.shape[1]))
@@ -264,8 +280,9 @@ class ANNDT(PedagogicalExtractor):
         self.tree_ = tree
         self.n_leaves_ = tree.n_leaves
         self.n_queries_ = self._n_queries
+        self.n_tested_leaves_ = self._n_tested_leaves
         self._extra_provenance = {"tree": {"leaves": tree.n_leaves, "depth": tree.depth,
-                                           "queries": self._n_queries, "sampler": dict(self._sampler.stats)}}
+                                           "queries": self._n_queries, "tested_leaves": self._n_tested_leaves, "sampler": dict(self._sampler.stats)}}
         del self._network, self._sampler, self._rng
         return tree.to_rules(network.classes if self._task == "classification" else ())
 
@@ -310,9 +327,31 @@ class ANNDT(PedagogicalExtractor):
         gain = node.impurity - child_impurity
         if gain <= 1e-12 and self.criterion == "impurity":
             return
+        if self.test_level is not None and node.depth > self.test_after and not self._children_differ(node, col, thr):
+            self._n_tested_leaves += 1
+            return
         node.candidate = (col, thr)
         w = node.n_train if self.branch_weights == "train" else len(node.y)
         heapq.heappush(heap, (-(gain * w), node.id, node))
+
+    def _children_differ(self, node: _Node, col: int, thr: float) -> bool:
+        """Whether the split's two sides have significantly different network outputs (at ``test_level``)."""
+        from scipy import stats
+        le = node.X[:, col] <= thr
+        a, b = node.y[le], node.y[~le]
+        if self._task == "classification":
+            table = np.stack([np.bincount(a, minlength=self._K), np.bincount(b, minlength=self._K)])
+            table = table[:, table.sum(axis=0) > 0]
+            if table.shape[1] < 2:
+                return False
+            p = stats.chi2_contingency(table, correction=False).pvalue
+        else:
+            if min(len(a), len(b)) < 2:
+                return True                      # too few points to test; min_split_fraction rules here
+            if np.ptp(a) == 0 and np.ptp(b) == 0:
+                return bool(a[0] != b[0])
+            p = stats.ttest_ind(a, b, equal_var=False).pvalue
+        return bool(np.isfinite(p) and p < self.test_level)
 
     def _apply_split(self, node: _Node) -> None:
         col, thr = node.candidate
