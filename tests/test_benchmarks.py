@@ -1,29 +1,14 @@
 """The benchmark scripts: backends give identical numbers; recovery's equivalence check is exact."""
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
-BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
+from benchload import load_script
 
-
-def _load(name):
-    if str(BENCH) not in sys.path:          # so that worker processes can import the module too
-        sys.path.insert(0, str(BENCH))
-    spec = importlib.util.spec_from_file_location(name, BENCH / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod
-    spec.loader.exec_module(mod)
-    return mod
-
-
-compare_bench = _load("compare")
-recovery = _load("recovery")
+compare_bench = load_script("compare.py")
+recovery = load_script("recovery.py")
 
 GRID = dict(datasets=["iris"], seeds=[0, 1], folds=2, methods=["surrogate_tree", "anndt"], hidden=(4,), epochs=30)
 
