@@ -48,8 +48,9 @@ def fold_indices(ds, folds: int, fold: int):
     return splits[fold]
 
 
-def run_cell(data: str, seed: int, fold: int, folds: int, methods=None, hidden=(16,), epochs=None) -> list[dict]:
-    """Train one network on fold ``fold`` and run every method on it; one dict per method."""
+def cell_network(data: str, seed: int, fold: int, folds: int, hidden=(16,), epochs=None):
+    """``(net, train, test)`` of cell ``(data, seed, fold)``: the fold's rows and the network trained
+    on its training rows (what every method of the cell extracts from; peers/ scripts reuse it)."""
     import rulex
     warnings.simplefilter("ignore")
     try:                                   # one thread: same numbers in any worker, fair timings
@@ -60,13 +61,34 @@ def run_cell(data: str, seed: int, fold: int, folds: int, methods=None, hidden=(
     ds = rulex.load_dataset(data)
     tr_idx, te_idx = fold_indices(ds, folds, fold)
     train, test = ds.subset(tr_idx, f"-fold{fold}-train"), ds.subset(te_idx, f"-fold{fold}-test")
-    t = time.perf_counter()
     net = rulex.train_network(train, tuple(hidden), "sigmoid", max_epochs=epochs, random_state=seed)
-    train_seconds = time.perf_counter() - t
+    return net, train, test
+
+
+def budget_params(methods, max_seconds) -> dict:
+    """``{method: {"max_seconds": S}}`` for every method that takes a time budget (none if S is None)."""
+    import inspect
+
+    import rulex
+    from rulex.extractors.base import EXTRACTORS
+    if max_seconds is None:
+        return {}
+    names = list(methods) if methods is not None else sorted(rulex.available_methods())
+    return {m: {"max_seconds": float(max_seconds)} for m in names
+            if "max_seconds" in inspect.signature(EXTRACTORS[m].__init__).parameters}
+
+
+def run_cell(data: str, seed: int, fold: int, folds: int, methods=None, hidden=(16,), epochs=None,
+             max_seconds=None) -> list[dict]:
+    """Train one network on fold ``fold`` and run every method on it; one dict per method."""
+    import rulex
+    t = time.perf_counter()
+    net, train, test = cell_network(data, seed, fold, folds, hidden, epochs)
+    train_seconds = time.perf_counter() - t            # includes loading the data set (milliseconds)
     if methods is not None:
         methods = list(methods)
     table, rulesets = rulex.compare(net, train, test, methods=methods, random_state=seed, progress=False,
-                                    return_rules=True)
+                                    return_rules=True, params=budget_params(methods, max_seconds) or None)
     rows = []
     for _, r in table.iterrows():
         m = r["method"]
@@ -88,7 +110,7 @@ def _cell_star(spec):
 
 # -- the grid ------------------------------------------------------------------------------------
 def run_grid(datasets, seeds, folds: int, methods=None, hidden=(16,), epochs=None, n_jobs: int = 1,
-             backend: str = "joblib", scheduler=None) -> pd.DataFrame:
+             backend: str = "joblib", scheduler=None, max_seconds=None) -> pd.DataFrame:
     """Run every (data, seed, fold) cell and return one row per cell and method, in a fixed order.
 
     ``backend="joblib"`` runs the cells with ``n_jobs`` processes (1: in this process);
@@ -96,7 +118,7 @@ def run_grid(datasets, seeds, folds: int, methods=None, hidden=(16,), epochs=Non
     ``dask.distributed`` Client or cluster object).
     """
     methods = None if methods is None else tuple(methods)
-    specs = [(d, int(s), int(f), int(folds), methods, tuple(hidden), epochs)
+    specs = [(d, int(s), int(f), int(folds), methods, tuple(hidden), epochs, max_seconds)
              for d in datasets for s in seeds for f in range(folds)]
     if backend == "joblib":
         if n_jobs == 1:
@@ -249,6 +271,8 @@ def main(argv=None):
     ap.add_argument("--n-jobs", type=int, default=1, help="joblib processes over cells (default 1)")
     ap.add_argument("--backend", choices=("joblib", "dask"), default="joblib")
     ap.add_argument("--scheduler", default=None, help="Dask scheduler address (with --backend dask)")
+    ap.add_argument("--max-seconds", type=float, default=None,
+                    help="time budget of every method that takes one (max_seconds; default: each method's own)")
     args = ap.parse_args(argv)
     if len(args.seeds) < 1 or args.folds < 2:
         ap.error("need at least one seed and two folds")
@@ -256,12 +280,13 @@ def main(argv=None):
     methods = [m.strip() for m in args.methods.split(",") if m.strip()] if args.methods else None
     started = time.perf_counter()
     df = run_grid(datasets, args.seeds, args.folds, methods, args.hidden, args.epochs, args.n_jobs,
-                  args.backend, args.scheduler)
+                  args.backend, args.scheduler, args.max_seconds)
     wall = time.perf_counter() - started
     summary = summarize(df)
     args_line = (f"--datasets {','.join(datasets)} --seeds {' '.join(map(str, args.seeds))} --folds {args.folds}"
                  + (f" --methods {','.join(methods)}" if methods else "")
-                 + f" --hidden {','.join(map(str, args.hidden))}" + (f" --epochs {args.epochs}" if args.epochs else ""))
+                 + f" --hidden {','.join(map(str, args.hidden))}" + (f" --epochs {args.epochs}" if args.epochs else "")
+                 + (f" --max-seconds {args.max_seconds:g}" if args.max_seconds else ""))
     write_reports(df, summary, args_line, wall)
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         print(summary[["data", "method", "fidelity_mean", "fidelity_std", "rules_mean", "conditions_mean",
