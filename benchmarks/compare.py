@@ -80,8 +80,12 @@ def budget_params(methods, max_seconds) -> dict:
 
 def run_cell(data: str, seed: int, fold: int, folds: int, methods=None, hidden=(16,), epochs=None,
              max_seconds=None) -> list[dict]:
-    """Train one network on fold ``fold`` and run every method on it; one dict per method."""
+    """Train one network on fold ``fold`` and run every method on it; one dict per method.
+
+    ``network_accuracy`` is the network's test accuracy (R² for regression).
+    """
     import rulex
+    from rulex.metrics import agreement
     t = time.perf_counter()
     net, train, test = cell_network(data, seed, fold, folds, hidden, epochs)
     train_seconds = time.perf_counter() - t            # includes loading the data set (milliseconds)
@@ -97,7 +101,7 @@ def run_cell(data: str, seed: int, fold: int, folds: int, methods=None, hidden=(
             peak = rulesets[m].provenance.get("run", {}).get("peak_memory_mb", peak)
         rows.append({"data": data, "seed": int(seed), "fold": int(fold), "method": m, "kind": r["kind"],
                      "hidden": ",".join(map(str, hidden)), "train_rows": len(train), "test_rows": len(test),
-                     "network_accuracy": float(np.mean(np.asarray(net.predict(test.frame)) == test.y.to_numpy())),
+                     "network_accuracy": agreement(net.predict(test.frame), test.y.to_numpy(), net.task),
                      "fidelity": r["fidelity"], "accuracy": r["accuracy"], "rules": r["rules"],
                      "conditions": r["conditions"], "seconds": r["seconds"], "peak_mb": peak,
                      "train_seconds": train_seconds, "error": r["error"] if isinstance(r["error"], str) else ""})
@@ -191,6 +195,11 @@ def _pm(r, m, fmt):
     return format(mean, fmt) + ("" if std is None or pd.isna(std) else " ± " + format(std, fmt))
 
 
+def _is_regression(cells: pd.DataFrame) -> bool:
+    import rulex
+    return rulex.load_dataset(cells["data"].iloc[0]).task == "regression"
+
+
 def write_reports(df: pd.DataFrame, summary: pd.DataFrame, args_line: str, wall: float, out=RESULTS):
     out.mkdir(exist_ok=True)
     for d in summary["data"].unique():
@@ -204,9 +213,10 @@ def write_reports(df: pd.DataFrame, summary: pd.DataFrame, args_line: str, wall:
                  f"Hidden layers ({cells['hidden'].iloc[0]}), sigmoid; {n_seeds} network seeds x {n_folds} "
                  f"stratified folds = {n_seeds * n_folds} cells per method; each cell trains on "
                  f"{cells['train_rows'].iloc[0]} rows and scores on {cells['test_rows'].iloc[0]} held-out rows. "
-                 f"Network test accuracy {netacc.mean():.4f} ± {netacc.std():.4f}.", "",
+                 f"Network test {'R²' if _is_regression(cells) else 'accuracy'} "
+                 f"{netacc.mean():.4f} ± {netacc.std():.4f}.", "",
                  "Values are mean ± standard deviation over seeds x folds. *fidelity*: agreement of rules and "
-                 "network on held-out rows; *accuracy*: rules against the true labels; *seconds* and *peak MB* "
+                 "network on held-out rows (R² for regression); *accuracy*: rules against the true labels; *seconds* and *peak MB* "
                  "are the extraction only (traced Python allocations). *Pareto*: not dominated in (fidelity "
                  "up, conditions down).", "",
                  "| method | kind | fidelity | accuracy | rules | conditions | seconds | peak MB | Pareto | "
