@@ -358,7 +358,7 @@ def _thresholds(x: np.ndarray, y: np.ndarray, n_classes: int) -> list:
 class _Cand:
     m: int
     ids: tuple                 # literal ids in the order they were added
-    counts: np.ndarray         # satisfied literals per instance
+    counts: np.ndarray | None  # satisfied literals per instance (int16; filled in for beam members only)
     left: np.ndarray           # class counts on the "true" side
     score: float
 
@@ -385,8 +385,11 @@ class _Search:
         self.min_objects = min_objects
         self.excluded = excluded
 
+    def _counts(self, ids) -> np.ndarray:
+        return self.bank.T[list(ids)].sum(axis=0, dtype=np.int16)
+
     def _cand(self, m, ids) -> _Cand:
-        counts = self.bank.T[list(ids)].sum(axis=0, dtype=np.int64)
+        counts = self._counts(ids)
         sat = (counts >= m).astype(np.float64)
         left = sat @ self.Y
         return _Cand(m, tuple(ids), counts, left, float(_gain(left, self.totals)))
@@ -398,7 +401,8 @@ class _Search:
         bank = self.bank
         if not len(bank):
             return None
-        left = bank.T.astype(np.float64) @ self.Y
+        step = max(1, _CHUNK_CELLS // max(self.N, 1))      # a float copy of T, a chunk at a time
+        left = np.vstack([bank.T[i:i + step].astype(np.float64) @ self.Y for i in range(0, len(bank), step)])
         gains = _gain(left, self.totals)
         gains = np.where(self._nontrivial(left.sum(axis=1)), gains, -1.0)
         best = int(np.lexsort((np.arange(len(gains)), -gains))[0])
@@ -458,12 +462,17 @@ class _Search:
                             if key in seen:
                                 continue
                             seen.add(key)
-                            new.append(_Cand(m2, ids, CM[k].astype(np.int64), left[k], float(scores[k])))
+                            # counts are recomputed for the few that join the beam: keeping one
+                            # row-length vector per admissible candidate cost ~5 KB per training row
+                            new.append(_Cand(m2, ids, None, left[k].copy(), float(scores[k])))
             if not new:
                 break
             merged = sorted(beam + new, key=_Cand.order)[:self.beam_width]
             if [c.key for c in merged] == [c.key for c in beam]:
                 break
+            for c in merged:
+                if c.counts is None:
+                    c.counts = self._counts(c.ids)
             beam = merged
         best = min(beam, key=_Cand.order)
         return self._backfit(best)
