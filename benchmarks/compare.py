@@ -196,8 +196,8 @@ def _pm(r, m, fmt):
 
 
 def _is_regression(cells: pd.DataFrame) -> bool:
-    import rulex
-    return rulex.load_dataset(cells["data"].iloc[0]).task == "regression"
+    from rulex.data.registry import DATASETS      # the registry knows the task: no need to load the data
+    return DATASETS[cells["data"].iloc[0]].task == "regression"
 
 
 def write_reports(df: pd.DataFrame, summary: pd.DataFrame, args_line: str, wall: float, out=RESULTS):

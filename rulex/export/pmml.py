@@ -76,6 +76,7 @@ from fractions import Fraction
 
 from ..exceptions import FormatError
 from ..rules.conditions import Condition, MofN
+from ..rules.linear import LinearModel
 from ..rules.render import format_condition
 
 __all__ = ["to_pmml", "tie_free_weights", "PMML_NAMESPACE"]
@@ -155,7 +156,7 @@ def _fields(rules) -> dict:
                 elif c.op in ("==", "!="):
                     vals.append(c.value)
     for v in [r.conclusion for r in rules.rules] + [rules.default]:
-        for t in getattr(v, "terms", ()):
+        for t in (v.terms if isinstance(v, LinearModel) else ()):
             ops, vals = seen.setdefault(t.feature, (set(), []))
             if t.is_indicator:
                 ops.add("==")
@@ -414,8 +415,9 @@ def _regression_model(parent, value, fields, target) -> None:
     order in which :class:`~rulex.rules.linear.LinearModel` adds them, so a left-to-right
     evaluator reproduces the same double.
     """
-    terms = getattr(value, "terms", ())
-    intercept = value.intercept if hasattr(value, "intercept") else float(value)
+    linear = isinstance(value, LinearModel)
+    terms = value.terms if linear else ()
+    intercept = value.intercept if linear else float(value)
     model = ET.SubElement(parent, "RegressionModel", {"functionName": "regression"})
     ms = ET.SubElement(model, "MiningSchema")
     for name in dict.fromkeys(t.feature for t in terms):

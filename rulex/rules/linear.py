@@ -139,7 +139,3 @@ class LinearModel:
             return cls(d["intercept"], [LinearTerm.from_dict(t) for t in d.get("terms", [])])
         except (KeyError, TypeError) as e:
             raise RuleError(f"malformed linear conclusion {d!r}: {e}") from None
-
-
-def is_linear(v) -> bool:
-    return isinstance(v, LinearModel)

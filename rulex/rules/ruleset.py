@@ -316,7 +316,10 @@ class RuleSet:
 
     def matches(self, frame: pd.DataFrame) -> np.ndarray:
         """Boolean matrix (rows x rules): which rules' conditions hold on each row."""
-        frame = self._check(frame)
+        return self._matches(self._check(frame))
+
+    def _matches(self, frame: pd.DataFrame) -> np.ndarray:
+        """:meth:`matches` on a frame :meth:`_check` has already validated."""
         cache: dict = {}
         out = np.zeros((len(frame), len(self.rules)), dtype=bool)
         for j, r in enumerate(self.rules):
@@ -379,12 +382,12 @@ class RuleSet:
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         """Vectorised prediction on a frame of the rules' columns."""
         frame = self._check(frame)
-        return self._conclusions(self.decide(frame), frame)
+        return self._conclusions(self.decide(frame, self._matches(frame)), frame)
 
     def explain(self, frame: pd.DataFrame) -> pd.DataFrame:
         """The deciding rule of each row: its number (1-based, 0 for the default), text and conclusion."""
         frame = self._check(frame)
-        decided = self.decide(frame)
+        decided = self.decide(frame, self._matches(frame))
         texts = [r.to_string(self.schema if self.space == "original" else None) for r in self.rules]
         default_text = f"DEFAULT THEN {format_value(self.default)}"
         out = pd.DataFrame({

@@ -50,6 +50,7 @@ class Encoder:
 
     def _set_stats(self, lower: Mapping, upper: Mapping) -> "Encoder":
         self.__dict__.pop("_category_cache", None)
+        self.__dict__.pop("_owner_cache", None)
         self.lower_ = {k: float(v) for k, v in lower.items()}
         self.upper_ = {k: float(v) for k, v in upper.items()}
         names, groups, owner = [], {}, []
@@ -127,6 +128,15 @@ class Encoder:
         if f.name not in cache:
             cache[f.name] = self._encode_feature(f, list(f.categories))
         return cache[f.name]
+
+    def _input_owners(self) -> dict:
+        """``{input name: (feature, position in its group)}``, cached."""
+        owners = self.__dict__.get("_owner_cache")
+        if owners is None:
+            owners = {self.input_names_[j]: (f, pos) for f in self.schema.features
+                      for pos, j in enumerate(self.groups_[f.name])}
+            self.__dict__["_owner_cache"] = owners
+        return owners
 
     def inverse_transform(self, X: np.ndarray) -> pd.DataFrame:
         """Frame in original units from network inputs (numeric values unrounded except
@@ -302,10 +312,7 @@ class Encoder:
         if not isinstance(value, LinearModel):
             return value
         self._check_fitted()
-        where = {}
-        for f in self.schema.features:
-            for pos, j in enumerate(self.groups_[f.name]):
-                where[self.input_names_[j]] = (f, pos)
+        where = self._input_owners()
         intercept, numeric, indicator = value.intercept, {}, {}
         for t in value.terms:
             if t.is_indicator or t.feature not in where:
