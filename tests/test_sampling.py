@@ -40,7 +40,7 @@ def make_frame(seed: int, kinds, n_rows: int) -> rulex.Dataset:
         if isinstance(col.dtype, pd.CategoricalDtype):
             cats = list(col.dtype.categories)
             frame.loc[: len(cats) - 1, name] = cats
-        elif col.dtype == object:
+        elif not pd.api.types.is_numeric_dtype(col):       # strings (object or pandas 3's str dtype)
             cats = sorted(set(col))
             if len(cats) < 2:
                 frame.loc[0, name] = "zz"
