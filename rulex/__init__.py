@@ -6,7 +6,7 @@
 >>> sorted(rulex.available_methods())[:1]
 ['surrogate_tree']
 """
-__version__ = "0.1.0"
+from ._version import __version__
 
 from .exceptions import (BudgetExceededError, DataError, FormatError, NetworkError, NotFittedError, RuleError,
                          RulexError, SchemaError, UnknownNameError)
@@ -18,7 +18,7 @@ from .extractors import BaseExtractor, available_methods, extract, get_extractor
 from .metrics import fidelity, accuracy
 from .evaluate import Report, evaluate
 from .compare import compare
-from .export import export, load_rules, save_rules
+from .formats import export, load_rules, save_rules
 from .explain import explain_row, influence, profile_units
 
 __all__ = [

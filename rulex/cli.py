@@ -258,7 +258,7 @@ def cmd_report(args):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import __version__
+    from ._version import __version__
     p = argparse.ArgumentParser(prog="rulex", description="Readable rules from small feed-forward networks.")
     p.add_argument("--version", action="version", version=f"rulex {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")

@@ -32,6 +32,7 @@ from .exceptions import DataError, NetworkError
 from .rules import Condition, Rule, RuleSet
 from .rules.render import format_conditions, format_value
 from .schema.features import to_native
+from .decoding import decode_rules
 
 __all__ = ["explain_row", "Explanation", "Flip", "influence", "profile_units", "UnitProfile", "UnitProfiles"]
 
@@ -80,7 +81,7 @@ def _tree_path(tree, x: np.ndarray, input_names) -> list:
 def _decode_conditions(encoder, conds, conclusion, classes) -> tuple:
     """Decode a conjunction of encoded conditions into folded original-unit conditions."""
     rs = RuleSet([Rule(conds, conclusion)], conclusion, classes=classes, space="encoded")
-    dec = encoder.decode_rules(rs)
+    dec = decode_rules(encoder, rs)
     return dec.rules[0].conditions if dec.rules else ()
 
 
@@ -865,7 +866,7 @@ def _unit_rule(net, X: np.ndarray, active: np.ndarray, random_state) -> tuple[Ru
 
     walk(0, [])
     rs = RuleSet(rules, "inactive", classes=classes, target="unit", space="encoded")
-    rs = enc.decode_rules(rs).simplify()
+    rs = decode_rules(enc, rs).simplify()
     rs = rs.replace(target="unit")
     frame = enc.inverse_transform(X)
     fid = float((rs.predict(frame) == np.where(active, "active", "inactive")).mean())

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 import rulex
 from rulex import Condition, Encoder, Feature, MofN, Rule, RuleSet, Schema
 from rulex.rules.render import format_condition
+from rulex.decoding import decode_condition, decode_rules
 
 # the categories of the ``job`` column of the shared ``mixed_frame`` fixture (tests/conftest.py)
 MIXED_JOBS = ("clerk", "data scientist", 'say "hi"', "ingénieur", "o'neil")
@@ -143,7 +144,7 @@ def _neighbours(x: float, k: int = 3) -> list:
 @pytest.mark.parametrize("op", ["<=", ">"])
 def test_numeric_threshold_decodes_exactly(mixed_dataset, mixed_encoder, t, op):
     enc = mixed_encoder
-    d = enc.decode_condition(Condition("income", op, t))
+    d = decode_condition(enc, Condition("income", op, t))
     assert isinstance(d, Condition)
     assert d.feature == "income" and d.op == op
     T = d.value
@@ -169,7 +170,7 @@ def test_numeric_threshold_on_encoded_data_values_decodes_exactly(mixed_dataset,
     pe = _enc(enc, "income", probe)
     for t in np.concatenate([e, mids]):
         for op in ("<=", ">"):
-            d = enc.decode_condition(Condition("income", op, float(t)))
+            d = decode_condition(enc, Condition("income", op, float(t)))
             want = (pe <= t) if op == "<=" else (pe > t)
             if d is True or d is False:
                 assert (want == d).all()
@@ -182,8 +183,8 @@ def test_integer_feature_decodes_to_integer_thresholds(mixed_dataset, mixed_enco
     schema = mixed_dataset.schema
     assert enc.lower_["age"] == 18.0 and enc.upper_["age"] == 79.0
     t = (59.5 - 18) / 61          # between the encodings of 59 and 60
-    gt = enc.decode_condition(Condition("age", ">", t))
-    le = enc.decode_condition(Condition("age", "<=", t))
+    gt = decode_condition(enc, Condition("age", ">", t))
+    le = decode_condition(enc, Condition("age", "<=", t))
     assert gt == Condition("age", ">", 59.0)
     assert le == Condition("age", "<=", 59.0)
     assert float(gt.value).is_integer()
@@ -192,7 +193,7 @@ def test_integer_feature_decodes_to_integer_thresholds(mixed_dataset, mixed_enco
     # a threshold a hair below an encoded integer still decodes to an integer threshold
     for t in np.linspace(-0.1, 1.1, 97):
         for op in ("<=", ">"):
-            d = enc.decode_condition(Condition("age", op, float(t)))
+            d = decode_condition(enc, Condition("age", op, float(t)))
             if d is True or d is False:
                 continue
             assert float(d.value).is_integer(), (t, d)
@@ -204,53 +205,53 @@ def test_integer_feature_decodes_to_integer_thresholds(mixed_dataset, mixed_enco
 
 def test_binary_and_categorical_decode_to_set_tests(mixed_encoder):
     enc = mixed_encoder
-    assert enc.decode_condition(Condition("sex", "<=", 0.5)) == Condition("sex", "==", "female")
-    assert enc.decode_condition(Condition("sex", ">", 0.5)) == Condition("sex", "==", "male")
-    assert enc.decode_condition(Condition("job=clerk", ">", 0.5)) == Condition("job", "==", "clerk")
-    assert enc.decode_condition(Condition("job=clerk", "<=", 0.5)) == Condition("job", "!=", "clerk")
-    assert enc.decode_condition(Condition('job=say "hi"', ">", 0.3)) == Condition("job", "==", 'say "hi"')
-    assert enc.decode_condition(Condition("job=ingénieur", "<=", 0.9)) == Condition("job", "!=", "ingénieur")
+    assert decode_condition(enc, Condition("sex", "<=", 0.5)) == Condition("sex", "==", "female")
+    assert decode_condition(enc, Condition("sex", ">", 0.5)) == Condition("sex", "==", "male")
+    assert decode_condition(enc, Condition("job=clerk", ">", 0.5)) == Condition("job", "==", "clerk")
+    assert decode_condition(enc, Condition("job=clerk", "<=", 0.5)) == Condition("job", "!=", "clerk")
+    assert decode_condition(enc, Condition('job=say "hi"', ">", 0.3)) == Condition("job", "==", 'say "hi"')
+    assert decode_condition(enc, Condition("job=ingénieur", "<=", 0.9)) == Condition("job", "!=", "ingénieur")
     # ordinal with three levels at 0, 0.5, 1
-    assert enc.decode_condition(Condition("size", "<=", 0.25)) == Condition("size", "==", "small")
-    assert enc.decode_condition(Condition("size", ">", 0.25)) == Condition("size", "!=", "small")
-    assert enc.decode_condition(Condition("size", ">", 0.75)) == Condition("size", "==", "large")
+    assert decode_condition(enc, Condition("size", "<=", 0.25)) == Condition("size", "==", "small")
+    assert decode_condition(enc, Condition("size", ">", 0.25)) == Condition("size", "!=", "small")
+    assert decode_condition(enc, Condition("size", ">", 0.75)) == Condition("size", "==", "large")
 
 
 def test_ordinal_decodes_to_in():
     levels = ("xs", "s", "m", "l", "xl")
     schema = Schema((Feature("size", "ordinal", levels),))
     enc = Encoder(schema).fit(pd.DataFrame({"size": list(levels)}))
-    assert enc.decode_condition(Condition("size", "<=", 0.5)) == Condition("size", "in", ["xs", "s", "m"])
-    assert enc.decode_condition(Condition("size", ">", 0.3)) == Condition("size", "in", ["m", "l", "xl"])
-    assert enc.decode_condition(Condition("size", "<=", 0.3)) == Condition("size", "in", ["xs", "s"])
-    assert format_condition(enc.decode_condition(Condition("size", "<=", 0.5)), schema) == 'size <= "m"'
+    assert decode_condition(enc, Condition("size", "<=", 0.5)) == Condition("size", "in", ["xs", "s", "m"])
+    assert decode_condition(enc, Condition("size", ">", 0.3)) == Condition("size", "in", ["m", "l", "xl"])
+    assert decode_condition(enc, Condition("size", "<=", 0.3)) == Condition("size", "in", ["xs", "s"])
+    assert format_condition(decode_condition(enc, Condition("size", "<=", 0.5)), schema) == 'size <= "m"'
 
 
 def test_always_true_and_always_false_decode_to_booleans(mixed_encoder):
     enc = mixed_encoder
-    assert enc.decode_condition(Condition("sex", ">", 1.5)) is False
-    assert enc.decode_condition(Condition("sex", "<=", 1.5)) is True
-    assert enc.decode_condition(Condition("sex", "<=", -0.5)) is False
-    assert enc.decode_condition(Condition("sex", ">", -0.5)) is True
-    assert enc.decode_condition(Condition("job=clerk", ">", 1.0)) is False
-    assert enc.decode_condition(Condition("job=clerk", "<=", 1.0)) is True
-    assert enc.decode_condition(Condition("size", "<=", 1.0)) is True
-    assert enc.decode_condition(Condition("size", ">", 1.0)) is False
+    assert decode_condition(enc, Condition("sex", ">", 1.5)) is False
+    assert decode_condition(enc, Condition("sex", "<=", 1.5)) is True
+    assert decode_condition(enc, Condition("sex", "<=", -0.5)) is False
+    assert decode_condition(enc, Condition("sex", ">", -0.5)) is True
+    assert decode_condition(enc, Condition("job=clerk", ">", 1.0)) is False
+    assert decode_condition(enc, Condition("job=clerk", "<=", 1.0)) is True
+    assert decode_condition(enc, Condition("size", "<=", 1.0)) is True
+    assert decode_condition(enc, Condition("size", ">", 1.0)) is False
     for name in ("income", "age"):
-        assert enc.decode_condition(Condition(name, "<=", math.inf)) is True
-        assert enc.decode_condition(Condition(name, ">", math.inf)) is False
-        assert enc.decode_condition(Condition(name, "<=", -math.inf)) is False
-        assert enc.decode_condition(Condition(name, ">", -math.inf)) is True
+        assert decode_condition(enc, Condition(name, "<=", math.inf)) is True
+        assert decode_condition(enc, Condition(name, ">", math.inf)) is False
+        assert decode_condition(enc, Condition(name, "<=", -math.inf)) is False
+        assert decode_condition(enc, Condition(name, ">", -math.inf)) is True
 
 
 def test_decode_condition_errors(mixed_encoder):
     with pytest.raises(rulex.RuleError, match="<= or >"):
-        mixed_encoder.decode_condition(Condition("income", "==", 0.5))
+        decode_condition(mixed_encoder, Condition("income", "==", 0.5))
     with pytest.raises(rulex.RuleError, match="nope"):
-        mixed_encoder.decode_condition(Condition("nope", "<=", 0.5))
+        decode_condition(mixed_encoder, Condition("nope", "<=", 0.5))
     rs = RuleSet([Rule([Condition("income", "<=", 0.5)], "a")], "b")   # space="original"
     with pytest.raises(rulex.RuleError, match="encoded"):
-        mixed_encoder.decode_rules(rs)
+        decode_rules(mixed_encoder, rs)
 
 
 def test_decode_rules_small_example(mixed_dataset, mixed_encoder):
@@ -261,7 +262,7 @@ def test_decode_rules_small_example(mixed_dataset, mixed_encoder):
         Rule([Condition("job=clerk", ">", 0.5), Condition("sex", ">", 2.0)], "b"),   # dead: sex > 2
         Rule([Condition("income", ">", 0.5), Condition("income", ">", 0.25), Condition("size", "<=", 1.0)], "b"),
     ], "c", classes=("a", "b", "c"), space="encoded")
-    dec = enc.decode_rules(rs)
+    dec = decode_rules(enc, rs)
     assert dec.space == "original"
     assert dec.schema == mixed_dataset.schema
     assert len(dec) == 2                           # the dead rule is gone
@@ -399,7 +400,7 @@ def decoding_cases(draw, mofn: bool = False):
 
 def _check_decoding(enc, frame, rs):
     encoded = rs.predict(enc.transform_frame(frame))
-    decoded_rules = enc.decode_rules(rs)
+    decoded_rules = decode_rules(enc, rs)
     assert decoded_rules.space == "original"
     decoded = decoded_rules.predict(frame)
     mismatch = np.flatnonzero(encoded != decoded)

@@ -24,9 +24,9 @@ from hypothesis import strategies as st
 
 import rulex
 from rulex import Condition, Feature, FormatError, LinearModel, LinearTerm, MofN, Rule, RuleSet, Schema
-from rulex.export.jsonio import from_json
-from rulex.export.pmml import tie_free_weights
-from rulex.export.sql import sql_float, sql_identifier, sql_string
+from rulex.formats.jsonio import from_json
+from rulex.formats.pmml import tie_free_weights
+from rulex.formats.sql import sql_float, sql_identifier, sql_string
 
 duckdb = pytest.importorskip("duckdb")
 
@@ -599,7 +599,7 @@ def test_python_module_is_standalone(tmp_path):
 
 
 def test_unknown_format_and_suffixes():
-    from rulex.export import FORMATS, SUFFIX
+    from rulex.formats import FORMATS, SUFFIX
     for name in ("pmml", "sql", "python", "html"):
         assert name in FORMATS
     assert SUFFIX[".pmml"] == "pmml" and SUFFIX[".sql"] == "sql" and SUFFIX[".py"] == "python"

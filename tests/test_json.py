@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 import rulex
 from rulex import Condition, Feature, MofN, Rule, RuleSet, Schema
-from rulex.export.jsonio import FORMAT, VERSION, from_json, to_json
+from rulex.formats.jsonio import FORMAT, VERSION, from_json, to_json
 
 
 def _round_trip(rs: RuleSet) -> RuleSet:

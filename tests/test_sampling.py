@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 import rulex
 from rulex import Condition, MofN
 from rulex.extractors.sampling import Sampler
+from rulex.decoding import decode_condition
 
 KINDS = ("numeric", "integer", "binary", "categorical", "ordinal")
 
@@ -120,7 +121,7 @@ def check_constraints(enc: rulex.Encoder, S: np.ndarray, constraints):
     original = enc.inverse_transform(S)
     for c in constraints:
         if isinstance(c, Condition):
-            d = enc.decode_condition(c)
+            d = decode_condition(enc, c)
             if d is not True:
                 assert d is not False and d.evaluate(original).all()
 

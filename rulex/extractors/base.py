@@ -17,6 +17,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from ..exceptions import DataError, NetworkError, NotFittedError, RulexError, UnknownNameError, did_you_mean
+from ..decoding import decode_rules
 
 __all__ = ["BaseExtractor", "DecompositionalExtractor", "PedagogicalExtractor", "register", "EXTRACTORS",
            "available_methods", "get_extractor", "extract", "Interval", "Options", "MethodInfo"]
@@ -143,7 +144,7 @@ class BaseExtractor(BaseEstimator):
         try:
             rules = self._extract(network, dataset, X)
             if rules.space == "encoded":
-                rules = network.encoder.decode_rules(rules)
+                rules = decode_rules(network.encoder, rules)
             rules = rules.simplify()
         finally:
             seconds = time.perf_counter() - started
@@ -152,7 +153,7 @@ class BaseExtractor(BaseEstimator):
                 tracemalloc.stop()
         y_net = network.predict(frame)
         rules = annotate(rules, frame, y_net)
-        from .. import __version__
+        from .._version import __version__
         from ..metrics import agreement
         provenance = {
             "method": self.name, "kind": self.kind, "parameters": _jsonable(self.get_params(deep=False)),

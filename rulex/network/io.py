@@ -18,7 +18,7 @@ BUNDLE_VERSION = 1
 
 
 def save_network(network, path) -> str:
-    from .. import __version__
+    from .._version import __version__
     path = Path(path)
     arrays = {}
     layers = []

@@ -198,7 +198,7 @@ class RuleSet:
         frame's types and unseen categories, and rendering shows integers naturally.
     space : {"original", "encoded"}
         ``original`` rules talk about the user's columns; ``encoded`` rules about
-        network inputs (see :meth:`rulex.schema.Encoder.decode_rules`).
+        network inputs (see :func:`rulex.decoding.decode_rules`).
     provenance : dict, optional
         JSON-native record: method, parameters, fingerprints, rulex version, metrics.
     """

@@ -1,4 +1,4 @@
-"""Encoder between the user's frame and network inputs, and exact decoding of rules.
+"""Encoder between the user's frame and network inputs.
 
 Encoding (fitted on training rows):
 
@@ -8,9 +8,9 @@ Encoding (fitted on training rows):
 * ordinal: level rank / (levels - 1);
 * categorical: one input per category, one-hot, as a group.
 
-Decoding turns a condition on one network input into the exact condition in the
-user's units: for every value a feature can take, the decoded condition holds on
-the original value exactly when the encoded condition holds on its encoding.
+The exact inverse of the scaling (:meth:`Encoder.boundary`) is what
+:mod:`rulex.decoding` builds on to turn encoded-space rules into rules in the user's units;
+this module knows nothing of rules.
 """
 from __future__ import annotations
 
@@ -20,14 +20,14 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from ..exceptions import DataError, NotFittedError, RuleError, SchemaError
+from ..exceptions import DataError, NotFittedError, SchemaError
 from .features import Feature, Schema, to_native
 
 __all__ = ["Encoder"]
 
 
 class Encoder:
-    """Map frames to network inputs in [0, 1] and decode input conditions back.
+    """Map frames to network inputs in [0, 1] and back.
 
     Parameters
     ----------
@@ -175,52 +175,8 @@ class Encoder:
                                 f"{list(self.schema.classes)}") from None
         return out
 
-    # -- decoding -------------------------------------------------------------------------
-    def decode_condition(self, cond):
-        """Exact condition in original units for a condition on one network input.
-
-        Returns a :class:`~rulex.rules.Condition`, or ``True``/``False`` when the test
-        holds for every / no value of the feature (e.g. ``sex > 1.5`` on a binary input).
-        """
-        from ..rules.conditions import Condition, MofN
-        self._check_fitted()
-        if isinstance(cond, MofN):
-            raise RuleError("decode m-of-n tests literal by literal (decode_rules does this)")
-        if cond.op not in ("<=", ">"):
-            raise RuleError(f"encoded conditions use <= or >, got {cond.op!r} on {cond.feature!r}")
-        try:
-            j = self.input_names_.index(cond.feature)
-        except ValueError:
-            raise RuleError(f"{cond.feature!r} is not a network input "
-                            f"(inputs: {self.input_names_[:6]}...)") from None
-        f = self.schema[self.input_owner_[j]]
-        t = cond.value
-        if f.kind in ("numeric", "integer"):
-            T = self._boundary(f.name, t)
-            if f.kind == "integer":
-                if not math.isfinite(T):
-                    return (T > 0) == (cond.op == "<=")
-                T = float(math.floor(T))
-            elif not math.isfinite(T):
-                return (T > 0) == (cond.op == "<=")
-            return Condition(f.name, cond.op, T)
-        # discrete: evaluate the encoded test on every category's encoding
-        pos = self.groups_[f.name].index(j)
-        codes = self.category_codes(f)[:, pos]
-        hold = codes <= t if cond.op == "<=" else codes > t
-        allowed = [c for c, h in zip(f.categories, hold) if h]
-        if not allowed:
-            return False
-        if len(allowed) == len(f.categories):
-            return True
-        if len(allowed) == 1:
-            return Condition(f.name, "==", allowed[0])
-        rest = [c for c in f.categories if c not in allowed]
-        if len(rest) == 1:
-            return Condition(f.name, "!=", rest[0])
-        return Condition(f.name, "in", allowed)
-
-    def _boundary(self, name: str, t: float) -> float:
+    # -- inverse of the scaling ------------------------------------------------------------
+    def boundary(self, name: str, t: float) -> float:
         """Largest float x with encode(x) <= t (encoding is monotone in floating point too)."""
         off, sc = self.scale(name)
         if math.isinf(t):
@@ -254,83 +210,6 @@ class Encoder:
             else:
                 hi = mid
         return lo
-
-    def decode_rules(self, ruleset):
-        """Turn an encoded-space RuleSet into the exact RuleSet in original units (folded)."""
-        from ..rules.conditions import MofN
-        from ..rules.intervals import fold
-        from ..rules.ruleset import RuleSet
-        if ruleset.space != "encoded":
-            raise RuleError("decode_rules takes a RuleSet with space='encoded'")
-        rules = []
-        for r in ruleset.rules:
-            conds, dead = [], False
-            for c in r.conditions:
-                if isinstance(c, MofN):
-                    lits, m = [], c.m
-                    for lit in c.conditions:
-                        d = self.decode_condition(lit)
-                        if d is True:
-                            m -= 1
-                        elif d is not False:
-                            lits.append(d)
-                    if m <= 0:
-                        continue
-                    if m > len(lits):
-                        dead = True
-                        break
-                    if m == len(lits):
-                        conds.extend(lits)
-                    elif m == 1 and len(lits) == 1:
-                        conds.append(lits[0])
-                    else:
-                        conds.append(MofN(m, tuple(lits)))
-                    continue
-                d = self.decode_condition(c)
-                if d is False:
-                    dead = True
-                    break
-                if d is not True:
-                    conds.append(d)
-            if dead:
-                continue
-            folded = fold(conds, self.schema)
-            if folded is None:
-                continue
-            rules.append(r.replace(conditions=folded, conclusion=self.decode_conclusion(r.conclusion)))
-        return ruleset.replace(rules=tuple(rules), space="original", schema=self.schema,
-                               default=self.decode_conclusion(ruleset.default))
-
-    def decode_conclusion(self, value):
-        """A linear conclusion over network inputs rewritten in original units; other values as they are.
-
-        A numeric input ``(x - offset) / scale`` becomes a term on ``x`` (its offset moves into the
-        intercept); the inputs of a discrete feature become one indicator term per category, worth
-        what that category's encoding contributes (zero contributions are dropped).
-        """
-        from ..rules.linear import LinearModel, LinearTerm
-        if not isinstance(value, LinearModel):
-            return value
-        self._check_fitted()
-        where = self._input_owners()
-        intercept, numeric, indicator = value.intercept, {}, {}
-        for t in value.terms:
-            if t.is_indicator or t.feature not in where:
-                raise RuleError(f"linear term on {t.feature!r}: not a network input of this encoder")
-            f, pos = where[t.feature]
-            if f.kind in ("numeric", "integer"):
-                off, sc = self.scale(f.name)
-                numeric[f.name] = numeric.get(f.name, 0.0) + t.coef / sc
-                intercept -= t.coef * off / sc
-            else:
-                codes = self.category_codes(f)
-                for c, code in zip(f.categories, codes[:, pos]):
-                    if code != 0:
-                        indicator[(f.name, c)] = indicator.get((f.name, c), 0.0) + t.coef * float(code)
-        order = {f.name: i for i, f in enumerate(self.schema.features)}
-        terms = [LinearTerm(n, c) for n, c in sorted(numeric.items(), key=lambda kv: order[kv[0]]) if c != 0]
-        terms += [LinearTerm(n, c, cat) for (n, cat), c in indicator.items() if c != 0]
-        return LinearModel(intercept, terms)
 
     # -- serialisation --------------------------------------------------------------------
     def to_dict(self) -> dict:

@@ -27,6 +27,7 @@ import pandas as pd
 
 from ...exceptions import NetworkError
 from ...rules import Condition
+from ...decoding import decode_condition
 from ..base import DecompositionalExtractor, Interval, Options, register
 from ._engine import Budget, Clauses, finish, unit_name
 
@@ -311,7 +312,7 @@ class Tsukimoto(DecompositionalExtractor):
                 ands = []
                 for lit in t:
                     if l == 0:
-                        cond = network.encoder.decode_condition(lit["conds"][0])
+                        cond = decode_condition(network.encoder, lit["conds"][0])
                         ands.append(sympy.true if cond is True else sympy.false if cond is False
                                     else sympy.Symbol(_fmt(cond, network)))
                     else:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ...rules import Condition, MofN, Rule, RuleSet
+from ...decoding import decode_condition
 from .surrogate import TreeWalk, split_default
 from ..base import Interval, PedagogicalExtractor, register
 from ..sampling import Literal, Sampler
@@ -68,7 +69,7 @@ class MofNTest:
         """
         lits, merged, m = [], {}, self.m
         for lit in self.literals:
-            d = encoder.decode_condition(Condition(encoder.input_names_[lit.col], "<=" if lit.le else ">", lit.thr))
+            d = decode_condition(encoder, Condition(encoder.input_names_[lit.col], "<=" if lit.le else ">", lit.thr))
             if d is True:
                 m -= 1
                 continue

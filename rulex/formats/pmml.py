@@ -446,7 +446,7 @@ def to_pmml(rules, *, model_name: str | None = None, max_mofn_terms: int = 256, 
     description : str, optional
         Header description (default: a one-line summary).
     """
-    from .. import __version__
+    from .._version import __version__
     fields = _fields(rules)
     target = _target_field(rules, fields)
     p = rules.provenance

@@ -67,7 +67,7 @@ def _feature_summary(col: pd.Series, feature) -> str:
 
 def audit_facts(rules, network=None, dataset=None, *, date: str | None = None, digits: int = 6) -> dict:
     """Everything an audit report shows, as plain Python data (see the module docstring)."""
-    from .. import __version__
+    from .._version import __version__
     from ..metrics import agreement, coverage_stats, rule_table
     schema = rules.schema if rules.space == "original" else None
     p = rules.provenance

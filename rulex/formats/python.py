@@ -152,7 +152,7 @@ def _comment(text: str) -> str:
 
 def to_python(rules) -> str:
     """Source of a standalone Python module that predicts like ``rules`` (see the module docstring)."""
-    from .. import __version__
+    from .._version import __version__
     schema = rules.schema if rules.space == "original" else None
     features = rules.features_used()
     var = {f: f"x{i}" for i, f in enumerate(features)}
