@@ -1,0 +1,172 @@
+"""Which inputs matter: potential and expected influence of each input variable, weight importance."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..exceptions import DataError
+from ._common import CONTINUOUS, check_classifier, dataset_frame, value_grid
+
+__all__ = ["influence", "weight_importance"]
+
+
+def _variable_values(net, f, n_grid: int) -> np.ndarray:
+    """Encoded values (rows x group columns) a variable can take: every category, or a grid."""
+    enc = net.encoder
+    if f.kind in CONTINUOUS:
+        off, sc = enc.scale(f.name)
+        return ((value_grid(enc, f, n_grid) - off) / sc)[:, None]
+    return enc.category_codes(f)
+
+
+_BLOCK_BYTES = 32 * 2 ** 20     # working memory of one block of modified rows
+
+
+def _block_rows(per_row: int, n_inputs: int) -> int:
+    """Rows per block so that ``rows * per_row`` modified copies of ``n_inputs`` floats fit the block budget."""
+    return max(1, _BLOCK_BYTES // (8 * max(1, per_row) * max(1, n_inputs)))
+
+
+def _neighbours(X: np.ndarray, R: np.ndarray, other: np.ndarray, k: int, same_pool: bool) -> np.ndarray:
+    """Indices into ``R`` of the ``k`` nearest rows to each row of ``X`` in the columns ``other``
+    (Euclidean), leaving the row itself out when ``R`` is ``X``. Computed by scikit-learn's
+    :class:`~sklearn.neighbors.NearestNeighbors` (chunked distances: memory stays linear in rows);
+    distance ties are broken by row order."""
+    from sklearn.neighbors import NearestNeighbors
+    n = len(X)
+    if len(other) == 0:         # one variable only: every reference row is equally near
+        idx = np.arange(len(R))
+        return np.vstack([idx[idx != i][:k] if same_pool else idx[:k] for i in range(n)])
+    extra = 1 if same_pool else 0
+    nbrs = NearestNeighbors(n_neighbors=k + extra, algorithm="brute").fit(R[:, other])
+    dist, idx = nbrs.kneighbors(X[:, other])
+    # a stable order: by distance, then by row index
+    order = np.lexsort((idx, dist), axis=1)
+    idx = np.take_along_axis(idx, order, axis=1)
+    if not same_pool:
+        return idx
+    others = idx != np.arange(n)[:, None]
+    keep = np.argsort(~others, axis=1, kind="stable")[:, :k]      # the first k entries that are not the row
+    return np.take_along_axis(idx, keep, axis=1)
+
+
+def weight_importance(net) -> pd.Series:
+    """Classic weight-product importance per input variable.
+
+    For input ``j``: the sum over every path input -> hidden units -> output unit of the
+    absolute product of the weights along the path, i.e. the column sums of
+    ``|W_L| ... |W_2| |W_1|``. Inputs are on the encoder's [0, 1] scale; a one-hot group's
+    inputs are summed.
+    """
+    M = np.abs(net.layers[0].weights)
+    for layer in net.layers[1:]:
+        M = np.abs(layer.weights) @ M
+    per_input = M.sum(axis=0)
+    enc = net.encoder
+    return pd.Series({f.name: float(per_input[enc.groups_[f.name]].sum()) for f in net.schema.features},
+                     name="weight_importance")
+
+
+def influence(net, dataset, random_state=0, n_draws: int = 20, *, n_grid: int = 50, per_row: bool = False,
+              measure: str = "expected", max_rows: int | None = None, reference=None) -> pd.DataFrame:
+    """Influence of each input variable on the network's decisions.
+
+    A one-hot group is one variable. With ``x`` a row of ``dataset`` and ``v`` a variable:
+
+    potential influence
+        The share of rows on which SOME value of ``v`` (every other variable fixed)
+        changes the network's decision: every category of a discrete variable, a grid of
+        ``n_grid`` values across the training range of a numeric one (every integer of
+        the range when there are at most ``n_grid``), plus the replacement values the
+        expected influence tries (so potential >= expected on every row).
+    expected influence
+        The probability that the decision changes when ``v`` is redrawn from its
+        distribution conditional on the other variables, estimated from the data: the
+        replacement values are the values of ``v`` in the ``n_draws`` nearest neighbours
+        of the row (Euclidean distance in the encoded space over the other variables'
+        inputs) among the ``reference`` rows (default: ``dataset``; the row itself is
+        left out), and the change indicator is averaged over them.
+    weight importance
+        See :func:`weight_importance` (the same for every row).
+
+    A variable the network ignores has potential and expected influence exactly 0.
+
+    Parameters
+    ----------
+    net : Network (classification)
+    dataset : Dataset or DataFrame
+        The rows to analyse.
+    random_state : int, default 0
+        Only used to choose the rows when ``max_rows`` is set.
+    n_draws : int, default 20
+        Neighbours (replacement values) per row for the expected influence.
+    n_grid : int, default 50
+    per_row : bool, default False
+        Return a rows x variables frame of one measure (``measure``: ``"expected"`` or
+        ``"potential"``) instead of the aggregated table.
+    max_rows : int, optional
+        Analyse a random subset of this many rows.
+    reference : Dataset or DataFrame, optional
+        Rows the neighbours are drawn from (default: ``dataset``).
+
+    Returns
+    -------
+    DataFrame indexed by variable with columns ``potential_influence``,
+    ``expected_influence`` and ``weight_importance`` (means over rows), in schema order;
+    or, with ``per_row=True``, rows x variables.
+    """
+    check_classifier(net, "influence")
+    if measure not in ("expected", "potential"):
+        raise DataError(f"measure must be 'expected' or 'potential', got {measure!r}")
+    if not (isinstance(n_draws, (int, np.integer)) and n_draws >= 1):
+        raise DataError(f"n_draws must be a positive integer, got {n_draws!r}")
+    enc = net.encoder
+    frame = dataset_frame(dataset, net.schema)
+    rows = np.arange(len(frame))
+    if max_rows is not None and max_rows < len(frame):
+        rng = np.random.default_rng(random_state)
+        rows = np.sort(rng.choice(len(frame), size=int(max_rows), replace=False))
+    X = enc.transform(frame)[rows]
+    same_pool = reference is None
+    R = X if same_pool else enc.transform(dataset_frame(reference, net.schema))
+    if len(X) == 0:
+        raise DataError("influence needs at least one row")
+    base = net.predict_index(X)
+    n = len(X)
+    feats = net.schema.features
+    potential = np.zeros((n, len(feats)))
+    expected = np.zeros((n, len(feats)))
+    all_cols = np.arange(enc.n_inputs)
+    for v, f in enumerate(feats):
+        cols = enc.groups_[f.name]
+        # potential: every candidate value for every row, in row blocks of bounded size
+        vals = _variable_values(net, f, n_grid)
+        step = _block_rows(len(vals), enc.n_inputs)
+        for s in range(0, n, step):
+            Xb = X[s:s + step]
+            Xr = np.repeat(Xb, len(vals), axis=0)
+            Xr[:, cols] = np.tile(vals, (len(Xb), 1))
+            changed = (net.predict_index(Xr) != np.repeat(base[s:s + step], len(vals))).reshape(len(Xb), len(vals))
+            potential[s:s + step, v] = changed.any(axis=1)
+        # expected: replacement values from the nearest neighbours in the other variables
+        k = min(int(n_draws), len(R) - (1 if same_pool else 0))
+        if k <= 0:
+            continue
+        nn = _neighbours(X, R, np.setdiff1d(all_cols, cols), k, same_pool)
+        step = _block_rows(k, enc.n_inputs)
+        for s in range(0, n, step):
+            Xb, nb = X[s:s + step], nn[s:s + step]
+            Xe = np.repeat(Xb, k, axis=0)
+            Xe[:, cols] = R[nb.reshape(-1)][:, cols]
+            ch = (net.predict_index(Xe) != np.repeat(base[s:s + step], k)).reshape(len(Xb), k)
+            expected[s:s + step, v] = ch.mean(axis=1)
+            # observed values count too
+            potential[s:s + step, v] = np.maximum(potential[s:s + step, v], ch.any(axis=1))
+    names = [f.name for f in feats]
+    if per_row:
+        data = expected if measure == "expected" else potential
+        return pd.DataFrame(data, columns=names, index=pd.Index(rows, name="row"))
+    out = pd.DataFrame({"potential_influence": potential.mean(axis=0),
+                        "expected_influence": expected.mean(axis=0)}, index=pd.Index(names, name="variable"))
+    out["weight_importance"] = weight_importance(net).reindex(names).to_numpy()
+    return out
