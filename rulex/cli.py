@@ -199,9 +199,13 @@ def cmd_compare(args):
                            f"{len(train)} training / {len(test)} test rows.\n\n" + _markdown_table(show) + "\n",
                            encoding="utf-8")
         elif out.suffix in (".html", ".htm"):
-            out.write_text(f"<!doctype html><meta charset='utf-8'><title>rulex compare {ds.name}</title>"
-                           f"<h1>rulex compare: {ds.name}</h1><p>Network {net}, test {what} {net_acc:.4f}</p>"
-                           + show.to_html(index=False), encoding="utf-8")
+            from .formats.html import render_page
+            numbers = set(table.select_dtypes("number").columns)
+            numeric = tuple(i for i, c in enumerate(show.columns) if c in numbers)
+            out.write_text(render_page("compare.html", title=f"rulex compare: {ds.name}", network=str(net),
+                                       what=what, network_score=net_acc, n_train=len(train), n_test=len(test),
+                                       headers=[str(c) for c in show.columns], numeric=numeric,
+                                       rows=show.astype(str).values.tolist()), encoding="utf-8")
         elif out.suffix == ".json":
             out.write_text(table.to_json(orient="records", indent=1))
         else:

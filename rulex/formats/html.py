@@ -18,17 +18,18 @@ Markdown reports show.
 from __future__ import annotations
 
 import base64
-import html
 import io
 import math
 from datetime import datetime, timezone
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
+from markupsafe import Markup
 
 from ..rules.render import format_conditions, format_value
 
-__all__ = ["to_html", "audit_facts", "size_curve"]
+__all__ = ["to_html", "audit_facts", "size_curve", "render_page"]
 
 
 # -- facts shared by the HTML and Markdown reports -------------------------------------------------
@@ -163,16 +164,37 @@ def audit_facts(rules, network=None, dataset=None, *, date: str | None = None, d
 
 
 # -- rendering -----------------------------------------------------------------------------------
-def _e(x) -> str:
-    return html.escape("" if x is None else str(x), quote=True)
-
-
 def _num(x, fmt="{:.4f}") -> str:
+    """A number as the report shows it (empty for None and NaN); anything else as text."""
     if x is None:
         return ""
     if isinstance(x, (float, np.floating)):
         return "" if math.isnan(x) else fmt.format(x)
-    return _e(x)
+    return str(x)
+
+
+def _code(x) -> Markup:
+    return Markup("<code>{}</code>").format(x)
+
+
+def _bold(x) -> Markup:
+    return Markup("<b>{}</b>").format(x)
+
+
+@lru_cache(maxsize=1)
+def _environment():
+    """The Jinja2 environment of rulex's HTML templates (autoescape on)."""
+    from jinja2 import Environment, PackageLoader, StrictUndefined
+    env = Environment(loader=PackageLoader("rulex.formats", "templates"), autoescape=True,
+                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                      undefined=StrictUndefined)
+    env.globals["num"] = _num
+    return env
+
+
+def render_page(template: str, **context) -> str:
+    """Render one of rulex's HTML templates (``report.html``, ``compare.html``) with ``context``."""
+    return _environment().get_template(template).render(**context)
 
 
 def _plot(facts) -> str | None:
@@ -206,35 +228,6 @@ def _plot(facts) -> str | None:
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-_CSS = """
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;margin:2em auto;
-max-width:1100px;padding:0 1em;color:#1d2228;line-height:1.45}
-h1{font-size:1.6em;margin-bottom:.2em}h2{font-size:1.25em;border-bottom:1px solid #d0d7de;padding-bottom:.2em;
-margin-top:1.8em}table{border-collapse:collapse;margin:.6em 0;font-size:.92em}
-th,td{border:1px solid #d0d7de;padding:.3em .6em;text-align:left;vertical-align:top}
-th{background:#f3f5f7}td.n{text-align:right;font-variant-numeric:tabular-nums}
-.cards{display:flex;flex-wrap:wrap;gap:.8em;margin:1em 0}
-.card{border:1px solid #d0d7de;border-radius:6px;padding:.6em 1em;min-width:9em;background:#fafbfc}
-.card b{display:block;font-size:1.4em}.muted{color:#57606a;font-size:.9em}
-.warn{background:#fff4e5;border:1px solid #f0b35e;padding:.5em 1em;border-radius:6px}
-code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.92em}
-.rule td:nth-child(2){font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.9em}
-img{max-width:100%}
-"""
-
-
-def _table(headers, rows, numeric=()) -> str:
-    out = ["<table><thead><tr>" + "".join(f"<th>{_e(h)}</th>" for h in headers) + "</tr></thead><tbody>"]
-    for row in rows:
-        cells = []
-        for i, v in enumerate(row):
-            cls = ' class="n"' if i in numeric else ""
-            cells.append(f"<td{cls}>{v}</td>")
-        out.append("<tr>" + "".join(cells) + "</tr>")
-    out.append("</tbody></table>")
-    return "".join(out)
-
-
 def explanation_rows(frame: pd.DataFrame, digits: int = 4):
     """Header and display rows of an explanation table (numbers rounded for display)."""
     def cell(v):
@@ -256,15 +249,6 @@ def to_html(rules, network=None, dataset=None, *, title: str | None = None, date
     target = facts["target"]
     title = title or f"rulex audit report: rules predicting {target}"
     reg = facts["task"] == "regression"
-    parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
-             '<meta name="viewport" content="width=device-width, initial-scale=1">',
-             f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>",
-             f"<h1>{_e(title)}</h1>",
-             f'<p class="muted">Generated {_e(facts["provenance"]["report date (UTC)"])} UTC by rulex '
-             f'{_e(facts["provenance"]["rulex version (report)"])}. Self-contained: this page makes no network '
-             "requests.</p>"]
-    for w in facts["warnings"]:
-        parts.append(f'<p class="warn">Warning: {_e(w)}</p>')
 
     # summary cards
     cards = [("rules", facts["n_rules"]), ("conditions", facts["n_conditions"]),
@@ -279,20 +263,13 @@ def to_html(rules, network=None, dataset=None, *, title: str | None = None, date
         if "network_accuracy" in m:
             cards.append(("network " + acc_name, _num(m["network_accuracy"])))
         cards.append(("coverage", _num(m["coverage"])))
-    parts.append('<div class="cards">' + "".join(f'<div class="card"><b>{_e(v)}</b>{_e(k)}</div>'
-                                                 for k, v in cards) + "</div>")
 
     # rules
-    parts.append("<h2>Rules</h2>")
-    parts.append(f"<p>In original units; thresholds are rounded to {digits} significant digits for display "
-                 "only (the JSON, PMML, SQL and Python exports keep them exact). Support"
-                 + (" comes" if reg else " and precision come") + " from the extraction rows: the rows a rule decides"
-                 + ("" if reg else "; precision is the share of them where the network agrees") + ".</p>")
     show_weight = facts["semantics"] == "unordered"
     rows = []
     for r in facts["rules"]:
         word = "IF" if (facts["semantics"] == "unordered" or r["number"] == 1) else "ELSE IF"
-        row = [r["number"], f"{word} {_e(r['if'])}", f"{_e(target)} = {_e(r['then'])}"]
+        row = [r["number"], f"{word} {r['if']}", f"{target} = {r['then']}"]
         if show_weight:
             row.append(_num(r["weight"], "{:g}"))
         row.append(_num(r["support"]))
@@ -302,46 +279,18 @@ def to_html(rules, network=None, dataset=None, *, title: str | None = None, date
     default_word = "ELSE" if (facts["semantics"] == "ordered" and facts["rules"]) else "DEFAULT (no rule holds)"
     headers = (["#", "condition", "conclusion"] + (["weight"] if show_weight else []) + ["support"]
                + ([] if reg else ["precision"]))
-    rows.append(["—", default_word, f"{_e(target)} = {_e(facts['default'])}"] + [""] * (len(headers) - 3))
-    parts.append(_table(headers, rows, numeric=(0,) + tuple(range(3, len(headers))))
-                 .replace("<tr><td", '<tr class="rule"><td'))
+    rows.append(["—", default_word, f"{target} = {facts['default']}"] + [""] * (len(headers) - 3))
+    rules_table = {"headers": headers, "rows": rows, "numeric": (0,) + tuple(range(3, len(headers)))}
+    parameters = [(_code(k), _code("None" if v is None else v)) for k, v in sorted(facts["parameters"].items())]
 
-    # method
-    parts.append("<h2>Method and parameters</h2>")
-    method = facts["method"] or "unknown (no provenance)"
-    parts.append(f"<p>Method <b>{_e(method)}</b>" + (f" ({_e(facts['kind'])})" if facts["kind"] else "")
-                 + f". Semantics: {_e(facts['semantics_text'])}.</p>")
-    if facts["parameters"]:
-        params = [(f"<code>{_e(k)}</code>", f"<code>{_e('None' if v is None else v)}</code>")
-                  for k, v in sorted(facts["parameters"].items())]
-        parts.append(_table(["parameter", "value"], params))
-
-    # data
     d = facts["data"]
-    if d:
-        parts.append("<h2>Data</h2>")
-        parts.append(f"<p>Evaluation rows: <b>{_e(d['name'] or 'unnamed')}</b>, {d['rows']} rows, fingerprint "
-                     f"<code>{_e(d['fingerprint'])}</code>. Target <code>{_e(d['target'])}</code>: "
-                     f"{_e(d['target_summary'])}.</p>")
-        parts.append(_table(["feature", "kind", "used by the rules", "missing", "summary"],
-                            [(f"<code>{_e(f['name'])}</code>", _e(f["kind"]), "yes" if f["used"] else "",
-                              f["missing"], _e(f["summary"])) for f in d["features"]], numeric=(3,)))
-
-    # network
+    data_rows = [(_code(f["name"]), f["kind"], "yes" if f["used"] else "", f["missing"], f["summary"])
+                 for f in d["features"]] if d else []
     net = facts["network"]
-    if net:
-        parts.append("<h2>Network</h2>")
-        acc = net.get("accuracy")
-        parts.append(f"<p>Feed-forward network {_e(net['architecture'])} ({_e(net['task'])}), fingerprint "
-                     f"<code>{_e(net['fingerprint'])}</code>"
-                     + (f"; {'R²' if reg else 'accuracy'} on the evaluation rows <b>{_num(acc)}</b>"
-                        if acc is not None else "") + ".</p>")
-        parts.append(_table(["layer", "inputs → units, activation"],
-                            [(i, _e(s)) for i, s in enumerate(net["layers"], 1)], numeric=(0,)))
+    network_rows = list(enumerate(net["layers"], 1)) if net else []
 
-    # metrics
+    metrics_rows, per_class_rows, confusion, rule_stats = [], [], None, None
     if m:
-        parts.append("<h2>Metrics on the evaluation rows</h2>")
         labels = [("fidelity", "fidelity to the network" + (" (R²)" if reg else "")),
                   ("accuracy", "accuracy vs the truth" + (" (R²)" if reg else "")),
                   ("network_accuracy", "network accuracy vs the truth" + (" (R²)" if reg else "")),
@@ -349,58 +298,41 @@ def to_html(rules, network=None, dataset=None, *, title: str | None = None, date
                   ("coverage", "coverage (some rule holds)"), ("default_rule_use", "default decides"),
                   ("overlap", "overlap (two or more rules hold)"), ("conflict", "conflict (holding rules disagree)"),
                   ("n_rows", "rows")]
-        parts.append(_table(["metric", "value"], [(_e(lab), _num(m[k])) for k, lab in labels
-                                                  if k in m and m[k] is not None], numeric=(1,)))
+        metrics_rows = [(lab, _num(m[k])) for k, lab in labels if k in m and m[k] is not None]
         if facts["per_class_fidelity"]:
-            parts.append("<p>Per-class fidelity (share of the rows the network puts in a class where the rules "
-                         "agree):</p>")
-            parts.append(_table(["network class", "fidelity"],
-                                [(_e(k), _num(v)) for k, v in facts["per_class_fidelity"].items()], numeric=(1,)))
+            per_class_rows = [(k, _num(v)) for k, v in facts["per_class_fidelity"].items()]
         cm = facts["confusion"]
         if cm is not None:
-            parts.append("<p>Network (rows) versus rules (columns), counts:</p>")
             head = ["network \\ rules"] + [format_value(c) for c in cm.columns]
-            parts.append(_table(head, [[f"<b>{_e(format_value(i))}</b>"] + [int(cm.loc[i, c]) for c in cm.columns]
-                                       for i in cm.index], numeric=tuple(range(1, len(head)))))
+            confusion = {"headers": head, "numeric": tuple(range(1, len(head))),
+                         "rows": [[_bold(format_value(i))] + [int(cm.loc[i, c]) for c in cm.columns]
+                                  for i in cm.index]}
         stats = facts["rule_stats"]
         if stats is not None:
-            parts.append("<p>Per rule on the evaluation rows: rows where it holds, rows it decides, and its "
-                         "precision (share of decided rows where the reference agrees with its conclusion); "
-                         "rule 0 is the default.</p>")
             cols = [c for c in ("rule", "fires", "decides", "precision_network", "precision_truth", "rmse_network",
                                 "rmse_truth") if c in stats.columns]
             names = {"precision_network": "precision vs network", "precision_truth": "precision vs truth",
                      "rmse_network": "RMSE vs network", "rmse_truth": "RMSE vs truth"}
-            parts.append(_table([names.get(c, c) for c in cols],
-                                [[_num(row[c]) if isinstance(row[c], float) else _e(row[c]) for c in cols]
-                                 for _, row in stats.iterrows()], numeric=tuple(range(len(cols)))))
+            rule_stats = {"headers": [names.get(c, c) for c in cols], "numeric": tuple(range(len(cols))),
+                          "rows": [[_num(row[c]) for c in cols] for _, row in stats.iterrows()]}
 
-    # plot
+    curve = None
     if facts["curve"] is not None:
-        parts.append("<h2>Fidelity versus size</h2>")
-        png = _plot(facts)
-        how = ("the decision list cut after its first k rules" if facts["semantics"] == "ordered"
-               else "the vote among the first k rules only (a prefix of the set, not the best k rules)")
-        parts.append(f"<p>Agreement on the evaluation rows of {how}, with the same default; k = 0 is the default "
-                     "alone.</p>")
-        if png:
-            parts.append(f'<img alt="fidelity versus number of rules" src="data:image/png;base64,{png}">')
-        else:
-            parts.append('<p class="muted">(matplotlib is not installed: table only)</p>')
-        curve = facts["curve"]
-        cols = [c for c in ("k", "fidelity", "accuracy") if c in curve.columns]
-        parts.append(_table(cols, [[int(row["k"])] + [_num(row[c]) for c in cols[1:]] for _, row in curve.iterrows()],
-                            numeric=tuple(range(len(cols)))))
+        frame = facts["curve"]
+        cols = [c for c in ("k", "fidelity", "accuracy") if c in frame.columns]
+        curve = {"png": _plot(facts), "headers": cols, "numeric": tuple(range(len(cols))),
+                 "how": ("the decision list cut after its first k rules" if facts["semantics"] == "ordered"
+                         else "the vote among the first k rules only (a prefix of the set, not the best k rules)"),
+                 "rows": [[int(row["k"])] + [_num(row[c]) for c in cols[1:]] for _, row in frame.iterrows()]}
 
-    # explanations computed by the caller (influence, unit profiles)
+    sections = []
     for section, frame in (explanations or {}).items():
-        headers, rows = explanation_rows(frame)
-        parts.append(f"<h2>{_e(section)}</h2>")
-        parts.append(_table([_e(h) for h in headers], [[_e(v) for v in r] for r in rows]))
-
-    # provenance
-    parts.append("<h2>Provenance</h2>")
-    parts.append(_table(["item", "value"], [(_e(k), f"<code>{_e(_num(v) if isinstance(v, float) else v)}</code>")
-                                            for k, v in facts["provenance"].items() if v is not None]))
-    parts.append("</body></html>")
-    return "\n".join(parts) + "\n"
+        headers_, rows_ = explanation_rows(frame)
+        sections.append({"title": section, "headers": headers_, "rows": rows_})
+    provenance_rows = [(k, _code(_num(v) if isinstance(v, float) else v))
+                       for k, v in facts["provenance"].items() if v is not None]
+    return render_page("report.html", title=title, facts=facts, reg=reg, digits=digits, cards=cards,
+                       rules_table=rules_table, parameters=parameters, data_rows=data_rows,
+                       network_rows=network_rows, metrics_rows=metrics_rows, per_class_rows=per_class_rows,
+                       confusion=confusion, rule_stats=rule_stats, curve=curve, explanations=sections,
+                       provenance_rows=provenance_rows)
