@@ -16,17 +16,28 @@ __all__ = ["agreement", "fidelity", "accuracy", "r2", "rmse", "per_class_fidelit
 
 
 def r2(pred, ref) -> float:
+    """R^2 of ``pred`` against ``ref`` (scikit-learn's ``r2_score``; 1.0 for an exact fit of a constant,
+    0.0 for an inexact one)."""
+    from sklearn.metrics import r2_score
     pred, ref = np.asarray(pred, dtype=float), np.asarray(ref, dtype=float)
-    ss_res = float(np.sum((ref - pred) ** 2))
-    ss_tot = float(np.sum((ref - ref.mean()) ** 2))
-    if ss_tot == 0:
-        return 1.0 if ss_res == 0 else 0.0
-    return 1.0 - ss_res / ss_tot
+    if len(ref) < 2:        # scikit-learn leaves R^2 undefined here; a constant reference: exact or not
+        return 1.0 if np.array_equal(pred, ref) else 0.0
+    return float(r2_score(ref, pred))
 
 
 def rmse(pred, ref) -> float:
-    pred, ref = np.asarray(pred, dtype=float), np.asarray(ref, dtype=float)
-    return float(np.sqrt(np.mean((pred - ref) ** 2))) if len(ref) else float("nan")
+    """Root mean squared error (scikit-learn's ``root_mean_squared_error``; NaN on no rows)."""
+    from sklearn.metrics import root_mean_squared_error
+    if len(ref) == 0:
+        return float("nan")
+    return float(root_mean_squared_error(np.asarray(ref, dtype=float), np.asarray(pred, dtype=float)))
+
+
+def _class_codes(y, classes) -> np.ndarray:
+    """Labels as positions in ``classes`` (-1 for a label outside them), so that scikit-learn's
+    classification metrics see integers whatever the labels' types (strings, booleans, 0.5, ...)."""
+    index = {c: i for i, c in enumerate(classes)}
+    return np.array([index.get(v, -1) for v in np.asarray(y).tolist()], dtype=np.int64)
 
 
 def agreement(pred, ref, task: str = "classification") -> float:
@@ -51,24 +62,28 @@ def accuracy(rules, dataset) -> float:
 
 
 def per_class_fidelity(y_rules, y_net, classes) -> dict:
-    """For each class the network predicts: share of those rows where the rules agree."""
-    y_rules, y_net = np.asarray(y_rules), np.asarray(y_net)
-    out = {}
-    for c in classes:
-        mask = y_net == c
-        out[c] = float(np.mean(y_rules[mask] == c)) if mask.any() else float("nan")
-    return out
+    """For each class the network predicts: share of those rows where the rules agree (the rules'
+    recall against the network, scikit-learn's ``recall_score``; NaN for a class the network never predicts)."""
+    from sklearn.metrics import recall_score
+    classes = list(classes)
+    if len(np.asarray(y_net)) == 0:
+        return {c: float("nan") for c in classes}
+    rec = recall_score(_class_codes(y_net, classes), _class_codes(y_rules, classes), labels=range(len(classes)),
+                       average=None, zero_division=np.nan)
+    return {c: float(r) for c, r in zip(classes, rec)}
 
 
 def confusion(y_net, y_rules, classes) -> pd.DataFrame:
-    """Network (rows) versus rules (columns) counts."""
-    y_rules, y_net = np.asarray(y_rules), np.asarray(y_net)
-    m = pd.DataFrame(0, index=pd.Index(list(classes), name="network"),
-                     columns=pd.Index(list(classes), name="rules"))
-    for a in classes:
-        for b in classes:
-            m.loc[a, b] = int(np.sum((y_net == a) & (y_rules == b)))
-    return m
+    """Network (rows) versus rules (columns) counts (scikit-learn's ``confusion_matrix``)."""
+    from sklearn.metrics import confusion_matrix
+    classes = list(classes)
+    if len(np.asarray(y_net)) == 0:
+        counts = np.zeros((len(classes), len(classes)), dtype=np.int64)
+    else:
+        counts = confusion_matrix(_class_codes(y_net, classes), _class_codes(y_rules, classes),
+                                  labels=range(len(classes)))
+    return pd.DataFrame(counts.astype(np.int64), index=pd.Index(classes, name="network"),
+                        columns=pd.Index(classes, name="rules"))
 
 
 def coverage_stats(rules, matches: np.ndarray) -> dict:
