@@ -11,6 +11,15 @@ import os
 import sys
 from pathlib import Path
 
+from .compare import compare
+from .data import Dataset, list_datasets, load_dataset
+from .evaluate import evaluate
+from .explain import explain_row, influence, profile_units
+from .extractors import available_methods, extract
+from .formats import export, load_rules, save_rules
+from .metrics import agreement
+from .network import load_network, train_network
+
 __all__ = ["main"]
 
 
@@ -42,15 +51,14 @@ def _params(items):
 
 
 def _load_data(spec: str, target: str | None = None, categorical: str | None = None):
-    import rulex
     from .exceptions import DataError
     path = Path(spec)
     if spec.lower().endswith((".csv", ".csv.gz")) or path.exists():
         if not target:
             raise DataError(f"--target is required when DATA is a CSV file ({spec})")
         cats = [c.strip() for c in categorical.split(",")] if categorical else ()
-        return rulex.Dataset.from_csv(path, target, categorical=cats)
-    ds = rulex.load_dataset(spec)
+        return Dataset.from_csv(path, target, categorical=cats)
+    ds = load_dataset(spec)
     if target and target != ds.target:
         raise DataError(f"data set {spec!r} has target {ds.target!r}, not {target!r}")
     return ds
@@ -65,8 +73,7 @@ def _split(ds, model_meta=None, test_size=None, seed=None):
 
 def _model_and_rows(args):
     """The saved network, the data set, its split as stored with the model, and the rows ``--rows`` names."""
-    import rulex
-    net = rulex.load_network(args.model)
+    net = load_network(args.model)
     ds = _load_data(args.data, args.target, args.categorical)
     train, test = _split(ds, net.metadata)
     return net, ds, train, {"test": test, "train": train, "all": ds}[args.rows]
@@ -85,54 +92,48 @@ def _progress():
 
 
 def cmd_datasets(args):
-    import rulex
-    table = rulex.list_datasets()
+    table = list_datasets()
     print(table.to_string(index=False))
 
 
 def cmd_methods(args):
-    import rulex
-    for info in rulex.available_methods().values():
+    for info in available_methods().values():
         task = "classification, regression" if info.regression else "classification"
         print(f"{info.name:<16} {info.kind:<16} {info.description} [{task}]")
 
 
 def _train(ds, args):
-    import rulex
     train, test = ds.split(test_size=args.test_size, random_state=args.seed)
-    net = rulex.train_network(train, _hidden(args.hidden), args.activation, max_epochs=args.epochs,
+    net = train_network(train, _hidden(args.hidden), args.activation, max_epochs=args.epochs,
                               random_state=args.seed, progress=_progress())
     net.metadata["split"] = {"test_size": args.test_size, "random_state": args.seed}
     return net, train, test
 
 
 def cmd_train(args):
-    import rulex
     ds = _load_data(args.data, args.target, args.categorical)
     net, train, test = _train(ds, args)
     net.save(args.out)
-    acc = rulex.metrics.agreement(net.predict(test.frame), test.y.to_numpy(), net.task)
+    acc = agreement(net.predict(test.frame), test.y.to_numpy(), net.task)
     what = "R²" if net.task == "regression" else "accuracy"
     print(f"trained {net} on {len(train)} rows; test {what} {acc:.4f}; saved to {args.out}")
 
 
 def cmd_extract(args):
-    import rulex
-    net = rulex.load_network(args.model)
+    net = load_network(args.model)
     ds = _load_data(args.data, args.target, args.categorical)
     train, _ = _split(ds, net.metadata)
-    rules = rulex.extract(net, train, method=args.method, random_state=args.seed, **_params(args.param))
-    rulex.save_rules(rules, args.out)
+    rules = extract(net, train, method=args.method, random_state=args.seed, **_params(args.param))
+    save_rules(rules, args.out)
     print(rules.to_string(provenance=args.provenance))
     print(f"\n{len(rules)} rules, {rules.conditions_count()} conditions; "
           f"fidelity on the extraction rows {rules.provenance['train_fidelity']:.4f}; saved to {args.out}")
 
 
 def cmd_evaluate(args):
-    import rulex
-    rules = rulex.load_rules(args.rules)
+    rules = load_rules(args.rules)
     net, ds, train, rows = _model_and_rows(args)
-    rep = rulex.evaluate(rules, net, rows)
+    rep = evaluate(rules, net, rows)
     if args.json:
         print(json.dumps(rep.to_dict(), indent=1, default=str))
     else:
@@ -140,10 +141,9 @@ def cmd_evaluate(args):
 
 
 def cmd_explain(args):
-    import rulex
     net, ds, train, rows = _model_and_rows(args)
-    rules = rulex.load_rules(args.rules) if args.rules else None
-    ex = rulex.explain_row(net, rows, args.row, rules=rules, n_samples=args.samples, random_state=args.seed,
+    rules = load_rules(args.rules) if args.rules else None
+    ex = explain_row(net, rows, args.row, rules=rules, n_samples=args.samples, random_state=args.seed,
                            reference=train)
     if args.json:
         print(json.dumps(ex.to_dict(), indent=1, default=str))
@@ -153,9 +153,8 @@ def cmd_explain(args):
 
 
 def cmd_units(args):
-    import rulex
     net, ds, train, rows = _model_and_rows(args)
-    profiles = rulex.profile_units(net, rows, random_state=args.seed)
+    profiles = profile_units(net, rows, random_state=args.seed)
     print(f"{net}: {len(profiles)} hidden units profiled on {len(rows)} {args.rows} rows")
     print(profiles)
 
@@ -176,14 +175,13 @@ def _format_table(table):
 
 
 def cmd_compare(args):
-    import rulex
     ds = _load_data(args.data, args.target, args.categorical)
     net, train, test = _train(ds, args)
     params = json.loads(args.params) if args.params else None
-    table, rulesets = rulex.compare(net, train, test, methods=args.methods, params=params, random_state=args.seed,
+    table, rulesets = compare(net, train, test, methods=args.methods, params=params, random_state=args.seed,
                                     progress=_progress(), return_rules=True)
     what = "R²" if net.task == "regression" else "accuracy"
-    net_acc = rulex.metrics.agreement(net.predict(test.frame), test.y.to_numpy(), net.task)
+    net_acc = agreement(net.predict(test.frame), test.y.to_numpy(), net.task)
     print(f"{ds.name}: {len(train)} training / {len(test)} test rows; network {net} test {what} {net_acc:.4f}")
     if net.task == "regression":
         print("(regression: fidelity and accuracy are R² against the network and the truth)")
@@ -224,9 +222,8 @@ def _markdown_table(frame) -> str:
 
 
 def cmd_export(args):
-    import rulex
-    rules = rulex.load_rules(args.rules)
-    text = rulex.export(rules, args.format, path=args.out)
+    rules = load_rules(args.rules)
+    text = export(rules, args.format, path=args.out)
     if not args.out:
         sys.stdout.write(text)
     else:
@@ -234,29 +231,28 @@ def cmd_export(args):
 
 
 def cmd_report(args):
-    import rulex
     from .exceptions import DataError
     out = Path(args.out)
     fmt = {".html": "html", ".htm": "html", ".md": "markdown"}.get(out.suffix.lower())
     if fmt is None:
         raise DataError(f"--out must end in .html or .md, got {out.name!r}")
-    net = rulex.load_network(args.model)
+    net = load_network(args.model)
     ds = _load_data(args.data, args.target, args.categorical)
     train, test = _split(ds, net.metadata)
-    rules = rulex.extract(net, train, method=args.method, random_state=args.seed, **_params(args.param))
+    rules = extract(net, train, method=args.method, random_state=args.seed, **_params(args.param))
     if args.rules_out:
-        rulex.save_rules(rules, args.rules_out)
+        save_rules(rules, args.rules_out)
     explanations = None
     if args.explain:
         if net.task != "classification":
             raise DataError("--explain needs a classification network (influence and unit profiles)")
         explanations = {
             "Influence of each input variable (test rows)":
-                rulex.influence(net, test, random_state=args.seed).reset_index(),
-            "Hidden units (training rows)": rulex.profile_units(net, train, random_state=args.seed).to_frame(),
+                influence(net, test, random_state=args.seed).reset_index(),
+            "Hidden units (training rows)": profile_units(net, train, random_state=args.seed).to_frame(),
         }
-    rulex.export(rules, fmt, path=out, network=net, dataset=test, explanations=explanations)
-    rep = rulex.evaluate(rules, net, test)
+    export(rules, fmt, path=out, network=net, dataset=test, explanations=explanations)
+    rep = evaluate(rules, net, test)
     print(f"{len(rules)} rules, {rules.conditions_count()} conditions; on {len(test)} test rows: "
           f"fidelity {rep.fidelity:.4f}, accuracy {rep.accuracy:.4f}; report written to {out}")
 
@@ -271,6 +267,16 @@ def build_parser() -> argparse.ArgumentParser:
     def data_args(sp):
         sp.add_argument("--target", help="target column (required for a CSV file)")
         sp.add_argument("--categorical", help="comma-separated columns to treat as categorical (CSV)")
+
+    def model_data_args(sp):
+        sp.add_argument("model", metavar="MODEL")
+        sp.add_argument("data", metavar="DATA")
+        data_args(sp)
+
+    def method_args(sp):
+        sp.add_argument("--method", required=True)
+        sp.add_argument("--param", action="append", metavar="KEY=VALUE", help="method parameter (repeatable)")
+        sp.add_argument("--seed", type=int, default=0)
 
     def net_args(sp):
         sp.add_argument("--hidden", default="16", help="hidden units per layer, e.g. 16,8 (default 16)")
@@ -293,12 +299,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_train)
 
     sp = sub.add_parser("extract", help="extract rules from a saved model")
-    sp.add_argument("model", metavar="MODEL")
-    sp.add_argument("data", metavar="DATA")
-    data_args(sp)
-    sp.add_argument("--method", required=True)
-    sp.add_argument("--param", action="append", metavar="KEY=VALUE", help="method parameter (repeatable)")
-    sp.add_argument("--seed", type=int, default=0)
+    model_data_args(sp)
+    method_args(sp)
     sp.add_argument("--out", required=True, help="rules file to write (JSON)")
     sp.add_argument("--provenance", action="store_true",
                     help="show under each rule the hidden-unit terms it came from (decompositional methods)")
@@ -306,17 +308,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("evaluate", help="fidelity, accuracy and size of saved rules")
     sp.add_argument("rules", metavar="RULES")
-    sp.add_argument("model", metavar="MODEL")
-    sp.add_argument("data", metavar="DATA")
-    data_args(sp)
+    model_data_args(sp)
     sp.add_argument("--rows", choices=["test", "train", "all"], default="test")
     sp.add_argument("--json", action="store_true", help="print the full report as JSON")
     sp.set_defaults(func=cmd_evaluate)
 
     sp = sub.add_parser("explain", help="explain the network's decision on one row")
-    sp.add_argument("model", metavar="MODEL")
-    sp.add_argument("data", metavar="DATA")
-    data_args(sp)
+    model_data_args(sp)
     sp.add_argument("--row", type=int, required=True, help="row number (0-based) in the chosen split")
     sp.add_argument("--rows", choices=["test", "train", "all"], default="test",
                     help="which rows --row indexes (default: the test split)")
@@ -327,9 +325,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_explain)
 
     sp = sub.add_parser("units", help="profile the network's hidden units")
-    sp.add_argument("model", metavar="MODEL")
-    sp.add_argument("data", metavar="DATA")
-    data_args(sp)
+    model_data_args(sp)
     sp.add_argument("--rows", choices=["test", "train", "all"], default="train",
                     help="rows to profile the units on (default: the training split)")
     sp.add_argument("--seed", type=int, default=0)
@@ -345,12 +341,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_compare)
 
     sp = sub.add_parser("report", help="extract rules (training split) and write an audit report (test split)")
-    sp.add_argument("model", metavar="MODEL")
-    sp.add_argument("data", metavar="DATA")
-    data_args(sp)
-    sp.add_argument("--method", required=True)
-    sp.add_argument("--param", action="append", metavar="KEY=VALUE", help="method parameter (repeatable)")
-    sp.add_argument("--seed", type=int, default=0)
+    model_data_args(sp)
+    method_args(sp)
     sp.add_argument("--out", required=True, help="report to write: .html (self-contained) or .md")
     sp.add_argument("--rules-out", help="also save the extracted rules (JSON)")
     sp.add_argument("--explain", action="store_true",
