@@ -146,7 +146,7 @@ def write_report(df: pd.DataFrame, seeds, total_seconds: float):
     net = df.drop_duplicates(["problem", "seed"])
     cells = [f"{int(net[net['problem'] == p]['network_equivalent'].astype(bool).sum())}/{n_seeds}"
              for p in PROBLEMS_IN(df)]
-    lines += [f"| *(the network itself)* | " + " | ".join(cells) + " | |", ""]
+    lines += ["| *(the network itself)* | " + " | ".join(cells) + " | |", ""]
     for p in PROBLEMS_IN(df):
         sub = df[df["problem"] == p]
         first = sub.iloc[0]

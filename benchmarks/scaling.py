@@ -56,7 +56,6 @@ import math
 import multiprocessing as mp
 import os
 import platform
-import sys
 import time
 import tracemalloc
 import warnings

@@ -1,13 +1,12 @@
 """evaluate(rules, network, dataset): every score of a rule set on one set of rows."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
 from .exceptions import DataError
-from .metrics import (agreement, complexity, confusion, coverage_stats, per_class_fidelity, r2, rmse,
+from .metrics import (agreement, complexity, confusion, coverage_stats, per_class_fidelity, rmse,
                       rule_table)
 
 __all__ = ["Report", "evaluate"]

@@ -27,7 +27,7 @@ def rule_sets():
 
 
 @pytest.mark.parametrize("name", CLASSIFICATION_DATASETS)
-def test_every_export_of_every_extractor_agrees_on_the_test_split(rule_sets, pmml_scorer, name):
+def test_every_export_of_every_extractor_agrees_on_the_test_split(rule_sets, pmml_scorer, name):  # noqa: F811  (pytest fixture)
     rules_by_method, frame = rule_sets[name]
     assert rules_by_method
     for method, rules in sorted(rules_by_method.items()):

@@ -109,7 +109,7 @@ def _input_labels(net, layer: int) -> list:
     if layer > 0:
         return [f"h{layer}_{i}" for i in range(net.layers[layer - 1].n_units)]
     enc = net.encoder
-    labels = []
+    labels: list = []
     for f in net.schema.features:
         if f.kind == "categorical":
             labels.extend(feature_value_label(f, c) for c in f.categories)

@@ -11,12 +11,12 @@ import math
 import time
 import tracemalloc
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from ..exceptions import DataError, NetworkError, NotFittedError, RulexError, UnknownNameError, did_you_mean
+from ..exceptions import DataError, NetworkError, NotFittedError, UnknownNameError, did_you_mean
 from ..decoding import decode_rules
 
 __all__ = ["BaseExtractor", "DecompositionalExtractor", "PedagogicalExtractor", "register", "EXTRACTORS",
@@ -194,7 +194,7 @@ class PedagogicalExtractor(BaseExtractor):
 
 
 def _jsonable(params: dict) -> dict:
-    out = {}
+    out: dict = {}
     for k, v in params.items():
         if isinstance(v, np.generic):
             v = v.item()

@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -79,7 +80,7 @@ class _Spec:
     name: str
     kind: str
     cols: list
-    levels: np.ndarray | None = None    # discrete: (K, len(cols)) encodings of the categories
+    levels: Any = None                  # discrete: (K, len(cols)) array, the encodings of the categories
     off: float = 0.0                    # continuous: encoded = (x - off) / sc
     sc: float = 1.0
     lower: float = 0.0                  # training bounds in original units
@@ -203,7 +204,7 @@ class Sampler:
         self.rng = np.random.default_rng(random_state)
         self.input_names = list(encoder.input_names_)
         self.specs = []
-        self.col_spec = [None] * encoder.n_inputs
+        self.col_spec: list[Any] = [None] * encoder.n_inputs
         for i, f in enumerate(encoder.schema.features):
             cols = list(encoder.groups_[f.name])
             spec = _Spec(i, f.name, f.kind, cols)
@@ -263,7 +264,7 @@ class Sampler:
         """
         X = np.array(X, dtype=np.float64, copy=True)
         if box is None:
-            box = self._box([])
+            box = self._full_box()
         for spec in self.specs:
             c = spec.cols
             if spec.kind in _CONTINUOUS:
@@ -296,16 +297,27 @@ class Sampler:
         simple, mofn = self.compile(constraints)
         return constraints_mask(X, simple, mofn)
 
+    def _full_box(self) -> _Box:
+        """The box of no constraint: every feature within its bounds, every level allowed."""
+        box = self._box([])
+        assert box is not None, "an unconstrained box always has values"
+        return box
+
     def _box(self, literals) -> _Box | None:
         """Per-feature box of simple literals; None when some feature has no value left."""
-        lo, hi, kmin, kmax, allowed = {}, {}, {}, {}, {}
+        lo: dict = {}
+        hi: dict = {}
+        kmin: dict = {}
+        kmax: dict = {}
+        allowed: dict = {}
         for spec in self.specs:
             if spec.kind in _CONTINUOUS:
                 lo[spec.index], hi[spec.index] = self._bounds(spec)
             else:
                 allowed[spec.index] = np.ones(len(spec.levels), dtype=bool)
         # continuous: track the tightest strict lower and inclusive upper threshold
-        strict_lo, incl_hi = {}, {}
+        strict_lo: dict = {}
+        incl_hi: dict = {}
         for lit in literals:
             spec = self.col_spec[lit.col]
             if spec.kind in _CONTINUOUS:
@@ -512,6 +524,8 @@ class Sampler:
         the features its literals touch are redrawn under the tightened box.
         """
         base = self._box(simple)
+        if base is None:            # the simple constraints leave no value: nothing to force
+            return np.zeros((0, len(self.input_names)))
         pilot = self._draw_marginals(256, ref, base)
         probs = []
         for m, lits in mofn:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 from ..exceptions import UnknownNameError, did_you_mean
 from .html import to_html
@@ -14,7 +15,7 @@ from .text import to_markdown, to_text
 __all__ = ["export", "load_rules", "save_rules", "FORMATS", "to_json", "from_json", "to_text", "to_markdown",
            "to_pmml", "to_sql", "to_python", "to_html"]
 
-FORMATS = {
+FORMATS: dict[str, Callable[..., str]] = {
     "text": to_text,
     "markdown": to_markdown,
     "json": to_json,

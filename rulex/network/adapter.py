@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -37,7 +37,7 @@ def _softmax(z):
     return e / e.sum(axis=1, keepdims=True)
 
 
-ACTIVATIONS = {
+ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "sigmoid": _sigmoid,
     "tanh": np.tanh,
     "relu": lambda z: np.maximum(z, 0.0),
@@ -225,7 +225,7 @@ class Network:
     def __eq__(self, other):
         return isinstance(other, Network) and self.fingerprint() == other.fingerprint()
 
-    __hash__ = None
+    __hash__ = None  # type: ignore[assignment]  # networks compare by fingerprint, are not hashable
 
     # -- adapters -----------------------------------------------------------------------
     @classmethod

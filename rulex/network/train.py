@@ -94,7 +94,7 @@ def train_network(dataset, hidden_layer_sizes=(16,), activation: str = "sigmoid"
     else:
         y_raw = encoder.encode_target(dataset.y)
         y_mean, y_std = float(y_raw.mean()), float(y_raw.std()) or 1.0
-        y = ((y_raw - y_mean) / y_std).astype(np.float32).reshape(-1, 1)
+        y = ((y_raw - y_mean) / y_std).astype(np.float32).reshape(-1, 1)  # type: ignore[assignment]
         n_out = 1
 
     class _Bar(Callback):

@@ -84,6 +84,8 @@ class LinearModel:
     """
 
     __slots__ = ("intercept", "terms")
+    intercept: float
+    terms: tuple
 
     def __init__(self, intercept: float, terms=()):
         try:

@@ -85,6 +85,12 @@ class Rule:
     """
 
     __slots__ = ("conditions", "conclusion", "weight", "support", "precision", "provenance")
+    conditions: tuple
+    conclusion: Any
+    weight: float
+    support: int | None
+    precision: float | None
+    provenance: dict
 
     def __init__(self, conditions: Sequence = (), conclusion=None, *, weight: float = 1.0,
                  support: int | None = None, precision: float | None = None, provenance: dict | None = None):
@@ -288,7 +294,7 @@ class RuleSet:
     def __eq__(self, other):
         return isinstance(other, RuleSet) and self._key() == other._key()
 
-    __hash__ = None
+    __hash__ = None  # type: ignore[assignment]  # mutable provenance: not hashable
 
     def replace(self, **changes) -> "RuleSet":
         kw = dict(rules=self.rules, default=self.default, semantics=self.semantics, task=self.task,
@@ -418,7 +424,7 @@ class RuleSet:
             rules.append(r.replace(conditions=conds))
         default = self.default
         if self.semantics == "ordered":
-            kept = []
+            kept: list = []
             for r in rules:
                 if any(implies(r.conditions, k.conditions, schema) for k in kept):
                     continue   # an earlier rule catches every row this one would

@@ -45,7 +45,7 @@ def simplify_dnf(clauses, schema=None, max_symbols: int = 8):
     if any(len(c) == 0 for c in folded):
         return [()]
     folded = _remove_subsumed(folded, schema)
-    literals = {}
+    literals: dict = {}
     for clause in folded:
         for lit in clause:
             key = lit if isinstance(lit, MofN) else Condition(lit.feature, _POSITIVE[lit.op], lit.value)

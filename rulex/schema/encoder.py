@@ -53,7 +53,9 @@ class Encoder:
         self.__dict__.pop("_owner_cache", None)
         self.lower_ = {k: float(v) for k, v in lower.items()}
         self.upper_ = {k: float(v) for k, v in upper.items()}
-        names, groups, owner = [], {}, []
+        names: list = []
+        groups: dict = {}
+        owner: list = []
         for f in self.schema.features:
             start = len(names)
             if f.kind == "categorical":
@@ -143,7 +145,7 @@ class Encoder:
         integers; each one-hot group picks its largest input)."""
         self._check_fitted()
         X = np.asarray(X, dtype=np.float64)
-        data = {}
+        data: dict = {}
         for f in self.schema.features:
             cols = self.groups_[f.name]
             block = X[:, cols]
@@ -225,4 +227,4 @@ class Encoder:
                 and getattr(self, "lower_", None) == getattr(other, "lower_", None)
                 and getattr(self, "upper_", None) == getattr(other, "upper_", None))
 
-    __hash__ = None
+    __hash__ = None  # type: ignore[assignment]  # equal encoders are mutable: not hashable

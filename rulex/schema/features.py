@@ -80,7 +80,7 @@ class Feature:
         return self.kind in DISCRETE
 
     def to_dict(self) -> dict:
-        d = {"name": self.name, "kind": self.kind}
+        d: dict = {"name": self.name, "kind": self.kind}
         if self.categories:
             d["categories"] = list(self.categories)
         return d
@@ -102,7 +102,7 @@ class Schema:
     target: str | None = None
     task: str = "classification"
     classes: tuple = ()
-    _index: dict = field(default=None, init=False, repr=False, compare=False, hash=False)
+    _index: dict = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self):
         feats = tuple(self.features)
@@ -159,7 +159,7 @@ class Schema:
             raise DataError("the frame has repeated column names; rename them first")
         if target is not None and target not in frame.columns:
             raise DataError(f"target column not found: {did_you_mean(target, frame.columns, 'column')}")
-        overrides = {}
+        overrides: dict = {}
         for kind, cols in (("categorical", categorical), ("integer", integer), ("numeric", numeric),
                            ("binary", binary), ("ordinal", list(ordinal))):
             for c in cols:

@@ -48,7 +48,7 @@ def tree_dnf(A: np.ndarray, y: np.ndarray, names, *, min_samples_leaf=1, max_dep
     tree = DecisionTreeClassifier(min_samples_leaf=min_samples_leaf, max_depth=max_depth,
                                   random_state=random_state).fit(A, y)
     t = tree.tree_
-    out = {lab.item(): [] for lab in labels}
+    out: dict = {lab.item(): [] for lab in labels}
 
     def walk(node, path):
         if t.children_left[node] == -1:
@@ -144,7 +144,8 @@ class Clauses:
         return Clauses(items)
 
     def and_(self, other: "Clauses", budget: Budget, where: str, keep_uncovered: bool) -> "Clauses":
-        out, index = [], {}
+        out: list = []
+        index: dict = {}
         for a, ma, pa in self.items:
             for b, mb, pb in other.items:
                 m = ma & mb
@@ -176,8 +177,8 @@ def _generalise(clauses, label_mask: np.ndarray, frame: pd.DataFrame, budget: Bu
     network assigns to another class than before. Deterministic: literals are tried
     in order.
     """
-    out = []
-    cache = {}
+    out: list = []
+    cache: dict = {}
 
     def m(lit):
         r = cache.get(lit)
@@ -244,7 +245,7 @@ def finish(dnfs: dict, network, X: np.ndarray, y_idx: np.ndarray, default_idx: i
             if n == 0:
                 continue
             agree = int(np.sum(cover & label_mask))
-            terms = frozenset()
+            terms: frozenset = frozenset()
             for (orig, _, p), gen in zip(source, clauses):
                 if implies(gen, clause) or implies(orig, clause):
                     terms |= p

@@ -18,7 +18,6 @@ import warnings
 import numpy as np
 
 from ...exceptions import BudgetExceededError, NetworkError
-from ...rules import Condition
 from ..base import DecompositionalExtractor, Interval, Options, register
 from ._engine import Budget, Clauses, finish, hidden_frame, tree_dnf, unit_name
 

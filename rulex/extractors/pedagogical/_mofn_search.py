@@ -199,6 +199,7 @@ class MofNSearch:
                 elig = self._eligible(cand)
                 if not len(elig):
                     continue
+                assert cand.counts is not None, "beam members keep their per-instance counts"
                 step = max(1, _CHUNK_CELLS // max(self.N, 1))
                 for start in range(0, len(elig), step):
                     chunk = elig[start:start + step]

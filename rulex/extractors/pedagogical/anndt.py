@@ -354,6 +354,7 @@ class ANNDT(PedagogicalExtractor):
         return bool(np.isfinite(p) and p < self.test_level)
 
     def _apply_split(self, node: _Node) -> None:
+        assert node.candidate is not None, "a node is split only after a candidate split was found"
         col, thr = node.candidate
         node.split = (col, float(thr))
         le = node.X[:, col] <= thr

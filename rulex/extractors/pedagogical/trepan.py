@@ -11,7 +11,8 @@ written exactly as ``at least n-m+1 of {not l1, ..., not ln}``.
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass, field
+from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -65,7 +66,9 @@ class MofNTest:
         categorical feature are mutually exclusive, so they count as one literal
         ``a in {u, v}``. The negation is then taken on the merged test, so it stays exact.
         """
-        lits, merged, m = [], {}, self.m
+        lits: list = []
+        merged: dict = {}
+        m = self.m
         for lit in self.literals:
             d = decode_condition(encoder, Condition(encoder.input_names_[lit.col], "<=" if lit.le else ">", lit.thr))
             if d is True:
@@ -119,7 +122,7 @@ class _Node:
     test: MofNTest | None = None
     children: tuple = ()             # (true child, false child)
     starved: int = 0
-    counts: np.ndarray = field(default=None)
+    counts: Any = None
 
     def __post_init__(self):
         self.recount()
@@ -426,7 +429,7 @@ class Trepan(PedagogicalExtractor):
 
     def _split(self, node: _Node, sampler: Sampler, K: int) -> bool:
         bank = LiteralBank(sampler, node.X, node.y, K)
-        excluded = set()
+        excluded: set = set()
         if not self.reuse_features:
             for t, _ in node.path:
                 if t.n > 1:
