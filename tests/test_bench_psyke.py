@@ -41,7 +41,7 @@ def test_numpy_forward_one_unit_output():
     ds = rulex.Dataset.from_frame(frame, target="y")
     net = rulex.Network(layers, rulex.Encoder(ds.schema).fit(ds.frame), classes=ds.schema.classes)
     X = net.encoder.transform(ds.frame)
-    assert list(peer.numpy_net(net).predict(X)) == [str(c) for c in net.predict(X)]
+    assert list(peer.numpy_net(net).predict(X)) == [str(c) for c in net.predict_encoded(X)]
 
 
 def test_skip_when_the_venv_cannot_be_made(tmp_path, capsys):

@@ -306,7 +306,7 @@ def test_surrogate_tree_regression_rules_predict_what_the_sklearn_tree_predicts(
     net, train, test = diabetes_net()
     rules = rulex.extract(net, train, method="surrogate_tree", random_state=0)
     X = net.encoder.transform(train.frame)
-    tree = DecisionTreeRegressor(**_tree_params({})).fit(X, net.predict(X))
+    tree = DecisionTreeRegressor(**_tree_params({})).fit(X, net.predict_encoded(X))
     np.testing.assert_array_equal(np.asarray(rules.predict(train.frame), dtype=float), tree.predict(X))
     for ds in (train, test):
         expected = _walk_tree_float64(tree, net.encoder.transform(ds.frame))[:, 0]

@@ -12,6 +12,7 @@ import warnings
 import zipfile
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import rulex
@@ -49,8 +50,8 @@ def test_from_sklearn_binary_classifier_matches_sklearn():
         X = enc.transform(ds.frame)
         np.testing.assert_array_equal(net.predict(ds.frame), mlp.predict(X))
         np.testing.assert_allclose(net.predict_proba(ds.frame), mlp.predict_proba(X), rtol=1e-9, atol=1e-12)
-        # an already encoded matrix works as well
-        np.testing.assert_array_equal(net.predict(X), mlp.predict(X))
+        # an already encoded matrix goes to predict_encoded
+        np.testing.assert_array_equal(net.predict_encoded(X), mlp.predict(X))
 
 
 def test_from_sklearn_multiclass_softmax_matches_sklearn():
@@ -161,8 +162,8 @@ def test_from_torch_activations_equal_hand_computed_values():
         h, p = _by_hand(list(x))
         np.testing.assert_allclose(hidden[row], h, rtol=1e-6)
         np.testing.assert_allclose(proba[row], p, rtol=1e-6)
-    np.testing.assert_allclose(net.predict_proba(X), proba)
-    np.testing.assert_array_equal(net.predict(X), np.array(train.classes)[np.argmax(proba, axis=1)])
+    np.testing.assert_allclose(net.predict_proba_encoded(X), proba)
+    np.testing.assert_array_equal(net.predict_encoded(X), np.array(train.classes)[np.argmax(proba, axis=1)])
 
 
 def test_from_torch_frame_input_matches_torch_forward():
@@ -484,3 +485,41 @@ def test_loading_a_bundle_does_not_import_torch(tmp_path):
             "assert 'torch' not in sys.modules")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_predict_takes_the_users_values_as_an_array_a_series_or_a_dict():
+    """An array of the user's values (schema order) is not mistaken for encoded inputs (iris: 4 and 4)."""
+    train, test = split("iris")
+    net = rulex.train_network(train, hidden_layer_sizes=(4,), random_state=0, max_epochs=30)
+    frame = test.frame[net.schema.feature_names]
+    expected = net.predict(frame)
+    np.testing.assert_array_equal(net.predict(frame.to_numpy()), expected)
+    np.testing.assert_array_equal(net.predict(frame.to_numpy().tolist()), expected)
+    np.testing.assert_allclose(net.predict_proba(frame.to_numpy()), net.predict_proba(frame))
+    assert net.predict(frame.iloc[3])[0] == expected[3]
+    assert net.predict(frame.iloc[3].to_dict())[0] == expected[3]
+    X = net.encoder.transform(frame)
+    np.testing.assert_array_equal(net.predict_encoded(X), expected)
+
+
+def test_predict_says_how_to_pass_encoded_inputs():
+    ds = rulex.load_dataset("german_credit")
+    train, _ = ds.split(test_size=0.3, random_state=0)
+    net = rulex.train_network(train, hidden_layer_sizes=(4,), random_state=0, max_epochs=2)
+    X = net.encoder.transform(train.frame.iloc[:5])
+    with pytest.raises(rulex.DataError, match="predict_encoded"):
+        net.predict(X)
+    with pytest.raises(rulex.DataError, match="numeric matrix"):
+        net.predict_encoded(train.frame.iloc[:5])
+
+
+def test_a_boolean_feature_given_as_0_1_and_back_encodes_the_same():
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"flag": rng.random(60) > 0.5, "dummy": rng.integers(0, 2, 60),
+                          "x": rng.normal(size=60), "y": ["a", "b"] * 30})
+    ds = rulex.Dataset.from_frame(frame, target="y")
+    enc = rulex.Encoder(ds.schema).fit(ds.frame)
+    swapped = frame.assign(flag=frame["flag"].astype(int), dummy=frame["dummy"].astype(bool))
+    np.testing.assert_array_equal(enc.transform(swapped), enc.transform(frame))
+    with pytest.raises(rulex.DataError, match="flag"):
+        enc.transform(frame.assign(flag=frame["flag"].astype(int) * 2))

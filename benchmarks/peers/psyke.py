@@ -197,7 +197,7 @@ def dump_cell(path: Path, net, train, test, seed: int, max_train_rows: int | Non
     X_train = X_train[rows]
     arrays = {"n_layers": len(net.layers), "activations": np.array([l.activation for l in net.layers]),
               "classes": np.array([str(c) for c in net.classes]), "X_train": X_train, "X_test": X_test,
-              "y_net_train": np.array([str(v) for v in net.predict(X_train)]),
+              "y_net_train": np.array([str(v) for v in net.predict_encoded(X_train)]),
               "y_net_test": y_net_test.astype(str), "y_test": np.array([str(v) for v in test.y]),
               "inputs": np.array(net.encoder.input_names_), "seed": seed}
     for i, l in enumerate(net.layers):

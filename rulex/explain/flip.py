@@ -102,7 +102,7 @@ def flip_search(net, encoder, x: np.ndarray, frame_row: pd.DataFrame, pred: int,
                 continue
             X = np.repeat(x[None, :], len(others), axis=0)
             X[:, cols] = codes[others]
-            proba = net.predict_proba(X)
+            proba = net.predict_proba_encoded(X)
             flipped = proba.argmax(axis=1) != pred
             if not flipped.any():
                 continue

@@ -194,22 +194,67 @@ class Network:
             return np.column_stack([1.0 - p, p])
         return _softmax(z)
 
+    def _user_frame(self, X) -> pd.DataFrame:
+        """The user's rows as a frame: a DataFrame as it is, a Series or dict as one row, an array
+        (or list of rows) as the schema's features in order, in the user's units."""
+        names = self.schema.feature_names
+        if isinstance(X, pd.DataFrame):
+            return X
+        if isinstance(X, pd.Series):
+            return X.to_frame().T.infer_objects()
+        if isinstance(X, dict):
+            return pd.DataFrame([X])
+        arr = np.asarray(X, dtype=object)
+        if arr.ndim == 1 and len(arr) == len(names):
+            arr = arr[None, :]
+        if arr.ndim != 2 or arr.shape[1] != len(names):
+            hint = (f"; it has {self.encoder.n_inputs} columns like the encoded inputs: pass encoded inputs "
+                    "to predict_encoded()" if arr.ndim == 2 and arr.shape[1] == self.encoder.n_inputs else "")
+            raise DataError(f"expected the user's rows: a DataFrame with the columns {names[:6]}"
+                            f"{'...' if len(names) > 6 else ''}, or an array of {len(names)} columns in that order; "
+                            f"got shape {arr.shape}{hint}")
+        return pd.DataFrame(arr, columns=names).infer_objects()
+
     def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities (rows x classes) for the user's rows (see :meth:`predict`)."""
         if self.task != "classification":
             raise NetworkError("predict_proba is for classification networks; use predict")
-        return self.activations(X)[-1]
+        return self.activations(self._user_frame(X))[-1]
+
+    def predict_proba_encoded(self, X: np.ndarray) -> np.ndarray:
+        """Class probabilities for already encoded network inputs (rows x ``encoder.n_inputs``)."""
+        if self.task != "classification":
+            raise NetworkError("predict_proba_encoded is for classification networks; use predict_encoded")
+        return self.activations(self._encoded_matrix(X))[-1]
 
     def predict_index(self, X) -> np.ndarray:
-        """Class index (classification) or value (regression) per row."""
+        """Class index (classification) or value (regression) per row of a frame of the user's columns
+        or of an already encoded matrix (rows x ``encoder.n_inputs``)."""
         out = self.activations(X)[-1]
         return out if self.task == "regression" else out.argmax(axis=1)
 
     def predict(self, X) -> np.ndarray:
-        """Predictions in the user's representation: class labels or numbers."""
-        out = self.predict_index(X)
+        """Predictions in the user's representation: class labels or numbers.
+
+        ``X`` holds the user's rows in the user's units: a DataFrame with the schema's columns, a
+        Series or dict (one row), or an array whose columns are the schema's features in order.
+        Encoded network inputs go to :meth:`predict_encoded`.
+        """
+        return self._labels(self.predict_index(self._user_frame(X)))
+
+    def predict_encoded(self, X: np.ndarray) -> np.ndarray:
+        """Predictions (labels or numbers) for already encoded network inputs."""
+        return self._labels(self.predict_index(self._encoded_matrix(X)))
+
+    def _labels(self, out: np.ndarray) -> np.ndarray:
         if self.task == "regression":
             return out
         return np.array(self.classes)[out]
+
+    def _encoded_matrix(self, X) -> np.ndarray:
+        if isinstance(X, (pd.DataFrame, pd.Series)):
+            raise DataError("encoded inputs are a numeric matrix; pass the user's frame to predict()/predict_proba()")
+        return self._encode(X)
 
     # -- identity -----------------------------------------------------------------------
     def fingerprint(self) -> str:

@@ -26,6 +26,29 @@ from .features import Feature, Schema, to_native
 __all__ = ["Encoder"]
 
 
+def category_positions(f: Feature, col) -> np.ndarray:
+    """Position of each value of ``col`` among ``f.categories``, by Python equality.
+
+    ``True`` finds the category ``1`` and ``0`` finds ``False`` (as ``check_column`` accepts them),
+    whatever the dtypes; a value that is no category raises a :class:`DataError` naming the column,
+    so an unknown value is never encoded as some other category.
+    """
+    values = pd.Series(col).reset_index(drop=True)
+    codes = pd.Categorical(values, categories=list(f.categories)).codes.astype(np.int64)
+    unmatched = np.flatnonzero(codes < 0)
+    if len(unmatched):       # pandas matches types strictly (0 is not False): look those up by equality
+        index = {c: i for i, c in enumerate(f.categories)}
+        for i in unmatched:
+            v = to_native(values.iloc[i])
+            try:
+                codes[i] = index[v]
+            except (KeyError, TypeError):
+                shown = ", ".join(repr(c) for c in f.categories[:10]) + (", ..." if len(f.categories) > 10 else "")
+                what = "a missing value" if pd.isna(v) else f"{v!r}, a value not seen in training"
+                raise DataError(f"column {f.name!r} holds {what} (row {i}; known: {shown})") from None
+    return codes
+
+
 class Encoder:
     """Map frames to network inputs in [0, 1] and back.
 
@@ -108,14 +131,13 @@ class Encoder:
             x = pd.to_numeric(pd.Series(col)).to_numpy(dtype=np.float64)
             off, sc = self.scale(f.name)
             return ((x - off) / sc)[:, None]
-        values = pd.Series(col).map(lambda v: to_native(v))
         cats = list(f.categories)
+        codes = category_positions(f, col)
         if f.kind == "categorical":
-            codes = pd.Categorical(values, categories=cats).codes
-            onehot = np.zeros((len(values), len(cats)))
-            onehot[np.arange(len(values)), codes] = 1.0
+            onehot = np.zeros((len(codes), len(cats)))
+            onehot[np.arange(len(codes)), codes] = 1.0
             return onehot
-        rank = pd.Categorical(values, categories=cats).codes.astype(np.float64)
+        rank = codes.astype(np.float64)
         if f.kind == "binary":
             return rank[:, None]
         return (rank / max(len(cats) - 1, 1))[:, None]

@@ -45,7 +45,7 @@ class _LayerWise(DecompositionalExtractor):
         parts = [X, sampler.perturb(int(self.n_samples) - n_focus, scale=float(self.sample_scale))]
         if n_focus and network.task == "classification":
             # the rows the network is least sure about: where the rules' boundaries must go
-            sure = network.predict_proba(X).max(axis=1)
+            sure = network.predict_proba_encoded(X).max(axis=1)
             ref = X[np.argsort(sure, kind="stable")[: max(20, len(X) // 4)]]
             parts.append(sampler.perturb(n_focus, scale=float(self.sample_scale), reference=ref))
         return np.vstack(parts)

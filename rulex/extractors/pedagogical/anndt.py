@@ -416,7 +416,7 @@ class ANNDT(PedagogicalExtractor):
     def _outputs(self, Z):
         net = self._network
         if self._task == "classification":
-            return net.predict_proba(Z)
+            return net.predict_proba_encoded(Z)
         return net.predict_index(Z).reshape(-1, 1)
 
     def _significance_split(self, node: _Node):
