@@ -9,7 +9,7 @@
 from ._version import __version__
 
 from .exceptions import (BudgetExceededError, DataError, FormatError, NetworkError, NotFittedError, RuleError,
-                         RulexError, SchemaError, UnknownNameError)
+                         RulexError, RulexWarning, SchemaError, UnknownNameError)
 from .schema import Encoder, Feature, Schema
 from .data import Dataset, list_datasets, load_dataset
 from .network import Layer, Network, load_network, train_network
@@ -23,7 +23,7 @@ from .explain import explain_row, influence, profile_units
 
 __all__ = [
     "__version__",
-    "RulexError", "DataError", "SchemaError", "NetworkError", "RuleError", "UnknownNameError",
+    "RulexError", "RulexWarning", "DataError", "SchemaError", "NetworkError", "RuleError", "UnknownNameError",
     "BudgetExceededError", "FormatError", "NotFittedError",
     "Feature", "Schema", "Encoder", "Dataset", "load_dataset", "list_datasets",
     "Network", "Layer", "train_network", "load_network",

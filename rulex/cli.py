@@ -357,16 +357,31 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """Warnings print as one ``rulex: warning:`` line, without a source line."""
+    print(f"rulex: warning: {message}", file=sys.stderr)
+
+
 def main(argv=None) -> int:
-    from .exceptions import RulexError
+    import warnings
+
     parser = build_parser()
     args = parser.parse_args(argv)
+    from .exceptions import RulexWarning
+    with warnings.catch_warnings():
+        warnings.simplefilter("default", RulexWarning)
+        warnings.showwarning = _show_warning
+        return _run(args)
+
+
+def _run(args) -> int:
+    from .exceptions import RulexError
     try:
         args.func(args)
     except RulexError as exc:
         print(f"rulex: error: {exc}", file=sys.stderr)
         return 1
-    except (json.JSONDecodeError, FileNotFoundError, PermissionError, IsADirectoryError) as exc:
+    except (json.JSONDecodeError, FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError) as exc:
         print(f"rulex: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -374,6 +389,12 @@ def main(argv=None) -> int:
         return 130
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except Exception as exc:    # never a traceback; RULEX_DEBUG=1 shows it
+        if os.environ.get("RULEX_DEBUG"):
+            raise
+        print(f"rulex: error: {type(exc).__name__}: {exc} (unexpected: please report it; RULEX_DEBUG=1 shows "
+              "the traceback)", file=sys.stderr)
         return 1
     return 0
 

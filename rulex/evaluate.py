@@ -9,7 +9,7 @@ from .exceptions import DataError
 from .metrics import (agreement, complexity, confusion, coverage_stats, per_class_fidelity, rmse,
                       rule_table)
 
-__all__ = ["Report", "evaluate"]
+__all__ = ["Report", "evaluate", "check_rules"]
 
 
 @dataclass
@@ -82,11 +82,37 @@ class Report:
         return "\n".join(lines)
 
 
+def check_rules(rules, network, dataset=None) -> None:
+    """Refuse rules that cannot describe ``network`` on ``dataset``; warn when they come from another network.
+
+    Refused (:class:`DataError`): another task, other classes, another target column, a data set whose
+    labels are not the network's classes. Warned (:class:`RulexWarning`): rules whose provenance names
+    another network fingerprint (fidelity is then measured against this network, not theirs).
+    """
+    import warnings
+
+    from .exceptions import RulexWarning
+    if rules.task != network.task:
+        raise DataError(f"the rules are {rules.task} rules but the network is a {network.task} network")
+    if rules.task == "classification" and rules.classes and set(rules.classes) != set(network.classes):
+        raise DataError(f"the rules predict the classes {list(rules.classes)} but the network's classes are "
+                        f"{list(network.classes)}: they were extracted from another model or target")
+    if dataset is not None:
+        if rules.target and dataset.target and rules.target != dataset.target:
+            raise DataError(f"the rules predict {rules.target!r} but the data set's target is {dataset.target!r}")
+        network.check_dataset(dataset)
+    fp = rules.provenance.get("network_fingerprint")
+    if fp and fp != network.fingerprint():
+        warnings.warn(f"these rules were extracted from network {fp}, not from this one ({network.fingerprint()}); "
+                      "fidelity is measured against this network", RulexWarning, stacklevel=3)
+
+
 def evaluate(rules, network, dataset) -> Report:
     """Score ``rules`` against ``network`` and the truth on the rows of ``dataset``."""
     from .data.dataset import Dataset
     if not isinstance(dataset, Dataset):
         raise DataError(f"evaluate takes a rulex Dataset (e.g. the test split), got {type(dataset).__name__}")
+    check_rules(rules, network, dataset)
     frame = dataset.frame
     matches = rules.matches(frame)
     decided = rules.decide(frame, matches)

@@ -13,6 +13,7 @@ from sklearn.exceptions import NotFittedError as _SkNotFittedError
 
 __all__ = [
     "RulexError",
+    "RulexWarning",
     "DataError",
     "SchemaError",
     "NetworkError",
@@ -62,6 +63,10 @@ class FormatError(RulexError, ValueError):
 
 class NotFittedError(RulexError, _SkNotFittedError):
     """An extractor or encoder used before ``fit``."""
+
+
+class RulexWarning(UserWarning):
+    """A result that is valid but may not be what the user meant (the CLI prints it as one line)."""
 
 
 def did_you_mean(name: str, choices, what: str = "name") -> str:

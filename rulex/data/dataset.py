@@ -58,6 +58,7 @@ class Dataset:
                                                                        "column"))
         frame = frame.copy()
         frame.columns = [str(c) for c in frame.columns]
+        _parse_text_numbers(frame, target, (*categorical, *(ordinal or {}), *binary, *integer, *numeric), features)
         schema = Schema.infer(frame, target, task=task, categorical=categorical, ordinal=ordinal,
                               integer=integer, numeric=numeric, binary=binary, features=features)
         cols = schema.feature_names + [target]
@@ -143,3 +144,32 @@ class Dataset:
             raise DataError(f"cannot split {self!r} with test_size={test_size}: {exc}") from None
         tr, te = np.sort(tr), np.sort(te)
         return self.subset(tr, "-train"), self.subset(te, "-test")
+
+
+def _parse_text_numbers(frame: pd.DataFrame, target: str, declared, features) -> None:
+    """Columns of text whose every value is a number written as text become numbers (in place, on the
+    caller's copy), with one :class:`~rulex.RulexWarning` naming them; integral ones become integers."""
+    import warnings
+
+    from ..exceptions import RulexWarning
+    from ..schema.features import numbers_from_text
+    parsed = []
+    for c in (features if features is not None else frame.columns):
+        if c == target or c in declared or c not in frame.columns:
+            continue
+        col = frame[c]
+        if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col) or col.dropna().empty \
+                or isinstance(col.dtype, pd.CategoricalDtype):
+            continue
+        conv = numbers_from_text(col)
+        if conv is None:
+            continue
+        present = conv.dropna()
+        integral = bool((present == present.round()).all()) and present.abs().max() < 2 ** 53
+        frame[c] = conv.astype(np.int64) if integral and not conv.isna().any() else conv
+        parsed.append(f"{c!r} (e.g. {col.dropna().iloc[0]!r} -> {present.iloc[0]:g})")
+    if parsed:
+        warnings.warn("numbers written as text were read as numbers in column(s) " + ", ".join(parsed)
+                      + " (spaces, currency symbols, thousands separators and percent signs dropped); pass "
+                      "categorical=[...] to keep a column as text categories", RulexWarning, stacklevel=3)
+

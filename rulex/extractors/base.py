@@ -10,13 +10,15 @@ from __future__ import annotations
 import math
 import time
 import tracemalloc
+import warnings
 from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
+import pandas as pd
 from sklearn.base import BaseEstimator
 
-from ..exceptions import DataError, NetworkError, NotFittedError, UnknownNameError, did_you_mean
+from ..exceptions import DataError, NetworkError, NotFittedError, RulexWarning, UnknownNameError, did_you_mean
 from ..decoding import decode_rules
 
 __all__ = ["BaseExtractor", "DecompositionalExtractor", "PedagogicalExtractor", "register", "EXTRACTORS",
@@ -121,10 +123,7 @@ class BaseExtractor(BaseEstimator):
                                "model with rulex.Network.from_sklearn/from_torch/from_skorch")
         if not isinstance(dataset, Dataset):
             raise DataError(f"{self.name}: expected a rulex Dataset, got {type(dataset).__name__}")
-        net_features = network.schema.feature_names
-        missing = [f for f in net_features if f not in dataset.frame.columns]
-        if missing:
-            raise DataError(f"the data set lacks column(s) {missing} that the network takes")
+        network.check_dataset(dataset)
         if network.task == "regression" and not self.supports_regression:
             raise DataError(f"method {self.name!r} extracts classification rules only; the network is a "
                             "regression network (try surrogate_tree)")
@@ -164,6 +163,7 @@ class BaseExtractor(BaseEstimator):
             "run": {"seconds": round(seconds, 4), "peak_memory_mb": round(max(peak - base_current, 0) / 2**20, 3)},
         }
         provenance.update(getattr(self, "_extra_provenance", {}))
+        _warn_unreached_classes(self.name, rules, y_net, network)
         self.rules_ = rules.replace(provenance=provenance, target=network.schema.target)
         self.extraction_seconds_ = seconds
         self.peak_memory_mb_ = max(peak - base_current, 0) / 2**20
@@ -191,6 +191,23 @@ class DecompositionalExtractor(BaseExtractor):
 
 class PedagogicalExtractor(BaseExtractor):
     kind = "pedagogical"
+
+
+def _warn_unreached_classes(method: str, rules, y_net, network) -> None:
+    """A :class:`~rulex.RulexWarning` when the network predicts classes on the extraction rows that no
+    rule and not the default can conclude (e.g. 50 classes and a 16-leaf budget): such rows are always
+    wrong, and the fidelity says so only as a number."""
+    if network.task != "classification":
+        return
+    reachable = {r.conclusion for r in rules.rules} | {rules.default}
+    predicted = pd.Series(y_net).value_counts()
+    missing = [c for c in predicted.index if c not in reachable]
+    if missing:
+        share = float(predicted[missing].sum() / predicted.sum())
+        shown = ", ".join(repr(c) for c in missing[:8]) + (", ..." if len(missing) > 8 else "")
+        warnings.warn(f"{method}: no rule concludes {len(missing)} class(es) the network predicts on "
+                      f"{share:.1%} of the extraction rows ({shown}); raise the method's size budget "
+                      "(e.g. max_leaf_nodes, max_rules) to reach them", RulexWarning, stacklevel=3)
 
 
 def _jsonable(params: dict) -> dict:

@@ -1,6 +1,8 @@
 """Readable text and Markdown for people: numbered rules with support and precision."""
 from __future__ import annotations
 
+import re
+
 from ..rules.render import format_conditions, format_value
 
 __all__ = ["to_text", "to_markdown"]
@@ -10,8 +12,16 @@ def to_text(rules, digits: int = 6) -> str:
     return rules.to_string(digits=digits) + "\n"
 
 
+_ENTITY = re.compile(r"&(#?\w+;)")
+_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
+
+
 def _md_escape(s: str) -> str:
-    return s.replace("|", "\\|")
+    """Text for a Markdown table cell: HTML in the data is shown, not rendered; pipes and line breaks
+    cannot end the cell."""
+    s = _ENTITY.sub(r"&amp;\1", s)
+    s = _TAG_START.sub("&lt;", s)          # "<b", "</", "<!--", "<?" would start HTML; "<=" stays
+    return s.replace("|", "\\|").replace("\r", " ").replace("\n", " ")
 
 
 def _md_num(x, fmt="{:.4f}") -> str:
@@ -34,7 +44,7 @@ def _md_audit(rules, network, dataset, date) -> list:
     reg = f["task"] == "regression"
     lines = [""]
     for w in f["warnings"]:
-        lines += [f"> **Warning:** {w}", ""]
+        lines += [f"> **Warning:** {_md_escape(w)}", ""]
     m = f["metrics"]
     if m:
         lines += ["## Metrics on the evaluation rows", ""]
@@ -73,8 +83,8 @@ def _md_audit(rules, network, dataset, date) -> list:
                                   for _, row in curve.iterrows()])
     d = f["data"]
     if d:
-        lines += ["", "## Data", "", f"{d['name'] or 'unnamed'}: {d['rows']} rows, fingerprint `{d['fingerprint']}`; "
-                  f"target `{d['target']}`: {d['target_summary']}.", ""]
+        lines += ["", "## Data", "", f"{_md_escape(str(d['name'] or 'unnamed'))}: {d['rows']} rows, fingerprint `{d['fingerprint']}`; "
+                  f"target `{d['target']}`: {_md_escape(d['target_summary'])}.", ""]
         lines += _md_table(["feature", "kind", "used", "missing", "summary"],
                            [(f"`{x['name']}`", x["kind"], "yes" if x["used"] else "", x["missing"], x["summary"])
                             for x in d["features"]])
@@ -107,7 +117,7 @@ def to_markdown(rules, digits: int = 6, network=None, dataset=None, date: str | 
     if p.get("network"):
         lines.append(f"- network: {'-'.join(map(str, p['network']))} (fingerprint `{p.get('network_fingerprint')}`)")
     if p.get("data"):
-        lines.append(f"- data: {p['data']} ({p.get('data_rows')} rows, fingerprint `{p.get('data_fingerprint')}`)")
+        lines.append(f"- data: {_md_escape(str(p['data']))} ({p.get('data_rows')} rows, fingerprint `{p.get('data_fingerprint')}`)")
     if p.get("train_fidelity") is not None:
         lines.append(f"- fidelity on the extraction rows: {p['train_fidelity']:.4f}")
     semantics = ("ordered: the first rule that holds decides" if rules.semantics == "ordered"

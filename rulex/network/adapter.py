@@ -256,6 +256,32 @@ class Network:
             raise DataError("encoded inputs are a numeric matrix; pass the user's frame to predict()/predict_proba()")
         return self._encode(X)
 
+    def check_dataset(self, dataset, what: str = "data set") -> None:
+        """Raise a :class:`DataError` unless ``dataset`` has the network's columns and its target
+        holds the network's classes (classification) or numbers (regression).
+
+        Labels are compared by value: ``"YES"`` is not ``"yes"`` and ``1`` is not ``"1"``; scoring such
+        a target would report accuracy 0 without a word, so it is refused with the closest class named.
+        """
+        self.schema.check_frame(dataset.frame, what=what)
+        y = dataset.y
+        if self.task == "regression":
+            if not pd.api.types.is_numeric_dtype(y):
+                raise DataError(f"the {what}'s target {dataset.target!r} is not numeric (dtype {y.dtype}) but the "
+                                "network is a regression network")
+            return
+        known = set(self.classes)
+        unknown = [to_native(v) for v in pd.unique(y) if to_native(v) not in known]
+        if unknown:
+            def near(v):
+                for c in self.classes:
+                    if str(c).strip().lower() == str(v).strip().lower():
+                        return f" ({v!r} looks like the class {c!r})"
+                return ""
+            shown = ", ".join(f"{v!r}{near(v)}" for v in unknown[:5]) + (", ..." if len(unknown) > 5 else "")
+            raise DataError(f"the {what}'s target {dataset.target!r} holds {shown}, not among the network's classes "
+                            f"{list(self.classes)}; map the labels to those classes (same spelling and type)")
+
     # -- identity -----------------------------------------------------------------------
     def fingerprint(self) -> str:
         h = hashlib.sha256()

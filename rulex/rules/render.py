@@ -1,6 +1,7 @@
 """Readable rendering of conditions and rules. Rounding happens here only, for display."""
 from __future__ import annotations
 
+import json
 import math
 
 __all__ = ["format_number", "format_value", "format_condition", "format_conditions", "format_linear"]
@@ -21,7 +22,8 @@ def format_value(v) -> str:
     if isinstance(v, LinearModel):
         return format_linear(v)
     if isinstance(v, str):
-        return '"' + v.replace('"', '\\"') + '"'
+        # quotes, backslashes and control characters (newlines, tabs) escaped: one value, one line
+        return json.dumps(v, ensure_ascii=False)
     if isinstance(v, float):
         return format_number(v)
     return repr(v)

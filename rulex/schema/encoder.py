@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import DataError, NotFittedError, SchemaError
-from .features import Feature, Schema, to_native
+from .features import Feature, Schema, as_numbers, to_native
 
 __all__ = ["Encoder"]
 
@@ -67,7 +67,7 @@ class Encoder:
         lower, upper = {}, {}
         for f in self.schema.features:
             if f.kind in ("numeric", "integer"):
-                x = pd.to_numeric(frame[f.name]).to_numpy(dtype=np.float64)
+                x = as_numbers(frame[f.name], f.name)
                 lower[f.name], upper[f.name] = float(x.min()), float(x.max())
         return self._set_stats(lower, upper)
 
@@ -128,7 +128,7 @@ class Encoder:
 
     def _encode_feature(self, f: Feature, col) -> np.ndarray:
         if f.kind in ("numeric", "integer"):
-            x = pd.to_numeric(pd.Series(col)).to_numpy(dtype=np.float64)
+            x = as_numbers(col, f.name)
             off, sc = self.scale(f.name)
             return ((x - off) / sc)[:, None]
         cats = list(f.categories)

@@ -8,6 +8,7 @@ carries no statistics fitted on data: those live in :class:`rulex.schema.Encoder
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -16,7 +17,7 @@ import pandas as pd
 
 from ..exceptions import DataError, SchemaError, did_you_mean
 
-__all__ = ["Feature", "Schema", "KINDS", "to_native", "sort_values"]
+__all__ = ["Feature", "Schema", "KINDS", "to_native", "sort_values", "numbers_from_text", "as_numbers"]
 
 KINDS = ("numeric", "integer", "binary", "categorical", "ordinal")
 DISCRETE = ("binary", "categorical", "ordinal")
@@ -221,6 +222,87 @@ class Schema:
                    task=d.get("task", "classification"), classes=tuple(d.get("classes", ())))
 
 
+_NUMBER_TEXT = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
+_CURRENCY = "$€£¥₹"
+
+
+def _number_from_text(v) -> float | None:
+    """A number written as text (``" 42 "``, ``"1.5e3"``, ``"121,300"``, ``"$1,200.50"``, ``"12%"``), or None.
+
+    Spaces, one leading currency symbol and one trailing percent sign are dropped (``"12%"`` reads 12:
+    the number as written), commas only as thousands separators (groups of three digits).
+    """
+    if isinstance(v, bool) or not isinstance(v, str):
+        return None
+    t = v.strip().replace("\u00a0", "").replace(" ", "")
+    if t.endswith("%"):
+        t = t[:-1]
+    sign = ""
+    if t[:1] in "+-" and len(t) > 1 and t[1] in _CURRENCY:
+        sign, t = t[0], t[1:]
+    if t[:1] and t[0] in _CURRENCY:
+        t = t[1:]
+    t = sign + t
+    if _THOUSANDS.match(t):
+        t = t.replace(",", "")
+    if not _NUMBER_TEXT.match(t):
+        return None
+    x = float(t)
+    return x if math.isfinite(x) else None
+
+
+def numbers_from_text(col: pd.Series) -> pd.Series | None:
+    """The column as floats when every present value is a number (or a number written as text); else None."""
+    if pd.api.types.is_bool_dtype(col):
+        return None
+    if pd.api.types.is_numeric_dtype(col):
+        return col.astype(float)
+    present = col.dropna()
+    out = pd.Series(np.nan, index=col.index, dtype=float)
+    for i, v in present.items():
+        if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_)):
+            x = float(v)
+        else:
+            x = _number_from_text(v)
+        if x is None:
+            return None
+        out[i] = x
+    return out
+
+
+def as_numbers(col, name: str) -> np.ndarray:
+    """float64 values of a numeric feature's column, reading numbers written as text the same way as
+    :func:`numbers_from_text`; a value that is no number raises a :class:`DataError` naming the column."""
+    col = pd.Series(col)
+    if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+        return col.to_numpy(dtype=np.float64, na_value=np.nan)
+    conv = numbers_from_text(col)
+    if conv is None:
+        bad = next(v for v in col.dropna() if _number_from_text(v) is None
+                   and not isinstance(v, (int, float, np.integer, np.floating)))
+        raise DataError(f"column {name!r} should hold numbers but holds {bad!r}")
+    return conv.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _is_dates(col: pd.Series) -> bool:
+    """Datetime dtypes, date/time objects, or text that is all ISO dates (``2024-01-31``, with a time or not)."""
+    import datetime as _dt
+    if pd.api.types.is_datetime64_any_dtype(col) or pd.api.types.is_timedelta64_dtype(col) \
+            or isinstance(col.dtype, pd.PeriodDtype):
+        return True
+    present = col.dropna()
+    if present.empty or pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
+        return False
+    sample = present.iloc[:200]
+    if all(isinstance(v, (_dt.date, _dt.time, _dt.timedelta, pd.Timestamp)) for v in sample):
+        return True
+    return all(isinstance(v, str) and _ISO_DATE.match(v.strip()) for v in sample)
+
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$")
+
+
 def _infer_task(y: pd.Series) -> str:
     if pd.api.types.is_float_dtype(y):
         values = y.to_numpy(dtype=float)
@@ -230,6 +312,11 @@ def _infer_task(y: pd.Series) -> str:
 
 
 def _infer_feature(col: pd.Series, name: str, kind: str | None, levels) -> Feature:
+    if _is_dates(col) and kind not in ("categorical", "ordinal", "binary"):
+        raise DataError(f"column {name!r} holds dates or times ({col.dropna().iloc[0]!r}); rules compare numbers or "
+                        f"categories: convert it first, e.g. to days since a reference date "
+                        f"(df[{name!r}] = (pd.to_datetime(df[{name!r}]) - pd.Timestamp('2000-01-01')).dt.days), "
+                        f"or pass categorical=[{name!r}] to treat each value as a category")
     values = col.dropna()
     uniq = sort_values(values.unique())
     if kind is None:
@@ -269,8 +356,8 @@ def _check_mostly_numeric(values: pd.Series, name: str) -> None:
     """A text column whose values are nearly all numbers is a numeric column with typos."""
     if len(values) < 5:
         return
-    conv = pd.to_numeric(values, errors="coerce")
-    ok = conv.notna().to_numpy()
+    ok = np.array([_number_from_text(v) is not None or (isinstance(v, (int, float)) and not isinstance(v, bool))
+                   for v in values])
     if ok.mean() >= 0.9 and not ok.all():
         i = int(np.flatnonzero(~ok)[0])
         raise DataError(f"column {name!r} looks numeric but row {values.index[i]!r} holds {values.iloc[i]!r}; "
@@ -290,7 +377,8 @@ def check_column(col: pd.Series, feature: Feature, *, allow_missing: bool = Fals
             raise DataError(f"column {name!r} should be {feature.kind} but holds booleans; "
                             "declare it binary")
         if not pd.api.types.is_numeric_dtype(col):
-            conv = pd.to_numeric(col, errors="coerce")
+            conv = pd.Series([v if isinstance(v, (int, float, np.integer, np.floating)) else _number_from_text(v)
+                              for v in col], index=col.index, dtype=float)
             bad = conv.isna().to_numpy() & ~isna
             if bad.any():
                 i = np.flatnonzero(bad)[0]
