@@ -261,6 +261,7 @@ def numbers_from_text(col: pd.Series) -> pd.Series | None:
     present = col.dropna()
     out = pd.Series(np.nan, index=col.index, dtype=float)
     for i, v in present.items():
+        x: float | None
         if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_)):
             x = float(v)
         else:
