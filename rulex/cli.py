@@ -39,6 +39,9 @@ def _value(text: str):
     return text
 
 
+_RESERVED = {"random_state": "--seed", "method": "--method", "network": "MODEL", "dataset": "DATA"}
+
+
 def _params(items):
     from .exceptions import DataError
     out = {}
@@ -46,8 +49,53 @@ def _params(items):
         if "=" not in item:
             raise DataError(f"--param takes key=value, got {item!r}")
         k, v = item.split("=", 1)
-        out[k.strip()] = _value(v.strip())
+        k = k.strip()
+        if not k.isidentifier():
+            raise DataError(f"--param {item!r}: {k!r} is not a parameter name")
+        if k in _RESERVED:
+            raise DataError(f"--param {k}=... is not a method parameter: use {_RESERVED[k]}")
+        if k in out:
+            raise DataError(f"--param {k} is given twice")
+        out[k] = _value(v.strip())
     return out
+
+
+def _method_params(text: str | None) -> dict | None:
+    """``--params``: a JSON object mapping method names to objects of parameters."""
+    from .exceptions import DataError
+    if not text:
+        return None
+    try:
+        params = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DataError(f"--params is not valid JSON ({exc.msg} at character {exc.pos}); write e.g. "
+                        '\'{"surrogate_tree": {"max_depth": 3}}\'') from None
+    if not isinstance(params, dict) or not all(isinstance(v, dict) for v in params.values()):
+        raise DataError('--params must be a JSON object of objects, method -> parameters, e.g. '
+                        '\'{"surrogate_tree": {"max_depth": 3}}\'')
+    for m, p in params.items():
+        for k in p:
+            if k in _RESERVED:
+                raise DataError(f"--params {m}.{k} is not a method parameter: use {_RESERVED[k]}")
+    return params
+
+
+def _check_out(path: str | None, suffixes: tuple, what: str) -> None:
+    """Validate an output path before any long work: its suffix, and that its folder can be written."""
+    from .exceptions import DataError
+    if not path:
+        return
+    out = Path(path)
+    if out.suffix.lower() not in suffixes:
+        raise DataError(f"{what} must end in {', '.join(suffixes)}, got {out.name!r}")
+    if out.is_dir():
+        raise DataError(f"{what} {str(out)!r} is a folder; give a file name")
+    parent = out.parent if str(out.parent) else Path(".")
+    probe = parent
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not os.access(probe, os.W_OK):
+        raise DataError(f"{what} {str(out)!r} cannot be written: {str(probe)!r} is not writable")
 
 
 def _load_data(spec: str, target: str | None = None, categorical: str | None = None):
@@ -82,9 +130,32 @@ def _model_and_rows(args):
 def _hidden(text: str):
     from .exceptions import DataError
     try:
-        return tuple(int(h) for h in text.split(",") if h.strip())
+        sizes = tuple(int(h) for h in text.split(",") if h.strip())
     except ValueError:
-        raise DataError(f"--hidden takes comma-separated unit counts like 16,8, got {text!r}") from None
+        sizes = ()
+    if not sizes or any(s < 1 for s in sizes):
+        raise DataError(f"--hidden takes comma-separated positive unit counts like 16,8, got {text!r}")
+    return sizes
+
+
+def _positive_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        v = 0
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return v
+
+
+def _share(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        v = -1.0
+    if not 0 < v < 1:
+        raise argparse.ArgumentTypeError(f"expected a share between 0 and 1 (e.g. 0.3), got {text!r}")
+    return v
 
 
 def _progress():
@@ -175,9 +246,17 @@ def _format_table(table):
 
 
 def cmd_compare(args):
+    params = _method_params(args.params)
+    _check_out(args.out, (".csv", ".md", ".html", ".htm", ".json"), "--out")
+    if args.methods:
+        from .exceptions import UnknownNameError, did_you_mean
+        from .extractors import EXTRACTORS
+        for m in (m.strip() for m in args.methods.split(",") if m.strip()):
+            if m not in EXTRACTORS:
+                raise UnknownNameError(did_you_mean(m, EXTRACTORS, "method"))
+    _hidden(args.hidden)
     ds = _load_data(args.data, args.target, args.categorical)
     net, train, test = _train(ds, args)
-    params = json.loads(args.params) if args.params else None
     table, rulesets = compare(net, train, test, methods=args.methods, params=params, random_state=args.seed,
                                     progress=_progress(), return_rules=True)
     what = "R²" if net.task == "regression" else "accuracy"
@@ -281,9 +360,9 @@ def build_parser() -> argparse.ArgumentParser:
     def net_args(sp):
         sp.add_argument("--hidden", default="16", help="hidden units per layer, e.g. 16,8 (default 16)")
         sp.add_argument("--activation", default="sigmoid", choices=["sigmoid", "tanh", "relu"])
-        sp.add_argument("--epochs", type=int, default=None, help="training epochs (default: automatic)")
+        sp.add_argument("--epochs", type=_positive_int, default=None, help="training epochs (default: automatic)")
         sp.add_argument("--seed", type=int, default=0, help="random seed for the split, the network and methods")
-        sp.add_argument("--test-size", type=float, default=None,
+        sp.add_argument("--test-size", type=_share, default=None,
                         help="test share (default 0.3; MONK's problems use their original split)")
 
     sp = sub.add_parser("datasets", help="list bundled and generated data sets")
@@ -319,7 +398,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--rows", choices=["test", "train", "all"], default="test",
                     help="which rows --row indexes (default: the test split)")
     sp.add_argument("--rules", metavar="RULES", help="saved rules: also show the global rule that decides the row")
-    sp.add_argument("--samples", type=int, default=1000, help="perturbed points for the local rule")
+    sp.add_argument("--samples", type=_positive_int, default=1000, help="perturbed points for the local rule")
     sp.add_argument("--seed", type=int, default=0)
     sp.add_argument("--json", action="store_true", help="print the explanation as JSON")
     sp.set_defaults(func=cmd_explain)

@@ -53,11 +53,24 @@ class Dataset:
         """
         if not isinstance(frame, pd.DataFrame):
             raise DataError(f"from_frame takes a pandas DataFrame, got {type(frame).__name__}")
-        if target is None or target not in frame.columns:
+        names = {str(c) for c in frame.columns}     # column names are read as text (0, 1 -> "0", "1")
+        if target is None or str(target) not in names:
             raise DataError("target column not found: " + did_you_mean(str(target), [str(c) for c in frame.columns],
                                                                        "column"))
         frame = frame.copy()
         frame.columns = [str(c) for c in frame.columns]
+        target = str(target)
+        categorical, integer, numeric, binary = ([str(c) for c in cols] for cols in (categorical, integer, numeric,
+                                                                                     binary))
+        ordinal = {str(k): v for k, v in (ordinal or {}).items()}
+        features = None if features is None else [str(c) for c in features]
+        if len(frame) == 0:
+            raise DataError("the frame has no rows")
+        if len(frame) < 2:
+            raise DataError(f"the frame has {len(frame)} row; rulex needs at least two rows to learn from")
+        if features is None and len(frame.columns) < 2:
+            raise DataError(f"the frame has no feature columns, only the target {target!r}: add the columns the "
+                            "model should decide from")
         _parse_text_numbers(frame, target, (*categorical, *(ordinal or {}), *binary, *integer, *numeric), features)
         schema = Schema.infer(frame, target, task=task, categorical=categorical, ordinal=ordinal,
                               integer=integer, numeric=numeric, binary=binary, features=features)

@@ -18,6 +18,7 @@ from ..rules import Condition, Rule, RuleSet
 from ..rules.render import format_conditions, format_value
 from ..schema.features import to_native
 from ._common import check_classifier, dataset_frame
+from ..extractors.sampling import check_rows
 from .flip import Flip, flip_search
 
 __all__ = ["explain_row", "Explanation"]
@@ -294,6 +295,7 @@ def explain_row(net, dataset, row, rules: RuleSet | None = None, n_samples: int 
     check_classifier(net, "explain_row")
     if not (isinstance(n_samples, (int, np.integer)) and n_samples >= 10):
         raise DataError(f"n_samples must be an integer >= 10, got {n_samples!r}")
+    check_rows("n_samples", n_samples, net.encoder.n_inputs, copies=6)
     encoder = net.encoder
     frame_row, index = _row_frame(net, dataset, row)
     x = encoder.transform(frame_row)[0]

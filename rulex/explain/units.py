@@ -11,6 +11,7 @@ from ..exceptions import DataError, NetworkError
 from ..rules import Condition, Rule, RuleSet
 from ..rules.render import format_conditions, format_value
 from ..schema.features import to_native
+from ..extractors.sampling import check_rows
 from ._common import CONTINUOUS, check_classifier, dataset_frame, feature_value_label
 
 __all__ = ["profile_units", "UnitProfile", "UnitProfiles"]
@@ -213,6 +214,9 @@ def profile_units(net, dataset, random_state=0, *, top: int = 5, n_samples: int 
     frame = dataset_frame(dataset, net.schema)
     if len(frame) == 0:
         raise DataError("profile_units needs at least one row")
+    if not (isinstance(n_samples, (int, np.integer)) and n_samples >= 0):
+        raise DataError(f"n_samples must be a whole number >= 0, got {n_samples!r}")
+    check_rows("n_samples", n_samples, enc.n_inputs, copies=4)
     X = enc.transform(frame)
     acts = net.activations(X)[:-1]
     sampler = Sampler(enc, X, random_state=random_state)

@@ -128,10 +128,18 @@ class BaseExtractor(BaseEstimator):
             raise DataError(f"method {self.name!r} extracts classification rules only; the network is a "
                             "regression network (try surrogate_tree)")
 
+    #: parameters that set how many points of network inputs are generated -> copies held at once
+    _row_parameters: ClassVar[dict] = {}
+
     def fit(self, network, dataset):
         """Extract rules from ``network`` using the rows of ``dataset`` (usually the training split)."""
+        from .sampling import check_rows
         self._validate_params()
         self._check_inputs(network, dataset)
+        for name, copies in self._row_parameters.items():
+            value = getattr(self, name, None)
+            if value:
+                check_rows(name, value, network.encoder.n_inputs, copies)
         frame = dataset.frame
         X = network.encoder.transform(frame)
         tracing = tracemalloc.is_tracing()

@@ -15,6 +15,16 @@ __all__ = ["save_network", "load_network", "BUNDLE_FORMAT", "BUNDLE_VERSION"]
 
 BUNDLE_FORMAT = "rulex.network"
 BUNDLE_VERSION = 1
+MAX_BUNDLE_BYTES = 512 * 2 ** 20    # uncompressed; rulex's networks are small (64M float64 weights fit)
+
+
+def _check_sizes(z: zipfile.ZipFile, source: str) -> None:
+    """Refuse a zip whose members would decompress beyond MAX_BUNDLE_BYTES (checked before reading;
+    zipfile never inflates a member past its declared size)."""
+    total = sum(info.file_size for info in z.infolist())
+    if total > MAX_BUNDLE_BYTES:
+        raise FormatError(f"{source} would decompress to {total / 2**20:.0f} MiB, over the "
+                          f"{MAX_BUNDLE_BYTES // 2**20} MiB a rulex model bundle may hold: not a rulex bundle")
 
 
 def save_network(network, path) -> str:
@@ -47,10 +57,17 @@ def load_network(path):
         raise FormatError(f"model file not found: {str(path)!r}")
     try:
         with zipfile.ZipFile(path) as z:
+            _check_sizes(z, repr(str(path)))
             meta = json.loads(z.read("meta.json"))
-            weights = np.load(io.BytesIO(z.read("weights.npz")), allow_pickle=False)
+            inner = io.BytesIO(z.read("weights.npz"))
+            with zipfile.ZipFile(inner) as zi:
+                _check_sizes(zi, f"{str(path)!r} (weights.npz)")
+            inner.seek(0)
+            weights = np.load(inner, allow_pickle=False)
             arrays = {k: weights[k] for k in weights.files}
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError) as exc:
+    except FormatError:
+        raise
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError, RecursionError) as exc:
         raise FormatError(f"{str(path)!r} is not a readable rulex model bundle ({type(exc).__name__}: {exc}); "
                           "re-save it with Network.save or `rulex train`") from None
     if not isinstance(meta, dict) or meta.get("format") != BUNDLE_FORMAT:

@@ -1,6 +1,8 @@
 """Train a small feed-forward network with skorch (PyTorch), deterministically."""
 from __future__ import annotations
 
+import math
+
 import contextlib
 import time
 
@@ -71,6 +73,7 @@ def train_network(dataset, hidden_layer_sizes=(16,), activation: str = "sigmoid"
         raise DataError(f"activation must be one of {_ACT}, got {activation!r}")
     if len(dataset) < 2:
         raise DataError("need at least two training rows")
+    _check_training_parameters(max_epochs, lr, batch_size, weight_decay, random_state)
     import torch
     import torch.nn as nn
     from skorch import NeuralNetClassifier, NeuralNetRegressor
@@ -148,3 +151,27 @@ def train_network(dataset, hidden_layer_sizes=(16,), activation: str = "sigmoid"
     network = Network(layers, encoder, task=task, classes=dataset.classes if task == "classification" else (),
                       metadata=meta)
     return network
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+
+
+def _check_training_parameters(max_epochs, lr, batch_size, weight_decay, random_state) -> None:
+    """Clear errors for training parameters that would fail inside torch or train nothing useful."""
+    problems = []
+    if max_epochs is not None and not (_is_int(max_epochs) and 1 <= max_epochs <= 100_000):
+        problems.append(f"max_epochs={max_epochs!r} (a whole number from 1 to 100000, or None for automatic)")
+    if batch_size is not None and not (_is_int(batch_size) and 1 <= batch_size <= 1_000_000):
+        problems.append(f"batch_size={batch_size!r} (a whole number from 1 to 1000000, or None for automatic)")
+    if not (isinstance(lr, (int, float, np.floating)) and not isinstance(lr, bool) and math.isfinite(lr)
+            and 0 < lr <= 10):
+        problems.append(f"lr={lr!r} (a learning rate in (0, 10]; 0.01 is the default)")
+    if not (isinstance(weight_decay, (int, float, np.floating)) and not isinstance(weight_decay, bool)
+            and math.isfinite(weight_decay) and 0 <= weight_decay <= 1):
+        problems.append(f"weight_decay={weight_decay!r} (a number in [0, 1])")
+    if not (_is_int(random_state) and 0 <= random_state < 2 ** 32):
+        problems.append(f"random_state={random_state!r} (a whole number from 0 to 2**32 - 1)")
+    if problems:
+        raise DataError("train_network: invalid parameter(s): " + "; ".join(problems))
+

@@ -324,6 +324,9 @@ def _infer_feature(col: pd.Series, name: str, kind: str | None, levels) -> Featu
         if isinstance(col.dtype, pd.CategoricalDtype) and col.dtype.ordered:
             kind, levels = "ordinal", list(col.dtype.categories)
         elif pd.api.types.is_bool_dtype(col):
+            if len(uniq) < 2:
+                raise DataError(f"column {name!r} holds the same value {uniq[0] if uniq else None!r} in every row: "
+                                "it cannot inform a model; drop it, or declare it categorical=[...] to keep it")
             kind = "binary"
         elif pd.api.types.is_numeric_dtype(col):
             if len(uniq) == 2 and set(uniq) <= {0, 1}:

@@ -209,8 +209,26 @@ def _generalise(clauses, label_mask: np.ndarray, frame: pd.DataFrame, budget: Bu
     return out
 
 
+def finish_within(extractor, dnfs: dict, network, X: np.ndarray, y_idx: np.ndarray, default_idx: int, *,
+                  budget: Budget) -> RuleSet:
+    """:func:`finish` under the extractor's budget: when generalising, simplifying or matching
+    provenance runs past it, ``on_budget="error"`` raises and ``"partial"`` returns the clauses as found
+    (not generalised or simplified, each keeping its own terms), marked incomplete in the provenance."""
+    from ...exceptions import BudgetExceededError
+    try:
+        return finish(dnfs, network, X, y_idx, default_idx, generalise=extractor.generalise, budget=budget)
+    except BudgetExceededError as exc:
+        if getattr(extractor, "on_budget", "error") == "error":
+            raise
+        warnings.warn(f"{exc}. Returning the rules unsimplified (on_budget='partial')", RuntimeWarning,
+                      stacklevel=3)
+        extra = getattr(extractor, "_extra_provenance", {}) or {}
+        extractor._extra_provenance = {**extra, "complete": False, "simplified": False}
+        return finish(dnfs, network, X, y_idx, default_idx, generalise=False, simplify=False)
+
+
 def finish(dnfs: dict, network, X: np.ndarray, y_idx: np.ndarray, default_idx: int, *, generalise: bool,
-           max_symbols: int = 8, budget: Budget | None = None) -> RuleSet:
+           max_symbols: int = 8, budget: Budget | None = None, simplify: bool = True) -> RuleSet:
     """Per-class DNFs over network inputs (``{class index: Clauses}``) -> unordered RuleSet in encoded space.
 
     Each rule's weight is its Laplace confidence against the network on the training
@@ -234,10 +252,15 @@ def finish(dnfs: dict, network, X: np.ndarray, y_idx: np.ndarray, default_idx: i
             clauses = _generalise(clauses, label_mask, frame, budget)
         if budget is not None:
             budget.check(len(clauses), f"simplifying the rules of class {network.classes[k]!r}")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            simple = simplify_dnf(clauses, max_symbols=max_symbols)
-        for clause in simple:
+        if simplify:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                simple = simplify_dnf(clauses, max_symbols=max_symbols)
+        else:
+            simple = clauses
+        for i, clause in enumerate(simple):
+            if budget is not None and i % 32 == 0:
+                budget.check(len(simple), f"matching the rules of class {network.classes[k]!r} to their terms")
             cover = np.ones(len(frame), dtype=bool)
             for lit in clause:
                 cover &= lit.evaluate(frame)
@@ -246,9 +269,12 @@ def finish(dnfs: dict, network, X: np.ndarray, y_idx: np.ndarray, default_idx: i
                 continue
             agree = int(np.sum(cover & label_mask))
             terms: frozenset = frozenset()
-            for (orig, _, p), gen in zip(source, clauses):
-                if implies(gen, clause) or implies(orig, clause):
-                    terms |= p
+            if simplify:
+                for (orig, _, p), gen in zip(source, clauses):
+                    if implies(gen, clause) or implies(orig, clause):
+                        terms |= p
+            else:                   # unsimplified: each clause is its own source
+                terms = source[i][2]
             # Laplace confidence on a 2**-16 grid: vote totals are then exact sums in any order
             weight = round((agree + 1) / (n + 2) * 65536) / 65536
             rules.append(Rule(clause, network.classes[k], weight=weight,

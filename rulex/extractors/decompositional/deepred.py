@@ -19,7 +19,7 @@ import numpy as np
 
 from ...exceptions import BudgetExceededError, NetworkError
 from ..base import DecompositionalExtractor, Interval, Options, register
-from ._engine import Budget, Clauses, finish, hidden_frame, tree_dnf, unit_name
+from ._engine import Budget, Clauses, finish_within, hidden_frame, tree_dnf, unit_name
 
 __all__ = ["DeepRED", "CRED"]
 
@@ -33,6 +33,8 @@ def _parse_unit(name: str):
 
 class _LayerWise(DecompositionalExtractor):
     """Shared set-up: activations of every layer, the network's classes, the default class."""
+
+    _row_parameters = {"n_samples": 4}
 
     def _augment(self, network, X):
         """Training rows plus ``n_samples`` points drawn around them (ANN-DT style), all labelled by
@@ -180,7 +182,7 @@ class DeepRED(_LayerWise):
                           "clauses (on_budget='partial')", RuntimeWarning, stacklevel=3)
         self._extra_provenance = {"complete": complete, "top_clauses": len(order), "top_clauses_done": done,
                                   "peak_clauses": budget.peak, "intermediate_trees": len(memo)}
-        return finish(dnfs, network, X, y, default, generalise=self.generalise, budget=budget)
+        return finish_within(self, dnfs, network, X, y, default, budget=budget)
 
     # -- term-wise ---------------------------------------------------------------------
     def _term_dnfs(self, layer, unit, thr, frames, memo, budget):
@@ -334,4 +336,4 @@ class CRED(_LayerWise):
                           "(on_budget='partial')", RuntimeWarning, stacklevel=3)
         self._extra_provenance = {"complete": done == total or not total, "top_clauses_done": done,
                                   "peak_clauses": budget.peak}
-        return finish(dnfs, network, X, y, default, generalise=self.generalise, budget=budget)
+        return finish_within(self, dnfs, network, X, y, default, budget=budget)

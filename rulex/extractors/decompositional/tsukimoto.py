@@ -29,7 +29,7 @@ from ...exceptions import NetworkError
 from ...rules import Condition
 from ...decoding import decode_condition
 from ..base import DecompositionalExtractor, Interval, Options, register
-from ._engine import Budget, Clauses, finish, unit_name
+from ._engine import Budget, Clauses, finish_within, unit_name
 
 __all__ = ["Tsukimoto"]
 
@@ -382,7 +382,7 @@ class Tsukimoto(DecompositionalExtractor):
         self._extra_provenance = {"unit_functions": {k: str(v) for k, v in functions.items()},
                                   "domain": self.domain_,
                                   "peak_clauses": budget.peak}
-        return finish(dnfs, network, X, y, default, generalise=self.generalise, budget=budget)
+        return finish_within(self, dnfs, network, X, y, default, budget=budget)
 
     def _compose(self, terms, l, unit_dnf, frame0, budget, where):
         """OR over terms of AND over literals; literals of a hidden layer are expanded recursively."""

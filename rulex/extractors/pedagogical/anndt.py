@@ -196,6 +196,7 @@ class ANNDT(PedagogicalExtractor):
     name = "anndt"
     description = "ANN-DT: binary tree on training rows plus network-labelled interpolated samples"
     supports_regression = True
+    _row_parameters = {"n_samples": 4}
     _parameter_constraints = {
         "n_samples": [Interval(int, 0, None)],
         "min_node_samples": [Interval(int, 0, None)],

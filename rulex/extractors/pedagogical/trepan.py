@@ -319,6 +319,7 @@ class Trepan(PedagogicalExtractor):
     name = "trepan"
     description = "TREPAN: best-first tree of m-of-n tests grown with network queries"
     supports_regression = False
+    _row_parameters = {"min_samples": 6}
     _parameter_constraints = {
         "max_internal_nodes": [Interval(int, 1, None)],
         "min_samples": [Interval(int, 1, None)],
