@@ -30,7 +30,31 @@ def decode_condition(encoder, cond):
 
     Returns a :class:`~rulex.rules.Condition`, or ``True``/``False`` when the test
     holds for every / no value of the feature (e.g. ``sex > 1.5`` on a binary input).
+    With imputation (``Encoder(missing="impute")``) a test on a ``"<feature> is missing"`` input
+    decodes to ``is missing`` / ``is not missing``, and a test on a value input that the fill value
+    passes decodes to ``MofN(1, (test, is missing))`` (the test, or the value is missing): a missing
+    value is encoded as the fill value, so the encoded test holds there too.
     """
+    d = _decode_value_condition(encoder, cond)
+    j = encoder.input_names_.index(cond.feature)
+    name = encoder.input_owner_[j]
+    fill = getattr(encoder, "fill_", {})
+    if name not in fill or encoder.missing_inputs_.get(name) == j:
+        return d
+    off_value = encoder.encode_value(encoder.schema[name], fill[name])[encoder.groups_[name].index(j)]
+    fill_holds = bool(off_value <= cond.value) if cond.op == "<=" else bool(off_value > cond.value)
+    missing = Condition(name, "is missing")
+    if not fill_holds:                  # false on a missing value, like the decoded test
+        return Condition(name, "is not missing") if d is True else d
+    if d is True:
+        return True
+    if d is False:
+        return missing
+    return MofN(1, (d, missing))        # never both: a test on the value is false on a missing value
+
+
+def _decode_value_condition(encoder, cond):
+    """:func:`decode_condition` on the values present (a missing value aside)."""
     encoder._check_fitted()
     if isinstance(cond, MofN):
         raise RuleError("decode m-of-n tests literal by literal (decode_rules does this)")
@@ -43,6 +67,13 @@ def decode_condition(encoder, cond):
                         f"(inputs: {encoder.input_names_[:6]}...)") from None
     f = encoder.schema[encoder.input_owner_[j]]
     t = cond.value
+    if getattr(encoder, "missing_inputs_", {}).get(f.name) == j:     # the 0/1 "is missing" input
+        on, off = (1.0 <= t, 0.0 <= t) if cond.op == "<=" else (1.0 > t, 0.0 > t)
+        if on and off:
+            return True
+        if not on and not off:
+            return False
+        return Condition(f.name, "is missing" if on else "is not missing")
     if f.kind in ("numeric", "integer"):
         T = encoder.boundary(f.name, t)
         if not math.isfinite(T):
@@ -69,11 +100,14 @@ def decode_condition(encoder, cond):
 
 def _decode_mofn(encoder, c: MofN):
     """Decoded literals of an m-of-n test: a list of conditions to AND, or False when it never holds."""
-    lits, m = [], c.m
+    lits: list = []
+    m = c.m
     for lit in c.conditions:
         d = decode_condition(encoder, lit)
         if d is True:
             m -= 1
+        elif isinstance(d, MofN):       # (test OR is missing): exclusive, so it counts as the two literals
+            lits.extend(d.conditions)
         elif d is not False:
             lits.append(d)
     if m <= 0:
@@ -96,6 +130,8 @@ def decode_rules(encoder, ruleset):
         conds, dead = [], False
         for c in r.conditions:
             d = _decode_mofn(encoder, c) if isinstance(c, MofN) else decode_condition(encoder, c)
+            if isinstance(d, MofN):
+                d = [d]
             if d is False:
                 dead = True
                 break
@@ -126,6 +162,9 @@ def decode_conclusion(encoder, value):
     where = encoder._input_owners()
     intercept, numeric, indicator = value.intercept, {}, {}
     for t in value.terms:
+        if t.feature in {encoder.input_names_[j] for j in getattr(encoder, "missing_inputs_", {}).values()}:
+            raise RuleError(f"linear term on {t.feature!r}: a linear conclusion cannot weigh missingness; "
+                            "leave the missingness inputs out of linear leaves")
         if t.is_indicator or t.feature not in where:
             raise RuleError(f"linear term on {t.feature!r}: not a network input of this encoder")
         f, pos = where[t.feature]

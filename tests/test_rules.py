@@ -70,10 +70,12 @@ def test_condition_threshold_is_exact():
 
 
 def test_negate_every_operator():
-    pairs = {"<=": ">", ">": "<=", "==": "!=", "!=": "==", "in": "not in", "not in": "in"}
+    pairs = {"<=": ">", ">": "<=", "==": "!=", "!=": "==", "in": "not in", "not in": "in",
+             "is missing": "is not missing", "is not missing": "is missing"}
     assert NEGATE == pairs
     assert set(OPS) == set(pairs)
-    values = {"<=": 2.5, ">": 2.5, "==": "a", "!=": "a", "in": ("a", "b"), "not in": ("a", "b")}
+    values = {"<=": 2.5, ">": 2.5, "==": "a", "!=": "a", "in": ("a", "b"), "not in": ("a", "b"),
+              "is missing": None, "is not missing": None}
     frame = pd.DataFrame({"x": [1.0, 2.5, 3.0, 9.0], "c": ["a", "b", "c", "a"]})
     for op, v in values.items():
         feat = "x" if op in ("<=", ">") else "c"
@@ -83,6 +85,17 @@ def test_negate_every_operator():
         assert n.negate() == c
         # on complete rows the negation holds exactly where the condition does not
         np.testing.assert_array_equal(n.evaluate(frame), ~c.evaluate(frame))
+
+
+def test_is_missing_and_is_not_missing_are_exact_complements_on_missing_values_too():
+    frame = pd.DataFrame({"x": [np.nan, 1.0, None, 7.0], "c": ["a", None, "b", np.nan]})
+    for feat in ("x", "c"):
+        miss = Condition(feat, "is missing").evaluate(frame)
+        np.testing.assert_array_equal(miss, frame[feat].isna().to_numpy())
+        np.testing.assert_array_equal(Condition(feat, "is not missing").evaluate(frame), ~miss)
+    with pytest.raises(rulex.RuleError, match="takes no value"):
+        Condition("x", "is missing", 3)
+    assert str(Condition("x", "is missing")) == "x is missing"
 
 
 @pytest.mark.parametrize("op,value", [("<=", 5.0), (">", 5.0), ("<=", math.inf), (">", -math.inf),

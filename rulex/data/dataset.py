@@ -27,7 +27,7 @@ class Dataset:
         if not _checked:
             if target not in frame.columns:
                 raise DataError("target column not found: " + did_you_mean(target, frame.columns, "column"))
-            schema.check_frame(frame)
+            schema.check_frame(frame, allow_missing=True)    # the network decides what a missing value means
         self.frame = frame
         self.target = target
         self.schema = schema

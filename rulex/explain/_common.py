@@ -13,7 +13,7 @@ from ..schema.features import to_native
 CONTINUOUS = ("numeric", "integer")
 
 
-def dataset_frame(dataset, schema) -> pd.DataFrame:
+def dataset_frame(dataset, schema, allow_missing: bool = False) -> pd.DataFrame:
     """The feature columns of a Dataset or a frame."""
     from ..data.dataset import Dataset
     if isinstance(dataset, Dataset):
@@ -22,7 +22,7 @@ def dataset_frame(dataset, schema) -> pd.DataFrame:
         frame = dataset
     else:
         raise DataError(f"expected a rulex Dataset or a pandas DataFrame, got {type(dataset).__name__}")
-    schema.check_frame(frame)
+    schema.check_frame(frame, allow_missing=allow_missing)
     return frame[schema.feature_names].reset_index(drop=True)
 
 

@@ -56,15 +56,16 @@ def weight_importance(net) -> pd.Series:
     For input ``j``: the sum over every path input -> hidden units -> output unit of the
     absolute product of the weights along the path, i.e. the column sums of
     ``|W_L| ... |W_2| |W_1|``. Inputs are on the encoder's [0, 1] scale; a one-hot group's
-    inputs are summed.
+    inputs are summed, and so is a feature's ``is missing`` input with its value inputs.
     """
     M = np.abs(net.layers[0].weights)
     for layer in net.layers[1:]:
         M = np.abs(layer.weights) @ M
     per_input = M.sum(axis=0)
     enc = net.encoder
-    return pd.Series({f.name: float(per_input[enc.groups_[f.name]].sum()) for f in net.schema.features},
-                     name="weight_importance")
+    cols = {f.name: list(enc.groups_[f.name]) + ([enc.missing_inputs_[f.name]] if f.name in enc.missing_inputs_
+                                                 else []) for f in net.schema.features}
+    return pd.Series({name: float(per_input[c].sum()) for name, c in cols.items()}, name="weight_importance")
 
 
 def influence(net, dataset, random_state=0, n_draws: int = 20, *, n_grid: int = 50, per_row: bool = False,
@@ -121,14 +122,14 @@ def influence(net, dataset, random_state=0, n_draws: int = 20, *, n_grid: int = 
     if not (isinstance(n_draws, (int, np.integer)) and n_draws >= 1):
         raise DataError(f"n_draws must be a positive integer, got {n_draws!r}")
     enc = net.encoder
-    frame = dataset_frame(dataset, net.schema)
+    frame = dataset_frame(dataset, net.schema, bool(net.encoder.fill_))
     rows = np.arange(len(frame))
     if max_rows is not None and max_rows < len(frame):
         rng = np.random.default_rng(random_state)
         rows = np.sort(rng.choice(len(frame), size=int(max_rows), replace=False))
     X = enc.transform(frame)[rows]
     same_pool = reference is None
-    R = X if same_pool else enc.transform(dataset_frame(reference, net.schema))
+    R = X if same_pool else enc.transform(dataset_frame(reference, net.schema, bool(net.encoder.fill_)))
     if len(X) == 0:
         raise DataError("influence needs at least one row")
     base = net.predict_index(X)

@@ -135,7 +135,7 @@ def _row_frame(net, dataset, row) -> tuple[pd.DataFrame, int | None]:
         raise DataError(f"the row is missing column(s) {missing} that the network needs")
     one = one[schema.feature_names].infer_objects()
     # the schema check: unseen categories, wrong types and missing values raise a DataError here
-    schema.check_frame(one, what="row")
+    schema.check_frame(one, what="row", allow_missing=bool(net.encoder.fill_))
     return one, index
 
 
@@ -308,7 +308,7 @@ def explain_row(net, dataset, row, rules: RuleSet | None = None, n_samples: int 
     if ref_src is None:
         ref_X = x[None, :]
     else:
-        ref_X = encoder.transform(dataset_frame(ref_src, net.schema))
+        ref_X = encoder.transform(dataset_frame(ref_src, net.schema, bool(net.encoder.fill_)))
     sampler = Sampler(encoder, ref_X, random_state=random_state)
     if kernel_width is None:
         # as LIME's default (0.75 * sqrt(n_features) for unit-variance perturbations): 0.75 times

@@ -118,6 +118,7 @@ def _input_labels(net, layer: int) -> list:
             labels.append(feature_value_label(f, f.categories[1]))
         else:
             labels.append(f.name)
+    labels.extend(f"{name} is missing" for name in enc.missing_inputs_)     # after every value input
     assert len(labels) == enc.n_inputs
     return labels
 
@@ -211,7 +212,7 @@ def profile_units(net, dataset, random_state=0, *, top: int = 5, n_samples: int 
     if not net.hidden_layers:
         raise NetworkError("the network has no hidden layers to profile")
     enc = net.encoder
-    frame = dataset_frame(dataset, net.schema)
+    frame = dataset_frame(dataset, net.schema, bool(net.encoder.fill_))
     if len(frame) == 0:
         raise DataError("profile_units needs at least one row")
     if not (isinstance(n_samples, (int, np.integer)) and n_samples >= 0):

@@ -244,6 +244,15 @@ class Sampler:
             self.specs.append(spec)
             for c in cols:
                 self.col_spec[c] = spec
+        # with imputation, each "<feature> is missing" input is a 0/1 spec of its own; where it is 1 the
+        # feature's inputs hold the fill value's encoding (see _fill_missing)
+        self._missing = []
+        for name, col in getattr(encoder, "missing_inputs_", {}).items():
+            f = encoder.schema[name]
+            spec = _Spec(len(self.specs), f"{name} is missing", "binary", [col], levels=np.array([[0.0], [1.0]]))
+            self.specs.append(spec)
+            self.col_spec[col] = spec
+            self._missing.append((col, list(encoder.groups_[name]), encoder.encode_value(f, encoder.fill_[name])))
         sd = X.std(axis=0)
         self._sd = np.where(sd > 0, sd, 0.0)
         self.stats = {"requested": 0, "delivered": 0, "starved": 0, "starved_calls": 0, "rejected": 0,
@@ -281,6 +290,9 @@ class Sampler:
             else:
                 idx = self.level_index(spec, X)
                 ok &= (X[:, spec.cols] == spec.levels[idx]).all(axis=1)
+        for col, cols, code in self._missing:        # a missing value is encoded as the fill value
+            gone = X[:, col] == 1.0
+            ok &= ~gone | (X[:, cols] == code[None, :]).all(axis=1)
         return ok
 
     def snap(self, X: np.ndarray, box: _Box | None = None) -> np.ndarray:
@@ -313,6 +325,13 @@ class Sampler:
                 d = np.where(allowed[None, :], d, np.inf)
                 idx = d.argmin(axis=1)
             X[:, c] = spec.levels[idx]
+        return self._fill_missing(X)
+
+    def _fill_missing(self, X: np.ndarray) -> np.ndarray:
+        """Where an ``is missing`` input is 1, set the feature's inputs to the fill value's encoding."""
+        for col, cols, code in self._missing:
+            gone = X[:, col] == 1.0
+            X[np.ix_(gone, cols)] = code
         return X
 
     # -- constraints ------------------------------------------------------------------------
@@ -471,7 +490,7 @@ class Sampler:
                 p = allowed.astype(np.float64)
             idx = self.rng.choice(len(p), size=n, p=p / p.sum())
             X[:, c] = spec.levels[idx]
-        return X
+        return self._fill_missing(X)
 
     # -- public generators -------------------------------------------------------------------
     def sample(self, n: int, constraints=(), *, reference: np.ndarray | None = None) -> np.ndarray:

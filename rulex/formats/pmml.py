@@ -250,6 +250,10 @@ def _is_number(v) -> bool:
 
 def _atom(c: Condition, field: _Field):
     op, v = c.op, c.value
+    if op == "is missing":
+        return ("simple", field.name, "isMissing", None)
+    if op == "is not missing":
+        return _not_missing(field)
     if field.optype == "continuous":
         if op in ("<=", ">"):
             t = float(v)

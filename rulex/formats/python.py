@@ -120,6 +120,10 @@ def _conclusion(v, task) -> str:
 
 def _condition(c: Condition, var: str) -> str:
     op, v = c.op, c.value
+    if op == "is missing":
+        return f"_missing({var})"
+    if op == "is not missing":
+        return f"(not _missing({var}))"
     if op == "<=":
         return f"_le({var}, {_py(float(v))})"
     if op == ">":

@@ -151,6 +151,10 @@ def _is_boolean_feature(rules, name) -> bool:
 def _condition(c: Condition, rules) -> str:
     col = sql_identifier(c.feature)
     op, v = c.op, c.value
+    if op == "is missing":
+        return f"({col} IS NULL)"
+    if op == "is not missing":
+        return f"({col} IS NOT NULL)"
     if op in ("<=", ">"):
         t = float(v)
         if _is_boolean_feature(rules, c.feature):

@@ -263,7 +263,7 @@ class Network:
         Labels are compared by value: ``"YES"`` is not ``"yes"`` and ``1`` is not ``"1"``; scoring such
         a target would report accuracy 0 without a word, so it is refused with the closest class named.
         """
-        self.schema.check_frame(dataset.frame, what=what)
+        self.schema.check_frame(dataset.frame, what=what, allow_missing=bool(getattr(self.encoder, "fill_", {})))
         y = dataset.y
         if self.task == "regression":
             if not pd.api.types.is_numeric_dtype(y):

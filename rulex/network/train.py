@@ -41,7 +41,7 @@ def _parse_hidden(hidden):
 
 def train_network(dataset, hidden_layer_sizes=(16,), activation: str = "sigmoid", *, max_epochs: int | None = None,
                   lr: float = 0.01, batch_size: int | None = None, weight_decay: float = 0.0,
-                  random_state: int = 0, progress: bool | None = False):
+                  random_state: int = 0, progress: bool | None = False, missing: str = "error"):
     """Train a feed-forward net on ``dataset`` with skorch and return a :class:`Network`.
 
     Inputs are the dataset's encoding (numeric min-max to [0, 1], one-hot groups).
@@ -63,6 +63,11 @@ def train_network(dataset, hidden_layer_sizes=(16,), activation: str = "sigmoid"
     random_state : int, default 0
     progress : bool or None
         Show a progress bar (None: only on a terminal).
+    missing : {"error", "impute"}, default "error"
+        ``"impute"``: a feature with missing values in ``dataset`` is filled with its median (most
+        frequent category) and gets one more input, ``"<feature> is missing"``, so the network sees
+        missingness and rules can test ``income is missing`` (see :class:`~rulex.Encoder`).
+        ``"error"``: missing values are refused with the column named.
     """
     from ..data.dataset import Dataset
     if not isinstance(dataset, Dataset):
@@ -81,7 +86,9 @@ def train_network(dataset, hidden_layer_sizes=(16,), activation: str = "sigmoid"
 
     from .adapter import Layer, Network
 
-    encoder = Encoder(dataset.schema).fit(dataset.frame)
+    if missing not in ("error", "impute"):
+        raise DataError(f"missing must be 'error' or 'impute', got {missing!r}")
+    encoder = Encoder(dataset.schema, missing=missing).fit(dataset.frame)
     X = encoder.transform(dataset.frame).astype(np.float32)
     n = len(X)
     task = dataset.task

@@ -1,12 +1,13 @@
 """Conditions and m-of-n tests: the literals every rule is made of.
 
 A :class:`Condition` is ``(feature, op, value)`` with ``op`` one of ``<=``, ``>``,
-``==``, ``!=``, ``in``, ``not in``. Thresholds are stored exactly (no rounding);
+``==``, ``!=``, ``in``, ``not in``, or ``is missing`` / ``is not missing`` (value None). Thresholds are stored exactly (no rounding);
 sets are stored as sorted tuples so that equal conditions hash equally.
 
 Missing values: a condition on a missing value is **false**, whatever its
 operator (the same as PMML's "an unknown predicate does not fire" and SQL's
-``NULL`` in a ``WHEN``). So ``x != "a"`` does not hold when ``x`` is missing.
+``NULL`` in a ``WHEN``). So ``x != "a"`` does not hold when ``x`` is missing; ``x is missing``
+is the test that does.
 """
 from __future__ import annotations
 
@@ -20,10 +21,12 @@ import pandas as pd
 from ..exceptions import RuleError
 from ..schema.features import sort_values, to_native
 
-__all__ = ["Condition", "MofN", "OPS", "NEGATE"]
+__all__ = ["Condition", "MofN", "OPS", "NEGATE", "MISSING_OPS"]
 
-OPS = ("<=", ">", "==", "!=", "in", "not in")
-NEGATE = {"<=": ">", ">": "<=", "==": "!=", "!=": "==", "in": "not in", "not in": "in"}
+OPS = ("<=", ">", "==", "!=", "in", "not in", "is missing", "is not missing")
+NEGATE = {"<=": ">", ">": "<=", "==": "!=", "!=": "==", "in": "not in", "not in": "in",
+          "is missing": "is not missing", "is not missing": "is missing"}
+MISSING_OPS = ("is missing", "is not missing")
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,7 @@ class Condition:
 
     feature: str
     op: str
-    value: Any
+    value: Any = None
 
     def __post_init__(self):
         if self.op not in OPS:
@@ -51,6 +54,9 @@ class Condition:
                 raise RuleError(f"condition {self.feature} {self.op} {v!r}: the threshold must be a number") from None
             if math.isnan(v):
                 raise RuleError(f"condition on {self.feature!r}: the threshold is NaN")
+        elif self.op in MISSING_OPS:
+            if v is not None:
+                raise RuleError(f"condition {self.feature} {self.op}: takes no value, got {v!r}")
         elif self.op in ("in", "not in"):
             if isinstance(v, (str, bytes)) or not hasattr(v, "__iter__"):
                 raise RuleError(f"condition {self.feature} {self.op} ...: needs a set of values, got {v!r}")
@@ -63,6 +69,8 @@ class Condition:
 
     # -- logic --------------------------------------------------------------------------
     def negate(self) -> "Condition":
+        """The complementary test on present values (``<=`` and ``>``); both are false on a missing value,
+        except for ``is missing`` / ``is not missing``, which are exact complements."""
         return Condition(self.feature, NEGATE[self.op], self.value)
 
     @property
@@ -93,6 +101,10 @@ class Condition:
 def _evaluate(cond: Condition, col: pd.Series) -> np.ndarray:
     op, v = cond.op, cond.value
     notna = col.notna().to_numpy()
+    if op == "is missing":
+        return ~notna
+    if op == "is not missing":
+        return notna
     if op in ("<=", ">"):
         if pd.api.types.is_bool_dtype(col):
             x = col.to_numpy(dtype=float)

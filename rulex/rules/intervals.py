@@ -21,6 +21,10 @@ class _FeatureBox:
     hi: float = math.inf             # x <= hi
     allowed: frozenset | None = None  # x in allowed (None: no positive set test)
     excluded: frozenset = field(default_factory=frozenset)  # x not in excluded
+    missing: bool | None = None      # True: x is missing; False: x is not missing; None: no test
+
+    def tests_value(self) -> bool:
+        return math.isfinite(self.lo) or math.isfinite(self.hi) or self.allowed is not None or bool(self.excluded)
 
 
 @dataclass
@@ -40,7 +44,12 @@ def box_of(conditions, schema=None) -> Box:
                 mofn.append(c)
             continue
         fb = feats.setdefault(c.feature, _FeatureBox())
-        if c.op == ">":
+        if c.op in ("is missing", "is not missing"):
+            want = c.op == "is missing"
+            if fb.missing is not None and fb.missing != want:
+                empty = True
+            fb.missing = want
+        elif c.op == ">":
             fb.lo = max(fb.lo, c.value)
         elif c.op == "<=":
             fb.hi = min(fb.hi, c.value)
@@ -51,6 +60,8 @@ def box_of(conditions, schema=None) -> Box:
             fb.excluded = fb.excluded | frozenset([c.value] if c.op == "!=" else c.value)
     for name, fb in feats.items():
         feature = schema[name] if schema is not None and name in schema else None
+        if fb.missing and fb.tests_value():      # a test on the value is false on a missing value
+            empty = True
         if feature is not None and feature.is_discrete and fb.allowed is None and fb.excluded:
             fb.allowed = frozenset(feature.categories)
         if fb.allowed is not None:
@@ -103,6 +114,8 @@ def fold(conditions, schema=None):
     out = []
     for name, fb in box.features.items():
         feature = schema[name] if schema is not None and name in schema else None
+        if fb.missing is not None and (fb.missing or not fb.tests_value()):
+            out.append(Condition(name, "is missing" if fb.missing else "is not missing"))
         if math.isfinite(fb.lo):
             out.append(Condition(name, ">", fb.lo))
         if math.isfinite(fb.hi):
@@ -126,6 +139,13 @@ def implies(a_conditions, b_conditions, schema=None) -> bool:
         return False
     for name, fb in b.features.items():
         fa = a.features.get(name)
+        if fb.missing is not None:
+            if fa is None:
+                return False
+            if fb.missing != (fa.missing if fa.missing is not None else (False if fa.tests_value() else None)):
+                return False
+            if not fb.tests_value():
+                continue
         if fa is None:
             feature = schema[name] if schema is not None and name in schema else None
             if feature is not None and feature.is_discrete and fb.allowed is not None and \

@@ -33,9 +33,13 @@ def format_condition(cond, schema=None, digits: int = 6) -> str:
     """Render a :class:`Condition` or :class:`MofN`; integer features read as ``age >= 60``."""
     from .conditions import MofN
     if isinstance(cond, MofN):
+        if cond.m == 1:
+            return "(" + " OR ".join(format_condition(c, schema, digits) for c in cond.conditions) + ")"
         inner = ", ".join(format_condition(c, schema, digits) for c in cond.conditions)
         return f"at least {cond.m} of {{{inner}}}"
     name, op, v = cond.feature, cond.op, cond.value
+    if v is None and op in ("is missing", "is not missing"):
+        return f"{name} {op}"
     kind = None
     if schema is not None and name in schema:
         kind = schema[name].kind

@@ -8,7 +8,8 @@ from .intervals import fold, implies
 
 __all__ = ["simplify_dnf"]
 
-_POSITIVE = {"<=": "<=", ">": "<=", "==": "==", "!=": "==", "in": "in", "not in": "in"}
+_POSITIVE = {"<=": "<=", ">": "<=", "==": "==", "!=": "==", "in": "in", "not in": "in",
+             "is missing": "is missing", "is not missing": "is missing"}
 
 
 def _remove_subsumed(clauses, schema):

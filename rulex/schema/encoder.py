@@ -55,27 +55,59 @@ class Encoder:
     Parameters
     ----------
     schema : Schema
+    missing : {"error", "impute"}, default "error"
+        What a missing value in a feature means. ``"error"``: the rows must be complete.
+        ``"impute"``: every feature with missing values in the training rows gets a fill value
+        (the median of a numeric feature, rounded for an integer one; the most frequent category
+        of a discrete one) and one more network input, ``"<feature> is missing"`` (1 where the
+        value was missing), so the network sees missingness; rows given later are treated the
+        same way. A feature with no missing value in training refuses one later (the network
+        never learnt what it means).
+
+    Attributes
+    ----------
+    fill_ : dict
+        Feature -> fill value, for the features that had missing values in training.
+    missing_inputs_ : dict
+        Feature -> index of its ``is missing`` input (after all the value inputs).
     """
 
-    def __init__(self, schema: Schema):
+    def __init__(self, schema: Schema, missing: str = "error"):
         self.schema = schema
+        self.missing = missing
 
     # -- fitting --------------------------------------------------------------------------
     def fit(self, frame: pd.DataFrame) -> "Encoder":
-        """Learn min and max of numeric features from ``frame`` (the training rows)."""
-        self.schema.check_frame(frame, what="training frame")
-        lower, upper = {}, {}
+        """Learn min and max of numeric features (and fill values) from ``frame`` (the training rows)."""
+        if self.missing not in ("error", "impute"):
+            raise DataError(f"missing must be 'error' or 'impute', got {self.missing!r}")
+        impute = self.missing == "impute"
+        self.schema.check_frame(frame, what="training frame", allow_missing=impute)
+        lower, upper, fill = {}, {}, {}
         for f in self.schema.features:
+            col = frame[f.name]
             if f.kind in ("numeric", "integer"):
-                x = as_numbers(frame[f.name], f.name)
-                lower[f.name], upper[f.name] = float(x.min()), float(x.max())
-        return self._set_stats(lower, upper)
+                x = as_numbers(col, f.name)
+                present = x[~np.isnan(x)]
+                if len(present) == 0:
+                    raise DataError(f"column {f.name!r} has no value in the training rows, only missing ones")
+                lower[f.name], upper[f.name] = float(present.min()), float(present.max())
+                if impute and len(present) < len(x):
+                    med = float(np.median(present))
+                    fill[f.name] = float(np.round(med)) if f.kind == "integer" else med
+            elif impute and col.isna().any():
+                codes = category_positions(f, col.dropna())
+                if len(codes) == 0:
+                    raise DataError(f"column {f.name!r} has no value in the training rows, only missing ones")
+                fill[f.name] = f.categories[int(np.bincount(codes, minlength=len(f.categories)).argmax())]
+        return self._set_stats(lower, upper, fill)
 
-    def _set_stats(self, lower: Mapping, upper: Mapping) -> "Encoder":
+    def _set_stats(self, lower: Mapping, upper: Mapping, fill: Mapping | None = None) -> "Encoder":
         self.__dict__.pop("_category_cache", None)
         self.__dict__.pop("_owner_cache", None)
         self.lower_ = {k: float(v) for k, v in lower.items()}
         self.upper_ = {k: float(v) for k, v in upper.items()}
+        self.fill_ = {k: to_native(v) for k, v in (fill or {}).items()}
         names: list = []
         groups: dict = {}
         owner: list = []
@@ -89,12 +121,19 @@ class Encoder:
             owner.extend([f.name] * (len(names) - start))
             if f.kind in ("numeric", "integer") and f.name not in self.lower_:
                 raise SchemaError(f"encoder statistics miss feature {f.name!r}")
+        missing_inputs = {}
+        for f in self.schema.features:           # the missingness inputs come after every value input
+            if f.name in self.fill_:
+                missing_inputs[f.name] = len(names)
+                names.append(f"{f.name} is missing")
+                owner.append(f.name)
         if len(set(names)) != len(names):
             raise SchemaError("two network inputs would share a name; rename a category or a column "
                               f"(names: {[n for n in names if names.count(n) > 1][:3]})")
         self.input_names_ = names
         self.groups_ = groups
         self.input_owner_ = owner
+        self.missing_inputs_ = missing_inputs
         return self
 
     def _check_fitted(self):
@@ -115,11 +154,21 @@ class Encoder:
     def transform(self, frame: pd.DataFrame) -> np.ndarray:
         """Network inputs (float64, rows x inputs) for a frame of the user's columns."""
         self._check_fitted()
-        self.schema.check_frame(frame)
+        self.schema.check_frame(frame, allow_missing=bool(self.fill_))
         out = np.zeros((len(frame), len(self.input_names_)), dtype=np.float64)
         for f in self.schema.features:
             cols = self.groups_[f.name]
-            out[:, cols] = self._encode_feature(f, frame[f.name])
+            col = frame[f.name]
+            if f.name in self.fill_:
+                isna = col.isna().to_numpy()
+                if isna.any():
+                    col = col.astype(object).where(~isna, self.fill_[f.name])
+                out[:, self.missing_inputs_[f.name]] = isna
+            elif self.fill_ and col.isna().any():
+                raise DataError(f"column {f.name!r} has a missing value (row {col.index[col.isna().to_numpy()][0]!r}) "
+                                "but had none in the training rows, so the network never learnt what one means; "
+                                "fill it, or retrain with missing values in that column")
+            out[:, cols] = self._encode_feature(f, col)
         return out
 
     def transform_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
@@ -181,6 +230,16 @@ class Encoder:
                 k = len(f.categories) - 1 if f.kind == "ordinal" else 1
                 idx = np.clip(np.round(block[:, 0] * max(k, 1)), 0, len(f.categories) - 1).astype(int)
                 data[f.name] = [f.categories[i] for i in idx]
+            if f.name in self.missing_inputs_:
+                gone = X[:, self.missing_inputs_[f.name]] > 0.5
+                if gone.any():
+                    col = pd.Series(data[f.name])
+                    if f.kind == "integer":
+                        col = col.astype("Int64")
+                    elif f.kind != "numeric":
+                        col = col.astype(object)
+                    col[gone] = None
+                    data[f.name] = col
         return pd.DataFrame(data)
 
     # -- targets -------------------------------------------------------------------------
@@ -238,15 +297,20 @@ class Encoder:
     # -- serialisation --------------------------------------------------------------------
     def to_dict(self) -> dict:
         self._check_fitted()
-        return {"schema": self.schema.to_dict(), "lower": self.lower_, "upper": self.upper_}
+        d: dict = {"schema": self.schema.to_dict(), "lower": self.lower_, "upper": self.upper_}
+        if self.missing != "error":
+            d.update(missing=self.missing, fill=self.fill_)
+        return d
 
     @classmethod
     def from_dict(cls, d) -> "Encoder":
-        return cls(Schema.from_dict(d["schema"]))._set_stats(d["lower"], d["upper"])
+        enc = cls(Schema.from_dict(d["schema"]), missing=d.get("missing", "error"))
+        return enc._set_stats(d["lower"], d["upper"], d.get("fill"))
 
     def __eq__(self, other):
         return (isinstance(other, Encoder) and self.schema == other.schema
                 and getattr(self, "lower_", None) == getattr(other, "lower_", None)
-                and getattr(self, "upper_", None) == getattr(other, "upper_", None))
+                and getattr(self, "upper_", None) == getattr(other, "upper_", None)
+                and self.missing == other.missing and getattr(self, "fill_", None) == getattr(other, "fill_", None))
 
     __hash__ = None  # type: ignore[assignment]  # equal encoders are mutable: not hashable

@@ -375,7 +375,8 @@ def check_column(col: pd.Series, feature: Feature, *, allow_missing: bool = Fals
     if isna.any() and not allow_missing:
         first = col.index[np.flatnonzero(isna)[0]]
         raise DataError(f"column {name!r} has {int(isna.sum())} missing value(s) (first at row {first!r}); "
-                        "the network needs complete rows: drop or impute them first")
+                        "the network needs complete rows: drop or fill them, or train with "
+                        "train_network(..., missing=\"impute\") so that the network learns what a missing value means")
     if feature.kind in ("numeric", "integer"):
         if pd.api.types.is_bool_dtype(col):
             raise DataError(f"column {name!r} should be {feature.kind} but holds booleans; "

@@ -76,7 +76,7 @@ class MofNTest:
                 continue
             if d is False:
                 continue
-            if d.op == "==" and encoder.schema[d.feature].kind == "categorical":
+            if isinstance(d, Condition) and d.op == "==" and encoder.schema[d.feature].kind == "categorical":
                 if d.feature not in merged:
                     merged[d.feature] = []
                     lits.append(d.feature)          # placeholder keeps the order
@@ -97,10 +97,12 @@ class MofNTest:
                 return None
             if holds_never:
                 return []
-            lits, k = [c.negate() for c in lits], len(lits) - m + 1
+            lits, k = [_negate(c, encoder) for c in lits], len(lits) - m + 1
         if k == len(lits):
             return list(lits)
-        return [MofN(k, tuple(lits))]
+        # an (x OR x is missing) literal counts as its two exclusive parts
+        flat = [p for c in lits for p in (c.conditions if isinstance(c, MofN) else (c,))]
+        return [MofN(k, tuple(flat))]
 
     def sampling_constraint(self, outcome: bool):
         if outcome:
@@ -225,6 +227,17 @@ class TrepanTree(TreeWalk):
                 folded.append(r.replace(conditions=conds))
         return RuleSet(folded, default, semantics="ordered", task="classification", classes=classes,
                        space="original", schema=encoder.schema)
+
+
+def _negate(c, encoder):
+    """The exact negation of one decoded literal, missing values included: a test on a value is false
+    on a missing one, so its negation holds there (``x > t OR x is missing``) when the feature can be
+    missing; the negation of ``(x OR x is missing)`` is the negated test alone."""
+    if isinstance(c, MofN):             # (x OR x is missing)
+        return next(p for p in c.conditions if p.op != "is missing").negate()
+    if c.op in ("is missing", "is not missing") or c.feature not in getattr(encoder, "fill_", {}):
+        return c.negate()
+    return MofN(1, (c.negate(), Condition(c.feature, "is missing")))
 
 
 def _reduce_mofn(conditions, schema):
