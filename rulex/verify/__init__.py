@@ -5,6 +5,8 @@ ReLU networks, bounds with branch and bound for sigmoid/tanh), or returns counte
 """
 from .api import Verification, verify
 from .domain import Domain, Span
+from .reasons import PotentialFlip, SufficientReason, potential_flip, sufficient_reason
 from .spec import Spec
 
-__all__ = ["verify", "Verification", "Domain", "Span", "Spec"]
+__all__ = ["verify", "Verification", "sufficient_reason", "SufficientReason", "potential_flip", "PotentialFlip",
+           "Domain", "Span", "Spec"]
