@@ -376,3 +376,21 @@ def test_inputs_are_not_modified():
     verify(rules, net, ds, max_seconds=5)
     assert rules.to_dict() == before[0] and net.fingerprint() == before[1]
     pd.testing.assert_frame_equal(ds.frame, before[2])
+
+
+def test_cli_verify(tmp_path, capsys):
+    from rulex.cli import main
+    net, ds = two_unit()
+    net.save(tmp_path / "m.rulex")
+    rulex.save_rules(paper_rules(), tmp_path / "r.json")
+    ds.frame.to_csv(tmp_path / "d.csv", index=False)
+    args = [str(tmp_path / "r.json"), str(tmp_path / "m.rulex"), str(tmp_path / "d.csv"), "--target", "y"]
+    assert main(["verify", *args, "--max-seconds", "20"]) == 0
+    out = capsys.readouterr().out
+    assert "Domain certified: 20.25%" in out and out.count("counterexample:") == 3
+    assert main(["verify", *args, "--json"]) == 0
+    import json
+    d = json.loads(capsys.readouterr().out)
+    assert [r["status"] for r in d["rules"]][:3] == ["certified", "counterexample", "certified"]
+    assert main(["verify", *args, "--max-seconds", "0"]) == 1
+    assert "max_seconds" in capsys.readouterr().err

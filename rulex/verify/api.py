@@ -69,6 +69,20 @@ class Verification:
         return {"certified_share": self.certified_share, "seconds": round(self.seconds, 3),
                 "volume_estimated": self.volume_estimated, "rules": rows}
 
+    def to_string(self) -> str:
+        """A plain-text table: one line per region, then the counterexamples."""
+        lines = [f"Domain certified: {self.certified_share:.2%} of its volume"
+                 f"{' (estimated)' if self.volume_estimated else ''}; {self.seconds:.1f} s"]
+        for rec in self.rules.to_dict("records"):
+            head = f"rule {rec['rule']}" if rec["rule"] != "default" else "default"
+            share = "" if rec["status"] == "certified" else f", {rec['certified_share']:.1%} of its region proven"
+            lines.append(f"{head:>9}: {rec['status']}{share} [region {rec['region_share']:.2%} of the domain; "
+                         f"{rec['engine'] or '-'}; {rec['seconds']:.2f} s]  {rec['text']} -> {rec['conclusion']!r}"
+                         + (f"  ({rec['note']})" if rec["note"] else ""))
+            if rec["counterexample"] is not None:
+                lines.append(f"{'':>11}counterexample: {rec['counterexample']}")
+        return "\n".join(lines)
+
     def __repr__(self):
         counts = self.rules["status"].value_counts().to_dict()
         return (f"Verification({len(self.rules)} regions: {counts}, domain certified "
@@ -76,7 +90,8 @@ class Verification:
 
 
 def _text(rule, schema):
-    return rule.to_string(schema) if hasattr(rule, "to_string") else str(rule)
+    from ..rules.render import format_conditions
+    return format_conditions(rule.conditions) if rule.conditions else "(always)"
 
 
 def verify(rules, network, dataset=None, max_seconds: float = 60, *, bounds: dict | None = None,
