@@ -394,3 +394,29 @@ def test_cli_verify(tmp_path, capsys):
     assert [r["status"] for r in d["rules"]][:3] == ["certified", "counterexample", "certified"]
     assert main(["verify", *args, "--max-seconds", "0"]) == 1
     assert "max_seconds" in capsys.readouterr().err
+
+
+# -- counterexample-guided refinement ---------------------------------------------------------------
+def test_certify_refines_pedagogical_rules():
+    from nets import one_torch_thread
+    ds = rulex.load_dataset("monk1")
+    with one_torch_thread():
+        net = rulex.train_network(ds, (4,), "relu", max_epochs=60, random_state=0)
+    plain = rulex.extract(net, ds, "trepan")
+    before = verify(plain, net, ds)
+    rules = rulex.extract(net, ds, "trepan", certify=True, certify_seconds=30)
+    rec = rules.provenance["certify"]
+    rounds = rec["rounds"]
+    assert rounds[0]["certified_share"] == pytest.approx(before.certified_share, abs=1e-6)
+    assert rec["verified"] and 0 <= rec["returned_round"] < len(rounds) <= 6
+    assert rec["certified_share"] == max(r["certified_share"] for r in rounds) >= before.certified_share
+    after = verify(rules, net, ds)
+    assert after.certified_share == pytest.approx(rec["certified_share"], abs=1e-6)
+    assert [u["rule"] for u in rec["uncertified"]] == [r["rule"] for r in after.rules.to_dict("records")
+                                                       if r["status"] != "certified"]
+    assert rules.provenance["data_rows"] == len(ds)          # measured on the user's rows
+    assert sum(r.support for r in rules.rules) <= len(ds)
+    with pytest.raises(rulex.DataError, match="pedagogical"):
+        rulex.extract(net, ds, "cred", certify=True)
+    with pytest.raises(rulex.DataError, match="certify_seconds"):
+        rulex.extract(net, ds, "trepan", certify=True, certify_seconds=0)
