@@ -199,6 +199,9 @@ def _engine_claims(rules, net):
     for label, _, own, exclude, concl in _regions(rules, dom):
         spec = _spec(net, concl, None)
         confirm = _confirmer(net, dom, rules, label, spec)
+        if own is None or exclude is None:
+            out.append("unknown")
+            continue
         pieces = dom.subtract_all(own, exclude, 500)
         status = "unknown"
         if pieces is not None:

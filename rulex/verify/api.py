@@ -18,7 +18,7 @@ import pandas as pd
 from ..exceptions import DataError, NetworkError, RuleError
 from ..rules.linear import LinearModel
 from ..rules.ruleset import RuleSet
-from .domain import Domain
+from .domain import Domain, TooManyBoxes
 from .engine import decide_region, region_share
 from .spec import DELTA, Spec, hidden_activations
 
@@ -170,7 +170,8 @@ def verify(rules, network, dataset=None, max_seconds: float = 60, *, bounds: dic
     tol = None
     if network.task == "regression":
         tol = _tolerance(tolerance, network, dataset)
-    items = _regions(rules, domain)
+    # expanding m-of-n tests into boxes may take at most half the budget
+    items = _regions(rules, domain, started + max_seconds / 2)
     records, cex_rows = [], []
     total_share, estimated = 0.0, False
     certified_boxes, default_ok, default_share = [], False, 0.0
@@ -178,11 +179,17 @@ def verify(rules, network, dataset=None, max_seconds: float = 60, *, bounds: dic
         t0 = time.monotonic()
         left = len(items) - n_done
         deadline = min(deadline_all, t0 + max(deadline_all - t0, 0.0) / left)
-        share, pieces, est = region_share(domain, own, exclude, rng, max_pieces)
+        if own is None or exclude is None:
+            share, pieces, est = _sampled_share(rules, label, domain, rng), None, True
+        else:
+            share, pieces, est = region_share(domain, own, exclude, rng, max_pieces)
         estimated |= est
         rec = {"rule": label, "text": _text(rule, schema) if rule is not None else "(default)",
                "conclusion": conclusion, "region_share": share}
-        if isinstance(conclusion, LinearModel):
+        if own is None or exclude is None:
+            out = {"status": "unknown", "row": None, "certified": 0.0, "engine": "",
+                   "note": "region too complex: its m-of-n tests expand into too many boxes"}
+        elif isinstance(conclusion, LinearModel):
             out = {"status": "unknown", "row": None, "certified": 0.0, "engine": "",
                    "note": "linear conclusions are not verified"}
         elif time.monotonic() >= deadline_all:
@@ -247,15 +254,36 @@ def _spec(network, conclusion, tol):
     return Spec.for_class(network, list(network.classes).index(conclusion))
 
 
-def _regions(rules, domain):
-    """(label, rule, own boxes, excluded boxes, conclusion) per rule, then for the default."""
-    boxes = [domain.boxes(r.conditions) for r in rules.rules]
+def _regions(rules, domain, deadline: float = float("inf")):
+    """(label, rule, own boxes, excluded boxes, conclusion) per rule, then for the default.
+
+    Boxes are None where a rule's conditions expand into too many boxes (m-of-n tests).
+    """
+    boxes = []
+    for r in rules.rules:
+        try:
+            boxes.append(domain.boxes(r.conditions, deadline=deadline))
+        except TooManyBoxes:
+            boxes.append(None)
+
+    def flat(lists):
+        return None if any(b is None for b in lists) else [b for bs in lists for b in bs]
+
     items = []
     for j, r in enumerate(rules.rules):
-        exclude = [b for bs in boxes[:j] for b in bs] if rules.semantics == "ordered" else []
+        exclude = flat(boxes[:j]) if rules.semantics == "ordered" else []
         items.append((j, r, boxes[j], exclude, r.conclusion))
-    items.append(("default", None, [domain.box()], [b for bs in boxes for b in bs], rules.default))
+    items.append(("default", None, [domain.box()], flat(boxes), rules.default))
     return items
+
+
+def _sampled_share(rules, label, domain, rng, n: int = 20000) -> float:
+    """Monte Carlo share of the domain that a region holds, from the rules' own semantics."""
+    frame = domain.decode(domain.sample(domain.box(), n, rng))
+    if rules.semantics == "ordered":
+        return float(np.mean(rules.decide(frame) == (-1 if label == "default" else label)))
+    M = rules.matches(frame)
+    return float(np.mean(~M.any(axis=1) if label == "default" else M[:, label]))
 
 
 def _union_share(domain, box_lists, rng, max_pieces):

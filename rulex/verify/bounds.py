@@ -154,13 +154,13 @@ def falsify(network, spec, domain, box, rng, n_samples: int = 64, steps: int = 2
     for f in domain.features:
         if isinstance(box[f.name], Span) and box[f.name].hi > box[f.name].lo:
             movable[domain.encoder.groups_[f.name][0]] = True
-    m, g = _grad_worst(network, spec, X)
+    m, _ = _grad_worst(network, spec, X)
     cands = [X[m <= 0]]
     if steps and movable.any():
         best = X[np.argsort(m)[:min(8, len(m))]].copy()
         step = 0.1 * (xu - xl)
         for _ in range(steps):
-            mb, gb = _grad_worst(network, spec, best)
+            _, gb = _grad_worst(network, spec, best)
             best = best - step * np.sign(gb) * movable
             best = np.clip(best, xl, xu)
             step = step * 0.85

@@ -15,6 +15,7 @@ feature's width, the count of integers or of categories over their total.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,10 +24,14 @@ import pandas as pd
 from ..exceptions import DataError, RuleError
 from ..rules.conditions import Condition, MofN
 
-__all__ = ["Span", "Domain"]
+__all__ = ["Span", "Domain", "TooManyBoxes"]
 
-#: Most disjoint boxes one m-of-n test may expand into.
-MAX_MOFN_BOXES = 4096
+#: Most disjoint boxes a rule's conditions may expand into (m-of-n tests multiply them).
+MAX_BOXES = 20000
+
+
+class TooManyBoxes(RuleError):
+    """A conjunction expands into more than ``max_boxes`` disjoint boxes."""
 
 
 @dataclass(frozen=True)
@@ -151,14 +156,22 @@ class Domain:
                 out.append({**box, f.name: p})
         return out
 
-    def boxes(self, conditions, within: dict | None = None) -> list:
-        """Disjoint boxes whose union is ``within`` (default: the domain) intersected with a conjunction."""
+    def boxes(self, conditions, within: dict | None = None, max_boxes: int = MAX_BOXES,
+              deadline: float = math.inf) -> list:
+        """Disjoint boxes whose union is ``within`` (default: the domain) intersected with a conjunction.
+
+        Raises :class:`TooManyBoxes` past ``max_boxes`` boxes or past ``deadline`` (``time.monotonic``).
+        """
         boxes = [dict(self.full) if within is None else within]
         for c in conditions:
             nxt = []
             for b in boxes:
+                if len(nxt) > max_boxes:
+                    raise TooManyBoxes(f"the conditions expand into more than {max_boxes} boxes")
+                if time.monotonic() > deadline:
+                    raise TooManyBoxes("the budget ran out while expanding the conditions into boxes")
                 if isinstance(c, MofN):
-                    nxt.extend(self._mofn(b, c))
+                    nxt.extend(self._mofn(b, c, max_boxes - len(nxt)))
                 elif isinstance(c, Condition):
                     nxt.extend(self.apply(b, c))
                 else:
@@ -168,18 +181,17 @@ class Domain:
                 break
         return boxes
 
-    def _mofn(self, box: dict, c: MofN) -> list:
+    def _mofn(self, box: dict, c: MofN, max_boxes: int) -> list:
         """At least m of n literals: one disjoint box per pattern of true/false literals (pruned)."""
         out = []
-        n = len(c.conditions)
 
         def walk(b, k, hits):
-            if len(out) > MAX_MOFN_BOXES:
-                raise RuleError(f"an m-of-n test of {n} literals expands into more than {MAX_MOFN_BOXES} boxes")
+            if len(out) > max_boxes:
+                raise TooManyBoxes(f"an m-of-n test expands into more than {max_boxes} boxes")
             if hits >= c.m:
                 out.append(b)
                 return
-            if hits + (n - k) < c.m:
+            if hits + (len(c.conditions) - k) < c.m:
                 return
             lit = c.conditions[k]
             for nb in self.apply(b, lit):

@@ -297,7 +297,7 @@ def potential_flip(network, row, feature: str, dataset=None, max_seconds: float 
     """
     started = time.monotonic()
     max_seconds = _check_budget(max_seconds)
-    row, domain, c, spec = _setup(network, row, bounds)
+    row, domain, _, spec = _setup(network, row, bounds)
     names = network.schema.feature_names
     if feature not in names:
         raise DataError(f"feature {feature!r} is not a feature of the network ({', '.join(names[:8])}...)")
