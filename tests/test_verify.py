@@ -196,21 +196,22 @@ def _engine_claims(rules, net):
     from rulex.verify.milp import relu_query
     dom = Domain(net.encoder)
     out = []
-    for label, _, own, exclude, concl in _regions(rules, dom):
+    for label, _, own, mofns, exclude, concl in _regions(rules, dom):
         spec = _spec(net, concl, None)
         confirm = _confirmer(net, dom, rules, label, spec)
         if own is None or exclude is None:
             out.append("unknown")
             continue
-        pieces = dom.subtract_all(own, exclude, 500)
+        boxed = not mofns and not any(isinstance(e, tuple) for e in exclude)
+        pieces = dom.subtract_all(own, exclude, 500) if boxed else None
         status = "unknown"
         if pieces is not None:
             res = branch_and_bound(net, spec, dom, pieces, time.monotonic() + 0.5, np.random.default_rng(0),
                                    delta=1e-6, confirm=confirm)
             status = res["status"]
         if net.layers[0].activation == "relu" and own:
-            res = [relu_query(net, spec, dom, b, exclude, time.monotonic() + 2, delta=1e-6, confirm=confirm)
-                   for b in own]
+            res = [relu_query(net, spec, dom, b, exclude, time.monotonic() + 2, delta=1e-6, confirm=confirm,
+                              mofns=mofns) for b in own]
             milp = ("certified" if all(r["status"] == "certified" for r in res) else "other")
             if milp == "certified" or status == "certified":
                 status = "certified"
@@ -306,6 +307,25 @@ def test_engines_directly_on_the_paper_network():
     out = branch_and_bound(sig, Spec.for_class(sig, int(sig.predict_index(np.array([[1.0, 0.0]]))[0])), dom,
                            pieces, 1e18, np.random.default_rng(0), delta=1e-6, confirm=lambda X: None)
     assert out["status"] in ("certified", "unknown") and 0 <= out["certified"] <= 1
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 10_000), rules=rule_sets())
+def test_native_m_of_n_milp_agrees_with_box_expansion(monkeypatch, seed, rules):
+    """ReLU: m-of-n tests encoded in the MILP give the answers of their expansion into boxes."""
+    import importlib
+    api = importlib.import_module("rulex.verify.api")
+    ds = mixed_data(seed % 7)
+    net = random_net(ds, "relu", seed, hidden=(4,))
+    rules = majority_conclusions(rules, net, ds)
+    boxed = verify(rules, net, ds, max_seconds=10)
+    with monkeypatch.context() as m:
+        m.setattr(api, "EXPAND_BOXES", 0)
+        native = verify(rules, net, ds, max_seconds=10)
+    for a, b in zip(boxed.statuses, native.statuses):
+        assert a == b or "unknown" in (a, b)
+    _check_sound(native, rules, net, ds, n=20000)
 
 
 def test_relu_answers_are_exact_on_random_networks():

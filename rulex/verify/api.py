@@ -16,13 +16,17 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import DataError, NetworkError, RuleError
+from ..rules.conditions import MofN
 from ..rules.linear import LinearModel
 from ..rules.ruleset import RuleSet
 from .domain import Domain, TooManyBoxes
 from .engine import decide_region, region_share
 from .spec import DELTA, Spec, hidden_activations
 
-__all__ = ["verify", "Verification"]
+__all__ = ["Verification", "verify"]
+
+#: Most boxes a rule's conditions are expanded into; past it, m-of-n tests go to the MILP natively.
+EXPAND_BOXES = 2000
 
 
 class Verification:
@@ -174,12 +178,13 @@ def verify(rules, network, dataset=None, max_seconds: float = 60, *, bounds: dic
     items = _regions(rules, domain, started + max_seconds / 2)
     records, cex_rows = [], []
     total_share, estimated = 0.0, False
-    certified_boxes, default_ok, default_share = [], False, 0.0
-    for n_done, (label, rule, own, exclude, conclusion) in enumerate(items):
+    certified_boxes, certified_labels, default_ok, default_share = [], [], False, 0.0
+    for n_done, (label, rule, own, own_mofns, exclude, conclusion) in enumerate(items):
         t0 = time.monotonic()
         left = len(items) - n_done
         deadline = min(deadline_all, t0 + max(deadline_all - t0, 0.0) / left)
-        if own is None or exclude is None:
+        complex_ = own is None or exclude is None or bool(own_mofns) or any(isinstance(e, tuple) for e in exclude)
+        if complex_:
             share, pieces, est = _sampled_share(rules, label, domain, rng), None, True
         else:
             share, pieces, est = region_share(domain, own, exclude, rng, max_pieces)
@@ -198,7 +203,7 @@ def verify(rules, network, dataset=None, max_seconds: float = 60, *, bounds: dic
             spec = _spec(network, conclusion, tol)
             confirm = _confirmer(network, domain, rules, label, spec)
             out = decide_region(network, spec, domain, own, exclude, pieces, deadline,
-                                confirm=confirm, rng=rng, delta=delta)
+                                confirm=confirm, rng=rng, delta=delta, own_mofns=own_mofns)
         row = out["row"]
         rec.update(status=out["status"], certified_share=out["certified"],
                    counterexample=None if row is None else _native(row.iloc[0].to_dict()),
@@ -216,9 +221,14 @@ def verify(rules, network, dataset=None, max_seconds: float = 60, *, bounds: dic
             if label == "default":
                 default_ok, default_share = True, share
             else:
-                certified_boxes.append(own)
+                certified_boxes.append(None if own_mofns else own)
+                certified_labels.append(label)
     if rules.semantics == "unordered":
-        union, est = _union_share(domain, certified_boxes, rng, max_pieces)
+        if any(b is None for b in certified_boxes):     # m-of-n rules: sample the union
+            frame_mc = domain.decode(domain.sample(domain.box(), 20000, rng))
+            union, est = float(rules.matches(frame_mc)[:, certified_labels].any(axis=1).mean()), True
+        else:
+            union, est = _union_share(domain, certified_boxes, rng, max_pieces)
         estimated |= est
         total_share = union + (default_share if default_ok else 0.0)
     frame = pd.DataFrame.from_records(records, columns=["rule", "text", "conclusion", "status", "certified_share",
@@ -255,25 +265,38 @@ def _spec(network, conclusion, tol):
 
 
 def _regions(rules, domain, deadline: float = float("inf")):
-    """(label, rule, own boxes, excluded boxes, conclusion) per rule, then for the default.
+    """(label, rule, own boxes, own m-of-n tests, excluded, conclusion) per rule, then for the default.
 
-    Boxes are None where a rule's conditions expand into too many boxes (m-of-n tests).
+    A rule's conditions become disjoint boxes; when its m-of-n tests would expand into too many, the
+    boxes of its other conditions are kept with the m-of-n tests beside them (decided natively by the
+    MILP), and its entries in later rules' exclusions are pairs (box, m-of-n tests). None where even
+    the other conditions are too many boxes.
     """
-    boxes = []
+    parts = []
     for r in rules.rules:
         try:
-            boxes.append(domain.boxes(r.conditions, deadline=deadline))
+            parts.append((domain.boxes(r.conditions, max_boxes=EXPAND_BOXES, deadline=deadline), ()))
+            continue
         except TooManyBoxes:
-            boxes.append(None)
+            pass
+        plain = [c for c in r.conditions if not isinstance(c, MofN)]
+        mofns = tuple(c for c in r.conditions if isinstance(c, MofN))
+        try:
+            parts.append((domain.boxes(plain, deadline=deadline), mofns))
+        except TooManyBoxes:
+            parts.append(None)
 
-    def flat(lists):
-        return None if any(b is None for b in lists) else [b for bs in lists for b in bs]
+    def flat(ps):
+        if any(p is None for p in ps):
+            return None
+        return [(b, ms) if ms else b for bs, ms in ps for b in bs]
 
     items = []
     for j, r in enumerate(rules.rules):
-        exclude = flat(boxes[:j]) if rules.semantics == "ordered" else []
-        items.append((j, r, boxes[j], exclude, r.conclusion))
-    items.append(("default", None, [domain.box()], flat(boxes), rules.default))
+        own, mofns = parts[j] if parts[j] is not None else (None, ())
+        exclude = flat(parts[:j]) if rules.semantics == "ordered" else []
+        items.append((j, r, own, mofns, exclude, r.conclusion))
+    items.append(("default", None, [domain.box()], (), flat(parts), rules.default))
     return items
 
 

@@ -38,8 +38,11 @@ def region_share(domain, own: list, exclude: list, rng, max_pieces: int = 2000, 
 
 
 def decide_region(network, spec, domain, own: list, exclude: list, pieces, deadline: float, *,
-                  confirm, rng, delta: float) -> dict:
-    """Decide ``spec`` on (union of ``own``) minus (union of ``exclude``).
+                  confirm, rng, delta: float, own_mofns=()) -> dict:
+    """Decide ``spec`` on (union of ``own``, all satisfying ``own_mofns``) minus (union of ``exclude``).
+
+    An entry of ``exclude`` is a box or a pair (box, m-of-n tests); m-of-n tests are decided by the
+    MILP only (ReLU networks), other engines answer unknown for them.
 
     ``pieces`` is the same region as disjoint boxes, or None when it is too fragmented (then the
     branch and bound of sigmoid/tanh networks answers unknown). Returns a dict with ``status``
@@ -63,12 +66,13 @@ def decide_region(network, spec, domain, own: list, exclude: list, pieces, deadl
         for box in own:
             if time.monotonic() > deadline:
                 return {"status": "unknown", "row": None, "certified": 0.0, "engine": engine, "note": "budget"}
-            xl, xu = domain.encoded_bounds(box)
+            xl, xu = domain.encoded_bounds(box)       # a superset of the region: a proof here is sound
             low, _ = crown(network, xl, xu).spec_lower(spec)
             if (low > delta).all():
                 continue
             engine = "milp"
-            out = relu_query(network, spec, domain, box, exclude, deadline, delta=delta, confirm=confirm)
+            out = relu_query(network, spec, domain, box, exclude, deadline, delta=delta, confirm=confirm,
+                             mofns=own_mofns)
             if out["status"] == "counterexample":
                 return {"status": "counterexample", "row": out["row"], "certified": 0.0, "engine": engine,
                         "note": ""}
@@ -76,7 +80,7 @@ def decide_region(network, spec, domain, own: list, exclude: list, pieces, deadl
                 status, note = "unknown", out["note"]
         return {"status": status, "row": None, "certified": 1.0 if status == "certified" else 0.0,
                 "engine": engine, "note": note}
-    if pieces is None:
+    if pieces is None or own_mofns or any(isinstance(e, tuple) for e in exclude):
         return {"status": "unknown", "row": None, "certified": 0.0, "engine": "bnb",
                 "note": "the region splits into too many boxes for branch and bound"}
     out = branch_and_bound(network, spec, domain, pieces, deadline, rng, delta=delta, confirm=confirm)

@@ -8,7 +8,10 @@ continuous output ``h`` and a binary ``a`` with ``h >= z, h >= 0, h <= z - l (1 
 (stable units are ``0`` or ``z`` exactly). ``l``/``u`` come from interval and CROWN bounds, tightened
 by one LP per unstable unit (min and max of its pre-activation over the LP relaxation) where the
 budget allows. The region "box minus earlier boxes" adds, per excluded box, a binary per way of
-leaving it (below or above a bound, or another category), at least one of which must hold.
+leaving it (below or above a bound, another category, or failing one of its m-of-n tests), at least
+one of which must hold. m-of-n tests are encoded natively, one indicator binary per literal (``t = 1``
+forces the literal; at least ``m`` indicators of a rule's own test, at least ``n - m + 1`` indicators
+of negated literals to fail an excluded one), so they never have to be expanded into boxes.
 
 For every margin row ``m`` of the :class:`~rulex.verify.spec.Spec`, ``min m`` is solved with HiGHS
 (``scipy.optimize.milp``); the row holds when the solver's dual bound exceeds ``delta``. A point
@@ -29,7 +32,7 @@ from scipy.sparse import csr_matrix
 from .bounds import crown
 from .domain import Span
 
-__all__ = ["relu_query", "STRICT_EPS"]
+__all__ = ["STRICT_EPS", "UnsupportedLiteral", "relu_query"]
 
 #: How far (in encoded units) a strict side is moved inward in the second, strict solve.
 STRICT_EPS = 1e-6
@@ -73,7 +76,7 @@ def _expr_row(expr, n):
 class _Builder:
     """Build the MILP of ``spec`` over ``piece`` minus ``exclude``."""
 
-    def __init__(self, network, domain, piece, exclude, deadline, strict, tighten):
+    def __init__(self, network, domain, piece, exclude, deadline, strict, tighten, mofns=()):
         self.net, self.dom, self.piece = network, domain, piece
         self.m = _Model()
         self.deadline = deadline
@@ -82,7 +85,9 @@ class _Builder:
         # maximum number of variables, so that expressions can be dense arrays of a fixed width
         width = sum(len(f.categories) if f.is_discrete else 1 for f in domain.features)
         width += 2 * sum(layer.n_units for layer in network.hidden_layers)
-        width += sum(2 * len(domain.features) for _ in exclude)
+        exclude = [e if isinstance(e, tuple) else (e, ()) for e in exclude]
+        width += sum(2 * len(domain.features) + sum(len(c.conditions) + 1 for c in ms) for _, ms in exclude)
+        width += sum(len(c.conditions) for c in mofns)
         self.W = width
         E = np.zeros((n_in, width))
         e0 = np.zeros(n_in)
@@ -111,17 +116,58 @@ class _Builder:
                 self.m.row({v: 1.0 for v in vs}, 1.0, 1.0)
                 self.feature_vars[f.name] = vs
         self.input = (E, e0)
+        for c in mofns:                    # at least m literals hold
+            ts = [self._indicator(lit, eps) for lit in c.conditions]
+            self.m.row({t: 1.0 for t in ts}, float(c.m), np.inf)
         self.feasible = self._exclusions(exclude, eps)
         xl, xu = domain.encoded_bounds(piece)
         self.crown = crown(network, xl, xu)
         self.hidden = self._layers(tighten)
 
+    def _indicator(self, cond, eps) -> int:
+        """A binary ``t`` with ``t = 1`` => ``cond`` holds (numeric strict sides relaxed to closed)."""
+        f = self.dom.schema[cond.feature]
+        vs = self.feature_vars[f.name]
+        t = self.m.var(0, 1, integer=True)
+        if f.is_discrete:
+            hold = self.dom.apply(self.dom.box(), cond)
+            allowed = hold[0][f.name] if hold else frozenset()
+            self.m.row({**{vs[i]: 1.0 for i in allowed}, t: -1.0}, 0.0, np.inf)
+            return t
+        if cond.op not in ("<=", ">"):
+            raise UnsupportedLiteral(f"m-of-n literal {cond.feature} {cond.op} on a numeric feature")
+        v = vs[0]
+        lb, ub = self.m.lb[v], self.m.ub[v]
+        if f.kind == "integer":
+            thr = float(np.floor(cond.value))
+            if cond.op == "<=":           # n <= thr when t
+                M = max(0.0, ub - thr)
+                self.m.row({v: 1.0, t: M}, -np.inf, thr + M)
+            else:                         # n >= thr + 1 when t
+                M = max(0.0, thr + 1 - lb)
+                self.m.row({v: 1.0, t: -M}, thr + 1 - M, np.inf)
+            return t
+        off, sc = self.dom.encoder.scale(f.name)
+        te = (cond.value - off) / sc
+        if cond.op == "<=":
+            M = max(0.0, ub - te)
+            self.m.row({v: 1.0, t: M}, -np.inf, te + M)
+        else:
+            M = max(0.0, te + eps - lb)
+            self.m.row({v: 1.0, t: -M}, te + eps - M, np.inf)
+        return t
+
     def _exclusions(self, exclude, eps) -> bool:
         enc = self.dom.encoder
-        for box in exclude:
+        for box, box_mofns in exclude:
             if self.dom.disjoint(self.piece, box):
                 continue
             options = []
+            for c in box_mofns:           # leave through an m-of-n test: at least n - m + 1 literals fail
+                s = self.m.var(0, 1, integer=True)
+                fs = [self._indicator(lit.negate(), eps) for lit in c.conditions]
+                self.m.row({**{x: 1.0 for x in fs}, s: -float(len(c.conditions) - c.m + 1)}, 0.0, np.inf)
+                options.append(s)
             for f in self.dom.features:
                 x, y = self.piece[f.name], box[f.name]
                 vs = self.feature_vars[f.name]
@@ -242,8 +288,14 @@ class _Builder:
                     constraints=cons, options={"time_limit": t, "disp": False})
 
 
-def relu_query(network, spec, domain, piece, exclude, deadline, *, delta, confirm, tighten=True):
-    """Decide ``spec`` on ``piece`` minus the boxes ``exclude`` exactly.
+class UnsupportedLiteral(ValueError):
+    """An m-of-n literal the MILP does not encode (a set test on a numeric feature)."""
+
+
+def relu_query(network, spec, domain, piece, exclude, deadline, *, delta, confirm, tighten=True, mofns=()):
+    """Decide ``spec`` on ``piece`` (with its m-of-n tests ``mofns``) minus the boxes ``exclude`` exactly.
+
+    An entry of ``exclude`` is a box or a pair ``(box, m-of-n tests)``.
 
     Returns
     -------
@@ -253,7 +305,10 @@ def relu_query(network, spec, domain, piece, exclude, deadline, *, delta, confir
     """
     worst = np.inf
     for strict in (False, True):
-        b = _Builder(network, domain, piece, exclude, deadline, strict, tighten)
+        try:
+            b = _Builder(network, domain, piece, exclude, deadline, strict, tighten, mofns)
+        except UnsupportedLiteral as exc:
+            return {"status": "unknown", "row": None, "bound": -np.inf, "note": str(exc)}
         if not b.feasible:
             return {"status": "certified", "row": None, "bound": np.inf, "note": "empty region"}
         spurious = False
