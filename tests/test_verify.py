@@ -443,3 +443,16 @@ def test_certify_refines_pedagogical_rules():
         rulex.extract(net, ds, "cred", certify=True)
     with pytest.raises(rulex.DataError, match="certify_seconds"):
         rulex.extract(net, ds, "trepan", certify=True, certify_seconds=0)
+
+
+def test_budget_is_honoured():
+    """A budget far too small for the rule set: the call returns, the regions it could not reach are
+    unknown (never certified), and the seconds are recorded."""
+    ds = mixed_data(2)
+    net = random_net(ds, "relu", 1, hidden=(8, 8))
+    rules = RuleSet([Rule([C("x", "<=", t)], "p") for t in np.linspace(-1.5, 2.5, 30)], "q", classes=("p", "q", "s"))
+    v = verify(rules, net, ds, max_seconds=0.2)
+    assert len(v.rules) == 31
+    late = v.rules[v.rules["note"] == "budget"]
+    assert len(late) and (late["status"] == "unknown").all() and late["region_share"].isna().all()
+    assert 0 <= v.certified_share <= 1

@@ -37,7 +37,8 @@ class Verification:
     rules : DataFrame
         One row per rule then one for the default: ``rule``, ``text``, ``conclusion``, ``status``
         (certified | counterexample | unknown), ``certified_share`` (share of the region's volume
-        proven), ``region_share`` (share of the domain the region holds), ``counterexample`` (a dict
+        proven), ``region_share`` (share of the domain the region holds; NaN when the budget ran out
+        before it was measured), ``counterexample`` (a dict
         of the row in original units, or None), ``engine``, ``seconds``, ``note``.
     certified_share : float
         Share of the domain's volume where the rules are proven to agree with the network (ordered
@@ -184,14 +185,18 @@ def verify(rules, network, dataset=None, max_seconds: float = 60, *, bounds: dic
         left = len(items) - n_done
         deadline = min(deadline_all, t0 + max(deadline_all - t0, 0.0) / left)
         complex_ = own is None or exclude is None or bool(own_mofns) or any(isinstance(e, tuple) for e in exclude)
-        if complex_:
+        if time.monotonic() >= deadline_all:          # out of budget: not even the volume is measured
+            share, pieces, est = float("nan"), None, False
+        elif complex_:
             share, pieces, est = _sampled_share(rules, label, domain, rng), None, True
         else:
             share, pieces, est = region_share(domain, own, exclude, rng, max_pieces)
         estimated |= est
         rec = {"rule": label, "text": _text(rule, schema) if rule is not None else "(default)",
                "conclusion": conclusion, "region_share": share}
-        if own is None or exclude is None:
+        if time.monotonic() >= deadline_all:
+            out = {"status": "unknown", "row": None, "certified": 0.0, "engine": "", "note": "budget"}
+        elif own is None or exclude is None:
             out = {"status": "unknown", "row": None, "certified": 0.0, "engine": "",
                    "note": "region too complex: its m-of-n tests expand into too many boxes"}
         elif isinstance(conclusion, LinearModel):
@@ -215,7 +220,7 @@ def verify(rules, network, dataset=None, max_seconds: float = 60, *, bounds: dic
             r["rule_says"] = [conclusion]
             r["network_says"] = network.predict(row.iloc[[0]])
             cex_rows.append(r)
-        if rules.semantics == "ordered" or label == "default":
+        if (rules.semantics == "ordered" or label == "default") and out["certified"] > 0:
             total_share += share * out["certified"]
         if out["status"] == "certified":
             if label == "default":
