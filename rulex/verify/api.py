@@ -177,6 +177,7 @@ def verify(rules, network, dataset=None, max_seconds: float = 60, *, bounds: dic
         tol = _tolerance(tolerance, network, dataset)
     # expanding m-of-n tests into boxes may take at most half the budget
     items = _regions(rules, domain, started + max_seconds / 2)
+    sampled = _Sampled(rules, domain, rng)
     records, cex_rows = [], []
     total_share, estimated = 0.0, False
     certified_boxes, certified_labels, default_ok, default_share = [], [], False, 0.0
@@ -185,12 +186,14 @@ def verify(rules, network, dataset=None, max_seconds: float = 60, *, bounds: dic
         left = len(items) - n_done
         deadline = min(deadline_all, t0 + max(deadline_all - t0, 0.0) / left)
         complex_ = own is None or exclude is None or bool(own_mofns) or any(isinstance(e, tuple) for e in exclude)
+        share, pieces, est = None, None, False
         if time.monotonic() >= deadline_all:          # out of budget: not even the volume is measured
-            share, pieces, est = float("nan"), None, False
-        elif complex_:
-            share, pieces, est = _sampled_share(rules, label, domain, rng), None, True
-        else:
-            share, pieces, est = region_share(domain, own, exclude, rng, max_pieces)
+            share = float("nan")
+        elif not complex_:
+            share, pieces = region_share(domain, own, exclude, max_pieces,
+                                         deadline=t0 + 0.25 * max(deadline - t0, 0.0))
+        if share is None:
+            share, est = sampled.share(label), True
         estimated |= est
         rec = {"rule": label, "text": _text(rule, schema) if rule is not None else "(default)",
                "conclusion": conclusion, "region_share": share}
@@ -229,11 +232,12 @@ def verify(rules, network, dataset=None, max_seconds: float = 60, *, bounds: dic
                 certified_boxes.append(None if own_mofns else own)
                 certified_labels.append(label)
     if rules.semantics == "unordered":
-        if any(b is None for b in certified_boxes):     # m-of-n rules: sample the union
-            frame_mc = domain.decode(domain.sample(domain.box(), 20000, rng))
-            union, est = float(rules.matches(frame_mc)[:, certified_labels].any(axis=1).mean()), True
-        else:
-            union, est = _union_share(domain, certified_boxes, rng, max_pieces)
+        union = None
+        if not any(b is None for b in certified_boxes):
+            union = _union_share(domain, certified_boxes, max_pieces, deadline_all + 0.5)
+        est = union is None
+        if union is None:                              # m-of-n rules or too many boxes: sample the union
+            union = sampled.union(certified_labels)
         estimated |= est
         total_share = union + (default_share if default_ok else 0.0)
     frame = pd.DataFrame.from_records(records, columns=["rule", "text", "conclusion", "status", "certified_share",
@@ -305,23 +309,40 @@ def _regions(rules, domain, deadline: float = float("inf")):
     return items
 
 
-def _sampled_share(rules, label, domain, rng, n: int = 20000) -> float:
-    """Monte Carlo share of the domain that a region holds, from the rules' own semantics."""
-    frame = domain.decode(domain.sample(domain.box(), n, rng))
-    if rules.semantics == "ordered":
-        return float(np.mean(rules.decide(frame) == (-1 if label == "default" else label)))
-    M = rules.matches(frame)
-    return float(np.mean(~M.any(axis=1) if label == "default" else M[:, label]))
+class _Sampled:
+    """Monte Carlo shares of the regions from the rules' own semantics on one uniform domain sample
+    (drawn, and the rules evaluated on it, once and only when needed)."""
+
+    def __init__(self, rules, domain, rng, n: int = 20000):
+        self.rules, self.domain, self.rng, self.n = rules, domain, rng, n
+        self.frame = None
+
+    def _ready(self):
+        if self.frame is None:
+            self.frame = self.domain.decode(self.domain.sample(self.domain.box(), self.n, self.rng))
+            self.M = self.rules.matches(self.frame)
+            self.decided = self.rules.decide(self.frame, self.M) if self.rules.semantics == "ordered" else None
+
+    def share(self, label) -> float:
+        self._ready()
+        if self.decided is not None:
+            return float(np.mean(self.decided == (-1 if label == "default" else label)))
+        return float(np.mean(~self.M.any(axis=1) if label == "default" else self.M[:, label]))
+
+    def union(self, labels) -> float:
+        self._ready()
+        return float(self.M[:, labels].any(axis=1).mean()) if labels else 0.0
 
 
-def _union_share(domain, box_lists, rng, max_pieces):
-    share, est, seen = 0.0, False, []
+def _union_share(domain, box_lists, max_pieces, deadline):
+    share, seen = 0.0, []
     for own in box_lists:
-        s, _, e = region_share(domain, own, seen, rng, max_pieces)
+        s, _ = region_share(domain, own, seen, max_pieces, deadline)
+        if s is None:
+            return None
         share += s
-        est |= e
         seen = seen + list(own)
-    return share, est
+    return share
 
 
 def _confirmer(network, domain, rules, label, spec):

@@ -121,11 +121,7 @@ class Domain:
         f = self._feature(cond.feature)
         cur = box[f.name]
         if isinstance(cur, frozenset):     # discrete: keep the categories where the test holds
-            cats = [f.categories[i] for i in sorted(cur)]
-            if not cats:
-                return []
-            hold = cond.evaluate(pd.DataFrame({f.name: pd.Series(cats, dtype=object)}))
-            keep = frozenset(i for i, h in zip(sorted(cur), hold) if h)
+            keep = cur & self._holds(f, cond)
             return [] if not keep else [{**box, f.name: keep}]
         pieces = []
         op, v = cond.op, cond.value
@@ -155,6 +151,14 @@ class Domain:
             if not p.empty():
                 out.append({**box, f.name: p})
         return out
+
+    def _holds(self, f, cond) -> frozenset:
+        """Indices of the categories of discrete feature ``f`` on which ``cond`` holds (cached)."""
+        cache = self.__dict__.setdefault("_holds_cache", {})
+        if cond not in cache:
+            hold = cond.evaluate(pd.DataFrame({f.name: pd.Series(list(f.categories), dtype=object)}))
+            cache[cond] = frozenset(i for i, h in enumerate(hold) if h)
+        return cache[cond]
 
     def boxes(self, conditions, within: dict | None = None, max_boxes: int = MAX_BOXES,
               deadline: float = math.inf) -> list:
@@ -224,10 +228,12 @@ class Domain:
             rest[k] = _inter(x, y)
         return out
 
-    def subtract_all(self, pieces: list, others: list, max_pieces: int) -> list | None:
-        """``pieces`` minus the union of ``others``, or None when it would pass ``max_pieces`` boxes."""
+    def subtract_all(self, pieces: list, others: list, max_pieces: int, deadline: float = math.inf) -> list | None:
+        """``pieces`` minus the union of ``others``, or None past ``max_pieces`` boxes or ``deadline``."""
         for o in others:
             nxt = []
+            if time.monotonic() > deadline:
+                return None
             for p in pieces:
                 nxt.extend(self.subtract(p, o))
                 if len(nxt) > max_pieces:

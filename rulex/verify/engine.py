@@ -18,23 +18,16 @@ from .spec import hidden_activations
 __all__ = ["decide_region", "region_share"]
 
 
-def region_share(domain, own: list, exclude: list, rng, max_pieces: int = 2000, n_mc: int = 20000):
-    """Share of the domain in the union of ``own`` minus the union of ``exclude``.
+def region_share(domain, own: list, exclude: list, max_pieces: int = 2000, deadline: float = float("inf")):
+    """Share of the domain in the union of ``own`` minus the union of ``exclude``, as disjoint boxes.
 
-    Exact (disjoint boxes) unless the difference passes ``max_pieces`` boxes; then a Monte Carlo
-    estimate over ``n_mc`` uniform points. Returns ``(share, pieces or None, estimated)``.
+    Returns ``(share, pieces)``, or ``(None, None)`` when the difference passes ``max_pieces`` boxes or
+    ``deadline`` (the caller then estimates the share by sampling).
     """
-    pieces = domain.subtract_all(list(own), list(exclude), max_pieces)
-    if pieces is not None:
-        return sum(domain.volume(p) for p in pieces), pieces, False
-    X = domain.sample(domain.box(), n_mc, rng)
-    frame = domain.decode(X)
-    inside = np.zeros(n_mc, dtype=bool)
-    for b in own:
-        inside |= domain.contains(frame, b)
-    for b in exclude:
-        inside &= ~domain.contains(frame, b)
-    return float(inside.mean()), None, True
+    pieces = domain.subtract_all(list(own), list(exclude), max_pieces, deadline)
+    if pieces is None:
+        return None, None
+    return sum(domain.volume(p) for p in pieces), pieces
 
 
 def decide_region(network, spec, domain, own: list, exclude: list, pieces, deadline: float, *,
