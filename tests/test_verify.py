@@ -451,7 +451,7 @@ def test_budget_is_honoured():
     ds = mixed_data(2)
     net = random_net(ds, "relu", 1, hidden=(8, 8))
     rules = RuleSet([Rule([C("x", "<=", t)], "p") for t in np.linspace(-1.5, 2.5, 30)], "q", classes=("p", "q", "s"))
-    v = verify(rules, net, ds, max_seconds=0.2)
+    v = verify(rules, net, ds, max_seconds=0.06)
     assert len(v.rules) == 31
     late = v.rules[v.rules["note"] == "budget"]
     assert len(late) and (late["status"] == "unknown").all() and late["region_share"].isna().all()
