@@ -14,6 +14,7 @@ from .schema import Encoder, Feature, Schema
 from .data import Dataset, list_datasets, load_dataset
 from .network import Layer, Network, load_network, train_network
 from .rules import Condition, LinearModel, LinearTerm, MofN, Rule, RuleSet
+from .verify import verify
 from .extractors import BaseExtractor, available_methods, extract, get_extractor
 from .metrics import fidelity, accuracy
 from .evaluate import Report, evaluate
@@ -32,4 +33,5 @@ __all__ = [
     "fidelity", "accuracy", "Report", "evaluate", "compare",
     "export", "load_rules", "save_rules",
     "explain_row", "influence", "profile_units",
+    "verify",
 ]

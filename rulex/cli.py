@@ -201,6 +201,13 @@ def cmd_extract(args):
           f"fidelity on the extraction rows {rules.provenance['train_fidelity']:.4f}; saved to {args.out}")
 
 
+def cmd_verify(args):
+    import rulex
+    rules, net = rulex.load_rules(args.rules), rulex.load_network(args.model)
+    res = rulex.verify(rules, net, _load_data(args.data, args.target, args.categorical), max_seconds=args.max_seconds)
+    print(json.dumps(res.to_dict(), indent=1, default=str) if args.json else res.to_string())
+
+
 def cmd_evaluate(args):
     rules = load_rules(args.rules)
     net, ds, train, rows = _model_and_rows(args)
@@ -391,6 +398,14 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--rows", choices=["test", "train", "all"], default="test")
     sp.add_argument("--json", action="store_true", help="print the full report as JSON")
     sp.set_defaults(func=cmd_evaluate)
+
+    sp = sub.add_parser("verify", help="prove rule by rule that the network decides what saved rules say")
+    for name in ("rules", "model", "data"):
+        sp.add_argument(name, metavar=name.upper())
+    data_args(sp)
+    sp.add_argument("--max-seconds", type=float, default=60, help="budget for the whole check (default 60)")
+    sp.add_argument("--json", action="store_true", help="print the result as JSON")
+    sp.set_defaults(func=cmd_verify)
 
     sp = sub.add_parser("explain", help="explain the network's decision on one row")
     model_data_args(sp)

@@ -273,8 +273,18 @@ def get_extractor(method: str, **params) -> BaseExtractor:
     return cls(**params)
 
 
-def extract(network, dataset, method: str = "surrogate_tree", random_state: int | None = 0, **params):
-    """Extract a :class:`RuleSet` from ``network`` with ``method`` on the rows of ``dataset``."""
+def extract(network, dataset, method: str = "surrogate_tree", random_state: int | None = 0, *, certify: bool = False,
+            certify_seconds: float = 60, certify_rounds: int = 5, **params):
+    """Extract a :class:`RuleSet` from ``network`` with ``method`` on the rows of ``dataset``.
+
+    With ``certify=True`` (pedagogical methods) the rules are verified and re-extracted with the
+    verifier's counterexamples added, for at most ``certify_rounds`` rounds and ``certify_seconds``
+    seconds (:mod:`rulex.extractors.certify`).
+    """
+    if certify:
+        from .certify import extract_certified
+        return extract_certified(network, dataset, method, random_state, params, max_seconds=certify_seconds,
+                                 max_rounds=certify_rounds)
     if method in EXTRACTORS and "random_state" in EXTRACTORS[method]().get_params(deep=False):
         params.setdefault("random_state", random_state)
     return get_extractor(method, **params).fit(network, dataset).rules_

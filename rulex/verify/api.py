@@ -1,0 +1,370 @@
+"""``verify(rules, network, dataset)``: prove, rule by rule, that the network decides what the rules say.
+
+The region of a rule is what it really decides: in an ordered rule set its conditions minus every
+earlier rule's, the default's region what no rule covers; in an unordered set each rule's own
+conditions (and, for the default, what no rule covers). Each region is checked over the network's
+input domain (:class:`~rulex.verify.domain.Domain`): proven (``certified``), refuted by a concrete
+row (``counterexample``, always decoded to original units, inside the domain and the region, and
+checked with ``network.predict``), or ``unknown`` within the budget, with the share of the region's
+volume already proven.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+
+from ..exceptions import DataError, NetworkError, RuleError
+from ..rules.conditions import MofN
+from ..rules.linear import LinearModel
+from ..rules.ruleset import RuleSet
+from .domain import Domain, TooManyBoxes
+from .engine import decide_region, region_share
+from .spec import DELTA, Spec, hidden_activations
+
+__all__ = ["Verification", "verify"]
+
+#: Most boxes a rule's conditions are expanded into; past it, m-of-n tests go to the MILP natively.
+EXPAND_BOXES = 2000
+
+
+class Verification:
+    """What :func:`verify` proved.
+
+    Attributes
+    ----------
+    rules : DataFrame
+        One row per rule then one for the default: ``rule``, ``text``, ``conclusion``, ``status``
+        (certified | counterexample | unknown), ``certified_share`` (share of the region's volume
+        proven), ``region_share`` (share of the domain the region holds; NaN when the budget ran out
+        before it was measured), ``counterexample`` (a dict
+        of the row in original units, or None), ``engine``, ``seconds``, ``note``.
+    certified_share : float
+        Share of the domain's volume where the rules are proven to agree with the network (ordered
+        sets: the sum over regions; unordered: the union of certified rules' regions and the default's).
+    counterexamples : DataFrame
+        The counterexample rows in original units, with the rule they refute (``rule``), what it
+        concludes (``rule_says``) and what the network predicts (``network_says``).
+    seconds : float
+    volume_estimated : bool
+        True when a region was too fragmented for exact volumes and a Monte Carlo estimate was used.
+    """
+
+    def __init__(self, rules, certified_share, counterexamples, seconds, volume_estimated):
+        self.rules = rules
+        self.certified_share = certified_share
+        self.counterexamples = counterexamples
+        self.seconds = seconds
+        self.volume_estimated = volume_estimated
+
+    @property
+    def statuses(self) -> list:
+        return list(self.rules["status"])
+
+    @property
+    def all_certified(self) -> bool:
+        return bool((self.rules["status"] == "certified").all())
+
+    def to_dict(self) -> dict:
+        """JSON-native summary (for provenance and reports)."""
+        rows = []
+        for rec in self.rules.to_dict("records"):
+            rows.append({k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in rec.items()})
+        return {"certified_share": self.certified_share, "seconds": round(self.seconds, 3),
+                "volume_estimated": self.volume_estimated, "rules": rows}
+
+    def to_string(self) -> str:
+        """A plain-text table: one line per region, then the counterexamples."""
+        lines = [f"Domain certified: {self.certified_share:.2%} of its volume"
+                 f"{' (estimated)' if self.volume_estimated else ''}; {self.seconds:.1f} s"]
+        for rec in self.rules.to_dict("records"):
+            head = f"rule {rec['rule']}" if rec["rule"] != "default" else "default"
+            share = "" if rec["status"] == "certified" else f", {rec['certified_share']:.1%} of its region proven"
+            lines.append(f"{head:>9}: {rec['status']}{share} [region {rec['region_share']:.2%} of the domain; "
+                         f"{rec['engine'] or '-'}; {rec['seconds']:.2f} s]  {rec['text']} -> {rec['conclusion']!r}"
+                         + (f"  ({rec['note']})" if rec["note"] else ""))
+            if rec["counterexample"] is not None:
+                lines.append(f"{'':>11}counterexample: {rec['counterexample']}")
+        return "\n".join(lines)
+
+    def __repr__(self):
+        counts = self.rules["status"].value_counts().to_dict()
+        return (f"Verification({len(self.rules)} regions: {counts}, domain certified "
+                f"{self.certified_share:.1%}, {self.seconds:.1f} s)")
+
+
+def _text(rule, schema):
+    from ..rules.render import format_conditions
+    return format_conditions(rule.conditions) if rule.conditions else "(always)"
+
+
+def verify(rules, network, dataset=None, max_seconds: float = 60, *, bounds: dict | None = None,
+           tolerance: float | None = None, delta: float = DELTA, max_pieces: int = 2000,
+           random_state: int | None = 0) -> Verification:
+    """Prove, for every rule's region, that the network gives the rule's conclusion everywhere in it.
+
+    Parameters
+    ----------
+    rules : RuleSet
+        In original units (an encoded-space set is decoded first).
+    network : Network
+        Hidden layers relu/identity (decided exactly by MILP) or sigmoid/tanh (bounds with branch
+        and bound).
+    dataset : Dataset, optional
+        Checked against the network's features; for regression its rows set the default tolerance.
+    max_seconds : float, default 60
+        Budget for the whole call; regions left when it runs out are ``unknown``.
+    bounds : dict, optional
+        ``{feature: (low, high)}`` replacing the training range of numeric features.
+    tolerance : float, optional
+        Regression: a rule with conclusion ``v`` holds where the network's output is within
+        ``v +- tolerance``; default a tenth of the spread (max - min) of the network's outputs on
+        ``dataset``.
+    delta : float, default 1e-6
+        Margin a proof must clear (solver tolerances; see :data:`rulex.verify.spec.DELTA`).
+    max_pieces : int, default 2000
+        Most disjoint boxes a region may split into before volumes are estimated.
+    random_state : int or None, default 0
+        Seed of the falsifier's sampling.
+
+    Returns
+    -------
+    Verification
+
+    Raises
+    ------
+    RuleError
+        If ``rules`` is not a RuleSet or its conclusions are not the network's classes.
+    DataError
+        For an invalid ``max_seconds``, ``tolerance``, ``bounds`` or a data set without the network's columns.
+    NetworkError
+        For a network with an activation verification cannot read.
+    """
+    started = time.monotonic()
+    from ..network.adapter import Network
+    if not isinstance(network, Network):
+        raise NetworkError(f"verify: expected a rulex Network, got {type(network).__name__}")
+    if not isinstance(rules, RuleSet):
+        raise RuleError(f"verify: expected a RuleSet, got {type(rules).__name__}")
+    try:
+        max_seconds = float(max_seconds)
+    except (TypeError, ValueError):
+        raise DataError(f"max_seconds must be a positive number, got {max_seconds!r}") from None
+    if not max_seconds > 0:
+        raise DataError(f"max_seconds must be a positive number, got {max_seconds!r}")
+    if not (isinstance(delta, (int, float)) and delta >= 0):
+        raise DataError(f"delta must be a number >= 0, got {delta!r}")
+    if not (isinstance(max_pieces, (int, np.integer)) and max_pieces >= 1):
+        raise DataError(f"max_pieces must be a positive integer, got {max_pieces!r}")
+    hidden_activations(network)
+    if rules.space == "encoded":
+        from ..decoding import decode_rules
+        rules = decode_rules(network.encoder, rules)
+    if dataset is not None:
+        missing = [f for f in network.schema.feature_names if f not in dataset.frame.columns]
+        if missing:
+            raise DataError(f"the data set lacks column(s) {missing} that the network takes")
+    if rules.task != network.task:
+        raise RuleError(f"the rules are for {rules.task} but the network does {network.task}")
+    deadline_all = started + max_seconds - 0.05
+    rng = np.random.default_rng(random_state)
+    domain = Domain(network.encoder, bounds)
+    schema = network.schema
+
+    tol = None
+    if network.task == "regression":
+        tol = _tolerance(tolerance, network, dataset)
+    # expanding m-of-n tests into boxes may take at most half the budget
+    items = _regions(rules, domain, started + max_seconds / 2)
+    sampled = _Sampled(rules, domain, rng)
+    records, cex_rows = [], []
+    total_share, estimated = 0.0, False
+    certified_boxes, certified_labels, default_ok, default_share = [], [], False, 0.0
+    for n_done, (label, rule, own, own_mofns, exclude, conclusion) in enumerate(items):
+        t0 = time.monotonic()
+        left = len(items) - n_done
+        deadline = min(deadline_all, t0 + max(deadline_all - t0, 0.0) / left)
+        complex_ = own is None or exclude is None or bool(own_mofns) or any(isinstance(e, tuple) for e in exclude)
+        share, pieces, est = None, None, False
+        if time.monotonic() >= deadline_all:          # out of budget: not even the volume is measured
+            share = float("nan")
+        elif not complex_:
+            share, pieces = region_share(domain, own, exclude, max_pieces,
+                                         deadline=t0 + 0.25 * max(deadline - t0, 0.0))
+        if share is None:
+            share, est = sampled.share(label), True
+        estimated |= est
+        rec = {"rule": label, "text": _text(rule, schema) if rule is not None else "(default)",
+               "conclusion": conclusion, "region_share": share}
+        if time.monotonic() >= deadline_all:
+            out = {"status": "unknown", "row": None, "certified": 0.0, "engine": "", "note": "budget"}
+        elif own is None or exclude is None:
+            out = {"status": "unknown", "row": None, "certified": 0.0, "engine": "",
+                   "note": "region too complex: its m-of-n tests expand into too many boxes"}
+        elif isinstance(conclusion, LinearModel):
+            out = {"status": "unknown", "row": None, "certified": 0.0, "engine": "",
+                   "note": "linear conclusions are not verified"}
+        elif time.monotonic() >= deadline_all:
+            out = {"status": "unknown", "row": None, "certified": 0.0, "engine": "", "note": "budget"}
+        else:
+            spec = _spec(network, conclusion, tol)
+            confirm = _confirmer(network, domain, rules, label, spec)
+            out = decide_region(network, spec, domain, own, exclude, pieces, deadline,
+                                confirm=confirm, rng=rng, delta=delta, own_mofns=own_mofns)
+        row = out["row"]
+        rec.update(status=out["status"], certified_share=out["certified"],
+                   counterexample=None if row is None else _native(row.iloc[0].to_dict()),
+                   engine=out["engine"], seconds=round(time.monotonic() - t0, 4), note=out["note"])
+        records.append(rec)
+        if row is not None:
+            r = row.iloc[[0]].copy()
+            r["rule"] = label
+            r["rule_says"] = [conclusion]
+            r["network_says"] = network.predict(row.iloc[[0]])
+            cex_rows.append(r)
+        if (rules.semantics == "ordered" or label == "default") and out["certified"] > 0:
+            total_share += share * out["certified"]
+        if out["status"] == "certified":
+            if label == "default":
+                default_ok, default_share = True, share
+            else:
+                certified_boxes.append(None if own_mofns else own)
+                certified_labels.append(label)
+    if rules.semantics == "unordered":
+        union = None
+        if not any(b is None for b in certified_boxes):
+            union = _union_share(domain, certified_boxes, max_pieces, deadline_all + 0.5)
+        est = union is None
+        if union is None:                              # m-of-n rules or too many boxes: sample the union
+            union = sampled.union(certified_labels)
+        estimated |= est
+        total_share = union + (default_share if default_ok else 0.0)
+    frame = pd.DataFrame.from_records(records, columns=["rule", "text", "conclusion", "status", "certified_share",
+                                                        "region_share", "counterexample", "engine", "seconds",
+                                                        "note"])
+    cex = (pd.concat(cex_rows, ignore_index=True) if cex_rows
+           else pd.DataFrame(columns=list(schema.feature_names) + ["rule", "rule_says", "network_says"]))
+    return Verification(frame, float(min(total_share, 1.0)), cex, time.monotonic() - started, estimated)
+
+
+def _native(d: dict) -> dict:
+    return {k: (v.item() if isinstance(v, np.generic) else v) for k, v in d.items()}
+
+
+def _tolerance(tolerance, network, dataset):
+    if tolerance is not None:
+        if not (isinstance(tolerance, (int, float)) and tolerance >= 0):
+            raise DataError(f"tolerance must be a number >= 0, got {tolerance!r}")
+        return float(tolerance)
+    if dataset is None:
+        raise DataError("tolerance: give tolerance= or a dataset to derive it from for a regression network")
+    y = network.predict(dataset.frame)
+    return 0.1 * float(np.max(y) - np.min(y))
+
+
+def _spec(network, conclusion, tol):
+    if network.task == "regression":
+        v = float(conclusion)
+        return Spec.for_range(network, v - tol, v + tol)
+    if conclusion not in network.classes:
+        raise RuleError(f"a rule concludes {conclusion!r}, which is not a class of the network "
+                        f"{list(network.classes)}")
+    return Spec.for_class(network, list(network.classes).index(conclusion))
+
+
+def _regions(rules, domain, deadline: float = float("inf")):
+    """(label, rule, own boxes, own m-of-n tests, excluded, conclusion) per rule, then for the default.
+
+    A rule's conditions become disjoint boxes; when its m-of-n tests would expand into too many, the
+    boxes of its other conditions are kept with the m-of-n tests beside them (decided natively by the
+    MILP), and its entries in later rules' exclusions are pairs (box, m-of-n tests). None where even
+    the other conditions are too many boxes.
+    """
+    parts = []
+    for r in rules.rules:
+        try:
+            parts.append((domain.boxes(r.conditions, max_boxes=EXPAND_BOXES, deadline=deadline), ()))
+            continue
+        except TooManyBoxes:
+            pass
+        plain = [c for c in r.conditions if not isinstance(c, MofN)]
+        mofns = tuple(c for c in r.conditions if isinstance(c, MofN))
+        try:
+            parts.append((domain.boxes(plain, deadline=deadline), mofns))
+        except TooManyBoxes:
+            parts.append(None)
+
+    def flat(ps):
+        if any(p is None for p in ps):
+            return None
+        return [(b, ms) if ms else b for bs, ms in ps for b in bs]
+
+    items = []
+    for j, r in enumerate(rules.rules):
+        own, mofns = parts[j] if parts[j] is not None else (None, ())
+        exclude = flat(parts[:j]) if rules.semantics == "ordered" else []
+        items.append((j, r, own, mofns, exclude, r.conclusion))
+    items.append(("default", None, [domain.box()], (), flat(parts), rules.default))
+    return items
+
+
+class _Sampled:
+    """Monte Carlo shares of the regions from the rules' own semantics on one uniform domain sample
+    (drawn, and the rules evaluated on it, once and only when needed)."""
+
+    def __init__(self, rules, domain, rng, n: int = 20000):
+        self.rules, self.domain, self.rng, self.n = rules, domain, rng, n
+        self.frame = None
+
+    def _ready(self):
+        if self.frame is None:
+            self.frame = self.domain.decode(self.domain.sample(self.domain.box(), self.n, self.rng))
+            self.M = self.rules.matches(self.frame)
+            self.decided = self.rules.decide(self.frame, self.M) if self.rules.semantics == "ordered" else None
+
+    def share(self, label) -> float:
+        self._ready()
+        if self.decided is not None:
+            return float(np.mean(self.decided == (-1 if label == "default" else label)))
+        return float(np.mean(~self.M.any(axis=1) if label == "default" else self.M[:, label]))
+
+    def union(self, labels) -> float:
+        self._ready()
+        return float(self.M[:, labels].any(axis=1).mean()) if labels else 0.0
+
+
+def _union_share(domain, box_lists, max_pieces, deadline):
+    share, seen = 0.0, []
+    for own in box_lists:
+        s, _ = region_share(domain, own, seen, max_pieces, deadline)
+        if s is None:
+            return None
+        share += s
+        seen = seen + list(own)
+    return share
+
+
+def _confirmer(network, domain, rules, label, spec):
+    """Turn encoded candidates into the first row that is a real counterexample, or None."""
+    def confirm(X):
+        X = np.atleast_2d(X)
+        frame = domain.decode(X)
+        ok = domain.contains(frame)
+        if not ok.any():
+            return None
+        if rules.semantics == "ordered":
+            decided = rules.decide(frame)
+            ok &= decided == (-1 if label == "default" else label)
+        elif label == "default":
+            ok &= ~rules.matches(frame).any(axis=1)
+        else:
+            ok &= rules.rules[label].evaluate(frame)
+        if not ok.any():
+            return None
+        frame = frame[ok].reset_index(drop=True)
+        wrong = ~spec.holds(network, network.encoder.transform(frame))
+        if not wrong.any():
+            return None
+        return frame.iloc[[int(np.flatnonzero(wrong)[0])]].reset_index(drop=True)
+    return confirm

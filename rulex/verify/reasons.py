@@ -1,0 +1,314 @@
+"""Sufficient reasons for one prediction (ALGORITHMS-2 §5) and exact potential flips.
+
+A *sufficient reason* (abductive explanation) of a row classified ``c`` is a set ``S`` of its features
+such that every row of the domain that agrees with it on ``S`` is classified ``c`` too. The
+deletion-based search frees the features one at a time, least influential first (``|gradient of the
+worst margin| x range``), and drops a feature when the verifier proves the class still holds with it
+free; the result is subset-minimal: for every kept feature the verifier returned a counterexample
+(a row equal to the explained one on the other kept features, inside the domain, that the network
+classifies differently), which the result shows. A query that runs out of budget keeps its feature
+and marks the reason budget-limited.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+
+from ..exceptions import DataError, NetworkError
+from ..schema.features import to_native
+from .bounds import _grad_worst
+from .domain import Domain, Span
+from .engine import decide_region
+from .spec import DELTA, Spec, hidden_activations
+
+__all__ = ["sufficient_reason", "potential_flip", "SufficientReason", "PotentialFlip"]
+
+
+class SufficientReason:
+    """A subset-minimal set of a row's feature values that forces the network's class.
+
+    Attributes
+    ----------
+    features : list of str
+        The kept features, in the schema's order.
+    values : dict
+        Their values in the explained row.
+    prediction : object
+        The network's class for the row.
+    proven : bool
+        True when every freeing query was decided; False (budget-limited) when some feature was
+        kept only because its query ran out of time (listed in ``undecided``).
+    counterexamples : dict
+        For each kept feature whose freeing was refuted, the counterexample row (a dict in original
+        units) and the class the network gives it.
+    undecided : list of str
+    order : list of str
+        The order in which features were tried.
+    seconds : float
+    """
+
+    def __init__(self, features, values, prediction, proven, counterexamples, undecided, order, seconds):
+        self.features = features
+        self.values = values
+        self.prediction = prediction
+        self.proven = proven
+        self.counterexamples = counterexamples
+        self.undecided = undecided
+        self.order = order
+        self.seconds = seconds
+
+    @property
+    def status(self) -> str:
+        return "proven" if self.proven else "budget-limited"
+
+    def __len__(self):
+        return len(self.features)
+
+    def to_dict(self) -> dict:
+        return {"features": list(self.features), "values": dict(self.values), "prediction": self.prediction,
+                "status": self.status, "counterexamples": self.counterexamples, "undecided": list(self.undecided),
+                "order": list(self.order), "seconds": round(self.seconds, 4)}
+
+    def __str__(self):
+        conds = " AND ".join(f"{k} = {v!r}" for k, v in self.values.items()) or "(nothing: the class is constant)"
+        return f"{conds} => {self.prediction!r} ({self.status})"
+
+    def __repr__(self):
+        return f"SufficientReason({self})"
+
+
+class PotentialFlip:
+    """Whether changing one feature anywhere in its range can change a row's class.
+
+    Attributes
+    ----------
+    feature : str
+    can_flip : bool or None
+        True (proven by ``row``), False (proven impossible) or None (budget ran out).
+    row : dict or None
+        A row equal to the explained one except ``feature``, classified ``flipped_to``.
+    flipped_to : object
+    seconds : float
+    """
+
+    def __init__(self, feature, can_flip, row, flipped_to, seconds):
+        self.feature, self.can_flip, self.row, self.flipped_to, self.seconds = feature, can_flip, row, flipped_to, seconds
+
+    @property
+    def proven(self) -> bool:
+        return self.can_flip is not None
+
+    def __repr__(self):
+        word = {True: "yes", False: "no", None: "unknown"}[self.can_flip]
+        return f"PotentialFlip({self.feature!r}: {word}{'' if self.row is None else f', e.g. {self.row}'})"
+
+
+def _one_row(network, row) -> pd.DataFrame:
+    if isinstance(row, pd.Series):
+        row = row.to_frame().T
+    elif isinstance(row, dict):
+        row = pd.DataFrame([row])
+    if not isinstance(row, pd.DataFrame) or len(row) != 1:
+        raise DataError("row must be a one-row DataFrame, a Series or a dict of the features")
+    missing = [f for f in network.schema.feature_names if f not in row.columns]
+    if missing:
+        raise DataError(f"row lacks feature(s) {missing}")
+    row = row[network.schema.feature_names].reset_index(drop=True).copy()
+    for f in network.schema.features:           # object columns (from a Series) back to numbers
+        if f.kind in ("numeric", "integer"):
+            row[f.name] = pd.to_numeric(row[f.name])
+    network.schema.check_frame(row, what="row")
+    return row
+
+
+def _setup(network, row, bounds):
+    from ..network.adapter import Network
+    if not isinstance(network, Network):
+        raise NetworkError(f"expected a rulex Network, got {type(network).__name__}")
+    if network.task != "classification":
+        raise NetworkError("sufficient reasons and flips are for classification networks")
+    hidden_activations(network)
+    row = _one_row(network, row)
+    domain = Domain(network.encoder, bounds)
+    c = int(network.predict_index(row)[0])
+    return row, domain, c, Spec.for_class(network, c)
+
+
+def _fixed_box(domain, row, fixed) -> dict:
+    box = domain.box()
+    for f in domain.features:
+        if f.name in fixed:
+            v = row[f.name].iloc[0]
+            box[f.name] = (Span(float(v), float(v)) if f.kind in ("numeric", "integer")
+                           else frozenset([list(f.categories).index(v)]))
+    return box
+
+
+def _confirmer(network, domain, row, fixed, box, spec):
+    def confirm(X):
+        frame = domain.decode(np.atleast_2d(X))
+        for name in fixed:                      # fixed features take the row's exact values
+            frame[name] = [row[name].iloc[0]] * len(frame)
+        ok = domain.contains(frame, box)
+        if not ok.any():
+            return None
+        frame = frame[ok].reset_index(drop=True)
+        for f in domain.features:
+            if f.kind == "integer":
+                frame[f.name] = frame[f.name].astype("int64")
+        wrong = ~spec.holds(network, network.encoder.transform(frame))
+        if not wrong.any():
+            return None
+        return frame.iloc[[int(np.flatnonzero(wrong)[0])]].reset_index(drop=True)
+    return confirm
+
+
+def _check_budget(max_seconds):
+    try:
+        max_seconds = float(max_seconds)
+    except (TypeError, ValueError):
+        raise DataError(f"max_seconds must be a positive number, got {max_seconds!r}") from None
+    if not max_seconds > 0:
+        raise DataError(f"max_seconds must be a positive number, got {max_seconds!r}")
+    return max_seconds
+
+
+def _native(d):
+    return {k: to_native(v) for k, v in d.items()}
+
+
+def sufficient_reason(network, row, dataset=None, max_seconds: float = 30, *, order=None,
+                      bounds: dict | None = None, delta: float = DELTA,
+                      random_state: int | None = 0) -> SufficientReason:
+    """A subset-minimal set of ``row``'s feature values that proves the network's class.
+
+    Parameters
+    ----------
+    network : Network
+        A classification network (relu/identity hidden layers: exact MILP; sigmoid/tanh: bounds and
+        branch and bound, where a query may end unknown).
+    row : DataFrame (one row), Series or dict
+        The row to explain, in original units.
+    dataset : Dataset, optional
+        Only checked to hold the network's columns (the domain is the encoder's training range).
+    max_seconds : float, default 30
+        Budget for the whole search, shared among the per-feature queries.
+    order : sequence of str, optional
+        Order in which to try freeing the features; default least influential first.
+    bounds : dict, optional
+        ``{feature: (low, high)}`` replacing the training range of numeric features.
+    delta : float, default 1e-6
+        Margin a proof must clear.
+    random_state : int or None, default 0
+
+    Returns
+    -------
+    SufficientReason
+
+    Raises
+    ------
+    DataError
+        For a malformed row, order, bounds or budget.
+    NetworkError
+        For a regression network or an unreadable activation.
+    """
+    started = time.monotonic()
+    max_seconds = _check_budget(max_seconds)
+    row, domain, c, spec = _setup(network, row, bounds)
+    if dataset is not None:
+        missing = [f for f in network.schema.feature_names if f not in dataset.frame.columns]
+        if missing:
+            raise DataError(f"the data set lacks column(s) {missing} that the network takes")
+    names = network.schema.feature_names
+    if order is None:
+        order = _default_order(network, domain, row, spec)
+    else:
+        order = list(order)
+        if sorted(order) != sorted(names):
+            raise DataError(f"order must list every feature once: {names}")
+    rng = np.random.default_rng(random_state)
+    deadline_all = started + max_seconds - 0.05
+    kept = set(names)
+    cex, undecided = {}, []
+    for k, name in enumerate(order):
+        now = time.monotonic()
+        deadline = min(deadline_all, now + max(deadline_all - now, 0.0) / (len(order) - k))
+        fixed = kept - {name}
+        box = _fixed_box(domain, row, fixed)
+        if now >= deadline_all:
+            undecided.append(name)
+            continue
+        confirm = _confirmer(network, domain, row, fixed, box, spec)
+        out = decide_region(network, spec, domain, [box], [], [box], deadline, confirm=confirm, rng=rng, delta=delta)
+        if out["status"] == "certified":
+            kept.discard(name)
+        elif out["status"] == "counterexample":
+            r = out["row"]
+            cex[name] = {"row": _native(r.iloc[0].to_dict()), "network_says": to_native(network.predict(r)[0])}
+        else:
+            undecided.append(name)
+    features = [n for n in names if n in kept]
+    values = {n: row[n].iloc[0] for n in features}
+    values = _native(values)
+    pred = network.classes[c]
+    return SufficientReason(features, values, pred, not undecided, cex, undecided, order,
+                            time.monotonic() - started)
+
+
+def _default_order(network, domain, row, spec):
+    """Features by increasing |gradient of the worst margin| x the feature's encoded range at the row."""
+    X = network.encoder.transform(row)
+    _, g = _grad_worst(network, spec, X)
+    xl, xu = domain.encoded_bounds(domain.box())
+    enc = network.encoder
+    score = {}
+    for f in domain.features:
+        cols = enc.groups_[f.name]
+        score[f.name] = float(np.sum(np.abs(g[0, cols]) * np.maximum(xu[cols] - xl[cols], 1e-12)))
+    return sorted(score, key=lambda n: (score[n], network.schema.feature_names.index(n)))
+
+
+def potential_flip(network, row, feature: str, dataset=None, max_seconds: float = 10, *,
+                   bounds: dict | None = None, delta: float = DELTA, random_state: int | None = 0) -> PotentialFlip:
+    """Can changing ``feature`` alone, anywhere in its range, change ``row``'s class?
+
+    Parameters
+    ----------
+    network : Network
+    row : DataFrame (one row), Series or dict
+    feature : str
+    dataset : Dataset, optional
+        Unused except for checking its columns.
+    max_seconds : float, default 10
+    bounds, delta, random_state
+        As for :func:`sufficient_reason`.
+
+    Returns
+    -------
+    PotentialFlip
+        ``can_flip`` True with the flip row, False when proven impossible, None when the budget ran out.
+
+    Raises
+    ------
+    DataError
+        If ``feature`` is not a feature of the network, or for a malformed row or budget.
+    """
+    started = time.monotonic()
+    max_seconds = _check_budget(max_seconds)
+    row, domain, _, spec = _setup(network, row, bounds)
+    names = network.schema.feature_names
+    if feature not in names:
+        raise DataError(f"feature {feature!r} is not a feature of the network ({', '.join(names[:8])}...)")
+    fixed = set(names) - {feature}
+    box = _fixed_box(domain, row, fixed)
+    confirm = _confirmer(network, domain, row, fixed, box, spec)
+    out = decide_region(network, spec, domain, [box], [], [box], started + max_seconds - 0.05,
+                        confirm=confirm, rng=np.random.default_rng(random_state), delta=delta)
+    if out["status"] == "counterexample":
+        r = out["row"]
+        return PotentialFlip(feature, True, _native(r.iloc[0].to_dict()), to_native(network.predict(r)[0]),
+                             time.monotonic() - started)
+    can = False if out["status"] == "certified" else None
+    return PotentialFlip(feature, can, None, None, time.monotonic() - started)
