@@ -198,7 +198,7 @@ def verify(rules, network, dataset=None, max_seconds: float = 60, *, bounds: dic
         rec = {"rule": label, "text": _text(rule, schema) if rule is not None else "(default)",
                "conclusion": conclusion, "region_share": share}
         if time.monotonic() >= deadline_all:
-            out = {"status": "unknown", "row": None, "certified": 0.0, "engine": "", "note": "budget"}
+            out: dict = {"status": "unknown", "row": None, "certified": 0.0, "engine": "", "note": "budget"}
         elif own is None or exclude is None:
             out = {"status": "unknown", "row": None, "certified": 0.0, "engine": "",
                    "note": "region too complex: its m-of-n tests expand into too many boxes"}
@@ -281,7 +281,7 @@ def _regions(rules, domain, deadline: float = float("inf")):
     MILP), and its entries in later rules' exclusions are pairs (box, m-of-n tests). None where even
     the other conditions are too many boxes.
     """
-    parts = []
+    parts: list = []
     for r in rules.rules:
         try:
             parts.append((domain.boxes(r.conditions, max_boxes=EXPAND_BOXES, deadline=deadline), ()))
@@ -300,7 +300,7 @@ def _regions(rules, domain, deadline: float = float("inf")):
             return None
         return [(b, ms) if ms else b for bs, ms in ps for b in bs]
 
-    items = []
+    items: list = []
     for j, r in enumerate(rules.rules):
         own, mofns = parts[j] if parts[j] is not None else (None, ())
         exclude = flat(parts[:j]) if rules.semantics == "ordered" else []

@@ -17,6 +17,8 @@ unknown, and so is every box open when the deadline passes.
 """
 from __future__ import annotations
 
+from typing import Callable
+
 import heapq
 import math
 import time
@@ -35,7 +37,7 @@ def _sig(z):
     return 0.5 * (1.0 + np.tanh(0.5 * z))
 
 
-_ACT = {"sigmoid": (_sig, lambda z: _sig(z) * (1 - _sig(z))),
+_ACT: dict[str, tuple[Callable[[np.ndarray], np.ndarray], Callable[[np.ndarray], np.ndarray]]] = {"sigmoid": (_sig, lambda z: _sig(z) * (1 - _sig(z))),
         "tanh": (np.tanh, lambda z: 1 - np.tanh(z) ** 2),
         "relu": (lambda z: np.maximum(z, 0.0), lambda z: (z > 0).astype(float)),
         "identity": (lambda z: z, lambda z: np.ones_like(z))}

@@ -168,7 +168,7 @@ class Domain:
         """
         boxes = [dict(self.full) if within is None else within]
         for c in conditions:
-            nxt = []
+            nxt: list = []
             for b in boxes:
                 if len(nxt) > max_boxes:
                     raise TooManyBoxes(f"the conditions expand into more than {max_boxes} boxes")
@@ -187,7 +187,7 @@ class Domain:
 
     def _mofn(self, box: dict, c: MofN, max_boxes: int) -> list:
         """At least m of n literals: one disjoint box per pattern of true/false literals (pruned)."""
-        out = []
+        out: list = []
 
         def walk(b, k, hits):
             if len(out) > max_boxes:

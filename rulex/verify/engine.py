@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
 
 from .bounds import branch_and_bound, crown, falsify
 from .milp import relu_query
