@@ -18,7 +18,7 @@ from ..rules import Condition, Rule, RuleSet
 from ..rules.render import format_conditions, format_value
 from ..schema.features import to_native
 from ._common import check_classifier, dataset_frame
-from ..extractors.sampling import check_rows
+from ..extractors.budget import check_rows
 from .flip import Flip, flip_search
 
 __all__ = ["explain_row", "Explanation"]

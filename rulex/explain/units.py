@@ -11,7 +11,7 @@ from ..exceptions import DataError, NetworkError
 from ..rules import Condition, Rule, RuleSet
 from ..rules.render import format_conditions, format_value
 from ..schema.features import to_native
-from ..extractors.sampling import check_rows
+from ..extractors.budget import check_rows
 from ._common import CONTINUOUS, check_classifier, dataset_frame, feature_value_label
 
 __all__ = ["profile_units", "UnitProfile", "UnitProfiles"]

@@ -133,7 +133,7 @@ class BaseExtractor(BaseEstimator):
 
     def fit(self, network, dataset):
         """Extract rules from ``network`` using the rows of ``dataset`` (usually the training split)."""
-        from .sampling import check_rows
+        from .budget import check_rows
         self._validate_params()
         self._check_inputs(network, dataset)
         for name, copies in self._row_parameters.items():

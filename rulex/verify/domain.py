@@ -77,6 +77,10 @@ class Domain:
     """
 
     def __init__(self, encoder, bounds: dict | None = None):
+        if getattr(encoder, "fill_", None):
+            raise DataError("the verifier does not yet model missing values: this network was trained with "
+                            f"missing='impute' (features {sorted(encoder.fill_)} can be missing); verify a network "
+                            "trained on complete rows")
         self.encoder = encoder
         self.schema = encoder.schema
         self.features = list(self.schema.features)
