@@ -222,7 +222,7 @@ def cmd_explain(args):
     net, ds, train, rows = _model_and_rows(args)
     rules = load_rules(args.rules) if args.rules else None
     ex = explain_row(net, rows, args.row, rules=rules, n_samples=args.samples, random_state=args.seed,
-                           reference=train)
+                     reference=train, prove=args.prove, prove_seconds=args.prove_seconds)
     if args.json:
         print(json.dumps(ex.to_dict(), indent=1, default=str))
     else:
@@ -416,6 +416,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--samples", type=_positive_int, default=1000, help="perturbed points for the local rule")
     sp.add_argument("--seed", type=int, default=0)
     sp.add_argument("--json", action="store_true", help="print the explanation as JSON")
+    sp.add_argument("--prove", action="store_true",
+                    help="also prove a sufficient reason: the row's values that force the class whatever the rest")
+    sp.add_argument("--prove-seconds", type=float, default=30.0, help="time budget of the proof (default 30)")
     sp.set_defaults(func=cmd_explain)
 
     sp = sub.add_parser("units", help="profile the network's hidden units")

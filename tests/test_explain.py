@@ -262,3 +262,16 @@ def test_report_shows_influence_and_unit_profiles_when_asked(tmp_path, capsys):
     plain = tmp_path / "plain.md"
     assert main(["report", str(model), "iris", "--method", "surrogate_tree", "--out", str(plain)]) == 0
     assert "Influence of each input variable" not in plain.read_text(encoding="utf-8")
+
+
+def test_explain_row_with_prove_gives_the_verifiers_sufficient_reason():
+    from rulex.verify import sufficient_reason
+    train, test = rulex.load_dataset("iris").split(test_size=0.3, random_state=0)
+    net = rulex.train_network(train, hidden_layer_sizes=(4,), activation="relu", random_state=0, max_epochs=40)
+    ex = rulex.explain_row(net, test, 2, reference=train, prove=True, prove_seconds=20)
+    reason = ex.sufficient_reason
+    assert reason is not None and reason.status == "proven"
+    assert reason.prediction == ex.prediction
+    direct = sufficient_reason(net, test.frame.iloc[[2]][net.schema.feature_names], max_seconds=20)
+    assert direct.features == reason.features
+    assert "sufficient reason:" in str(ex) and ex.to_dict()["sufficient_reason"]["status"] == "proven"

@@ -70,6 +70,7 @@ class Explanation:
     global_rule: str | None = None
     global_rule_number: int | None = None
     global_prediction: Any = None
+    sufficient_reason: Any = None
     schema: Any = field(default=None, repr=False)
 
     def to_dict(self) -> dict:
@@ -83,6 +84,7 @@ class Explanation:
             "local_fidelity": self.local_fidelity, "local_coverage": self.local_coverage,
             "n_samples": self.n_samples,
             "flip": None if self.flip is None else dict(self.flip.__dict__),
+            "sufficient_reason": None if self.sufficient_reason is None else self.sufficient_reason.to_dict(),
         }
 
     def __str__(self) -> str:
@@ -101,6 +103,8 @@ class Explanation:
             lines.append("no single-feature change flips the decision")
         else:
             lines.append(f"smallest flip: {self.flip}")
+        if self.sufficient_reason is not None:
+            lines.append(f"sufficient reason: {self.sufficient_reason}")
         return "\n".join(lines)
 
 
@@ -223,7 +227,8 @@ def _greedy_path(S, w, ok, x, names, max_depth: int, target: float, min_share: f
 
 def explain_row(net, dataset, row, rules: RuleSet | None = None, n_samples: int = 1000, random_state=0, *,
                 reference=None, scale: float = 0.25, kernel_width: float | None = None, max_depth: int = 3,
-                n_grid: int = 200, target: float = 0.95) -> Explanation:
+                n_grid: int = 200, target: float = 0.95, prove: bool = False,
+                prove_seconds: float = 30) -> Explanation:
     """Explain the network's decision on one row.
 
     Parameters
@@ -258,6 +263,14 @@ def explain_row(net, dataset, row, rules: RuleSet | None = None, n_samples: int 
         Local fidelity the choice between candidate rules aims at (see Notes).
     n_grid : int, default 200
         Grid size of the flip search on numeric features.
+    prove : bool, default False
+        Also find a *sufficient reason* (``Explanation.sufficient_reason``): a subset-minimal set of
+        the row's feature values that forces the network's class for every value of the other
+        features within the domain, proven by the verifier (:func:`rulex.verify.sufficient_reason`;
+        exact for ReLU networks, bounds and branch and bound for sigmoid/tanh). Its ``status`` says
+        ``proven`` or ``budget-limited``.
+    prove_seconds : float, default 30
+        Time budget of that proof search.
 
     Notes
     -----
@@ -389,4 +402,8 @@ def explain_row(net, dataset, row, rules: RuleSet | None = None, n_samples: int 
         result.global_rule = str(ex["text"])
         result.global_rule_number = int(ex["rule"])
         result.global_prediction = to_native(ex["prediction"])
+    if prove:
+        from ..verify import sufficient_reason
+        result.sufficient_reason = sufficient_reason(net, frame_row, max_seconds=prove_seconds,
+                                                     random_state=random_state)
     return result
