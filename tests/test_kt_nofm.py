@@ -4,6 +4,7 @@ import itertools
 import numpy as np
 import pandas as pd
 import pytest
+from nets import same_weights, weights_of
 
 import rulex
 from rulex import Condition
@@ -122,3 +123,54 @@ def test_kt_interval_reading_is_sound(kt_net):
     rules = get_extractor("kt", hidden_values="interval", activation_level=0.9).fit(net, ds).rules_
     decided = rules.decide(ds.frame) >= 0
     assert (rules.predict(ds.frame)[decided] == net.predict(ds.frame)[decided]).all()
+
+
+# -- N-of-M -------------------------------------------------------------------------------------------------
+def test_nofm_four_equal_weights_give_three_of_four():
+    # one unit, four equal weights w = 5 and bias -2.5 w: a single cluster of mean 5, and the retrained
+    # bias keeps the threshold between 2 and 3 true inputs: "at least 3 of {a, b, c, d}" (ALGORITHMS-2 §6)
+    frame = pd.DataFrame(list(itertools.product((0, 1), repeat=4)), columns=list("abcd"))
+    frame["y"] = (frame.sum(axis=1) >= 3).astype(int)
+    ds = rulex.Dataset.from_frame(frame, target="y")
+    net = _torch_net(ds, [[5.0] * 4], [-12.5], [[-10.0], [10.0]], [5.0, -5.0])
+    ex = get_extractor("nofm").fit(net, ds)
+    rules = ex.rules_
+    assert len(rules) == 1 and rules.default == 0
+    (test,) = rules.rules[0].conditions
+    assert isinstance(test, rulex.MofN) and test.m == 3
+    assert set(test.conditions) == {Condition(a, "==", 1) for a in "abcd"}
+    assert ex.units_["h1_0"]["sizes"] == [4] and ex.units_["h1_0"]["clusters"] == pytest.approx([5.0])
+    assert (rules.predict(ds.frame) == net.predict(ds.frame)).all()
+
+
+@pytest.fixture(scope="module")
+def monk2_net():
+    from rulex.data import make_monk
+    train, test = make_monk(2).split()
+    net = rulex.train_network(train, (4,), "sigmoid", random_state=0)
+    return net, train, test
+
+
+def test_nofm_on_monk2_gives_m_of_n_rules_as_faithful_as_trepan(monk2_net):
+    # MONK-2: "exactly two of the six attributes take their first value", an m-of-n concept
+    net, train, test = monk2_net
+    before = weights_of(net)
+    ex = get_extractor("nofm").fit(net, train)
+    rules = ex.rules_
+    assert same_weights(before, weights_of(net))          # the user's network is never touched
+    # the biases were retrained on the clustered copy, not copied from the network
+    assert any(ex.units_[f"h1_{j}"]["bias"] != pytest.approx(float(net.layers[0].bias[j])) for j in range(4))
+    assert any(isinstance(c, rulex.MofN) for r in rules.rules for c in r.conditions)
+    fid = rulex.evaluate(rules, net, test).fidelity
+    trepan = rulex.evaluate(rulex.extract(net, train, method="trepan", random_state=0), net, test).fidelity
+    print(f"MONK-2 fidelity on the test split: nofm {fid:.4f}, trepan {trepan:.4f}")
+    assert fid >= 0.95 and fid >= trepan - 0.05
+
+
+def test_nofm_budget_and_partial(monk2_net):
+    net, train, _ = monk2_net
+    with pytest.raises(rulex.BudgetExceededError, match="nofm: .*max_seconds"):
+        get_extractor("nofm", max_seconds=0.0).fit(net, train)
+    with pytest.warns(RuntimeWarning, match="partial"):
+        ex = get_extractor("nofm", max_seconds=0.0, on_budget="partial").fit(net, train)
+    assert ex.rules_.provenance["complete"] is False
