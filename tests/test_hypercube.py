@@ -87,9 +87,9 @@ def test_iter_bounds_every_feature_when_asked(box_net):
     assert rulex.evaluate(rules, net, test).fidelity >= 0.9
 
 
-def test_creepy_cream_strategy(box_net):
+def test_creepy_exact_strategy(box_net):
     net, train, test = box_net
-    rules = rulex.extract(net, train, method="creepy", strategy="cream")
+    rules = rulex.extract(net, train, method="creepy", strategy="exact")
     assert rulex.evaluate(rules, net, test).fidelity >= 0.9
 
 
