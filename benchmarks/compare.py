@@ -270,6 +270,28 @@ def _hidden(text: str) -> tuple:
     return tuple(int(h) for h in text.replace(" ", "").split(",") if h)
 
 
+def merge_existing(df: pd.DataFrame, methods, out=RESULTS) -> pd.DataFrame:
+    """New rows for ``methods`` plus the other methods' rows of each data set's existing CSV. The cells
+    must be the same networks: each cell's network accuracy is checked against the CSV's."""
+    parts = []
+    for d in df["data"].unique():
+        new = df[df["data"] == d]
+        path = Path(out) / f"compare_{d}.csv"
+        if path.exists():
+            old = pd.read_csv(path, keep_default_na=False, na_values=[""])
+            old["error"] = old["error"].fillna("")
+            key = ["seed", "fold"]
+            a = new.drop_duplicates(key).set_index(key)["network_accuracy"]
+            b = old.drop_duplicates(key).set_index(key)["network_accuracy"]
+            common = a.index.intersection(b.index)
+            if len(common) != len(a) or not np.allclose(a[common], b[common]):
+                raise SystemExit(f"--merge: {path.name} holds other cells or networks than this run")
+            parts.append(old[~old["method"].isin(methods or new["method"].unique())])
+        parts.append(new)
+    out = pd.concat(parts, ignore_index=True)
+    return out.sort_values(["data", "seed", "fold", "method"], kind="stable").reset_index(drop=True)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--datasets", default="iris,breast_cancer", help="comma-separated data set names")
@@ -283,6 +305,9 @@ def main(argv=None):
     ap.add_argument("--scheduler", default=None, help="Dask scheduler address (with --backend dask)")
     ap.add_argument("--max-seconds", type=float, default=None,
                     help="time budget of every method that takes one (max_seconds; default: each method's own)")
+    ap.add_argument("--merge", action="store_true",
+                    help="keep the other methods' rows of the existing compare_<data>.csv (same cells) and "
+                         "replace only those of --methods")
     args = ap.parse_args(argv)
     if len(args.seeds) < 1 or args.folds < 2:
         ap.error("need at least one seed and two folds")
@@ -292,11 +317,15 @@ def main(argv=None):
     df = run_grid(datasets, args.seeds, args.folds, methods, args.hidden, args.epochs, args.n_jobs,
                   args.backend, args.scheduler, args.max_seconds)
     wall = time.perf_counter() - started
+    if args.merge:
+        df = merge_existing(df, methods)
     summary = summarize(df)
     args_line = (f"--datasets {','.join(datasets)} --seeds {' '.join(map(str, args.seeds))} --folds {args.folds}"
                  + (f" --methods {','.join(methods)}" if methods else "")
                  + f" --hidden {','.join(map(str, args.hidden))}" + (f" --epochs {args.epochs}" if args.epochs else "")
-                 + (f" --max-seconds {args.max_seconds:g}" if args.max_seconds else ""))
+                 + (f" --max-seconds {args.max_seconds:g}" if args.max_seconds else "")
+                 + (" --merge (the other methods' rows kept from the previous run of the same cells)"
+                    if args.merge else ""))
     write_reports(df, summary, args_line, wall)
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         print(summary[["data", "method", "fidelity_mean", "fidelity_std", "rules_mean", "conditions_mean",

@@ -33,6 +33,18 @@ def test_grid_shape_and_folds(serial):
     assert summary["pareto"].any()
 
 
+def test_merge_keeps_the_other_methods_rows_of_the_same_cells(serial, tmp_path):
+    serial.to_csv(tmp_path / "compare_iris.csv", index=False)
+    fresh = serial[serial["method"] == "anndt"].assign(rules=99)
+    merged = compare_bench.merge_existing(fresh, ["anndt"], out=tmp_path)
+    assert len(merged) == len(serial)
+    assert (merged[merged["method"] == "anndt"]["rules"] == 99).all()
+    assert (merged[merged["method"] == "surrogate_tree"]["rules"].to_numpy()
+            == serial[serial["method"] == "surrogate_tree"]["rules"].to_numpy()).all()
+    with pytest.raises(SystemExit, match="other cells or networks"):
+        compare_bench.merge_existing(fresh.assign(network_accuracy=0.1), ["anndt"], out=tmp_path)
+
+
 def test_joblib_two_workers_identical(serial):
     parallel = compare_bench.run_grid(**GRID, n_jobs=2)
     pd.testing.assert_frame_equal(_numbers(serial), _numbers(parallel))

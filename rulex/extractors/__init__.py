@@ -3,8 +3,9 @@ from .base import (EXTRACTORS, BaseExtractor, DecompositionalExtractor, MethodIn
                    available_methods, extract, get_extractor, register)
 from .pedagogical import SurrogateTree
 from .pedagogical import ANNDT, Trepan
-from .decompositional import CRED, DeepRED, Tsukimoto
+from .pedagogical import ITER, CReEPy, GridEx, GridREx
+from .decompositional import CRED, DeepRED, KT, NofM, Tsukimoto
 
 __all__ = ["BaseExtractor", "DecompositionalExtractor", "PedagogicalExtractor", "register", "EXTRACTORS",
            "available_methods", "get_extractor", "extract", "MethodInfo", "SurrogateTree", "ANNDT", "Trepan", "CRED", "DeepRED",
-           "Tsukimoto"]
+           "Tsukimoto", "KT", "NofM", "ITER", "GridEx", "GridREx", "CReEPy"]

@@ -1,0 +1,302 @@
+"""Hyper-cubes on the network's inputs with the network as oracle: the machinery of ITER, GridEx,
+GridREx and CReEPy/CREAM (:mod:`.hypercube`).
+
+A :class:`Cube` bounds every feature of the schema: a numeric, integer, ordinal or binary feature
+by an interval ``(lo, hi]`` of its encoded value (infinite bounds while the cube reaches the edge of
+the data, so the cubes of a partition cover the whole input space, not only the training box), a
+categorical feature by a set of its categories. A cube turns into encoded conditions that the
+shared :class:`~rulex.extractors.sampling.Sampler` honours exactly and the base class decodes into
+original units (categories by name).
+
+:class:`Oracle` holds the training rows, the sampler and the network: ``points(cube)`` returns the
+training rows inside the cube topped up to ``min_points`` with points drawn from the data's
+marginals truncated to the cube (the data-support box, not a uniform box), all labelled by the
+network; every network call is counted. ``summary(cube, X, y)`` gives a cube's output (class,
+mean or linear model) and its *diversity* (1 - share of the mode; the standard deviation or the
+mean absolute error of the linear fit, relative to the network's output spread).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ...exceptions import BudgetExceededError
+from ...rules import Condition, LinearModel, LinearTerm, Rule, RuleSet
+from ..sampling import Sampler
+
+__all__ = ["Cube", "Oracle", "best_cuts", "cubes_to_rules", "relevant"]
+
+
+class Cube:
+    """Per feature: ``lo``/``hi`` (encoded, continuous-like features) or ``allowed`` (categorical)."""
+
+    __slots__ = ("allowed", "hi", "lo")
+
+    def __init__(self, lo, hi, allowed):
+        self.lo, self.hi, self.allowed = lo, hi, allowed
+
+    def copy(self) -> Cube:
+        return Cube(self.lo.copy(), self.hi.copy(), dict(self.allowed))
+
+    def key(self):
+        return (tuple(self.lo), tuple(self.hi), tuple(sorted((k, tuple(sorted(v))) for k, v in self.allowed.items())))
+
+
+class Oracle:
+    """The network on training rows and on sampled points, with the schema's features as cube axes."""
+
+    def __init__(self, network, X, *, min_points: int, random_state, budget):
+        self.net, self.X, self.min_points, self.budget = network, X, int(min_points), budget
+        enc = network.encoder
+        self.enc = enc
+        self.features = list(enc.schema.features)
+        self.cols = [list(enc.groups_[f.name]) for f in self.features]
+        self.categorical = [f.kind == "categorical" for f in self.features]
+        self.sampler = Sampler(enc, X, random_state=random_state)
+        self.regression = network.task == "regression"
+        self.y = self.label(X)
+        self.calls = len(X)
+        spread = float(np.std(self.y)) if self.regression else 1.0
+        self.spread = spread if spread > 0 else 1.0
+
+    # -- cubes ------------------------------------------------------------------------------
+    def root(self) -> Cube:
+        d = len(self.features)
+        allowed = {i: frozenset(range(len(c))) for i, c in enumerate(self.cols) if self.categorical[i]}
+        return Cube(np.full(d, -np.inf), np.full(d, np.inf), allowed)
+
+    def contains(self, cube: Cube, X: np.ndarray) -> np.ndarray:
+        m = np.ones(len(X), dtype=bool)
+        for i, cols in enumerate(self.cols):
+            if self.categorical[i]:
+                allowed = cube.allowed[i]
+                if len(allowed) < len(cols):
+                    m &= X[:, [cols[p] for p in sorted(allowed)]].max(axis=1) > 0.5 if allowed else False
+            else:
+                x = X[:, cols[0]]
+                if np.isfinite(cube.lo[i]):
+                    m &= x > cube.lo[i]
+                if np.isfinite(cube.hi[i]):
+                    m &= x <= cube.hi[i]
+        return m
+
+    def conditions(self, cube: Cube) -> list:
+        names = self.enc.input_names_
+        out = []
+        for i, cols in enumerate(self.cols):
+            if self.categorical[i]:
+                allowed = cube.allowed[i]
+                if len(allowed) == 1:
+                    out.append(Condition(names[cols[next(iter(allowed))]], ">", 0.5))
+                else:
+                    out.extend(Condition(names[cols[p]], "<=", 0.5) for p in range(len(cols)) if p not in allowed)
+            else:
+                if np.isfinite(cube.lo[i]):
+                    out.append(Condition(names[cols[0]], ">", float(cube.lo[i])))
+                if np.isfinite(cube.hi[i]):
+                    out.append(Condition(names[cols[0]], "<=", float(cube.hi[i])))
+        return out
+
+    def empty(self, cube: Cube) -> bool:
+        return any(c and not cube.allowed[i] for i, c in enumerate(self.categorical)) or bool(
+            np.any(cube.lo >= cube.hi))
+
+    # -- the network -------------------------------------------------------------------------
+    def label(self, X: np.ndarray) -> np.ndarray:
+        if self.regression:
+            return np.asarray(self.net.predict(X), dtype=np.float64)
+        return self.net.predict_index(X)
+
+    def points(self, cube: Cube, where: str, exclude=()):
+        """Training rows in ``cube`` (outside the cubes of ``exclude``) topped up with sampled points."""
+        self.budget.check(where)
+        mask = self.contains(cube, self.X)
+        for e in exclude:
+            mask &= ~self.contains(e, self.X)
+        X, y = self.X[mask], self.y[mask]
+        need = self.min_points - len(X)
+        if need > 0 and not self.empty(cube):
+            S = self.sampler.sample(need + need // 2, self.conditions(cube),
+                                    reference=X if len(X) >= 5 else None)
+            for e in exclude:
+                if len(S):
+                    S = S[~self.contains(e, S)]
+            S = S[:need]
+            if len(S):
+                self.calls += len(S)
+                X, y = np.vstack([X, S]), np.concatenate([y, self.label(S)])
+        return X, y, int(mask.sum())
+
+    # -- outputs -----------------------------------------------------------------------------
+    def summary(self, X, y, linear=False):
+        """``(output, diversity)`` of points labelled ``y``; ``(None, 0)`` without points."""
+        if len(y) == 0:
+            return None, 0.0
+        if not self.regression:
+            counts = np.bincount(y, minlength=len(self.net.classes))
+            k = int(np.argmax(counts))
+            return k, 1.0 - counts[k] / len(y)
+        if linear and len(y) >= 3:
+            from sklearn.linear_model import LinearRegression
+            keep = np.flatnonzero(X.std(axis=0) > 0)
+            model = LinearRegression().fit(X[:, keep], y)
+            err = float(np.mean(np.abs(model.predict(X[:, keep]) - y)))
+            names = self.enc.input_names_
+            terms = [LinearTerm(names[j], float(c)) for j, c in zip(keep, model.coef_) if c != 0]
+            return LinearModel(float(model.intercept_), terms), err / self.spread
+        return float(np.mean(y)), float(np.std(y)) / self.spread
+
+    def conclusion(self, output):
+        if isinstance(output, LinearModel) or self.regression:
+            return output
+        return self.net.classes[int(output)]
+
+
+class _Budget:
+    def __init__(self, method, max_seconds):
+        import time
+        self.method, self.max_seconds, self.time = method, max_seconds, time.perf_counter
+        self.start = self.time()
+
+    def check(self, where):
+        if self.max_seconds is not None and self.time() - self.start > self.max_seconds:
+            raise BudgetExceededError(f"{self.method}: stopped after {self.time() - self.start:.1f} s "
+                                      f"(max_seconds={self.max_seconds}) while {where}. Raise max_seconds, "
+                                      "or use on_budget='partial' to keep the cubes finished so far")
+
+
+def _impurity(y, regression):
+    if len(y) == 0:
+        return 0.0
+    if regression:
+        return float(np.var(y)) * len(y)
+    p = np.bincount(y) / len(y)
+    return float(1.0 - np.sum(p * p)) * len(y)
+
+
+def best_cuts(oracle: Oracle, cube: Cube, X, y, max_candidates: int = 32):
+    """Per feature, the best binary split of ``cube`` on the points ``(X, y)``: a list of
+    ``(gain, feature, ("cut", t) or ("set", left categories))``, best first, gain > 0 only."""
+    base = _impurity(y, oracle.regression)
+    out = []
+    for i, cols in enumerate(oracle.cols):
+        if oracle.categorical[i]:
+            allowed = sorted(cube.allowed[i])
+            if len(allowed) < 2:
+                continue
+            cat = X[:, cols].argmax(axis=1)
+            score = {}
+            for p in allowed:
+                sel = y[cat == p]
+                if len(sel) == 0:
+                    score[p] = np.inf
+                elif oracle.regression:
+                    score[p] = float(np.mean(sel))
+                else:
+                    score[p] = -float(np.mean(sel == np.bincount(y).argmax()))
+            order = sorted(allowed, key=lambda p: (score[p], p))
+            best = None
+            for k in range(1, len(order)):
+                left = np.isin(cat, order[:k])
+                gain = base - _impurity(y[left], oracle.regression) - _impurity(y[~left], oracle.regression)
+                if best is None or gain > best[0] + 1e-12:
+                    best = (gain, ("set", frozenset(order[:k])))
+            if best and best[0] > 1e-9:
+                out.append((best[0], i, best[1]))
+            continue
+        x = X[:, cols[0]]
+        u = np.unique(x)
+        lo, hi = cube.lo[i], cube.hi[i]
+        mids = (u[:-1] + u[1:]) / 2
+        mids = mids[(mids > lo) & (mids < hi)]
+        if not len(mids):
+            continue
+        if len(mids) > max_candidates:
+            mids = np.unique(np.quantile(mids, np.linspace(0, 1, max_candidates)))
+        order = np.argsort(x, kind="stable")
+        xs, ys = x[order], y[order]
+        best = None
+        for t in mids:
+            k = int(np.searchsorted(xs, t, side="right"))
+            gain = base - _impurity(ys[:k], oracle.regression) - _impurity(ys[k:], oracle.regression)
+            if best is None or gain > best[0] + 1e-12:
+                best = (gain, ("cut", float(t)))
+        if best and best[0] > 1e-9:
+            out.append((best[0], i, best[1]))
+    out.sort(key=lambda t: (-t[0], t[1]))
+    return out
+
+
+def relevant(cuts, k):
+    """The first ``k`` (None: all) of ``best_cuts``'s list whose gain is at least a tenth of the best
+    one's: a feature that barely helps is not worth a condition."""
+    if not cuts:
+        return []
+    top = cuts[0][0]
+    out = [c for c in cuts if c[0] >= 0.1 * top]
+    return out if k is None else out[:k]
+
+
+def split(cube: Cube, feature: int, how) -> tuple:
+    """The two halves of ``cube`` along ``feature`` (a cut on the encoded value, or a category set)."""
+    a, b = cube.copy(), cube.copy()
+    kind, v = how
+    if kind == "cut":
+        a.hi[feature] = v
+        b.lo[feature] = v
+    else:
+        a.allowed[feature] = frozenset(v)
+        b.allowed[feature] = frozenset(cube.allowed[feature] - v)
+    return a, b
+
+
+def cubes_to_rules(oracle: Oracle, cubes, default, *, task, classes, ordered_default_last=True):
+    """``cubes``: list of ``(cube, output, n_train)`` in order. An ordered RuleSet in encoded space whose
+    rules concluding the default (when it is a class) at the end of the list are dropped."""
+    rules = [Rule(oracle.conditions(c), oracle.conclusion(o), provenance={"cube_train_rows": int(n)})
+             for c, o, n in cubes]
+    default = oracle.conclusion(default)
+    while rules and not isinstance(default, LinearModel) and rules[-1].conclusion == default:
+        rules.pop()
+    return RuleSet(rules, default, semantics="ordered", task=task, classes=classes, space="encoded")
+
+
+def stops(oracle: Oracle, n_steps: int) -> list:
+    """Per continuous-like feature, the sorted cuts an ITER step moves between: every midpoint
+    between observed values when there are at most ``n_steps`` values, else the midpoints nearest
+    the training quantiles k / n_steps (so every step holds about the same share of the data)."""
+    out = []
+    for i, cols in enumerate(oracle.cols):
+        if oracle.categorical[i]:
+            out.append(None)
+            continue
+        x = oracle.X[:, cols[0]]
+        u = np.unique(x)
+        mids = (u[:-1] + u[1:]) / 2
+        if len(u) > n_steps:
+            q = np.quantile(x, np.arange(1, n_steps) / n_steps)
+            idx = np.clip(np.searchsorted(u, q, side="right") - 1, 0, len(mids) - 1)
+            mids = np.unique(mids[idx])
+        out.append(np.asarray(mids, dtype=np.float64))
+    return out
+
+
+def adjacent(oracle: Oracle, a: Cube, b: Cube):
+    """The feature along which ``a`` and ``b`` touch while equal on every other feature, else None."""
+    diff = [i for i in range(len(oracle.cols))
+            if (oracle.categorical[i] and a.allowed[i] != b.allowed[i])
+            or (not oracle.categorical[i] and (a.lo[i] != b.lo[i] or a.hi[i] != b.hi[i]))]
+    if len(diff) != 1:
+        return None
+    i = diff[0]
+    if oracle.categorical[i]:
+        return i if not a.allowed[i] & b.allowed[i] else None
+    return i if a.hi[i] == b.lo[i] or b.hi[i] == a.lo[i] else None
+
+
+def union(a: Cube, b: Cube, i: int, categorical: bool) -> Cube:
+    c = a.copy()
+    if categorical:
+        c.allowed[i] = a.allowed[i] | b.allowed[i]
+    else:
+        c.lo[i], c.hi[i] = min(a.lo[i], b.lo[i]), max(a.hi[i], b.hi[i])
+    return c

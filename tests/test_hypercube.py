@@ -1,0 +1,106 @@
+"""ITER, GridEx, GridREx and CReEPy/CREAM: a known box concept, categories by name, budgets, linear cubes."""
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from nets import all_conditions, diabetes_net
+
+import rulex
+from rulex.extractors import get_extractor
+
+CUBES = ["iter", "gridex", "gridrex", "creepy"]
+
+
+@pytest.fixture(scope="module")
+def box_net():
+    """Class "in" iff x0 > 5 and c == "a": a hand-built network on x0, x1 in [0, 10] (x1 irrelevant)
+    and a colour c in {a, b, c}; inputs x0, x1 (scaled by 1/10), c=a, c=b, c=c.
+
+    h0 = sigmoid(40 (x0 / 10 - 0.5)), on iff x0 > 5;  h1 = sigmoid(20 [c = a] - 10), on iff c == "a";
+    class "in" over "out": 10 h0 + 10 h1 - 15 > 0, i.e. both on.
+    """
+    import torch
+    from torch import nn
+    rng = np.random.default_rng(0)
+    n = 600
+    frame = pd.DataFrame({"x0": rng.uniform(0, 10, n), "x1": rng.uniform(0, 10, n),
+                          "c": rng.choice(["a", "b", "c"], n)})
+    frame.loc[:1, "x0"], frame.loc[2:3, "x0"] = 0.0, 10.0            # pin the ranges
+    frame.loc[:1, "x1"], frame.loc[2:3, "x1"] = 0.0, 10.0
+    frame["y"] = np.where((frame.x0 > 5) & (frame.c == "a"), "in", "out")
+    ds = rulex.Dataset.from_frame(frame, target="y", categorical=["c"])
+    enc = rulex.Encoder(ds.schema).fit(ds.frame)
+    assert enc.input_names_ == ["x0", "x1", "c=a", "c=b", "c=c"]
+    module = nn.Sequential(nn.Linear(5, 2), nn.Sigmoid(), nn.Linear(2, 2))
+    with torch.no_grad():
+        module[0].weight.copy_(torch.tensor([[40.0, 0, 0, 0, 0], [0, 0, 20.0, 0, 0]]))
+        module[0].bias.copy_(torch.tensor([-20.0, -10.0]))
+        module[2].weight.copy_(torch.tensor([[0.0, 0.0], [-10.0, -10.0]]))   # classes sorted: "in", "out"
+        module[2].bias.copy_(torch.tensor([0.0, 15.0]))
+    net = rulex.Network.from_torch(module, ds)
+    assert net.classes == ("in", "out")
+    assert (net.predict(ds.frame) == ds.y.to_numpy()).mean() > 0.99
+    train, test = ds.subset(np.arange(400)), ds.subset(np.arange(400, n))
+    return net, train, test
+
+
+@pytest.mark.parametrize("method", CUBES)
+def test_box_concept_recovered_with_categories_by_name(box_net, method):
+    net, train, test = box_net
+    rules = rulex.extract(net, train, method=method, random_state=0)
+    assert rules.space == "original" and rules.semantics == "ordered"
+    assert rulex.evaluate(rules, net, test).fidelity >= 0.95
+    conds = all_conditions(rules)
+    assert {c.feature for c in conds} <= {"x0", "c"}            # the irrelevant x1 is never bounded
+    for c in conds:
+        if c.feature == "c":
+            assert c.value in ("a", "b", "c") or set(c.value) <= {"a", "b", "c"}   # categories by name
+        else:
+            assert 4.0 <= c.value <= 6.0                         # the cut sits at the network's boundary
+    assert rules.provenance["oracle_calls"] >= len(train)       # every network call is counted
+
+
+@pytest.mark.parametrize("method", CUBES)
+def test_same_seed_same_rules_and_budget(box_net, method):
+    net, train, _ = box_net
+    a = rulex.extract(net, train, method=method, random_state=3)
+    b = rulex.extract(net, train, method=method, random_state=3)
+    assert a.rules == b.rules and a.default == b.default
+    with pytest.raises(rulex.BudgetExceededError, match=f"{method}: .*max_seconds=0"):
+        get_extractor(method, max_seconds=0.0).fit(net, train)
+    with pytest.warns(RuntimeWarning, match="partial"):
+        ex = get_extractor(method, max_seconds=0.0, on_budget="partial").fit(net, train)
+    assert ex.rules_.provenance["complete"] is False
+
+
+def test_gridex_splits_only_the_most_relevant_features(box_net):
+    net, train, _ = box_net
+    # one feature per split: the first split is on x0 or c, never the irrelevant x1
+    rules = rulex.extract(net, train, method="gridex", n_features=1, depth=1)
+    assert len(rules) <= 1 and {c.feature for c in all_conditions(rules)} <= {"x0", "c"}
+
+
+def test_iter_bounds_every_feature_when_asked(box_net):
+    net, train, test = box_net
+    rules = rulex.extract(net, train, method="iter", n_features=None)
+    assert rulex.evaluate(rules, net, test).fidelity >= 0.9
+
+
+def test_creepy_exact_strategy(box_net):
+    net, train, test = box_net
+    rules = rulex.extract(net, train, method="creepy", strategy="exact")
+    assert rulex.evaluate(rules, net, test).fidelity >= 0.9
+
+
+def test_gridrex_concludes_linear_models_on_regression():
+    net, train, test = diabetes_net()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        linear = rulex.extract(net, train, method="gridrex", random_state=0)
+        constant = rulex.extract(net, train, method="gridex", random_state=0)
+    assert linear.rules and all(isinstance(r.conclusion, rulex.LinearModel) for r in linear.rules)
+    assert isinstance(linear.default, float)
+    f_lin = rulex.evaluate(linear, net, test).fidelity
+    f_const = rulex.evaluate(constant, net, test).fidelity
+    assert f_lin > 0.9 and f_lin > f_const
