@@ -194,7 +194,7 @@ def best_cuts(oracle: Oracle, cube: Cube, X, y, max_candidates: int = 32):
                 else:
                     score[p] = -float(np.mean(sel == np.bincount(y).argmax()))
             order = sorted(allowed, key=lambda p: (score[p], p))
-            best = None
+            best: tuple | None = None
             for k in range(1, len(order)):
                 left = np.isin(cat, order[:k])
                 gain = base - _impurity(y[left], oracle.regression) - _impurity(y[~left], oracle.regression)
@@ -212,8 +212,8 @@ def best_cuts(oracle: Oracle, cube: Cube, X, y, max_candidates: int = 32):
             continue
         if len(mids) > max_candidates:
             mids = np.unique(np.quantile(mids, np.linspace(0, 1, max_candidates)))
-        order = np.argsort(x, kind="stable")
-        xs, ys = x[order], y[order]
+        idx = np.argsort(x, kind="stable")
+        xs, ys = x[idx], y[idx]
         best = None
         for t in mids:
             k = int(np.searchsorted(xs, t, side="right"))
@@ -264,7 +264,7 @@ def stops(oracle: Oracle, n_steps: int) -> list:
     """Per continuous-like feature, the sorted cuts an ITER step moves between: every midpoint
     between observed values when there are at most ``n_steps`` values, else the midpoints nearest
     the training quantiles k / n_steps (so every step holds about the same share of the data)."""
-    out = []
+    out: list = []
     for i, cols in enumerate(oracle.cols):
         if oracle.categorical[i]:
             out.append(None)
