@@ -3,9 +3,9 @@ from .base import (EXTRACTORS, BaseExtractor, DecompositionalExtractor, MethodIn
                    available_methods, extract, get_extractor, register)
 from .pedagogical import SurrogateTree
 from .pedagogical import ANNDT, Trepan
-from .pedagogical import Cover
+from .pedagogical import BRCG, Cover
 from .decompositional import CRED, DeepRED, Tsukimoto
 
 __all__ = ["BaseExtractor", "DecompositionalExtractor", "PedagogicalExtractor", "register", "EXTRACTORS",
            "available_methods", "get_extractor", "extract", "MethodInfo", "SurrogateTree", "ANNDT", "Trepan", "CRED", "DeepRED",
-           "Tsukimoto", "Cover"]
+           "Tsukimoto", "Cover", "BRCG"]

@@ -1,7 +1,8 @@
 """Pedagogical extractors: they query the network as an oracle."""
 from .anndt import ANNDT
+from .brcg import BRCG
 from .cover import Cover
 from .surrogate import SurrogateTree
 from .trepan import Trepan
 
-__all__ = ["ANNDT", "Cover", "SurrogateTree", "Trepan"]
+__all__ = ["ANNDT", "BRCG", "Cover", "SurrogateTree", "Trepan"]
