@@ -5,7 +5,8 @@ from .pedagogical import SurrogateTree
 from .pedagogical import ANNDT, Trepan
 from .pedagogical import BRCG, Cover
 from .decompositional import CRED, DeepRED, Tsukimoto
+from .compress import compress
 
 __all__ = ["BaseExtractor", "DecompositionalExtractor", "PedagogicalExtractor", "register", "EXTRACTORS",
            "available_methods", "get_extractor", "extract", "MethodInfo", "SurrogateTree", "ANNDT", "Trepan", "CRED", "DeepRED",
-           "Tsukimoto", "Cover", "BRCG"]
+           "Tsukimoto", "Cover", "BRCG", "compress"]

@@ -129,8 +129,14 @@ class BaseExtractor(BaseEstimator):
             raise DataError(f"method {self.name!r} extracts classification rules only; the network is a "
                             "regression network (try surrogate_tree)")
 
-    def fit(self, network, dataset):
-        """Extract rules from ``network`` using the rows of ``dataset`` (usually the training split)."""
+    def fit(self, network, dataset, compress=False):
+        """Extract rules from ``network`` using the rows of ``dataset`` (usually the training split).
+
+        ``compress=True`` (or a tolerance in [0, 1]) passes the rules through
+        :func:`rulex.compress` (tolerance 0.0 for ``True``); the provenance records it.
+        """
+        if not (isinstance(compress, bool) or (isinstance(compress, (int, float)) and 0 <= compress <= 1)):
+            raise DataError(f"compress must be True, False or a tolerance in [0, 1], got {compress!r}")
         self._validate_params()
         self._check_inputs(network, dataset)
         frame = dataset.frame
@@ -165,6 +171,11 @@ class BaseExtractor(BaseEstimator):
         }
         provenance.update(getattr(self, "_extra_provenance", {}))
         self.rules_ = rules.replace(provenance=provenance, target=network.schema.target)
+        if compress is not False and network.task == "classification":
+            from .compress import compress as _compress
+            tol = 0.0 if compress is True else float(compress)
+            rnd = getattr(self, "random_state", 0)
+            self.rules_ = _compress(self.rules_, network, dataset, tolerance=tol, random_state=rnd)
         self.extraction_seconds_ = seconds
         self.peak_memory_mb_ = max(peak - base_current, 0) / 2**20
         self.n_features_in_ = len(network.schema)
@@ -252,4 +263,5 @@ def extract(network, dataset, method: str = "surrogate_tree", random_state: int 
     """Extract a :class:`RuleSet` from ``network`` with ``method`` on the rows of ``dataset``."""
     if method in EXTRACTORS and "random_state" in EXTRACTORS[method]().get_params(deep=False):
         params.setdefault("random_state", random_state)
-    return get_extractor(method, **params).fit(network, dataset).rules_
+    compress = params.pop("compress", False)
+    return get_extractor(method, **params).fit(network, dataset, compress=compress).rules_
