@@ -6,7 +6,8 @@ from .pedagogical import ANNDT, Trepan
 from .pedagogical import BRCG, Cover
 from .decompositional import CRED, DeepRED, Tsukimoto
 from .compress import compress
+from .auto import Auto
 
 __all__ = ["BaseExtractor", "DecompositionalExtractor", "PedagogicalExtractor", "register", "EXTRACTORS",
            "available_methods", "get_extractor", "extract", "MethodInfo", "SurrogateTree", "ANNDT", "Trepan", "CRED", "DeepRED",
-           "Tsukimoto", "Cover", "BRCG", "compress"]
+           "Tsukimoto", "Cover", "BRCG", "Auto", "compress"]
