@@ -16,6 +16,7 @@ from .network import Layer, Network, load_network, train_network
 from .rules import Condition, LinearModel, LinearTerm, MofN, Rule, RuleSet
 from .verify import verify
 from .extractors import BaseExtractor, available_methods, extract, get_extractor
+from .extractors.compress import compress
 from .metrics import fidelity, accuracy
 from .evaluate import Report, evaluate
 from .compare import compare
@@ -29,7 +30,7 @@ __all__ = [
     "Feature", "Schema", "Encoder", "Dataset", "load_dataset", "list_datasets",
     "Network", "Layer", "train_network", "load_network",
     "Condition", "MofN", "Rule", "RuleSet", "LinearModel", "LinearTerm",
-    "BaseExtractor", "extract", "available_methods", "get_extractor",
+    "BaseExtractor", "extract", "available_methods", "get_extractor", "compress",
     "fidelity", "accuracy", "Report", "evaluate", "compare",
     "export", "load_rules", "save_rules",
     "explain_row", "influence", "profile_units",

@@ -271,7 +271,8 @@ def cmd_compare(args):
     print(f"{ds.name}: {len(train)} training / {len(test)} test rows; network {net} test {what} {net_acc:.4f}")
     if net.task == "regression":
         print("(regression: fidelity and accuracy are R² against the network and the truth)")
-    show = _format_table(table)
+    front_first = table.sort_values("pareto", ascending=False, kind="stable")   # the Pareto front first
+    show = _format_table(front_first)
     print(show.to_string(index=False))
     if args.out:
         out = Path(args.out)

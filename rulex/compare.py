@@ -11,7 +11,7 @@ from .extractors.base import EXTRACTORS, get_extractor
 __all__ = ["compare", "COLUMNS"]
 
 COLUMNS = ["method", "kind", "fidelity", "accuracy", "network_accuracy", "rules", "conditions", "mean_length",
-           "features", "coverage", "seconds", "peak_mb", "error"]
+           "features", "coverage", "seconds", "peak_mb", "error", "pareto"]
 
 
 def compare(network, train, test, methods=None, params: dict | None = None, random_state: int | None = 0,
@@ -21,7 +21,8 @@ def compare(network, train, test, methods=None, params: dict | None = None, rand
     Each method extracts on ``train`` and is scored on ``test``. A method that fails
     (a budget, an unsupported network) gets a row with its error instead of stopping
     the comparison. Returns a DataFrame, one row per method (and the rule sets if
-    ``return_rules``).
+    ``return_rules``). Column ``pareto`` marks the fidelity-conditions front: the methods
+    no other method beats on both (fidelity >= and conditions <=, one of them strictly).
     """
     from tqdm.auto import tqdm
 
@@ -59,4 +60,19 @@ def compare(network, train, test, methods=None, params: dict | None = None, rand
             row["error"] = f"{type(exc).__name__}: {exc}"
         rows.append(row)
     table = pd.DataFrame(rows, columns=COLUMNS)
+    table["pareto"] = _pareto(table["fidelity"].to_numpy(float), table["conditions"].to_numpy(float))
     return (table, rulesets) if return_rules else table
+
+
+def _pareto(fidelity, conditions):
+    """Rows on the fidelity-conditions front (NaN rows, i.e. failed methods, never are)."""
+    import numpy as np
+    keep = np.zeros(len(fidelity), dtype=bool)
+    for i in range(len(fidelity)):
+        if np.isnan(fidelity[i]) or np.isnan(conditions[i]):
+            continue
+        f, c = fidelity, conditions
+        with np.errstate(invalid="ignore"):
+            dominated = (f >= f[i]) & (c <= c[i]) & ((f > f[i]) | (c < c[i]))
+        keep[i] = not dominated.any()
+    return keep

@@ -16,7 +16,7 @@ from ..exceptions import DataError
 from ..schema.features import Feature, Schema
 from .dataset import Dataset
 
-__all__ = ["make_xor", "make_monk", "MONK_CONCEPTS"]
+__all__ = ["make_xor", "make_monk", "make_dnf", "MONK_CONCEPTS"]
 
 MONK_VALUES = {"a1": (1, 2, 3), "a2": (1, 2, 3), "a3": (1, 2), "a4": (1, 2, 3), "a5": (1, 2, 3, 4), "a6": (1, 2)}
 MONK_TRAIN_SIZE = {1: 124, 2: 169, 3: 122}
@@ -91,3 +91,64 @@ def make_xor(n_bits: int = 8, n_relevant: int = 2, noise: float = 0.0, n_samples
     schema = Schema(tuple(Feature(c, "binary", (0, 1)) for c in cols), target="y", classes=(0, 1))
     return Dataset(frame, "y", schema, name="xor",
                    description=f"parity of x0..x{n_relevant - 1} among {n_bits} bits", _checked=True)
+
+
+def make_dnf(n_terms: int = 8, n_literals: int = 3, n_categorical: int = 10, n_levels: int = 3,
+             n_numeric: int = 0, n_samples: int = 3000, random_state: int = 0):
+    """A random k-term DNF concept with known terms, over categorical and numeric inputs.
+
+    Categorical inputs ``c0..`` take ``n_levels`` values ``"v0", "v1", ...`` uniformly; numeric
+    inputs ``x0..`` are uniform on [0, 1]. Each term is a conjunction of ``n_literals`` tests on
+    distinct inputs: ``c == v`` or ``x <= t`` / ``x > t`` (``t`` in [0.25, 0.75], 3 decimals).
+    The label ``y`` is 1 where some term holds.
+
+    Returns
+    -------
+    dataset : Dataset
+    terms : list of list of (feature, op, value)
+        The concept, one list of literals per term.
+
+    Raises
+    ------
+    DataError
+        When a term cannot have ``n_literals`` distinct inputs or a size is not positive.
+    """
+    n_inputs = n_categorical + n_numeric
+    if n_terms < 1 or n_literals < 1 or n_samples < 2 or n_levels < 2:
+        raise DataError("make_dnf needs n_terms, n_literals >= 1, n_levels >= 2 and n_samples >= 2")
+    if n_literals > n_inputs:
+        raise DataError(f"make_dnf: a term of {n_literals} literals needs that many inputs, got {n_inputs}")
+    rng = np.random.default_rng(random_state)
+    cats = [f"c{i}" for i in range(n_categorical)]
+    nums = [f"x{i}" for i in range(n_numeric)]
+    levels = tuple(f"v{i}" for i in range(n_levels))
+    data = {c: np.array(levels, dtype=object)[rng.integers(0, n_levels, n_samples)] for c in cats}
+    data.update({x: np.round(rng.random(n_samples), 6) for x in nums})
+    frame = pd.DataFrame(data)
+    terms: list = []
+    seen: set = set()
+    y = np.zeros(n_samples, dtype=bool)
+    while len(terms) < n_terms:
+        feats = sorted(rng.choice(n_inputs, size=n_literals, replace=False).tolist())
+        term: list = []
+        for i in feats:
+            if i < n_categorical:
+                term.append((cats[i], "==", levels[int(rng.integers(0, n_levels))]))
+            else:
+                term.append((nums[i - n_categorical], "<=" if rng.random() < 0.5 else ">",
+                             float(np.round(rng.uniform(0.25, 0.75), 3))))
+        key = tuple(term)
+        if key in seen:
+            continue
+        seen.add(key)
+        terms.append(term)
+        hold = np.ones(n_samples, dtype=bool)
+        for f, op, v in term:
+            col = frame[f].to_numpy()
+            hold &= (col == v) if op == "==" else ((col <= v) if op == "<=" else (col > v))
+        y |= hold
+    frame["y"] = y.astype(np.int64)
+    features = tuple(Feature(c, "categorical", levels) for c in cats) + tuple(Feature(x, "numeric") for x in nums)
+    schema = Schema(features, target="y", classes=(0, 1))
+    text = " or ".join("(" + " and ".join(f"{f} {op} {v}" for f, op, v in t) + ")" for t in terms)
+    return Dataset(frame, "y", schema, name=f"dnf{n_terms}x{n_literals}", description=text, _checked=True), terms

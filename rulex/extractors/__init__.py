@@ -4,8 +4,11 @@ from .base import (EXTRACTORS, BaseExtractor, DecompositionalExtractor, MethodIn
 from .pedagogical import SurrogateTree
 from .pedagogical import ANNDT, Trepan
 from .pedagogical import ITER, CReEPy, GridEx, GridREx
+from .pedagogical import BRCG, Cover
 from .decompositional import CRED, DeepRED, KT, NofM, Tsukimoto
+from .compress import compress
+from .auto import Auto
 
 __all__ = ["BaseExtractor", "DecompositionalExtractor", "PedagogicalExtractor", "register", "EXTRACTORS",
            "available_methods", "get_extractor", "extract", "MethodInfo", "SurrogateTree", "ANNDT", "Trepan", "CRED", "DeepRED",
-           "Tsukimoto", "KT", "NofM", "ITER", "GridEx", "GridREx", "CReEPy"]
+           "Tsukimoto", "KT", "NofM", "ITER", "GridEx", "GridREx", "CReEPy", "Cover", "BRCG", "Auto", "compress"]

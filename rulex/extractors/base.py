@@ -131,9 +131,15 @@ class BaseExtractor(BaseEstimator):
     #: parameters that set how many points of network inputs are generated -> copies held at once
     _row_parameters: ClassVar[dict] = {}
 
-    def fit(self, network, dataset):
-        """Extract rules from ``network`` using the rows of ``dataset`` (usually the training split)."""
+    def fit(self, network, dataset, compress=False):
+        """Extract rules from ``network`` using the rows of ``dataset`` (usually the training split).
+
+        ``compress=True`` (or a tolerance in [0, 1]) passes the rules through
+        :func:`rulex.compress` (tolerance 0.0 for ``True``); the provenance records it.
+        """
         from .budget import check_rows
+        if not (isinstance(compress, bool) or (isinstance(compress, (int, float)) and 0 <= compress <= 1)):
+            raise DataError(f"compress must be True, False or a tolerance in [0, 1], got {compress!r}")
         self._validate_params()
         self._check_inputs(network, dataset)
         for name, copies in self._row_parameters.items():
@@ -173,6 +179,11 @@ class BaseExtractor(BaseEstimator):
         provenance.update(getattr(self, "_extra_provenance", {}))
         _warn_unreached_classes(self.name, rules, y_net, network)
         self.rules_ = rules.replace(provenance=provenance, target=network.schema.target)
+        if compress is not False and network.task == "classification":
+            from .compress import compress as _compress
+            tol = 0.0 if compress is True else float(compress)
+            rnd = getattr(self, "random_state", 0)
+            self.rules_ = _compress(self.rules_, network, dataset, tolerance=tol, random_state=rnd)
         self.extraction_seconds_ = seconds
         self.peak_memory_mb_ = max(peak - base_current, 0) / 2**20
         self.n_features_in_ = len(network.schema)
@@ -279,12 +290,19 @@ def extract(network, dataset, method: str = "surrogate_tree", random_state: int 
 
     With ``certify=True`` (pedagogical methods) the rules are verified and re-extracted with the
     verifier's counterexamples added, for at most ``certify_rounds`` rounds and ``certify_seconds``
-    seconds (:mod:`rulex.extractors.certify`).
+    seconds (:mod:`rulex.extractors.certify`). ``compress=True`` (or a tolerance) shrinks the rules
+    with :func:`rulex.compress`; it cannot be combined with ``certify`` (compression would void the
+    certificates).
     """
     if certify:
+        if params.get("compress"):
+            raise DataError("certify=True and compress= cannot be combined: compress first, then verify the "
+                            "compressed rules with rulex.verify")
+        params.pop("compress", None)
         from .certify import extract_certified
         return extract_certified(network, dataset, method, random_state, params, max_seconds=certify_seconds,
                                  max_rounds=certify_rounds)
     if method in EXTRACTORS and "random_state" in EXTRACTORS[method]().get_params(deep=False):
         params.setdefault("random_state", random_state)
-    return get_extractor(method, **params).fit(network, dataset).rules_
+    compress = params.pop("compress", False)
+    return get_extractor(method, **params).fit(network, dataset, compress=compress).rules_

@@ -1,0 +1,298 @@
+"""The sequential-covering engine behind ``cover``: grow, prune and stop (IREP*/RIPPER style)
+on a :class:`~rulex.extractors._table.ValueTable`, plus the evaluation of such rule lists.
+
+A rule here is ``(lits, k, weight)``: a list of :class:`Lit`, the class index it concludes
+and its vote weight (unordered semantics). Everything is deterministic: candidates are
+scanned in feature order and the first best wins.
+"""
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from ..exceptions import BudgetExceededError
+from ._table import Lit, ValueTable, log2_binom
+
+__all__ = ["Covering", "predict_rules", "Clock"]
+
+
+class Clock:
+    """Wall-time budget: ``over()`` says whether ``max_seconds`` has passed; ``check`` raises
+    :class:`BudgetExceededError` instead when ``on_budget='raise'``."""
+
+    def __init__(self, max_seconds, on_budget: str, method: str):
+        self.max_seconds, self.on_budget, self.method = max_seconds, on_budget, method
+        self.start = time.perf_counter()
+        self.hit = False
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+    def over(self, where: str = "") -> bool:
+        if self.max_seconds is None or self.elapsed() <= self.max_seconds:
+            return False
+        if self.on_budget == "raise":
+            raise BudgetExceededError(f"{self.method}: stopped after {self.elapsed():.1f} s "
+                                      f"(max_seconds={self.max_seconds}) while {where}; raise max_seconds "
+                                      "or pass on_budget='return' to keep the rules found so far")
+        self.hit = True
+        return True
+
+
+def rule_mask(lits, V: np.ndarray) -> np.ndarray:
+    m = np.ones(len(V), dtype=bool)
+    for lit in lits:
+        m &= lit.evaluate(V)
+    return m
+
+
+def predict_rules(rules, default: int, semantics: str, V: np.ndarray, n_classes: int) -> np.ndarray:
+    """Class indices the rule list predicts on ``V`` with :class:`~rulex.rules.RuleSet` semantics."""
+    n = len(V)
+    if semantics == "ordered":
+        out = np.full(n, default, dtype=np.int64)
+        free = np.ones(n, dtype=bool)
+        for lits, k, _ in rules:
+            m = free & rule_mask(lits, V)
+            out[m] = k
+            free &= ~m
+        return out
+    R = len(rules)
+    score = np.zeros((n, n_classes))
+    first = np.full((n, n_classes), R, dtype=np.int64)
+    for i, (lits, k, w) in enumerate(rules):
+        m = rule_mask(lits, V)
+        score[m, k] += w
+        first[m, k] = np.minimum(first[m, k], i)
+    any_fire = (first < R).any(axis=1)
+    best = score.max(axis=1, keepdims=True)
+    cand = np.where((score == best) & (first < R), first, R)
+    win = cand.argmin(axis=1)   # the class whose earliest firing rule comes first
+    return np.where(any_fire, win, default).astype(np.int64)
+
+
+def _foil(p1, n1, base):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g = p1 * (np.log2(p1 / (p1 + n1)) - base)
+    return np.where(p1 > 0, g, -np.inf)
+
+
+class Covering:
+    """Grow/prune/stop machinery for one positive class against the rest.
+
+    Parameters
+    ----------
+    table : ValueTable
+    max_rule_conditions : int
+    min_support : int
+        Fewest uncovered grow positives worth another rule, and fewest positives a rule must cover.
+    stop : {"mdl", "fidelity"}
+    fidelity_target : float
+    lookahead : bool
+        When no single literal helps (parity-like concepts), score pairs of literals.
+    clock : Clock
+    """
+
+    def __init__(self, table: ValueTable, *, max_rule_conditions: int, min_support: int, stop: str,
+                 fidelity_target: float, lookahead: bool, max_rules: int | None, clock: Clock,
+                 dl_rows: int = 1000, dl_allowance: float = 64.0):
+        self.table = table
+        self.max_rule_conditions = max_rule_conditions
+        self.min_support = min_support
+        self.stop = stop
+        self.fidelity_target = fidelity_target
+        self.lookahead = lookahead
+        self.max_rules = max_rules
+        self.clock = clock
+        self.dl_rows = dl_rows
+        self.dl_allowance = dl_allowance
+
+    # -- literal search --------------------------------------------------------------------
+    def _literals(self, V, pos, base):
+        """Every candidate literal on the rows ``V`` with its (gain, p1, n1); lists of arrays."""
+        out = []
+        P_all = float(pos.sum())
+        for j in range(V.shape[1]):
+            x = V[:, j]
+            ok = ~np.isnan(x)
+            if self.table.continuous[j]:
+                xs_order = np.argsort(x[ok], kind="stable")
+                xs = x[ok][xs_order]
+                ps = pos[ok][xs_order]
+                if len(xs) < 2:
+                    continue
+                cut = np.flatnonzero(xs[:-1] < xs[1:])
+                if not len(cut):
+                    continue
+                cp = np.cumsum(ps)[cut].astype(float)
+                cn = (cut + 1 - cp).astype(float)
+                P, N = float(ps.sum()), float(len(ps) - ps.sum())
+                thr = self.table.threshold(j, xs[cut], xs[cut + 1])
+                for op, p1, n1 in (("le", cp, cn), ("gt", P - cp, N - cn)):
+                    out.append((j, op, thr, None, p1, n1, _foil(p1, n1, base)))
+            else:
+                codes = x[ok].astype(np.int64)
+                K = self.table.n_codes(j)
+                pc = np.bincount(codes[pos[ok]], minlength=K).astype(float)
+                tc = np.bincount(codes, minlength=K).astype(float)
+                present = np.flatnonzero(tc > 0)
+                if len(present) < 2:
+                    continue
+                prec = pc[present] / tc[present]
+                order = present[np.lexsort((-tc[present], -prec))]
+                p1 = np.cumsum(pc[order])[:-1]
+                n1 = np.cumsum(tc[order] - pc[order])[:-1]
+                sets = [tuple(sorted(int(c) for c in order[:i + 1])) for i in range(len(order) - 1)]
+                out.append((j, "in", None, sets, p1, n1, _foil(p1, n1, base)))
+        del P_all
+        return out
+
+    @staticmethod
+    def _make(entry, i) -> Lit:
+        j, op, thr, sets, *_ = entry
+        return Lit(j, op, sets[i] if op == "in" else float(thr[i]))
+
+    def _best(self, V, pos):
+        """(gain, Lit, p1, n1) of the best single literal, or None."""
+        p0 = float(pos.sum())
+        n0 = float(len(pos) - p0)
+        if p0 == 0:
+            return None
+        base = math.log2(p0 / (p0 + n0))
+        best = None
+        for entry in self._literals(V, pos, base):
+            gains = entry[6]
+            if not len(gains):
+                continue
+            i = int(np.argmax(gains))
+            if best is None or gains[i] > best[0]:
+                best = (float(gains[i]), self._make(entry, i), float(entry[4][i]), float(entry[5][i]))
+        return best
+
+    def _best_pair(self, V, pos, top: int = 24):
+        """Two-literal lookahead: the most promising first literals (by coverage of positives
+        among candidates that do not lose them all), each followed by its best second literal."""
+        p0 = float(pos.sum())
+        n0 = float(len(pos) - p0)
+        base = math.log2(p0 / (p0 + n0))
+        firsts = []
+        for entry in self._literals(V, pos, base):
+            p1, n1 = entry[4], entry[5]
+            # per feature and op: the cuts that keep the most positives while shedding negatives
+            score = np.where(n1 < n0, p1 - 0.5 * n1, -np.inf)
+            for i in np.argsort(-score, kind="stable")[:3]:
+                if np.isfinite(score[i]) and p1[i] > 0:
+                    firsts.append((float(score[i]), self._make(entry, int(i))))
+        firsts.sort(key=lambda t: -t[0])
+        best = None
+        for _, lit in firsts[:top]:
+            m = lit.evaluate(V)
+            second = self._best(V[m], pos[m])
+            if second is None or second[2] <= 0:
+                continue
+            p2, n2 = second[2], second[3]
+            g = p2 * (math.log2(p2 / (p2 + n2)) - base)
+            if best is None or g > best[0]:
+                best = (g, [lit, second[1]])
+        return best
+
+    def grow(self, V, pos, start=()) -> list:
+        lits = list(start)
+        m = rule_mask(lits, V)
+        while len(lits) < self.max_rule_conditions:
+            Vm, pm = V[m], pos[m]
+            n_neg = len(pm) - pm.sum()
+            if n_neg == 0 or pm.sum() == 0:
+                break
+            best = self._best(Vm, pm)
+            weak = best is None or best[0] <= 1e-9 or best[2] < self.min_support
+            if weak and self.lookahead and len(lits) + 2 <= self.max_rule_conditions:
+                pair = self._best_pair(Vm, pm)
+                if pair is not None and pair[0] > 1e-9:
+                    for lit in pair[1]:
+                        lits.append(lit)
+                        m &= lit.evaluate(V)
+                    continue
+            if weak:
+                break
+            lits.append(best[1])
+            m &= best[1].evaluate(V)
+        return lits
+
+    @staticmethod
+    def prune(lits, V, pos) -> list:
+        """Keep the prefix with the best (p - n) / (p + n) on the prune rows (ties: shorter)."""
+        if not lits or not len(V):
+            return lits
+        m = np.ones(len(V), dtype=bool)
+        best_v, best_k = -np.inf, len(lits)
+        for k, lit in enumerate(lits, 1):
+            m &= lit.evaluate(V)
+            p = float(pos[m].sum())
+            n = float(m.sum()) - p
+            v = (p - n) / (p + n) if p + n > 0 else -2.0
+            if v > best_v + 1e-12:
+                best_v, best_k = v, k
+        return lits[:best_k]
+
+    # -- description length ---------------------------------------------------------------
+    def _theory_bits(self, lits, n_cand: int) -> float:
+        k = len(lits)
+        if k == 0:
+            return 0.0
+        n = max(n_cand, k + 1)
+        return max(1.0, 0.5 * (math.log2(k) + k * math.log2(n / k) + (n - k) * math.log2(n / (n - k))))
+
+    def _exception_bits(self, covered, pos) -> float:
+        s = min(1.0, self.dl_rows / max(len(pos), 1))
+        cover = float(covered.sum())
+        fp = float((covered & ~pos).sum())
+        fn = float((~covered & pos).sum())
+        return log2_binom(cover * s, fp * s) + log2_binom((len(pos) - cover) * s, fn * s)
+
+    # -- one class --------------------------------------------------------------------------
+    def learn_class(self, Vg, posg, Vp, posp, n_cand: int) -> list:
+        """Rules (lists of literals) for the positives ``posg`` against the rest."""
+        rules: list = []
+        dls: list = []
+        theory = 0.0
+        unc_g = np.ones(len(Vg), dtype=bool)
+        unc_p = np.ones(len(Vp), dtype=bool)
+        covered_g = np.zeros(len(Vg), dtype=bool)
+        covered_p = np.zeros(len(Vp), dtype=bool)
+        best_dl = self._exception_bits(covered_g, posg)
+        while (posg & unc_g).sum() >= self.min_support:
+            if self.max_rules is not None and len(rules) >= self.max_rules:
+                break
+            if self.clock.over("growing rules"):
+                break
+            lits = self.grow(Vg[unc_g], posg[unc_g])
+            if not lits:
+                break
+            lits = self.prune(lits, Vp[unc_p], posp[unc_p])
+            mg = rule_mask(lits, Vg) & unc_g
+            mp = rule_mask(lits, Vp) & unc_p
+            p, n = float((mp & posp).sum()), float((mp & ~posp).sum())
+            if p + n == 0:
+                p, n = float((mg & posg).sum()), float((mg & ~posg).sum())
+            if p + n == 0 or p / (p + n) < 0.5 or (mg & posg).sum() < self.min_support:
+                break
+            rules.append(lits)
+            unc_g &= ~mg
+            unc_p &= ~mp
+            covered_g |= mg
+            covered_p |= mp
+            theory += self._theory_bits(lits, n_cand)
+            dl = theory + self._exception_bits(covered_g, posg)
+            dls.append(dl)
+            best_dl = min(best_dl, dl)
+            if self.stop == "mdl" and dl > best_dl + self.dl_allowance:
+                break
+            if self.stop == "fidelity" and len(Vp):
+                if float(np.mean(covered_p == posp)) >= self.fidelity_target:
+                    break
+        if self.stop == "mdl" and dls:
+            rules = rules[:int(np.argmin(dls)) + 1]
+        return rules

@@ -1,0 +1,159 @@
+"""method="auto": the smallest rule set within a tolerance of the most faithful, chosen on held-out rows.
+
+Candidates (each also passed through :func:`rulex.compress`) are fitted on part of the rows
+and scored against the network on the rest; among those within ``tolerance`` of the best
+held-out fidelity the one with the fewest conditions (then rules, then the higher fidelity)
+wins. Its rule set, as validated, is returned; the provenance names it and lists every
+candidate's score.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from ..exceptions import BudgetExceededError, RulexError
+from .base import EXTRACTORS, Interval, Options, PedagogicalExtractor, register
+
+__all__ = ["Auto", "default_candidates"]
+
+
+def default_candidates(n_rows: int, n_inputs: int, n_classes: int = 2, small_rows: int = 5000,
+                       small_inputs: int = 40) -> list:
+    """``(method, parameters)`` pairs tried by ``auto``: surrogate trees of several sizes, cover
+    (both modes when there are more than two classes) and, on small problems, brcg (10 s)."""
+    out: list = [("surrogate_tree", {"max_leaf_nodes": k}) for k in (4, 8, 16, 32)]
+    out.append(("cover", {}))
+    if n_classes > 2:
+        out.append(("cover", {"semantics": "unordered"}))
+    if n_rows <= small_rows and n_inputs <= small_inputs:
+        out.append(("brcg", {"max_seconds": 10.0}))
+    return out
+
+
+class _Candidates:
+    """Parameter constraint: a non-empty list of (registered method other than auto, dict) pairs."""
+
+    def check(self, value) -> bool:
+        return isinstance(value, (list, tuple)) and len(value) > 0 and all(
+            isinstance(c, (list, tuple)) and len(c) == 2 and isinstance(c[1], dict) and c[0] in EXTRACTORS
+            and c[0] != "auto" for c in value)
+
+    def __str__(self):
+        return "a non-empty list of (method, parameters) pairs naming registered methods other than 'auto'"
+
+
+def _fidelity(rules, frame, y) -> float:
+    return float(np.mean(rules.predict(frame) == np.asarray(y)))
+
+
+@register
+class Auto(PedagogicalExtractor):
+    """Try several methods under one time budget; keep the smallest within ``tolerance`` of the best.
+
+    Parameters
+    ----------
+    tolerance : float in [0, 1], default 0.01
+        Held-out fidelity a smaller rule set may give up against the most faithful candidate.
+    candidates : list of (method, dict) or None, default None
+        Methods and parameters to try (None: :func:`default_candidates`). Each also runs compressed.
+    compress : bool, default True
+        Also try every candidate after :func:`rulex.compress` (tolerance 0).
+    holdout : float in [0.1, 0.5], default 0.3
+        Share of the rows held out to score the candidates.
+    max_seconds : float or None, default 120
+        Budget for all candidates together; each gets what is left (methods with their own
+        ``max_seconds`` are told so). Candidates not started in time are skipped.
+    on_budget : {"return", "raise"}, default "return"
+        When the budget ends before any candidate finished: raise, or (``return``) fall back to
+        the smallest surrogate tree.
+    random_state : int or None, default 0
+
+    Attributes
+    ----------
+    candidates_ : list of dict
+        Every candidate tried: method, parameters, compressed, held-out fidelity, size, seconds.
+    """
+
+    name = "auto"
+    description = "tries cover, brcg, surrogate trees (and compressed) on held-out rows; smallest within tolerance"
+    _parameter_constraints = {
+        "tolerance": [Interval(float, 0.0, 1.0)],
+        "candidates": [None, _Candidates()],
+        "compress": [bool],
+        "holdout": [Interval(float, 0.1, 0.5)],
+        "max_seconds": [Interval(float, 0.0, None), None],
+        "on_budget": [Options(("return", "raise"))],
+        "random_state": [Interval(int, 0, None), None],
+    }
+
+    def __init__(self, tolerance=0.01, candidates=None, compress=True, holdout=0.3, max_seconds=120.0,
+                 on_budget="return", random_state=0):
+        self.tolerance = tolerance
+        self.candidates = candidates
+        self.compress = compress
+        self.holdout = holdout
+        self.max_seconds = max_seconds
+        self.on_budget = on_budget
+        self.random_state = random_state
+
+    def _extract(self, network, dataset, X):
+        from .compress import compress as compress_rules
+        start = time.perf_counter()
+        left = lambda: None if self.max_seconds is None else self.max_seconds - (time.perf_counter() - start)
+        if len(dataset) >= 20:
+            fit_ds, held = dataset.split(test_size=self.holdout, random_state=self.random_state)
+        else:
+            fit_ds, held = dataset, dataset
+        y_held = network.predict(held.frame)
+        cands = self.candidates if self.candidates is not None else default_candidates(len(dataset), X.shape[1], len(network.classes))
+        tried, pool = [], []
+        for method, params in cands:
+            rest = left()
+            if rest is not None and rest <= 0:
+                tried.append({"method": method, "parameters": dict(params), "error": "skipped: budget spent"})
+                continue
+            p = dict(params)
+            accepted = EXTRACTORS[method]().get_params(deep=False)
+            if "random_state" in accepted:
+                p.setdefault("random_state", self.random_state)
+            if "max_seconds" in accepted and rest is not None:
+                own = p.get("max_seconds", getattr(EXTRACTORS[method](), "max_seconds", None))
+                p["max_seconds"] = float(rest if own is None else min(own, rest))
+            t0 = time.perf_counter()
+            try:
+                rules = EXTRACTORS[method](**p).fit(network, fit_ds).rules_
+            except (RulexError, MemoryError) as exc:
+                tried.append({"method": method, "parameters": dict(params), "error": f"{type(exc).__name__}: {exc}"})
+                continue
+            versions = [(False, rules, time.perf_counter() - t0)]
+            if self.compress and (left() is None or left() > 0):
+                t1 = time.perf_counter()
+                small = compress_rules(rules, network, fit_ds, tolerance=0.0, random_state=self.random_state)
+                versions.append((True, small, versions[0][2] + time.perf_counter() - t1))
+            for compressed, r, secs in versions:
+                fid = _fidelity(r, held.frame, y_held)
+                rec = {"method": method, "parameters": dict(params), "compressed": compressed,
+                       "holdout_fidelity": round(fid, 6), "rules": len(r), "conditions": r.conditions_count(),
+                       "seconds": round(secs, 3)}
+                tried.append(rec)
+                pool.append((rec, r))
+        if not pool:
+            if self.on_budget == "raise":
+                raise BudgetExceededError(f"auto: no candidate finished within max_seconds={self.max_seconds}")
+            rules = EXTRACTORS["surrogate_tree"](max_leaf_nodes=4, random_state=self.random_state).fit(
+                network, fit_ds).rules_
+            rec = {"method": "surrogate_tree", "parameters": {"max_leaf_nodes": 4}, "compressed": False,
+                   "holdout_fidelity": round(_fidelity(rules, held.frame, y_held), 6),
+                   "rules": len(rules), "conditions": rules.conditions_count(), "seconds": 0.0}
+            pool.append((rec, rules))
+        best = max(rec["holdout_fidelity"] for rec, _ in pool)
+        ok = [(rec, r) for rec, r in pool if rec["holdout_fidelity"] >= best - self.tolerance - 1e-12]
+        rec, rules = min(ok, key=lambda t: (t[0]["conditions"], t[0]["rules"], -t[0]["holdout_fidelity"]))
+        self._extra_provenance = {
+            "winner": {k: rec[k] for k in ("method", "parameters", "compressed", "holdout_fidelity")},
+            "best_holdout_fidelity": best,
+            "candidates": [{k: v for k, v in t.items() if k != "seconds"} for t in tried], "holdout_rows": int(len(held)),
+            "budget_exhausted": bool(left() is not None and left() <= 0)}
+        self.candidates_ = tried       # with each candidate's seconds (kept out of the provenance)
+        return rules.replace(provenance={})

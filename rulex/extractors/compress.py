@@ -1,0 +1,234 @@
+"""compress(): shrink any classification rule set while its fidelity to the network holds.
+
+Fidelity is measured on one large network-labelled sample: the rows given plus points of the
+shared :class:`~rulex.extractors.sampling.Sampler` (ANN-DT perturbations of those rows, so the
+sample stays where the data is), all labelled by the network. Greedy passes, repeated until nothing changes:
+
+1. drop rules that decide no row of the sample, or whose precision against the network on the
+   rows they decide is below the default's precision on the rows it decides;
+2. drop whole rules;
+3. merge two rules with the same conclusion into the conditions they share;
+4. drop single conditions, and single literals of m-of-n tests (keeping m, or m - 1);
+
+each change is kept only if fidelity on the sample stays >= (fidelity before compression) -
+``tolerance``. So the result never loses more than ``tolerance`` on that sample, whatever the
+extractor was.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..exceptions import DataError, NetworkError
+from ..rules import MofN, RuleSet
+
+__all__ = ["compress", "compression_sample"]
+
+
+def compression_sample(network, dataset, n_samples: int = 4000, random_state=0):
+    """The frame (original units) and network labels :func:`compress` measures fidelity on:
+    the rows of ``dataset`` plus ``n_samples`` perturbed copies of them (:meth:`Sampler.perturb`).
+    Deterministic under ``random_state``."""
+    from .sampling import Sampler
+    frame = dataset.frame[network.schema.feature_names]
+    X = network.encoder.transform(frame)
+    parts, labels = [frame.reset_index(drop=True)], [network.predict_index(X)]
+    if n_samples:
+        S = Sampler(network.encoder, X, random_state=random_state).perturb(int(n_samples))
+        if len(S):
+            parts.append(network.encoder.inverse_transform(S))
+            labels.append(network.predict_index(S))
+    sample = pd.concat(parts, ignore_index=True)
+    for f in network.schema.features:          # inverse_transform may widen dtypes; keep the user's
+        if f.kind not in ("numeric", "integer"):
+            sample[f.name] = sample[f.name].astype(object)
+    y = np.asarray(network.classes, dtype=object)[np.concatenate(labels)]
+    return sample, y
+
+
+class _State:
+    """Rule set under edit, with cached condition masks on the sample."""
+
+    def __init__(self, rules: RuleSet, frame, y):
+        self.template = rules
+        self.frame, self.y = frame, y
+        self.cache: dict = {}
+        classes = list(rules.classes)
+        self.lookup = {c: i for i, c in enumerate(classes)}
+        self.yi = np.array([self.lookup.get(v, -1) for v in y])
+
+    def cmask(self, c) -> np.ndarray:
+        m = self.cache.get(c)
+        if m is None:
+            m = self.cache[c] = c.evaluate(self.frame)
+        return m
+
+    def rmask(self, conds) -> np.ndarray:
+        m = np.ones(len(self.frame), dtype=bool)
+        for c in conds:
+            if isinstance(c, MofN):
+                cnt = np.zeros(len(self.frame), dtype=np.int64)
+                for lit in c.conditions:
+                    cnt += self.cmask(lit)
+                m &= cnt >= c.m
+            else:
+                m &= self.cmask(c)
+        return m
+
+    def decide(self, rules, masks) -> np.ndarray:
+        M = np.column_stack(masks) if masks else np.zeros((len(self.frame), 0), dtype=bool)
+        return self.template.replace(rules=tuple(rules)).decide(self.frame, matches=M)
+
+    def fidelity(self, rules, masks) -> float:
+        d = self.decide(rules, masks)
+        concl = np.array([self.lookup[r.conclusion] for r in rules] + [self.lookup[self.template.default]])
+        return float(np.mean(concl[d] == self.yi))
+
+
+def _mofn_variants(c: MofN):
+    """m-of-n tests with one literal fewer (m kept when possible, and m - 1)."""
+    out = []
+    for i in range(len(c.conditions)):
+        rest = c.conditions[:i] + c.conditions[i + 1:]
+        for m in sorted({min(c.m, len(rest)), c.m - 1}):
+            if m < 1 or not rest:
+                continue
+            out.append(rest[0] if len(rest) == 1 and m == 1 else
+                       (list(rest) if m == len(rest) else MofN(m, rest)))
+    return out
+
+
+def compress(rules, network, dataset, tolerance: float = 0.0, random_state=0, *, n_samples: int = 4000,
+             max_passes: int = 10):
+    """Remove conditions, m-of-n literals and rules (and merge rules) while fidelity holds.
+
+    Parameters
+    ----------
+    rules : RuleSet
+        A classification rule set in original units (any extractor's output).
+    network : Network
+        The network the rules explain.
+    dataset : Dataset
+        Rows to measure fidelity on (usually the training split); sampler points are added.
+    tolerance : float, default 0.0
+        Largest drop of fidelity on the sample that the compressed rules may show.
+    random_state : int or None, default 0
+    n_samples : int, default 4000
+        Sampler points added to the rows of ``dataset``.
+    max_passes : int, default 10
+
+    Returns
+    -------
+    RuleSet
+        The compressed rules, simplified, with support and precision on ``dataset`` and a
+        ``compression`` record in the provenance (fidelity and size before/after, rows).
+
+    Raises
+    ------
+    DataError
+        If the rules are not an original-space classification rule set, or a parameter is invalid.
+    NetworkError
+        If ``network`` is not a rulex Network.
+    """
+    from ..data.dataset import Dataset
+    from ..network.adapter import Network
+    from .base import annotate
+    if not isinstance(rules, RuleSet):
+        raise DataError(f"compress: rules must be a RuleSet, got {type(rules).__name__}")
+    if not isinstance(network, Network):
+        raise NetworkError(f"compress: network must be a rulex Network, got {type(network).__name__}")
+    if not isinstance(dataset, Dataset):
+        raise DataError(f"compress: dataset must be a rulex Dataset, got {type(dataset).__name__}")
+    if rules.task != "classification" or rules.is_linear:
+        raise DataError("compress: only classification rule sets can be compressed")
+    if rules.space != "original":
+        raise DataError("compress: rules must be in original units (space='original')")
+    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not 0 <= tolerance <= 1:
+        raise DataError(f"compress: tolerance must be a number in [0, 1], got {tolerance!r}")
+    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 0:
+        raise DataError(f"compress: n_samples must be an integer >= 0, got {n_samples!r}")
+    if set(rules.classes) - set(network.classes) or set(network.classes) - set(rules.classes):
+        raise DataError(f"compress: the rules' classes {list(rules.classes)} differ from the network's "
+                        f"{list(network.classes)}")
+    frame, y = compression_sample(network, dataset, n_samples, random_state)
+    st = _State(rules, frame, y)
+    cur = list(rules.rules)
+    masks = [st.rmask(r.conditions) for r in cur]
+    before = st.fidelity(cur, masks)
+    floor = before - float(tolerance) - 1e-12
+    size0 = (len(cur), rules.conditions_count())
+
+    def ok(trial_rules, trial_masks):
+        f = st.fidelity(trial_rules, trial_masks)
+        return f >= floor, f
+
+    for _ in range(max_passes):
+        changed = False
+        # 1. rules that decide nothing, or decide worse than the default does on its rows
+        d = st.decide(cur, masks)
+        dflt = st.lookup[rules.default]
+        on_default = d == -1
+        dprec = float(np.mean(st.yi[on_default] == dflt)) if on_default.any() else 0.0
+        for i in range(len(cur) - 1, -1, -1):
+            mine = d == i
+            prec = float(np.mean(st.yi[mine] == st.lookup[cur[i].conclusion])) if mine.any() else -1.0
+            if prec < dprec:
+                tr, tm = cur[:i] + cur[i + 1:], masks[:i] + masks[i + 1:]
+                good, _ = ok(tr, tm)
+                if good:
+                    cur, masks, changed = tr, tm, True
+        # 2. whole rules, last first
+        for i in range(len(cur) - 1, -1, -1):
+            tr, tm = cur[:i] + cur[i + 1:], masks[:i] + masks[i + 1:]
+            if ok(tr, tm)[0]:
+                cur, masks, changed = tr, tm, True
+        # 3. merges: two rules of one class replaced by the conditions they share
+        i = 0
+        while i < len(cur):
+            merged = False
+            for j in range(i + 1, len(cur)):
+                a, b = cur[i], cur[j]
+                if a.conclusion != b.conclusion:
+                    continue
+                common = [c for c in a.conditions if c in b.conditions]
+                if len(common) == len(a.conditions) == len(b.conditions):
+                    common = list(a.conditions)
+                new = a.replace(conditions=tuple(common))
+                tr = cur[:i] + [new] + cur[i + 1:j] + cur[j + 1:]
+                tm = masks[:i] + [st.rmask(common)] + masks[i + 1:j] + masks[j + 1:]
+                if ok(tr, tm)[0]:
+                    cur, masks, changed, merged = tr, tm, True, True
+                    break
+            if not merged:
+                i += 1
+        # 4. single conditions and m-of-n literals, first acceptable removal, in order
+        for i in range(len(cur)):
+            k = 0
+            while k < len(cur[i].conditions):
+                conds = list(cur[i].conditions)
+                c = conds[k]
+                options: list = [[]] + [v if isinstance(v, list) else [v] for v in
+                                  (_mofn_variants(c) if isinstance(c, MofN) else [])]
+                for repl in options:
+                    nc = conds[:k] + repl + conds[k + 1:]
+                    tr = cur[:i] + [cur[i].replace(conditions=tuple(nc))] + cur[i + 1:]
+                    tm = masks[:i] + [st.rmask(nc)] + masks[i + 1:]
+                    if ok(tr, tm)[0]:
+                        cur, masks, changed = tr, tm, True
+                        break
+                else:
+                    k += 1
+        if not changed:
+            break
+    after = st.fidelity(cur, masks)
+    out = rules.replace(rules=tuple(cur)).simplify()
+    y_rows = network.predict(dataset.frame)
+    out = annotate(out, dataset.frame, y_rows)
+    prov = dict(rules.provenance)
+    if "train_fidelity" in prov:
+        prov["train_fidelity"] = float(np.mean(out.predict(dataset.frame) == y_rows))
+    prov["compression"] = {"tolerance": float(tolerance), "random_state": random_state, "rows": int(len(frame)),
+                           "fidelity_before": round(before, 6), "fidelity_after": round(after, 6),
+                           "rules_before": size0[0], "conditions_before": size0[1],
+                           "rules_after": len(out), "conditions_after": out.conditions_count()}
+    return out.replace(provenance=prov)

@@ -1,0 +1,220 @@
+"""Sequential covering with the network as oracle (IREP*/RIPPER grow-prune-stop, CN2-style modes).
+
+Rules are grown literal by literal on network-labelled rows in the user's units (training rows
+plus points of the shared :class:`~rulex.extractors.sampling.Sampler`), pruned on a separate
+network-labelled sample, and stopped by description length or a fidelity target. The network
+labels as many points as we like, so after each pass fresh points are drawn, those where the
+rules and the network disagree (and jittered copies of them) join the pools, and the rules are
+learned again; the best pass on a fixed validation sample is kept.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ...rules import Rule, RuleSet
+from .._covering import Clock, Covering, predict_rules, rule_mask
+from .._table import ValueTable
+from ..base import Interval, Options, PedagogicalExtractor, register
+
+__all__ = ["Cover", "network_pools", "draw_points"]
+
+
+def draw_points(sampler, n: int) -> np.ndarray:
+    """``n`` encoded points: half perturbed training rows (on the data), half from the product of
+    the marginals (everywhere in the data's box, where perturbations of discrete inputs never go)."""
+    k = n // 2
+    parts = [sampler.perturb(n - k), sampler.sample(k)]
+    return np.vstack([p for p in parts if len(p)]) if any(len(p) for p in parts) else parts[0]
+
+
+def network_pools(network, dataset, X, *, n_samples: int, prune_size: float, rng, sampler):
+    """Grow and prune pools ``(V, y)`` (value tables and network class indices): the training
+    rows and ``n_samples`` perturbed points, each split at random ``1 - prune_size`` / ``prune_size``."""
+    table = ValueTable(network.encoder)
+    V_train = table.from_frame(dataset.frame)
+    y_train = network.predict_index(X)
+    parts = [(V_train, y_train)]
+    if n_samples:
+        S = draw_points(sampler, n_samples)
+        if len(S):
+            parts.append((table.from_encoded(S), network.predict_index(S)))
+    grow, prune = [], []
+    for V, y in parts:
+        idx = rng.permutation(len(V))
+        k = int(round(len(V) * prune_size))
+        grow.append((V[idx[k:]], y[idx[k:]]))
+        prune.append((V[idx[:k]], y[idx[:k]]))
+    cat = lambda ps: (np.vstack([p[0] for p in ps]), np.concatenate([p[1] for p in ps]))
+    return table, cat(grow), cat(prune)
+
+
+@register
+class Cover(PedagogicalExtractor):
+    """Sequential covering (IREP*/RIPPER) on network-labelled rows, with active disagreement sampling.
+
+    Parameters
+    ----------
+    semantics : {"ordered", "unordered"}, default "ordered"
+        ``ordered``: a decision list learned class by class, smallest class first, each class
+        against the classes after it; the most frequent class is the default. ``unordered``:
+        every class but the most frequent against all others; rules vote with their precision.
+    stop : {"mdl", "fidelity"}, default "mdl"
+        Stop adding rules for a class by description length (theory + exception bits on at most
+        1,000 rows; the prefix of least length is kept) or once the class's rules agree with the
+        network on ``fidelity_target`` of its prune rows.
+    fidelity_target : float in [0, 1], default 0.99
+        Also ends the active passes early when reached on the validation sample.
+    n_samples : int, default 2000
+        Sampler points labelled by the network added to the training rows.
+    n_rounds : int, default 2
+        Active passes after the first: draw ``n_samples`` fresh points, add the ones the rules
+        get wrong (and jittered copies) to the pools, learn again.
+    max_rules : int or None, default 50
+        Most rules per class.
+    max_rule_conditions : int, default 8
+    min_support : int, default 3
+        Fewest positives (grow rows) a rule must cover.
+    prune_size : float in (0, 1), default 0.33
+        Share of rows held out for pruning.
+    lookahead : bool, default True
+        Score pairs of literals when no single literal helps (XOR-like concepts).
+    max_seconds : float or None, default 60
+    on_budget : {"return", "raise"}, default "return"
+        At the time limit keep the rules found so far (provenance ``budget_exhausted``) or raise
+        :class:`~rulex.exceptions.BudgetExceededError`.
+    random_state : int or None, default 0
+    """
+
+    name = "cover"
+    description = "sequential covering (IREP*/RIPPER) on network-labelled rows with active sampling"
+    _parameter_constraints = {
+        "semantics": [Options(("ordered", "unordered"))],
+        "stop": [Options(("mdl", "fidelity"))],
+        "fidelity_target": [Interval(float, 0.0, 1.0)],
+        "n_samples": [Interval(int, 0, None)],
+        "n_rounds": [Interval(int, 0, None)],
+        "max_rules": [Interval(int, 1, None), None],
+        "max_rule_conditions": [Interval(int, 1, None)],
+        "min_support": [Interval(int, 1, None)],
+        "prune_size": [Interval(float, 0.01, 0.9)],
+        "lookahead": [bool],
+        "max_seconds": [Interval(float, 0.0, None), None],
+        "on_budget": [Options(("return", "raise"))],
+        "random_state": [Interval(int, 0, None), None],
+    }
+
+    def __init__(self, semantics="ordered", stop="mdl", fidelity_target=0.99, n_samples=2000, n_rounds=2,
+                 max_rules=50, max_rule_conditions=8, min_support=3, prune_size=0.33, lookahead=True,
+                 max_seconds=60.0, on_budget="return", random_state=0):
+        self.semantics = semantics
+        self.stop = stop
+        self.fidelity_target = fidelity_target
+        self.n_samples = n_samples
+        self.n_rounds = n_rounds
+        self.max_rules = max_rules
+        self.max_rule_conditions = max_rule_conditions
+        self.min_support = min_support
+        self.prune_size = prune_size
+        self.lookahead = lookahead
+        self.max_seconds = max_seconds
+        self.on_budget = on_budget
+        self.random_state = random_state
+
+    # -- one pass ---------------------------------------------------------------------------
+    def _learn(self, engine, grow, prune, n_classes, n_cand):
+        Vg, yg = grow
+        Vp, yp = prune
+        freq = np.bincount(yg, minlength=n_classes)
+        order = sorted(range(n_classes), key=lambda k: (freq[k], k))
+        order = [k for k in order if freq[k] > 0] or [0]
+        default = order[-1]
+        rules = []
+        if self.semantics == "ordered":
+            ag = np.ones(len(Vg), dtype=bool)
+            ap = np.ones(len(Vp), dtype=bool)
+            for k in order[:-1]:
+                found = engine.learn_class(Vg[ag], yg[ag] == k, Vp[ap], yp[ap] == k, n_cand)
+                for lits in found:
+                    rules.append((lits, k, 1.0))
+                    ag &= ~rule_mask(lits, Vg)
+                    ap &= ~rule_mask(lits, Vp)
+                if engine.clock.hit:
+                    break
+        else:
+            for k in order[:-1]:
+                found = engine.learn_class(Vg, yg == k, Vp, yp == k, n_cand)
+                for lits in found:
+                    m = rule_mask(lits, Vp)
+                    p = float((yp[m] == k).sum())
+                    rules.append((lits, k, round((p + 1) / (m.sum() + 2), 6)))
+                if engine.clock.hit:
+                    break
+        return self._prune_set(rules, default, Vp, yp, n_classes), default
+
+    def _prune_set(self, rules, default, Vp, yp, n_classes):
+        """Delete rules, last first, while agreement on the prune rows does not fall."""
+        if not len(Vp):
+            return rules
+        acc = np.mean(predict_rules(rules, default, self.semantics, Vp, n_classes) == yp)
+        for i in range(len(rules) - 1, -1, -1):
+            trial = rules[:i] + rules[i + 1:]
+            a = np.mean(predict_rules(trial, default, self.semantics, Vp, n_classes) == yp)
+            if a >= acc:
+                rules, acc = trial, a
+        return rules
+
+    # -- extraction ------------------------------------------------------------------------------
+    def _extract(self, network, dataset, X):
+        from ..sampling import Sampler
+        clock = Clock(self.max_seconds, self.on_budget, self.name)
+        rng = np.random.default_rng(self.random_state)
+        sampler = Sampler(network.encoder, X, random_state=self.random_state)
+        table, grow, prune = network_pools(network, dataset, X, n_samples=self.n_samples,
+                                           prune_size=self.prune_size, rng=rng, sampler=sampler)
+        n_classes = len(network.classes)
+        n_cand = sum(len(np.unique(grow[0][:, j][~np.isnan(grow[0][:, j])])) for j in range(grow[0].shape[1]))
+        engine = Covering(table, max_rule_conditions=self.max_rule_conditions, min_support=self.min_support,
+                          stop=self.stop, fidelity_target=self.fidelity_target, lookahead=self.lookahead,
+                          max_rules=self.max_rules, clock=clock)
+        # a fixed validation sample chooses between passes
+        S_val = draw_points(sampler, max(self.n_samples, 500)) if self.n_rounds else np.zeros((0, X.shape[1]))
+        V_val = np.vstack([prune[0], table.from_encoded(S_val)]) if len(S_val) else prune[0]
+        y_val = np.concatenate([prune[1], network.predict_index(S_val)]) if len(S_val) else prune[1]
+        best, history = None, []
+        for rnd in range(self.n_rounds + 1):
+            rules, default = self._learn(engine, grow, prune, n_classes, n_cand)
+            fid = float(np.mean(predict_rules(rules, default, self.semantics, V_val, n_classes) == y_val))
+            size = sum(len(r[0]) for r in rules)
+            history.append({"round": rnd, "validation_fidelity": round(fid, 6), "rules": len(rules),
+                            "conditions": size, "grow_rows": int(len(grow[0]))})
+            if best is None or (fid, -size) > (best[0], -best[1]):
+                best = (fid, size, rules, default)
+            if rnd == self.n_rounds or fid >= self.fidelity_target or clock.over("sampling disagreements"):
+                break
+            S = draw_points(sampler, self.n_samples)
+            if not len(S):
+                break
+            Vs, ys = table.from_encoded(S), network.predict_index(S)
+            wrong = predict_rules(rules, default, self.semantics, Vs, n_classes) != ys
+            if not wrong.any():
+                break
+            J = sampler.perturb(4 * int(wrong.sum()), reference=S[wrong], scale=0.1)
+            Vn = np.vstack([Vs[wrong], table.from_encoded(J)])
+            yn = np.concatenate([ys[wrong], network.predict_index(J)])
+            idx = rng.permutation(len(Vn))
+            k = int(round(len(Vn) * self.prune_size))
+            grow = (np.vstack([grow[0], Vn[idx[k:]]]), np.concatenate([grow[1], yn[idx[k:]]]))
+            prune = (np.vstack([prune[0], Vn[idx[:k]]]), np.concatenate([prune[1], yn[idx[:k]]]))
+        _, _, rules, default = best
+        self._extra_provenance = {"rounds": history, "budget_exhausted": bool(clock.hit),
+                                  "validation_fidelity": history and max(h["validation_fidelity"] for h in history)}
+        return to_ruleset(rules, default, self.semantics, table, network)
+
+
+def to_ruleset(rules, default, semantics, table, network) -> RuleSet:
+    """Internal ``(lits, k, weight)`` rules as an original-space :class:`RuleSet`."""
+    classes = network.classes
+    out = [Rule([table.condition(lit) for lit in lits], classes[k],
+                weight=(w if semantics == "unordered" else 1.0)) for lits, k, w in rules]
+    return RuleSet(out, classes[default], semantics=semantics, task="classification", classes=classes,
+                   schema=network.encoder.schema, space="original")

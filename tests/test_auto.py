@@ -1,0 +1,60 @@
+"""method="auto" (the smallest rule set within tolerance of the best held-out fidelity) and compare's Pareto front."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import rulex
+from nets import iris_net
+from test_cover import dnf_net, whole_space_net
+
+QUICK = [("surrogate_tree", {"max_leaf_nodes": 4}), ("surrogate_tree", {"max_leaf_nodes": 16}), ("cover", {})]
+
+
+def test_auto_recovers_a_dnf_and_says_what_won():
+    net, train, test, terms = dnf_net()
+    rules = rulex.extract(net, train, method="auto", random_state=0)
+    assert rulex.evaluate(rules, net, test).fidelity >= 0.99
+    assert len(rules) <= len(terms)
+    win = rules.provenance["winner"]
+    assert win["method"] in rulex.available_methods() and isinstance(win["parameters"], dict)
+    cands = [c for c in rules.provenance["candidates"] if "holdout_fidelity" in c]
+    assert {c["method"] for c in cands} >= {"surrogate_tree", "cover"}
+    # the winner is the smallest candidate within the tolerance of the best held-out fidelity
+    best = max(c["holdout_fidelity"] for c in cands)
+    ok = [c for c in cands if c["holdout_fidelity"] >= best - 0.01 - 1e-12]
+    assert win["holdout_fidelity"] >= best - 0.01 - 1e-12
+    assert min(c["conditions"] for c in ok) == next(
+        c["conditions"] for c in cands if c["method"] == win["method"] and c["parameters"] == win["parameters"]
+        and c["compressed"] == win["compressed"])
+
+
+@pytest.mark.parametrize("name, max_conditions", [("xor", 4), ("monk1", 7)])
+def test_auto_returns_the_concept_exactly(name, max_conditions):
+    net, train, full = whole_space_net(name)
+    rules = rulex.extract(net, train, method="auto", random_state=0, candidates=QUICK + [("brcg", {})])
+    assert rulex.evaluate(rules, net, full).fidelity == 1.0
+    assert rules.conditions_count() <= max_conditions
+
+
+def test_auto_tolerance_trades_fidelity_for_size_and_validates_candidates():
+    net, train, test = iris_net()
+    strict = rulex.extract(net, train, method="auto", tolerance=0.0, candidates=QUICK, random_state=0)
+    loose = rulex.extract(net, train, method="auto", tolerance=0.2, candidates=QUICK, random_state=0)
+    assert loose.conditions_count() <= strict.conditions_count()
+    assert strict.provenance["winner"]["holdout_fidelity"] == strict.provenance["best_holdout_fidelity"]
+    with pytest.raises(rulex.DataError, match="candidates"):
+        rulex.extract(net, train, method="auto", candidates=[("nope", {})])
+    with pytest.raises(rulex.DataError, match="candidates"):
+        rulex.extract(net, train, method="auto", candidates=[("auto", {})])
+
+
+def test_compare_marks_the_pareto_front():
+    net, train, test = iris_net()
+    table = rulex.compare(net, train, test, methods=["surrogate_tree", "cover", "cred"], progress=False)
+    assert table["pareto"].dtype == bool and table["pareto"].any()
+    f, c = table["fidelity"].to_numpy(float), table["conditions"].to_numpy(float)
+    for i in range(len(table)):
+        dominated = any(f[j] >= f[i] and c[j] <= c[i] and (f[j] > f[i] or c[j] < c[i]) for j in range(len(f)))
+        assert table["pareto"].iloc[i] == (not dominated and not np.isnan(f[i]))
+    assert table.loc[table["fidelity"].idxmax(), "pareto"]

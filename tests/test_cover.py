@@ -1,0 +1,90 @@
+"""cover: sequential covering with the network as oracle, on concepts whose answer is known."""
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import pytest
+
+import rulex
+from rulex.data.generated import make_dnf
+from rulex.exceptions import BudgetExceededError
+
+
+@functools.lru_cache(maxsize=None)
+def dnf_net(n_terms=8, n_literals=3, n_categorical=10, n_numeric=0, n_samples=3000, seed=0):
+    ds, terms = make_dnf(n_terms, n_literals, n_categorical=n_categorical, n_numeric=n_numeric,
+                         n_samples=n_samples, random_state=seed)
+    train, test = ds.split(random_state=0)
+    net = rulex.train_network(train, (16,), "sigmoid", random_state=0)
+    return net, train, test, terms
+
+
+@functools.lru_cache(maxsize=None)
+def whole_space_net(name):
+    """A (16,) network on a problem whose whole input space is known (xor, MONK-1)."""
+    full = rulex.load_dataset(name)
+    train, _ = full.split(random_state=0)
+    net = rulex.train_network(train, (16,), "sigmoid", random_state=0)
+    return net, train, full
+
+
+def test_recovers_an_8_term_dnf_over_categorical_inputs():
+    net, train, test, terms = dnf_net()
+    assert rulex.evaluate(rulex.extract(net, train, method="surrogate_tree"), net, test).network_accuracy >= 0.97
+    rules = rulex.extract(net, train, method="cover", random_state=0)
+    rep = rulex.evaluate(rules, net, test)
+    assert rep.fidelity >= 0.99
+    assert len(rules) <= len(terms)
+    assert rules.conditions_count() <= sum(len(t) for t in terms)
+    # the rules are the concept's terms (as ==/in tests on the categories)
+    found = {frozenset((c.feature, c.op, c.value) for c in r.conditions) for r in rules}
+    truth = {frozenset(t) for t in terms}
+    assert len(found & truth) >= len(terms) - 1
+
+
+@pytest.mark.parametrize("semantics", ["ordered", "unordered"])
+def test_xor_and_monk1_exactly_on_the_whole_space(semantics):
+    for name, max_conditions in (("xor", 4), ("monk1", 7)):
+        net, train, full = whole_space_net(name)
+        assert np.mean(net.predict(full.frame) == full.frame[full.target].to_numpy()) == 1.0
+        rules = rulex.extract(net, train, method="cover", semantics=semantics, random_state=0)
+        assert rules.semantics == semantics
+        assert rulex.evaluate(rules, net, full).fidelity == 1.0, (name, str(rules))
+        assert rules.conditions_count() <= max_conditions, (name, str(rules))
+
+
+def test_numeric_thresholds_in_original_units_one_literal():
+    net, train, test, terms = dnf_net(n_terms=1, n_literals=1, n_categorical=0, n_numeric=3, n_samples=1500)
+    (feature, op, t), = terms[0]
+    rules = rulex.extract(net, train, method="cover", random_state=0)
+    assert rulex.evaluate(rules, net, test).fidelity >= 0.98
+    conds = [c for r in rules for c in r.conditions]
+    assert len(conds) == 1 and conds[0].feature == feature
+    # the cut sits between two neighbouring values seen by the learner, close to the concept's threshold
+    assert abs(conds[0].value - t) < 0.05
+
+
+def test_multiclass_ordered_and_unordered_agree_with_the_network():
+    from nets import iris_net
+    net, train, test = iris_net()
+    for semantics in ("ordered", "unordered"):
+        rules = rulex.extract(net, train, method="cover", semantics=semantics, random_state=0)
+        assert set(r.conclusion for r in rules) | {rules.default} == set(net.classes)
+        assert rulex.evaluate(rules, net, test).fidelity >= 0.9
+
+
+def test_fidelity_stop_and_small_pools():
+    net, train, test, terms = dnf_net()
+    rules = rulex.extract(net, train, method="cover", stop="fidelity", fidelity_target=0.95, n_samples=0,
+                          n_rounds=0, random_state=0)
+    assert 1 <= len(rules) <= len(terms)
+    assert rules.provenance["parameters"]["stop"] == "fidelity"
+
+
+def test_time_budget_returns_or_raises():
+    net, train, test, terms = dnf_net()
+    rules = rulex.extract(net, train, method="cover", max_seconds=0.0, random_state=0)
+    assert rules.provenance["budget_exhausted"] is True
+    with pytest.raises(BudgetExceededError, match="max_seconds"):
+        rulex.extract(net, train, method="cover", max_seconds=0.0, on_budget="raise", random_state=0)
