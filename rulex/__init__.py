@@ -16,7 +16,7 @@ from .network import Layer, Network, load_network, train_network
 from .rules import Condition, LinearModel, LinearTerm, MofN, Rule, RuleSet
 from .verify import verify
 from .extractors import BaseExtractor, available_methods, extract, get_extractor
-from .extractors.compress import compress
+from .extractors.compression import compress
 from .metrics import fidelity, accuracy
 from .evaluate import Report, evaluate
 from .compare import compare

@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import rulex
-from rulex.extractors.compress import compression_sample
+from rulex.extractors.compression import compression_sample
 from nets import breast_cancer_net, iris_net
 from test_compare_evaluate import SWEEP_PARAMS
 

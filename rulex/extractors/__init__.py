@@ -6,7 +6,7 @@ from .pedagogical import ANNDT, Trepan
 from .pedagogical import ITER, CReEPy, GridEx, GridREx
 from .pedagogical import BRCG, Cover
 from .decompositional import CRED, DeepRED, KT, NofM, Tsukimoto
-from .compress import compress
+from .compression import compress
 from .auto import Auto
 
 __all__ = ["BaseExtractor", "DecompositionalExtractor", "PedagogicalExtractor", "register", "EXTRACTORS",

@@ -98,7 +98,7 @@ class Auto(PedagogicalExtractor):
         self.random_state = random_state
 
     def _extract(self, network, dataset, X):
-        from .compress import compress as compress_rules
+        from .compression import compress as compress_rules
         start = time.perf_counter()
         left = lambda: None if self.max_seconds is None else self.max_seconds - (time.perf_counter() - start)
         if len(dataset) >= 20:

@@ -180,7 +180,7 @@ class BaseExtractor(BaseEstimator):
         _warn_unreached_classes(self.name, rules, y_net, network)
         self.rules_ = rules.replace(provenance=provenance, target=network.schema.target)
         if compress is not False and network.task == "classification":
-            from .compress import compress as _compress
+            from .compression import compress as _compress
             tol = 0.0 if compress is True else float(compress)
             rnd = getattr(self, "random_state", 0)
             self.rules_ = _compress(self.rules_, network, dataset, tolerance=tol, random_state=rnd)
