@@ -6,14 +6,131 @@ once per test process (tests/engines.py); without them the tests skip, under ``C
 """
 from __future__ import annotations
 
+import os
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from engines import jpmml_predict
-from test_exports import _assert_all_same, _native, _records, pmml_scorer, problems  # noqa: F401, F811 (fixture)
+import rulex
+from engines import jpmml_predict, postgres
+from rulex.formats.sql import DIALECTS, sql_identifier
+from test_exports import (  # noqa: F401, F811 (pmml_scorer is a fixture)
+    MISSING_ROWS,
+    SCHEMA,
+    _assert_all_same,
+    _native,
+    _records,
+    _sql_type,
+    pmml_scorer,
+    problems,
+)
 
 SLOW = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                                   HealthCheck.function_scoped_fixture])
+
+
+# ---------------------------------------------------------------------------------------------
+# SQL: PostgreSQL, and every other dialect read back by sqlglot and run in DuckDB
+# ---------------------------------------------------------------------------------------------
+PG_TYPES = {"DOUBLE": "DOUBLE PRECISION", "VARCHAR": "TEXT", "BIGINT": "BIGINT", "BOOLEAN": "BOOLEAN"}
+ROUND_TRIP = tuple(d for d in DIALECTS if d not in ("sqlite", "duckdb", "postgres"))
+
+
+def _table(rules, frame):
+    schema = rules.schema
+    cols = list(frame.columns)
+    types = [_sql_type(schema[c] if schema is not None and c in schema else None, frame[c].map(_native))
+             for c in cols]
+    records = _records(frame, schema)
+    return cols, types, [(i, *[r[c] for c in cols]) for i, r in enumerate(records)]
+
+
+def run_postgres(rules, frame, expression_only=False) -> list:
+    """Load ``frame`` into a temporary PostgreSQL table and run the ``postgres`` export."""
+    con = postgres()
+    cols, types, data = _table(rules, frame)
+    table = 'rules "table"'
+    decl = ", ".join(f"{sql_identifier(c)} {PG_TYPES[t]}" for c, t in zip(cols, types))
+    if expression_only:
+        expr = rulex.export(rules, "sql", expression_only=True, dialect="postgres")
+        sql = f"SELECT *, {expr} AS prediction FROM {sql_identifier(table)}"
+    else:
+        sql = rulex.export(rules, "sql", table=table, dialect="postgres")
+    with con.cursor() as cur:
+        cur.execute(f"CREATE TEMPORARY TABLE {sql_identifier(table)} (__row BIGINT, {decl})")
+        try:
+            if data:
+                cur.executemany(f"INSERT INTO {sql_identifier(table)} VALUES ({', '.join(['%s'] * (len(cols) + 1))})",
+                                data)
+            cur.execute(sql)
+            assert cur.description[-1][0] == "prediction"
+            out = sorted(cur.fetchall(), key=lambda row: row[0])
+        finally:
+            cur.execute(f"DROP TABLE {sql_identifier(table)}")
+    return [row[-1] for row in out]
+
+
+def run_round_trip(rules, frame, dialect) -> list:
+    """The ``dialect`` export read back by sqlglot into DuckDB SQL and run in DuckDB."""
+    import duckdb
+    import sqlglot
+    cols, types, data = _table(rules, frame)
+    table = 'rules "table"'
+    text = rulex.export(rules, "sql", table=table, dialect=dialect)
+    tree = sqlglot.parse_one(text.rstrip().rstrip(";"), read=dialect)
+    if dialect == "tsql":
+        # T-SQL's FLOAT is FLOAT(53), a double; sqlglot's reader takes it for a 32-bit REAL
+        from sqlglot import exp
+        tree = tree.transform(lambda n: exp.DataType.build("double")
+                              if isinstance(n, exp.DataType) and n.is_type("float") else n)
+    back = tree.sql(dialect="duckdb")
+    con = duckdb.connect()
+    try:
+        decl = ", ".join(f"{sql_identifier(c)} {t}" for c, t in zip(cols, types))
+        con.execute(f"CREATE TABLE {sql_identifier(table)} (__row BIGINT, {decl})")
+        if data:
+            con.executemany(f"INSERT INTO {sql_identifier(table)} VALUES ({', '.join(['?'] * (len(cols) + 1))})",
+                            data)
+        out = sorted(con.execute(back).fetchall(), key=lambda row: row[0])
+    finally:
+        con.close()
+    return [row[-1] for row in out]
+
+
+def check_sql_engines(rules, frame, dialects=ROUND_TRIP):
+    """PostgreSQL (full SELECT and expression) and the sqlglot round trips predict like the rules."""
+    expected = [_native(v) for v in rules.predict(frame)]
+    _assert_all_same(expected, [_native(v) for v in run_postgres(rules, frame)], rules.task, "postgres")
+    if rules.semantics == "unordered":
+        _assert_all_same(expected, [_native(v) for v in run_postgres(rules, frame, True)], rules.task,
+                         "postgres (expression)")
+    for d in dialects:
+        _assert_all_same(expected, [_native(v) for v in run_round_trip(rules, frame, d)], rules.task,
+                         f"{d} (read back into DuckDB)")
+
+
+@settings(max_examples=int(os.environ.get("RULEX_SQL_EXAMPLES", "60")), **SLOW)
+@given(problems())
+def test_sql_dialects_predict_like_rules(problem):
+    rules, frame = problem
+    check_sql_engines(rules, frame)
+
+
+def test_sql_dialect_details():
+    rules = rulex.RuleSet([rulex.Rule([rulex.Condition("x", "<=", 0.1), rulex.Condition("b", ">", 0.5)], "yes"),
+                           rulex.Rule([rulex.Condition("c", "in", ("it's", "back\\slash"))], "maybe", weight=0.5)],
+                          "no", semantics="unordered", classes=("no", "yes", "maybe"), schema=SCHEMA, target="label")
+    pg = rulex.export(rules, "sql", dialect="postgres", table="applicants")
+    assert "DOUBLE PRECISION" in pg and "AS DOUBLE)" not in pg and 'FROM "applicants"' in pg
+    assert "CAST(0.1e0 AS DOUBLE PRECISION)" in pg          # decimal literals are doubles, not NUMERIC
+    assert "'back\\slash'" in pg                              # standard strings: backslash is literal
+    assert "'back\\\\slash'" in rulex.export(rules, "sql", dialect="mysql")   # MySQL reads \ as an escape
+    assert "[applicants]" in rulex.export(rules, "sql", dialect="tsql", table="applicants")
+    assert "FLOAT64" in rulex.export(rules, "sql", dialect="bigquery")
+    assert rulex.export(rules, "sql", dialect="duckdb") == rulex.export(rules, "sql")
+    with pytest.raises(rulex.UnknownNameError, match="postgres"):
+        rulex.export(rules, "sql", dialect="postgress")
+    check_sql_engines(rules, MISSING_ROWS)
 
 
 @settings(max_examples=150, **SLOW)
@@ -34,7 +151,6 @@ ENGINE_DATASETS = ("german_credit", "adult", "diabetes")
 @pytest.fixture(scope="module")
 def method_rule_sets():
     """Every registered method's rules on small nets (400 training rows), and 300 test rows."""
-    import rulex
     from nets import tiny_net
     from test_compare_evaluate import SWEEP_PARAMS
     out = {}
@@ -48,7 +164,7 @@ def method_rule_sets():
 
 
 @pytest.mark.parametrize("name", ENGINE_DATASETS)
-def test_every_method_agrees_in_pypmml_and_jpmml(method_rule_sets, pmml_scorer, name):
+def test_every_method_agrees_in_pypmml_jpmml_and_postgres(method_rule_sets, pmml_scorer, name):
     rules_by_method, frame, table = method_rule_sets[name]
     failed = table[(table["error"] != "") & ~table["error"].str.startswith("BudgetExceededError")]
     assert failed.empty, failed[["method", "error"]]
@@ -59,5 +175,6 @@ def test_every_method_agrees_in_pypmml_and_jpmml(method_rule_sets, pmml_scorer, 
         try:
             _assert_all_same(expected, pmml_scorer(rules, frame), rules.task, "pypmml")
             _assert_all_same(expected, [_native(v) for v in jpmml_predict(rules, records)], rules.task, "JPMML")
+            check_sql_engines(rules, frame, dialects=())
         except AssertionError as exc:
             raise AssertionError(f"{name} / {method}: {exc}") from None
