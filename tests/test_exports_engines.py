@@ -18,6 +18,7 @@ from test_exports import (  # noqa: F401, F811 (pmml_scorer is a fixture)
     MISSING_ROWS,
     SCHEMA,
     _assert_all_same,
+    _check_formats,
     _native,
     _records,
     _sql_type,
@@ -175,6 +176,7 @@ def test_every_method_agrees_in_pypmml_jpmml_and_postgres(method_rule_sets, pmml
         try:
             _assert_all_same(expected, pmml_scorer(rules, frame), rules.task, "pypmml")
             _assert_all_same(expected, [_native(v) for v in jpmml_predict(rules, records)], rules.task, "JPMML")
-            check_sql_engines(rules, frame, dialects=())
+            _check_formats(rules, frame)                 # json, python, SQLite, DuckDB
+            check_sql_engines(rules, frame, dialects=())  # PostgreSQL
         except AssertionError as exc:
             raise AssertionError(f"{name} / {method}: {exc}") from None
