@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 
 import rulex
 from engines import jpmml_predict, postgres
@@ -114,7 +114,14 @@ def check_sql_engines(rules, frame, dialects=ROUND_TRIP):
 @given(problems())
 def test_sql_dialects_predict_like_rules(problem):
     rules, frame = problem
-    check_sql_engines(rules, frame)
+    try:
+        check_sql_engines(rules, frame)
+    except Exception as exc:
+        # PostgreSQL raises on a float8 product that underflows (e.g. 0.5 * 5e-324) instead of
+        # rounding to 0 (documented in rulex/formats/sql.py): not a disagreement, skip the example
+        if type(exc).__name__ == "NumericValueOutOfRange" and "underflow" in str(exc):
+            assume(False)
+        raise
 
 
 def test_sql_dialect_details():

@@ -35,7 +35,10 @@ Dialects
     engines such as PostgreSQL read ``2.45e0`` as an exact NUMERIC, and sums or
     comparisons in NUMERIC can differ from rulex's float64 ones (``0.1 + 0.2``);
     a cast of a decimal to double rounds correctly, so every literal is the same
-    double as in rulex. Checked by running the ``postgres`` output in PostgreSQL,
+    double as in rulex. One engine limit: PostgreSQL raises "value out of range:
+    underflow" when a float8 product of non-zero values rounds to zero (a linear
+    conclusion times a subnormal input such as ``5e-324``), where rulex gives 0.
+    Checked by running the ``postgres`` output in PostgreSQL,
     and for the other dialects by reading their output back with sqlglot and
     running it in DuckDB.
 Unordered rules
