@@ -10,6 +10,7 @@ __all__ = ["add_parsers"]
 
 def cmd_score(args):
     import rulex
+
     from .formats.score import score_file
     rules = rulex.load_rules(args.rules)
     cols = [c.strip() for c in args.columns.split(",") if c.strip()] if args.columns else None

@@ -23,8 +23,18 @@ import pandas as pd
 
 from .exceptions import DataError
 
-__all__ = ["run_grid", "run_cell", "cell_network", "fold_indices", "budget_params", "summarize", "pareto_front",
-           "GRID_COLUMNS", "MEASURED", "METRICS"]
+__all__ = [
+    "GRID_COLUMNS",
+    "MEASURED",
+    "METRICS",
+    "budget_params",
+    "cell_network",
+    "fold_indices",
+    "pareto_front",
+    "run_cell",
+    "run_grid",
+    "summarize",
+]
 
 #: the tidy table's columns, one row per (data, seed, fold, method)
 GRID_COLUMNS = ["data", "seed", "fold", "method", "kind", "hidden", "train_rows", "test_rows", "network_accuracy",

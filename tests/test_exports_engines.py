@@ -187,3 +187,16 @@ def test_every_method_agrees_in_pypmml_jpmml_and_postgres(method_rule_sets, pmml
             check_sql_engines(rules, frame, dialects=())  # PostgreSQL
         except AssertionError as exc:
             raise AssertionError(f"{name} / {method}: {exc}") from None
+
+
+def test_missing_engine_skips_locally_and_fails_under_ci(monkeypatch):
+    import engines
+    monkeypatch.setenv("RULEX_PG_DSN", "host=127.0.0.1 port=1 dbname=x user=x password=x connect_timeout=2")
+    con, reason = engines._pg_connection.__wrapped__()       # not the cached connection
+    assert con is None and "unreachable" in reason
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="unreachable"):
+        engines.unavailable(reason)
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI=true but PostgreSQL unreachable"):
+        engines.unavailable(reason)

@@ -8,11 +8,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from test_exports import MISSING_ROWS, SCHEMA
 
 import rulex
 from rulex.formats.score import predict_dask, predict_partition, score_file, score_sql
 from rulex.grid import MEASURED, run_grid
-from test_exports import MISSING_ROWS, SCHEMA
 
 
 @pytest.fixture(scope="module")

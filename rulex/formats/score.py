@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..exceptions import DataError, FormatError
 
-__all__ = ["score_file", "score_sql", "predict_partition", "predict_dask"]
+__all__ = ["predict_dask", "predict_partition", "score_file", "score_sql"]
 
 _READERS = {".parquet": "read_parquet", ".pq": "read_parquet", ".csv": "read_csv_auto", ".gz": "read_csv_auto",
             ".tsv": "read_csv_auto"}
@@ -78,6 +78,7 @@ def score_file(rules, data, out, *, alias: str = "prediction", columns=None, mem
         lacks, or ``alias`` already a column.
     """
     import duckdb
+
     from ..rules.ruleset import RuleSet
     from .sql import sql_identifier
     if not isinstance(rules, RuleSet):
