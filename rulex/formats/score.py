@@ -113,8 +113,9 @@ def score_file(rules, data, out, *, alias: str = "prediction", columns=None, mem
         query = score_sql(rules, data, alias=alias)
         picked = ", ".join(sql_identifier(c) for c in keep + [alias])
         out.parent.mkdir(parents=True, exist_ok=True)
-        con.execute(f"COPY (SELECT {picked} FROM ({query}) AS scored) TO {_sql_string(out)} {_WRITERS[suffix]}")
-        rows = con.execute(f"SELECT count(*) FROM {_reader(out)}").fetchone()[0]
+        written = con.execute(f"COPY (SELECT {picked} FROM ({query}) AS scored) TO {_sql_string(out)} "
+                              f"{_WRITERS[suffix]}").fetchone()       # DuckDB reports the rows copied
+        rows = written[0] if written else 0
     finally:
         con.close()
     return {"rows": int(rows), "seconds": time.perf_counter() - started, "out": str(out), "sql": query}
