@@ -1,5 +1,8 @@
 """Grid comparison: data sets x methods x network seeds x cross-validation folds.
 
+The grid itself is :mod:`rulex.grid` (also ``rulex grid`` on the command line); this script
+runs it and writes the reports.
+
 Every cell ``(data, seed, fold)`` trains one network on the fold's training rows
 (``rulex.train_network(train, hidden, "sigmoid", random_state=seed)``), runs every method on that
 same network and those same rows (``rulex.compare``), and scores the rules on the fold's held-out
@@ -23,169 +26,36 @@ from __future__ import annotations
 
 import argparse
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from rulex.grid import (  # noqa: F401  (re-exported: peers/ scripts and tests use compare.<name>)
+    MEASURED,
+    METRICS,
+    budget_params,
+    cell_network,
+    fold_indices,
+    pareto_front,
+    run_cell,
+    summarize,
+)
+from rulex.grid import run_grid as _run_grid
+
 RESULTS = Path(__file__).resolve().parent / "results"
-METRICS = ["fidelity", "accuracy", "rules", "conditions", "seconds", "peak_mb"]
-#: columns that depend on the machine and the moment, not on the cell's inputs
-MEASURED = ["seconds", "peak_mb", "train_seconds"]
 
 
-# -- one cell ------------------------------------------------------------------------------------
-def fold_indices(ds, folds: int, fold: int):
-    """``(train_idx, test_idx)`` of fold ``fold`` of ``folds`` (stratified for classification)."""
-    from sklearn.model_selection import KFold, StratifiedKFold
-    n = len(ds.frame)
-    if ds.task == "classification":
-        splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
-        splits = list(splitter.split(np.zeros(n), ds.y.to_numpy()))
-    else:
-        splits = list(KFold(n_splits=folds, shuffle=True, random_state=0).split(np.zeros(n)))
-    return splits[fold]
-
-
-def cell_network(data: str, seed: int, fold: int, folds: int, hidden=(16,), epochs=None):
-    """``(net, train, test)`` of cell ``(data, seed, fold)``: the fold's rows and the network trained
-    on its training rows (what every method of the cell extracts from; peers/ scripts reuse it)."""
-    import rulex
-    warnings.simplefilter("ignore")
-    try:                                   # one thread: same numbers in any worker, fair timings
-        import torch
-        torch.set_num_threads(1)
-    except ImportError:                    # pragma: no cover
-        pass
-    ds = rulex.load_dataset(data)
-    tr_idx, te_idx = fold_indices(ds, folds, fold)
-    train, test = ds.subset(tr_idx, f"-fold{fold}-train"), ds.subset(te_idx, f"-fold{fold}-test")
-    net = rulex.train_network(train, tuple(hidden), "sigmoid", max_epochs=epochs, random_state=seed)
-    return net, train, test
-
-
-def budget_params(methods, max_seconds) -> dict:
-    """``{method: {"max_seconds": S}}`` for every method that takes a time budget (none if S is None)."""
-    import inspect
-
-    import rulex
-    from rulex.extractors.base import EXTRACTORS
-    if max_seconds is None:
-        return {}
-    names = list(methods) if methods is not None else sorted(rulex.available_methods())
-    return {m: {"max_seconds": float(max_seconds)} for m in names
-            if "max_seconds" in inspect.signature(EXTRACTORS[m].__init__).parameters}
-
-
-def run_cell(data: str, seed: int, fold: int, folds: int, methods=None, hidden=(16,), epochs=None,
-             max_seconds=None) -> list[dict]:
-    """Train one network on fold ``fold`` and run every method on it; one dict per method.
-
-    ``network_accuracy`` is the network's test accuracy (R² for regression).
-    """
-    import rulex
-    from rulex.metrics import agreement
-    t = time.perf_counter()
-    net, train, test = cell_network(data, seed, fold, folds, hidden, epochs)
-    train_seconds = time.perf_counter() - t            # includes loading the data set (milliseconds)
-    if methods is not None:
-        methods = list(methods)
-    table, rulesets = rulex.compare(net, train, test, methods=methods, random_state=seed, progress=False,
-                                    return_rules=True, params=budget_params(methods, max_seconds) or None)
-    rows = []
-    for _, r in table.iterrows():
-        m = r["method"]
-        peak = r["peak_mb"]
-        if m in rulesets:
-            peak = rulesets[m].provenance.get("run", {}).get("peak_memory_mb", peak)
-        rows.append({"data": data, "seed": int(seed), "fold": int(fold), "method": m, "kind": r["kind"],
-                     "hidden": ",".join(map(str, hidden)), "train_rows": len(train), "test_rows": len(test),
-                     "network_accuracy": agreement(net.predict(test.frame), test.y.to_numpy(), net.task),
-                     "fidelity": r["fidelity"], "accuracy": r["accuracy"], "rules": r["rules"],
-                     "conditions": r["conditions"], "seconds": r["seconds"], "peak_mb": peak,
-                     "train_seconds": train_seconds, "error": r["error"] if isinstance(r["error"], str) else ""})
-    return rows
-
-
-def _cell_star(spec):
-    return run_cell(*spec)
-
-
-# -- the grid ------------------------------------------------------------------------------------
 def run_grid(datasets, seeds, folds: int, methods=None, hidden=(16,), epochs=None, n_jobs: int = 1,
              backend: str = "joblib", scheduler=None, max_seconds=None) -> pd.DataFrame:
-    """Run every (data, seed, fold) cell and return one row per cell and method, in a fixed order.
-
-    ``backend="joblib"`` runs the cells with ``n_jobs`` processes (1: in this process);
-    ``backend="dask"`` sends them to a Dask cluster: ``scheduler`` is its address (or a
-    ``dask.distributed`` Client or cluster object).
-    """
-    methods = None if methods is None else tuple(methods)
-    specs = [(d, int(s), int(f), int(folds), methods, tuple(hidden), epochs, max_seconds)
-             for d in datasets for s in seeds for f in range(folds)]
-    if backend == "joblib":
-        if n_jobs == 1:
-            results = [_cell_star(s) for s in specs]
-        else:
-            from joblib import Parallel, delayed
-            results = Parallel(n_jobs=n_jobs)(delayed(_cell_star)(s) for s in specs)
-    elif backend == "dask":
-        results = _run_dask(specs, scheduler)
-    else:
+    """:func:`rulex.grid.run_grid` (the grid lives in the library): ``backend="dask"`` sends the
+    cells to the Dask cluster ``scheduler`` (an address, a Client or a cluster object)."""
+    if backend not in ("joblib", "dask"):
         raise ValueError(f"backend must be 'joblib' or 'dask', got {backend!r}")
-    df = pd.DataFrame([row for cell in results for row in cell])
-    return df.sort_values(["data", "seed", "fold", "method"], kind="stable").reset_index(drop=True)
-
-
-def _run_dask(specs, scheduler):
-    try:
-        from dask.distributed import Client
-    except ImportError as exc:
-        raise SystemExit("--backend dask needs dask.distributed: pip install \"dask[distributed]\" "
-                         f"({exc})") from None
-    if scheduler is None:
+    if backend == "dask" and scheduler is None:
         raise SystemExit("--backend dask needs --scheduler ADDRESS (e.g. tcp://127.0.0.1:8786)")
-    own = not isinstance(scheduler, Client)
-    client = Client(scheduler) if own else scheduler
-    try:
-        futures = client.map(_cell_star, specs, pure=True)
-        return client.gather(futures)
-    finally:
-        if own:
-            client.close()
-
-
-# -- aggregation and reports --------------------------------------------------------------------
-def summarize(df: pd.DataFrame) -> pd.DataFrame:
-    """Mean and standard deviation per (data, method) over seeds x folds; errors counted."""
-    ok = df[df["error"] == ""]
-    agg = ok.groupby(["data", "method"])[METRICS].agg(["mean", "std"])
-    agg.columns = [f"{m}_{s}" for m, s in agg.columns]
-    agg["cells"] = ok.groupby(["data", "method"]).size()
-    agg = agg.reset_index()
-    errs = df[df["error"] != ""].groupby(["data", "method"]).size().rename("errors").reset_index()
-    out = df[["data", "method", "kind"]].drop_duplicates().merge(agg, how="left", on=["data", "method"])
-    out = out.merge(errs, how="left", on=["data", "method"])
-    out["errors"] = out["errors"].fillna(0).astype(int)
-    out["cells"] = out["cells"].fillna(0).astype(int)
-    out["pareto"] = False
-    for d, sub in out.groupby("data"):
-        out.loc[sub.index, "pareto"] = pareto_front(sub["fidelity_mean"].to_numpy(),
-                                                    sub["conditions_mean"].to_numpy())
-    return out.sort_values(["data", "fidelity_mean"], ascending=[True, False]).reset_index(drop=True)
-
-
-def pareto_front(fidelity, conditions) -> np.ndarray:
-    """Points not dominated: no other point has fidelity >= and conditions <= with one strict."""
-    f, c = np.asarray(fidelity, float), np.asarray(conditions, float)
-    keep = np.zeros(len(f), bool)
-    for i in range(len(f)):
-        if np.isnan(f[i]) or np.isnan(c[i]):
-            continue
-        dominated = (f >= f[i]) & (c <= c[i]) & ((f > f[i]) | (c < c[i]))
-        keep[i] = not dominated.any()
-    return keep
+    return _run_grid(datasets, seeds, folds, methods, hidden, epochs, n_jobs=n_jobs,
+                     scheduler=scheduler if backend == "dask" else None, max_seconds=max_seconds)
 
 
 def _pm(r, m, fmt):

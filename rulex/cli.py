@@ -309,8 +309,13 @@ def _markdown_table(frame) -> str:
 
 
 def cmd_export(args):
+    from .exceptions import DataError
     rules = load_rules(args.rules)
-    text = export(rules, args.format, path=args.out)
+    options = {k: v for k, v in (("dialect", args.dialect), ("table", args.table),
+                                 ("expression_only", args.expression_only or None)) if v is not None}
+    if options and args.format != "sql":
+        raise DataError("--dialect, --table and --expression-only apply to --format sql only")
+    text = export(rules, args.format, path=args.out, **options)
     if not args.out:
         sys.stdout.write(text)
     else:
@@ -451,7 +456,13 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("rules", metavar="RULES")
     sp.add_argument("--format", required=True)
     sp.add_argument("--out", help="file to write (default: standard output)")
+    sp.add_argument("--dialect", help="SQL dialect: sqlite, duckdb (default), postgres, spark, bigquery, snowflake, "
+                                      "mysql, tsql, ... (any sqlglot dialect)")
+    sp.add_argument("--table", help="SQL: the table to select from (default: data)")
+    sp.add_argument("--expression-only", action="store_true", help="SQL: only the CASE expression")
     sp.set_defaults(func=cmd_export)
+    from ._cli_scale import add_parsers
+    add_parsers(sub)           # rulex score, rulex grid
     return p
 
 

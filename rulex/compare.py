@@ -14,8 +14,35 @@ COLUMNS = ["method", "kind", "fidelity", "accuracy", "network_accuracy", "rules"
            "features", "coverage", "seconds", "peak_mb", "error", "pareto"]
 
 
+def _run_method(m, p, random_state, network, train, test, as_json: bool = False):
+    """One method of :func:`compare`: ``(row, rules or None)``; module-level for process workers,
+    which return the rules as lossless JSON (``as_json``: rule objects are immutable, not picklable)."""
+    from .evaluate import evaluate
+    row = {"method": m, "kind": EXTRACTORS[m].kind}
+    try:
+        p = dict(p)
+        if "random_state" in EXTRACTORS[m]().get_params(deep=False):
+            p.setdefault("random_state", random_state)
+        ex = get_extractor(m, **p)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ex.fit(network, train)
+        rep = evaluate(ex.rules_, network, test)
+        row.update(fidelity=rep.fidelity, accuracy=rep.accuracy, network_accuracy=rep.network_accuracy,
+                   rules=rep.n_rules, conditions=rep.n_conditions, mean_length=rep.mean_rule_length,
+                   features=rep.n_features_used, coverage=rep.coverage, seconds=ex.extraction_seconds_,
+                   peak_mb=ex.peak_memory_mb_, error="")
+        if as_json:
+            from .formats.jsonio import to_json
+            return row, to_json(ex.rules_)
+        return row, ex.rules_
+    except (RulexError, NotImplementedError, MemoryError) as exc:
+        row["error"] = f"{type(exc).__name__}: {exc}"
+        return row, None
+
+
 def compare(network, train, test, methods=None, params: dict | None = None, random_state: int | None = 0,
-            progress: bool | None = None, return_rules: bool = False):
+            progress: bool | None = None, return_rules: bool = False, n_jobs: int | None = 1):
     """Run every method (default: all registered that fit the task) on the same network and split.
 
     Each method extracts on ``train`` and is scored on ``test``. A method that fails
@@ -23,10 +50,12 @@ def compare(network, train, test, methods=None, params: dict | None = None, rand
     the comparison. Returns a DataFrame, one row per method (and the rule sets if
     ``return_rules``). Column ``pareto`` marks the fidelity-conditions front: the methods
     no other method beats on both (fidelity >= and conditions <=, one of them strictly).
+    ``n_jobs`` runs the methods in that many joblib workers
+    (processes; -1: all cores; inside ``joblib.parallel_config(backend="dask")`` on a
+    Dask cluster); every method is a pure function of its inputs, so the table is the
+    same as the serial one (``seconds`` and ``peak_mb`` aside).
     """
     from tqdm.auto import tqdm
-
-    from .evaluate import evaluate
     params = dict(params or {})
     if methods is None:
         methods = [n for n, c in sorted(EXTRACTORS.items())
@@ -36,29 +65,21 @@ def compare(network, train, test, methods=None, params: dict | None = None, rand
     for m in list(methods) + list(params):
         if m not in EXTRACTORS:
             raise UnknownNameError(did_you_mean(m, EXTRACTORS, "method"))
-    rows, rulesets = [], {}
-    bar = tqdm(methods, desc="extracting", unit="method", disable=None if progress is None else not progress,
-               leave=False)
-    for m in bar:
-        bar.set_postfix(method=m)
-        row = {"method": m, "kind": EXTRACTORS[m].kind}
-        try:
-            p = dict(params.get(m, {}))
-            if "random_state" in EXTRACTORS[m]().get_params(deep=False):
-                p.setdefault("random_state", random_state)
-            ex = get_extractor(m, **p)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                ex.fit(network, train)
-            rep = evaluate(ex.rules_, network, test)
-            row.update(fidelity=rep.fidelity, accuracy=rep.accuracy, network_accuracy=rep.network_accuracy,
-                       rules=rep.n_rules, conditions=rep.n_conditions, mean_length=rep.mean_rule_length,
-                       features=rep.n_features_used, coverage=rep.coverage, seconds=ex.extraction_seconds_,
-                       peak_mb=ex.peak_memory_mb_, error="")
-            rulesets[m] = ex.rules_
-        except (RulexError, NotImplementedError, MemoryError) as exc:
-            row["error"] = f"{type(exc).__name__}: {exc}"
-        rows.append(row)
+    if n_jobs is not None and n_jobs != 1:
+        from joblib import Parallel, delayed
+        results = Parallel(n_jobs=n_jobs)(delayed(_run_method)(m, params.get(m, {}), random_state, network, train,
+                                                               test, True) for m in methods)
+        from .formats.jsonio import from_json
+        results = [(row, None if rules is None else from_json(rules)) for row, rules in results]
+    else:
+        results = []
+        bar = tqdm(methods, desc="extracting", unit="method", disable=None if progress is None else not progress,
+                   leave=False)
+        for m in bar:
+            bar.set_postfix(method=m)
+            results.append(_run_method(m, params.get(m, {}), random_state, network, train, test))
+    rows = [row for row, _ in results]
+    rulesets = {row["method"]: rules for row, rules in results if rules is not None}
     table = pd.DataFrame(rows, columns=COLUMNS)
     table["pareto"] = _pareto(table["fidelity"].to_numpy(float), table["conditions"].to_numpy(float))
     return (table, rulesets) if return_rules else table

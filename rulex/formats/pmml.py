@@ -7,11 +7,12 @@ evaluator that follows the PMML 4.4 specification (checked with pypmml / PMML4S)
 Encoding
 --------
 DataDictionary / MiningSchema
-    In original units and category names, from ``rules.schema``: numeric ->
-    continuous double, integer -> continuous integer, binary and categorical ->
+    In original units and category names, from ``rules.schema``: numeric and
+    integer -> continuous double (JPMML's integer type is 32-bit; a double holds
+    every integer up to 2**53 exactly), binary and categorical ->
     categorical with their ``Value`` list, ordinal -> ordinal with the levels in
-    order. Categories made only of booleans, integers, numbers or strings give
-    ``dataType`` boolean, integer, double or string. Without a schema (or for
+    order. Categories made only of booleans, 32-bit integers, numbers or strings
+    give ``dataType`` boolean, integer, double or string. Without a schema (or for
     rules in the encoded space) the fields are inferred from the conditions.
 Conditions
     ``<=`` / ``>`` become ``lessOrEqual`` / ``greaterThan`` (on an integer field
@@ -61,9 +62,11 @@ Linear conclusions
     ``RegressionModel`` whose table holds the intercept, the ``NumericPredictor``
     terms and the ``CategoricalPredictor`` indicators in the rule's order) and a last
     ``True`` segment for the default. A missing numeric input gives a missing
-    prediction and a missing category an indicator of 0, as in rulex. PMML4S sums
-    the table left to right, so scores equal ``RuleSet.predict`` to the last bit;
-    an evaluator that sums in another order may differ in the last digits.
+    prediction and a missing category an indicator of 0, as in rulex. The intercept
+    is the coefficient of a constant derived field (``TransformationDictionary``)
+    listed first, with ``intercept="0.0"``: PMML4S adds the intercept attribute
+    first and JPMML last, and this way both sum in rulex's order, so scores equal
+    ``RuleSet.predict`` to the last bit in both (checked on random rule sets).
 """
 from __future__ import annotations
 
@@ -98,8 +101,8 @@ def _dtype_of(values, what: str) -> str:
     values = list(values)
     if values and all(isinstance(v, bool) for v in values):
         return "boolean"
-    if values and all(isinstance(v, int) and not isinstance(v, bool) for v in values):
-        return "integer"
+    if values and all(isinstance(v, int) and not isinstance(v, bool) and -2 ** 31 <= v < 2 ** 31 for v in values):
+        return "integer"           # JPMML's integer is 32-bit: larger integers are declared double
     if values and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
         return "double"
     if all(isinstance(v, str) for v in values):
@@ -125,7 +128,9 @@ def _fmt(v, dtype: str) -> str:
     if dtype == "integer":
         return str(int(v))
     if dtype == "double":
-        return repr(float(v))
+        # zero is written unsigned: JPMML's Array matches no value against "-0.0" (a comparison
+        # treats -0.0 and 0.0 alike, as rulex does)
+        return "0.0" if v == 0 else repr(float(v))
     return _check_text(str(v), "the value")
 
 
@@ -138,7 +143,9 @@ def _fields(rules) -> dict:
             if f.kind == "numeric":
                 fields[f.name] = _Field(f.name, "continuous", "double")
             elif f.kind == "integer":
-                fields[f.name] = _Field(f.name, "continuous", "integer")
+                # declared double: JPMML's integer is 32-bit and rejects larger values, and every
+                # integer up to 2**53 is exact in a double (the comparisons rulex makes)
+                fields[f.name] = _Field(f.name, "continuous", "double")
             else:
                 dtype = _dtype_of(f.categories, f"feature {f.name!r}")
                 fields[f.name] = _Field(f.name, "ordinal" if f.kind == "ordinal" else "categorical", dtype,
@@ -412,12 +419,15 @@ def tie_free_weights(weights, conclusions):
 
 
 # -- document ---------------------------------------------------------------------------------
-def _regression_model(parent, value, fields, target) -> None:
+def _regression_model(parent, value, fields, target, unit: str) -> None:
     """A ``RegressionModel`` computing ``value`` (a number or LinearModel) under ``parent``.
 
-    Its ``RegressionTable`` lists the intercept, the numeric terms, then the indicator terms, the
-    order in which :class:`~rulex.rules.linear.LinearModel` adds them, so a left-to-right
-    evaluator reproduces the same double.
+    Its ``RegressionTable`` has intercept 0 and lists the real intercept as the coefficient of
+    the constant derived field ``unit`` (= 1.0), then the numeric terms, then the indicator
+    terms: the order in which :class:`~rulex.rules.linear.LinearModel` adds them. PMML4S sums
+    the intercept attribute first and JPMML last; with the intercept as the first predictor
+    both sum ``((0 + b*1) + c1*x1) + ...`` and reproduce rulex's double (``0 + b == b`` and
+    ``s + 0 == s`` exactly, up to the sign of a zero).
     """
     linear = isinstance(value, LinearModel)
     terms = value.terms if linear else ()
@@ -427,7 +437,8 @@ def _regression_model(parent, value, fields, target) -> None:
     for name in dict.fromkeys(t.feature for t in terms):
         ET.SubElement(ms, "MiningField", {"name": name})
     ET.SubElement(ms, "MiningField", {"name": target.name, "usageType": "target"})
-    table = ET.SubElement(model, "RegressionTable", {"intercept": repr(float(intercept))})
+    table = ET.SubElement(model, "RegressionTable", {"intercept": "0.0"})
+    ET.SubElement(table, "NumericPredictor", {"name": unit, "coefficient": repr(float(intercept))})
     for t in terms:
         if t.is_indicator:
             ET.SubElement(table, "CategoricalPredictor", {"name": t.feature,
@@ -472,11 +483,19 @@ def to_pmml(rules, *, model_name: str | None = None, max_mofn_terms: int = 256, 
         for v in f.values or ():
             ET.SubElement(el, "Value", {"value": _fmt(v, f.dtype)})
 
+    linear = rules.is_linear
+    unit = "rulex_unit"
+    while unit in fields or unit == target.name:
+        unit += "_"
+    if linear:     # the constant 1.0 that carries each intercept (see _regression_model)
+        td = ET.SubElement(root, "TransformationDictionary")
+        df = ET.SubElement(td, "DerivedField", {"name": unit, "optype": "continuous", "dataType": "double"})
+        ET.SubElement(df, "Constant", {"dataType": "double"}).text = "1.0"
+
     used = rules.features_used()
     attrs = {"modelName": model_name or method or "rulex",
              "functionName": "regression" if rules.task == "regression" else "classification",
              "algorithmName": f"rulex {method}" if method else "rulex"}
-    linear = rules.is_linear
     if linear:
         model = ET.SubElement(root, "MiningModel", attrs)
     elif rules.task == "regression":
@@ -498,10 +517,10 @@ def to_pmml(rules, *, model_name: str | None = None, max_mofn_terms: int = 256, 
         for i, (r, pred) in enumerate(zip(rules.rules, preds), 1):
             el = ET.SubElement(seg, "Segment", {"id": f"R{i}"})
             _element(pred, el)
-            _regression_model(el, r.conclusion, fields, target)
+            _regression_model(el, r.conclusion, fields, target, unit)
         el = ET.SubElement(seg, "Segment", {"id": "default"})
         ET.SubElement(el, "True")
-        _regression_model(el, rules.default, fields, target)
+        _regression_model(el, rules.default, fields, target, unit)
     elif rules.task == "regression":
         top = ET.SubElement(model, "Node", {"id": "root"})
         ET.SubElement(top, "True")
@@ -514,7 +533,10 @@ def to_pmml(rules, *, model_name: str | None = None, max_mofn_terms: int = 256, 
         leaf = ET.SubElement(top, "Node", {"id": "default", "score": _fmt(rules.default, "double")})
         ET.SubElement(leaf, "True")
     else:
-        rs = ET.SubElement(model, "RuleSet", {"defaultScore": _fmt(rules.default, target.dtype)})
+        # JPMML requires defaultConfidence (optional in the specification): the default's confidence is
+        # not estimated by rulex, so 0 says "no evidence" rather than inventing one
+        rs = ET.SubElement(model, "RuleSet", {"defaultScore": _fmt(rules.default, target.dtype),
+                                              "defaultConfidence": "0.0"})
         criterion = "firstHit" if rules.semantics == "ordered" else "weightedSum"
         ET.SubElement(rs, "RuleSelectionMethod", {"criterion": criterion})
         weights = [r.weight for r in rules.rules]

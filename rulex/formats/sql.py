@@ -16,13 +16,31 @@ Numbers
     in a comment: ``/* 59.74737633665573 */ (CAST(4204... AS DOUBLE) / CAST(... AS DOUBLE))``.
     Column values are compared as they are (bind Python floats, not numpy
     scalars, in sqlite3: numpy integers arrive as BLOBs); a boolean column is
-    cast to DOUBLE for ``<=`` / ``>``.
+    cast to INTEGER then DOUBLE for ``<=`` / ``>``.
 Missing values
     ``NULL`` compared with anything is ``NULL``; the expression only combines
     conditions with ``AND``/``OR`` (never ``NOT``), so a ``WHEN`` holds exactly
     when it holds with every ``NULL`` read as false: rulex's "a condition on a
     missing value is false", for ``<>`` and ``NOT IN`` too. An m-of-n test counts
     ``CASE WHEN cond THEN 1 ELSE 0 END``, where ``NULL`` counts 0.
+Dialects
+    ``dialect=None`` (or ``"sqlite"`` / ``"duckdb"``) gives the SQL above, written
+    for SQLite and DuckDB. Any other dialect that `sqlglot <https://sqlglot.com>`_
+    knows (``postgres``, ``spark``, ``bigquery``, ``snowflake``, ``mysql``,
+    ``tsql``, ``oracle``, ``trino``, ...) is obtained by parsing that SQL and
+    generating the target dialect with sqlglot, which handles identifier quoting
+    (backticks, brackets), string escapes (MySQL, BigQuery and Spark read a backslash
+    as an escape) and type names (``DOUBLE PRECISION``, ``FLOAT64``, ``FLOAT``).
+    Before generating, every decimal literal ``x`` becomes ``CAST(x AS DOUBLE)``:
+    engines such as PostgreSQL read ``2.45e0`` as an exact NUMERIC, and sums or
+    comparisons in NUMERIC can differ from rulex's float64 ones (``0.1 + 0.2``);
+    a cast of a decimal to double rounds correctly, so every literal is the same
+    double as in rulex. One engine limit: PostgreSQL raises "value out of range:
+    underflow" when a float8 product of non-zero values rounds to zero (a linear
+    conclusion times a subnormal input such as ``5e-324``), where rulex gives 0.
+    Checked by running the ``postgres`` output in PostgreSQL,
+    and for the other dialects by reading their output back with sqlglot and
+    running it in DuckDB.
 Unordered rules
     Per-class vote totals ``S_k`` are sums of ``CASE WHEN rule THEN weight ELSE 0 END``;
     the result is the conclusion of the earliest firing rule whose class total is
@@ -43,7 +61,11 @@ from ..exceptions import FormatError
 from ..rules.conditions import Condition, MofN
 from ..rules.linear import LinearModel
 
-__all__ = ["to_sql", "sql_identifier", "sql_string", "sql_float", "sql_value"]
+__all__ = ["to_sql", "sql_identifier", "sql_string", "sql_float", "sql_value", "DIALECTS", "transpile_sql"]
+
+# the dialects the tests cover (sqlglot knows more; any of its names is accepted)
+DIALECTS = ("sqlite", "duckdb", "postgres", "spark", "bigquery", "snowflake", "mysql", "tsql")
+_NATIVE = (None, "sqlite", "duckdb")
 
 
 def sql_identifier(name: str) -> str:
@@ -158,7 +180,7 @@ def _condition(c: Condition, rules) -> str:
     if op in ("<=", ">"):
         t = float(v)
         if _is_boolean_feature(rules, c.feature):
-            col = f"CAST({col} AS DOUBLE)"
+            col = f"CAST(CAST({col} AS INTEGER) AS DOUBLE)"    # PostgreSQL casts boolean to integer only
         if math.isinf(t):     # a constant test on every non-missing value
             holds = (op == "<=") == (t > 0)
             return f"({col} IS NOT NULL)" if holds else "FALSE"
@@ -207,8 +229,48 @@ def _weight(w: float, integral: bool) -> str:
     return str(int(w)) if integral else sql_float(w)
 
 
+def _dialect(name):
+    """sqlglot's dialect object for ``name``, with a clear error for an unknown name."""
+    from ..exceptions import UnknownNameError, did_you_mean
+    try:
+        from sqlglot.dialects.dialect import Dialect, Dialects
+    except ImportError as exc:       # pragma: no cover - sqlglot is a dependency
+        raise FormatError(f"SQL dialect {name!r} needs sqlglot (pip install sqlglot)") from exc
+    if not isinstance(name, str):
+        raise TypeError(f"dialect must be a string such as 'postgres', got {type(name).__name__}")
+    known = sorted(d.value for d in Dialects if d.value)
+    if name.lower() not in known:
+        raise UnknownNameError(did_you_mean(name, known, "SQL dialect"))
+    return Dialect.get_or_raise(name.lower())
+
+
+def transpile_sql(sql: str, dialect: str, *, pretty: bool = True) -> str:
+    """Rewrite rulex's SQLite/DuckDB SQL (a statement or an expression) in another sqlglot dialect.
+
+    Every decimal literal is first cast to DOUBLE (see the module docstring), then sqlglot
+    generates ``dialect``. A trailing ``;`` is kept.
+    """
+    import sqlglot
+    from sqlglot import exp
+    target = _dialect(dialect)
+    text = sql.rstrip()
+    statement = text.endswith(";")
+    tree = sqlglot.parse_one(text.rstrip(";"), read="duckdb")
+
+    def double_literals(node):
+        if isinstance(node, exp.Literal) and not node.is_string and not node.this.lstrip("-").isdigit():
+            parent = node.parent
+            if isinstance(parent, exp.Cast) and parent.to.is_type("double"):
+                return node
+            return exp.Cast(this=node.copy(), to=exp.DataType.build("double"))
+        return node
+
+    out = tree.transform(double_literals).sql(dialect=target, pretty=pretty)
+    return out + (";\n" if statement else "")
+
+
 def to_sql(rules, *, table: str = "data", expression_only: bool = False, alias: str = "prediction",
-           indent: str = "  ") -> str:
+           indent: str = "  ", dialect: str | None = None) -> str:
     """SQL for ``rules``: ``SELECT *, CASE ... END AS "prediction" FROM "table"``.
 
     Parameters
@@ -225,8 +287,29 @@ def to_sql(rules, *, table: str = "data", expression_only: bool = False, alias: 
     alias : str, default "prediction"
         Name of the computed column in the full SELECT.
     indent : str
-        Indentation of the WHEN lines.
+        Indentation of the WHEN lines (of the SQLite/DuckDB form; other dialects are laid out
+        by sqlglot).
+    dialect : str, optional
+        Target SQL dialect, any name sqlglot knows: ``sqlite``, ``duckdb`` (both give the
+        native form, the default), ``postgres``, ``spark``, ``bigquery``, ``snowflake``,
+        ``mysql``, ``tsql``, ... (see the module docstring).
+
+    Returns
+    -------
+    str
+        The SQL text.
+
+    Raises
+    ------
+    FormatError
+        A value SQL cannot hold (a NUL character, a non-finite number).
+    UnknownNameError
+        An unknown ``dialect``.
     """
+    if dialect is not None and dialect.lower() not in _NATIVE:
+        _dialect(dialect)      # an unknown name fails before any work
+        return transpile_sql(to_sql(rules, table=table, expression_only=expression_only, alias=alias,
+                                    indent=indent), dialect)
     conds = [_rule(r, rules) for r in rules.rules]
     def concl(v):
         if isinstance(v, LinearModel):
