@@ -1,6 +1,7 @@
 """evaluate(rules, network, dataset): every score of a rule set on one set of rows."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -60,6 +61,14 @@ class Report:
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame([{k: getattr(self, k) for k in self.SCALARS}])
+
+    def __eq__(self, other):
+        """Equal scores, tables and confusion matrix (NaN equals NaN: a copy equals its original)."""
+        if not isinstance(other, Report):
+            return NotImplemented
+        def key(r):
+            return json.dumps(r.to_dict(), sort_keys=True, default=str)
+        return key(self) == key(other)
 
     def __str__(self) -> str:
         fid = "fidelity (R² vs network)" if self.task == "regression" else "fidelity"

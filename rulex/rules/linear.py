@@ -108,6 +108,9 @@ class LinearModel:
     def __setattr__(self, key, value):
         raise AttributeError("LinearModel is immutable")
 
+    def __reduce__(self):  # pickle and deepcopy rebuild through __init__ (the slots refuse __setattr__)
+        return (LinearModel, (self.intercept, self.terms))
+
     @property
     def features(self) -> tuple:
         return tuple(dict.fromkeys(t.feature for t in self.terms))

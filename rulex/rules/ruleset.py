@@ -113,6 +113,14 @@ class Rule:
     def __setattr__(self, key, value):
         raise AttributeError("Rule is immutable; use Rule.replace(...)")
 
+    # pickle, copy.deepcopy, joblib and cloudpickle rebuild the slots without __setattr__
+    def __getstate__(self):
+        return tuple(getattr(self, k) for k in self.__slots__)
+
+    def __setstate__(self, state):
+        for k, v in zip(self.__slots__, state):
+            object.__setattr__(self, k, v)
+
     def replace(self, **changes) -> "Rule":
         kw = {k: getattr(self, k) for k in self.__slots__}
         kw.update(changes)
