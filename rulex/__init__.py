@@ -20,6 +20,7 @@ from .evaluate import Report, evaluate
 from .compare import compare
 from .formats import export, load_rules, save_rules
 from .explain import explain_row, influence, profile_units
+from .estimators import RuleExtractorClassifier, RuleExtractorRegressor
 
 __all__ = [
     "__version__",
@@ -32,4 +33,5 @@ __all__ = [
     "fidelity", "accuracy", "Report", "evaluate", "compare",
     "export", "load_rules", "save_rules",
     "explain_row", "influence", "profile_units",
+    "RuleExtractorClassifier", "RuleExtractorRegressor",
 ]

@@ -233,8 +233,17 @@ class Network:
         """Read a fitted ``MLPClassifier``/``MLPRegressor`` trained on ``encoder.transform(frame)``.
 
         ``encoder`` is a fitted :class:`Encoder` or the training :class:`Dataset` (fitted on it).
+
+        ``mlp`` may also be a fitted ``Pipeline([ColumnTransformer(...), MLP])`` whose transformers
+        are StandardScaler, MinMaxScaler, OneHotEncoder or passthrough; then ``encoder`` is the
+        training :class:`Dataset` (or frame) and the user's scaling is folded into a copy of the
+        first layer, so rules come out in original units (see :mod:`rulex.network.pipeline`).
         """
         from sklearn.neural_network import MLPClassifier, MLPRegressor
+        from sklearn.pipeline import Pipeline
+        if isinstance(mlp, Pipeline):
+            from .pipeline import network_from_pipeline
+            return network_from_pipeline(mlp, encoder)
         encoder = _as_encoder(encoder)
         if not isinstance(mlp, (MLPClassifier, MLPRegressor)):
             raise NetworkError(f"from_sklearn reads MLPClassifier or MLPRegressor, got {type(mlp).__name__}")
