@@ -59,6 +59,12 @@ def _steps(preprocessor, names_in) -> list:
     return [(preprocessor, list(names_in))]
 
 
+def _is_identity(trans) -> bool:
+    """A fitted ColumnTransformer stores 'passthrough' as FunctionTransformer(func=None)."""
+    from sklearn.preprocessing import FunctionTransformer
+    return isinstance(trans, FunctionTransformer) and trans.func is None
+
+
 def read_preprocessor(preprocessor, frame: pd.DataFrame, *, target: str | None = None,
                       task: str = "classification", classes=()) -> tuple:
     """Build rulex's schema and encoder for the user's preprocessing, and the affine map to it.
@@ -124,7 +130,7 @@ def read_preprocessor(preprocessor, frame: pd.DataFrame, *, target: str | None =
                 if trans.clip:
                     raise NetworkError(f"MinMaxScaler(clip=True) on {col!r} is not affine; use clip=False")
                 plan.append((col, None, "muladd", float(trans.scale_[k]), float(trans.min_[k])))
-            elif isinstance(trans, str) and trans == "passthrough":
+            elif (isinstance(trans, str) and trans == "passthrough") or _is_identity(trans):
                 plan.append((col, None, "subdiv", 0.0, 1.0))
             else:
                 raise NetworkError(f"rulex reads {SUPPORTED} in front of the network, got "
@@ -227,21 +233,25 @@ def network_from_model(model, preprocessor, data, *, task: str | None = None, cl
     from sklearn.neural_network import MLPClassifier, MLPRegressor
 
     from .adapter import Network
+    from .adapter import _match_classes
     frame, target = _frame_and_target(data, target)
     kind = type(model).__name__
+    model_classes = None
     if isinstance(model, (MLPClassifier, MLPRegressor)):
         task = "classification" if isinstance(model, MLPClassifier) else "regression"
-        classes = list(model.classes_) if task == "classification" and hasattr(model, "classes_") else classes
+        model_classes = getattr(model, "classes_", None)
     elif hasattr(model, "module_") and hasattr(model, "initialized_"):        # skorch
         task = "regression" if kind.endswith("Regressor") else "classification"
-        if task == "classification" and getattr(model, "classes_", None) is not None:
-            classes = list(model.classes_)
+        model_classes = getattr(model, "classes_", None)
     if task is None:
         raise NetworkError(f"say task='classification' or 'regression' for a {kind}")
-    if task == "classification" and classes is None:
-        if target is None:
-            raise NetworkError("a classifier needs its classes (or the training target)")
+    if task == "classification" and classes is None and target is not None:
         classes = sorted(frame[target].map(to_native).unique().tolist(), key=lambda v: (str(type(v)), v))
+    if task == "classification" and model_classes is not None:
+        # the model's own labels, or its indices 0..K-1 mapped onto the data's labels
+        classes = list(model_classes) if classes is None else list(_match_classes(list(model_classes), tuple(classes)))
+    if task == "classification" and classes is None:
+        raise NetworkError("a classifier needs its classes (or the training target)")
     classes = tuple(to_native(v) for v in classes) if task == "classification" else ()
     features = frame.drop(columns=[target]) if target is not None else frame
     encoder, A, c = read_preprocessor(preprocessor, features, target=target, task=task, classes=classes)
