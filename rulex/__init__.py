@@ -21,6 +21,7 @@ from .compare import compare
 from .formats import export, load_rules, save_rules
 from .explain import explain_row, influence, profile_units
 from .estimators import RuleExtractorClassifier, RuleExtractorRegressor
+from . import plot
 
 __all__ = [
     "__version__",
@@ -33,5 +34,5 @@ __all__ = [
     "fidelity", "accuracy", "Report", "evaluate", "compare",
     "export", "load_rules", "save_rules",
     "explain_row", "influence", "profile_units",
-    "RuleExtractorClassifier", "RuleExtractorRegressor",
+    "RuleExtractorClassifier", "RuleExtractorRegressor", "plot",
 ]

@@ -62,6 +62,12 @@ class Report:
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame([{k: getattr(self, k) for k in self.SCALARS}])
 
+    def _repr_html_(self) -> str:
+        from .rules.notebook import render_fragment
+        rows = [(k.replace("_", " "), v if isinstance(v, str) else ("" if v is None else f"{v:.4g}"))
+                for k in self.SCALARS[2:] for v in [getattr(self, k)] if v is not None]
+        return render_fragment("nb_report.html", report=self, rows=rows)
+
     def __eq__(self, other):
         """Equal scores, tables and confusion matrix (NaN equals NaN: a copy equals its original)."""
         if not isinstance(other, Report):

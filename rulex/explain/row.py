@@ -84,6 +84,13 @@ class Explanation:
             "flip": None if self.flip is None else dict(self.flip.__dict__),
         }
 
+    def _repr_html_(self) -> str:
+        from ..rules.notebook import render_fragment
+        local = format_conditions(self.local_rule.conditions, self.schema) if self.local_rule.conditions else "TRUE"
+        values = {k: format_value(to_native(v)) for k, v in self.row.items()}
+        return render_fragment("nb_explanation.html", e=self, local=local, values=values,
+                               title=f"row {self.index}" if self.index is not None else "row")
+
     def __str__(self) -> str:
         head = f"row {self.index}" if self.index is not None else "row"
         values = ", ".join(f"{k} = {format_value(to_native(v))}" for k, v in self.row.items())

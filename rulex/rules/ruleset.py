@@ -478,6 +478,25 @@ class RuleSet:
     def __str__(self) -> str:
         return self.to_string()
 
+    def to_frame(self, digits: int = 6) -> pd.DataFrame:
+        """One row per rule then the default (``rule`` 0): conditions, conclusion, support, precision, weight.
+
+        Parameters
+        ----------
+        digits : int, default 6
+            Significant digits of the thresholds as shown (the rules keep them exact).
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
+        from .notebook import ruleset_frame
+        return ruleset_frame(self, digits)
+
+    def _repr_html_(self) -> str:
+        from .notebook import ruleset_html
+        return ruleset_html(self)
+
     def __repr__(self) -> str:
         return (f"RuleSet({len(self.rules)} rules, {self.conditions_count()} conditions, "
                 f"semantics={self.semantics!r}, default={self.default!r})")
