@@ -22,6 +22,34 @@ def compare(network, train, test, methods=None, params: dict | None = None, rand
     (a budget, an unsupported network) gets a row with its error instead of stopping
     the comparison. Returns a DataFrame, one row per method (and the rule sets if
     ``return_rules``).
+
+    Parameters
+    ----------
+    network : Network
+    train : Dataset
+        Rows the methods extract from.
+    test : Dataset
+        Rows the rules are scored on.
+    methods : sequence of str or str, optional
+        Method names (a comma-separated string works too); default every method that fits the task.
+    params : dict, optional
+        ``{method: {parameter: value}}``.
+    random_state : int or None, default 0
+        Seed of every method that takes one (unless set in ``params``).
+    progress : bool or None, default None
+        Progress bar (None: only on a terminal).
+    return_rules : bool, default False
+        Also return ``{method: RuleSet}``.
+
+    Returns
+    -------
+    pandas.DataFrame or (pandas.DataFrame, dict)
+        One row per method: fidelity, accuracy, size, coverage, time, memory, error.
+
+    Raises
+    ------
+    UnknownNameError
+        For an unknown method name.
     """
     from tqdm.auto import tqdm
 

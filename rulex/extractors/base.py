@@ -232,11 +232,37 @@ def register(cls):
 
 
 def available_methods() -> dict:
-    """Registered extractors: ``{name: MethodInfo(name, kind, description, regression)}``."""
+    """Registered extractors: ``{name: MethodInfo(name, kind, description, regression)}``.
+
+    Returns
+    -------
+    dict
+        Sorted by name.
+    """
     return {n: MethodInfo(n, c.kind, c.description, c.supports_regression) for n, c in sorted(EXTRACTORS.items())}
 
 
 def get_extractor(method: str, **params) -> BaseExtractor:
+    """A new, unfitted extractor of ``method`` with ``params``.
+
+    Parameters
+    ----------
+    method : str
+        A registered method name.
+    **params
+        Its parameters.
+
+    Returns
+    -------
+    BaseExtractor
+
+    Raises
+    ------
+    UnknownNameError
+        For an unknown method.
+    DataError
+        For a parameter the method does not take (the message lists those it takes).
+    """
     if method not in EXTRACTORS:
         raise UnknownNameError(did_you_mean(method, EXTRACTORS, "method"))
     cls = EXTRACTORS[method]
@@ -249,7 +275,33 @@ def get_extractor(method: str, **params) -> BaseExtractor:
 
 
 def extract(network, dataset, method: str = "surrogate_tree", random_state: int | None = 0, **params):
-    """Extract a :class:`RuleSet` from ``network`` with ``method`` on the rows of ``dataset``."""
+    """Extract a :class:`RuleSet` from ``network`` with ``method`` on the rows of ``dataset``.
+
+    Parameters
+    ----------
+    network : Network
+        The trained network to explain.
+    dataset : Dataset
+        The rows to extract from (usually the training split).
+    method : str, default "surrogate_tree"
+        A registered method (listed below; ``rulex methods NAME`` shows its parameters).
+    random_state : int or None, default 0
+        Seed of the method, when it takes one.
+    **params
+        The method's parameters.
+
+    Returns
+    -------
+    RuleSet
+        In the data's original units, with support, precision and provenance.
+
+    Raises
+    ------
+    UnknownNameError
+        For an unknown method.
+    DataError
+        For an unknown or invalid parameter, or data that does not fit the network.
+    """
     if method in EXTRACTORS and "random_state" in EXTRACTORS[method]().get_params(deep=False):
         params.setdefault("random_state", random_state)
     return get_extractor(method, **params).fit(network, dataset).rules_

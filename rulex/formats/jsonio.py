@@ -69,7 +69,22 @@ def from_json(text: str, source: str = "<string>"):
 
 
 def load_rules(path):
-    """Load a rule set saved with ``rulex.export(rules, "json", path=...)``."""
+    """Load a rule set saved with ``rulex.export(rules, "json", path=...)``.
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    RuleSet
+        Equal to the rule set that was saved.
+
+    Raises
+    ------
+    FormatError
+        When the file is missing, not rulex JSON, or of another format version.
+    """
     path = Path(path)
     if not path.exists():
         raise FormatError(f"rules file not found: {str(path)!r}")

@@ -51,6 +51,17 @@ class Layer:
     """One dense layer: ``activation(inputs @ weights.T + bias)``.
 
     ``weights`` has shape (units, inputs). Arrays are read-only float64 copies.
+
+    Parameters
+    ----------
+    weights : array-like of shape (units, inputs)
+    bias : array-like of shape (units,)
+    activation : {"sigmoid", "tanh", "relu", "identity", "softmax"}
+
+    Raises
+    ------
+    NetworkError
+        For shapes that do not fit, an unknown activation, or NaN/infinite weights.
     """
 
     weights: np.ndarray

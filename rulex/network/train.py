@@ -50,6 +50,8 @@ def train_network(dataset, hidden_layer_sizes=(16,), activation: str = "sigmoid"
 
     Parameters
     ----------
+    dataset : Dataset
+        Training rows (the encoder is fitted on them).
     hidden_layer_sizes : int or sequence of int, default (16,)
     activation : {"sigmoid", "tanh", "relu"}
     max_epochs : int, optional
@@ -61,6 +63,17 @@ def train_network(dataset, hidden_layer_sizes=(16,), activation: str = "sigmoid"
     random_state : int, default 0
     progress : bool or None
         Show a progress bar (None: only on a terminal).
+
+    Returns
+    -------
+    Network
+
+    Raises
+    ------
+    DataError
+        For invalid data or parameters.
+    NetworkError
+        When training diverges.
     """
     from ..data.dataset import Dataset
     if not isinstance(dataset, Dataset):
