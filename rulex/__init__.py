@@ -22,6 +22,8 @@ from .evaluate import Report, evaluate
 from .compare import compare
 from .formats import export, load_rules, save_rules
 from .explain import explain_row, influence, profile_units
+from .estimators import RuleExtractorClassifier, RuleExtractorRegressor
+from . import plot
 
 __all__ = [
     "__version__",
@@ -35,4 +37,5 @@ __all__ = [
     "export", "load_rules", "save_rules",
     "explain_row", "influence", "profile_units",
     "verify",
+    "RuleExtractorClassifier", "RuleExtractorRegressor", "plot",
 ]

@@ -112,6 +112,21 @@ def _load_data(spec: str, target: str | None = None, categorical: str | None = N
     return ds
 
 
+def _model_data(args, net):
+    """DATA for a saved model: the target and categorical columns default to the model's own."""
+    if not (args.data.lower().endswith((".csv", ".csv.gz")) or Path(args.data).exists()):
+        return _load_data(args.data, args.target, args.categorical)       # a bundled set knows its target
+    cats = ",".join(f.name for f in net.schema if f.kind == "categorical")
+    return _load_data(args.data, args.target or net.schema.target, args.categorical or cats or None)
+
+
+def _seed(args, net) -> int:
+    """--seed, or the seed the model was trained and split with."""
+    if args.seed is not None:
+        return args.seed
+    return int((net.metadata.get("split") or {}).get("random_state") or 0)
+
+
 def _split(ds, model_meta=None, test_size=None, seed=None):
     split = (model_meta or {}).get("split", {})
     ts = test_size if test_size is not None else split.get("test_size")
@@ -122,7 +137,7 @@ def _split(ds, model_meta=None, test_size=None, seed=None):
 def _model_and_rows(args):
     """The saved network, the data set, its split as stored with the model, and the rows ``--rows`` names."""
     net = load_network(args.model)
-    ds = _load_data(args.data, args.target, args.categorical)
+    ds = _model_data(args, net)
     train, test = _split(ds, net.metadata)
     return net, ds, train, {"test": test, "train": train, "all": ds}[args.rows]
 
@@ -168,6 +183,16 @@ def cmd_datasets(args):
 
 
 def cmd_methods(args):
+    if getattr(args, "name", None):
+        from .extractors.docs import method_parameters
+        table = method_parameters(args.name)
+        info = available_methods()[args.name]
+        print(f"{info.name} ({info.kind}): {info.description}")
+        for row in table.itertuples(index=False):
+            print(f"  {row.parameter} = {row.default}  [{row.allowed}]")
+            if row.meaning:
+                print(f"      {row.meaning}")
+        return
     for info in available_methods().values():
         task = "classification, regression" if info.regression else "classification"
         print(f"{info.name:<16} {info.kind:<16} {info.description} [{task}]")
@@ -192,9 +217,9 @@ def cmd_train(args):
 
 def cmd_extract(args):
     net = load_network(args.model)
-    ds = _load_data(args.data, args.target, args.categorical)
+    ds = _model_data(args, net)
     train, _ = _split(ds, net.metadata)
-    rules = extract(net, train, method=args.method, random_state=args.seed, **_params(args.param))
+    rules = extract(net, train, method=args.method, random_state=_seed(args, net), **_params(args.param))
     save_rules(rules, args.out)
     print(rules.to_string(provenance=args.provenance))
     print(f"\n{len(rules)} rules, {rules.conditions_count()} conditions; "
@@ -221,7 +246,7 @@ def cmd_evaluate(args):
 def cmd_explain(args):
     net, ds, train, rows = _model_and_rows(args)
     rules = load_rules(args.rules) if args.rules else None
-    ex = explain_row(net, rows, args.row, rules=rules, n_samples=args.samples, random_state=args.seed,
+    ex = explain_row(net, rows, args.row, rules=rules, n_samples=args.samples, random_state=_seed(args, net),
                      reference=train, prove=args.prove, prove_seconds=args.prove_seconds)
     if args.json:
         print(json.dumps(ex.to_dict(), indent=1, default=str))
@@ -232,7 +257,7 @@ def cmd_explain(args):
 
 def cmd_units(args):
     net, ds, train, rows = _model_and_rows(args)
-    profiles = profile_units(net, rows, random_state=args.seed)
+    profiles = profile_units(net, rows, random_state=_seed(args, net))
     print(f"{net}: {len(profiles)} hidden units profiled on {len(rows)} {args.rows} rows")
     print(profiles)
 
@@ -329,9 +354,9 @@ def cmd_report(args):
     if fmt is None:
         raise DataError(f"--out must end in .html or .md, got {out.name!r}")
     net = load_network(args.model)
-    ds = _load_data(args.data, args.target, args.categorical)
+    ds = _model_data(args, net)
     train, test = _split(ds, net.metadata)
-    rules = extract(net, train, method=args.method, random_state=args.seed, **_params(args.param))
+    rules = extract(net, train, method=args.method, random_state=_seed(args, net), **_params(args.param))
     if args.rules_out:
         save_rules(rules, args.rules_out)
     explanations = None
@@ -340,8 +365,8 @@ def cmd_report(args):
             raise DataError("--explain needs a classification network (influence and unit profiles)")
         explanations = {
             "Influence of each input variable (test rows)":
-                influence(net, test, random_state=args.seed).reset_index(),
-            "Hidden units (training rows)": profile_units(net, train, random_state=args.seed).to_frame(),
+                influence(net, test, random_state=_seed(args, net)).reset_index(),
+            "Hidden units (training rows)": profile_units(net, train, random_state=_seed(args, net)).to_frame(),
         }
     export(rules, fmt, path=out, network=net, dataset=test, explanations=explanations)
     rep = evaluate(rules, net, test)
@@ -368,7 +393,7 @@ def build_parser() -> argparse.ArgumentParser:
     def method_args(sp):
         sp.add_argument("--method", required=True)
         sp.add_argument("--param", action="append", metavar="KEY=VALUE", help="method parameter (repeatable)")
-        sp.add_argument("--seed", type=int, default=0)
+        sp.add_argument("--seed", type=int, default=None, help="method seed (default: the model's)")
 
     def net_args(sp):
         sp.add_argument("--hidden", default="16", help="hidden units per layer, e.g. 16,8 (default 16)")
@@ -380,7 +405,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("datasets", help="list bundled and generated data sets")
     sp.set_defaults(func=cmd_datasets)
-    sp = sub.add_parser("methods", help="list extractors")
+    sp = sub.add_parser("methods", help="list extractors, or one method's parameters with their defaults")
+    sp.add_argument("name", nargs="?", metavar="NAME", help="a method: list its parameters")
     sp.set_defaults(func=cmd_methods)
 
     sp = sub.add_parser("train", help="train a network and save a model bundle")
@@ -420,7 +446,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="which rows --row indexes (default: the test split)")
     sp.add_argument("--rules", metavar="RULES", help="saved rules: also show the global rule that decides the row")
     sp.add_argument("--samples", type=_positive_int, default=1000, help="perturbed points for the local rule")
-    sp.add_argument("--seed", type=int, default=0)
+    sp.add_argument("--seed", type=int, default=None, help="random seed (default: the model's)")
     sp.add_argument("--json", action="store_true", help="print the explanation as JSON")
     sp.add_argument("--prove", action="store_true",
                     help="also prove a sufficient reason: the row's values that force the class whatever the rest")
@@ -431,7 +457,7 @@ def build_parser() -> argparse.ArgumentParser:
     model_data_args(sp)
     sp.add_argument("--rows", choices=["test", "train", "all"], default="train",
                     help="rows to profile the units on (default: the training split)")
-    sp.add_argument("--seed", type=int, default=0)
+    sp.add_argument("--seed", type=int, default=None, help="random seed (default: the model's)")
     sp.set_defaults(func=cmd_units)
 
     sp = sub.add_parser("compare", help="train a network and compare every extractor on it")

@@ -54,6 +54,36 @@ def compare(network, train, test, methods=None, params: dict | None = None, rand
     (processes; -1: all cores; inside ``joblib.parallel_config(backend="dask")`` on a
     Dask cluster); every method is a pure function of its inputs, so the table is the
     same as the serial one (``seconds`` and ``peak_mb`` aside).
+    
+    Parameters
+    ----------
+    network : Network
+    train : Dataset
+        Rows the methods extract from.
+    test : Dataset
+        Rows the rules are scored on.
+    methods : sequence of str or str, optional
+        Method names (a comma-separated string works too); default every method that fits the task.
+    params : dict, optional
+        ``{method: {parameter: value}}``.
+    random_state : int or None, default 0
+        Seed of every method that takes one (unless set in ``params``).
+    progress : bool or None, default None
+        Progress bar (None: only on a terminal).
+    return_rules : bool, default False
+        Also return ``{method: RuleSet}``.
+    n_jobs : int or None, default 1
+        Workers (joblib processes) that run the methods; see above.
+
+    Returns
+    -------
+    pandas.DataFrame or (pandas.DataFrame, dict)
+        One row per method: fidelity, accuracy, size, coverage, time, memory, error.
+
+    Raises
+    ------
+    UnknownNameError
+        For an unknown method name.
     """
     from tqdm.auto import tqdm
     params = dict(params or {})

@@ -1,6 +1,7 @@
 """evaluate(rules, network, dataset): every score of a rule set on one set of rows."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -17,7 +18,37 @@ class Report:
     """Scores of a rule set on a set of rows (use the test split).
 
     For regression, ``fidelity`` and ``accuracy`` are R^2 against the network and the
-    truth, with the RMSEs beside them.
+    truth, with the RMSEs beside them. Built by :func:`evaluate`.
+
+    Parameters
+    ----------
+    method, task : str
+        The extraction method and the task.
+    n_rows : int
+        Rows scored.
+    fidelity, accuracy, network_accuracy : float
+        Rules against the network, rules against the truth, network against the truth.
+    n_rules, n_conditions, n_terms : int
+        Rules, literal tests, linear-conclusion terms.
+    mean_rule_length : float
+    max_rule_length : int
+    n_features_used : int
+    coverage : float
+        Share of rows some rule (not the default) decides.
+    default_rule_use : float
+        Share of rows the default decides.
+    overlap, conflict : float
+        Share of rows where several rules fire, and where firing rules disagree.
+    extraction_seconds, peak_memory_mb : float, optional
+        Cost of the extraction.
+    rmse_network, rmse_truth : float, optional
+        Regression only.
+    per_class_fidelity : dict
+        Class -> fidelity on the rows the network gives that class.
+    confusion : pandas.DataFrame, optional
+        Network (rows) versus rules (columns).
+    rules : pandas.DataFrame, optional
+        One row per rule: support, precision, ... on these rows.
     """
 
     method: str
@@ -60,6 +91,20 @@ class Report:
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame([{k: getattr(self, k) for k in self.SCALARS}])
+
+    def _repr_html_(self) -> str:
+        from .rules.notebook import render_fragment
+        rows = [(k.replace("_", " "), v if isinstance(v, str) else ("" if v is None else f"{v:.4g}"))
+                for k in self.SCALARS[2:] for v in [getattr(self, k)] if v is not None]
+        return render_fragment("nb_report.html", report=self, rows=rows)
+
+    def __eq__(self, other):
+        """Equal scores, tables and confusion matrix (NaN equals NaN: a copy equals its original)."""
+        if not isinstance(other, Report):
+            return NotImplemented
+        def key(r):
+            return json.dumps(r.to_dict(), sort_keys=True, default=str)
+        return key(self) == key(other)
 
     def __str__(self) -> str:
         fid = "fidelity (R² vs network)" if self.task == "regression" else "fidelity"
@@ -108,7 +153,27 @@ def check_rules(rules, network, dataset=None) -> None:
 
 
 def evaluate(rules, network, dataset) -> Report:
-    """Score ``rules`` against ``network`` and the truth on the rows of ``dataset``."""
+    """Score ``rules`` against ``network`` and the truth on the rows of ``dataset``.
+
+    Parameters
+    ----------
+    rules : RuleSet
+        Rules in original units (as every extractor returns them).
+    network : Network
+        The network the rules explain.
+    dataset : Dataset
+        The rows to score on, usually the test split.
+
+    Returns
+    -------
+    Report
+        Fidelity, accuracy, size, coverage, per-rule table and confusion against the network.
+
+    Raises
+    ------
+    DataError
+        When ``dataset`` is not a Dataset or lacks the rules' columns.
+    """
     from .data.dataset import Dataset
     if not isinstance(dataset, Dataset):
         raise DataError(f"evaluate takes a rulex Dataset (e.g. the test split), got {type(dataset).__name__}")

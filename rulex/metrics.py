@@ -51,13 +51,37 @@ def agreement(pred, ref, task: str = "classification") -> float:
 
 
 def fidelity(rules, network, frame) -> float:
-    """Agreement of ``rules`` with ``network`` on the rows of ``frame`` (a DataFrame or Dataset)."""
+    """Agreement of ``rules`` with ``network`` on the rows of ``frame`` (a DataFrame or Dataset).
+
+    Parameters
+    ----------
+    rules : RuleSet
+    network : Network
+    frame : pandas.DataFrame or Dataset
+
+    Returns
+    -------
+    float
+        Share of rows where both predict the same class (classification) or R² against the
+        network (regression).
+    """
     frame = getattr(frame, "frame", frame)
     return agreement(rules.predict(frame), network.predict(frame), rules.task)
 
 
 def accuracy(rules, dataset) -> float:
-    """Agreement of ``rules`` with the true target of ``dataset``."""
+    """Agreement of ``rules`` with the true target of ``dataset``.
+
+    Parameters
+    ----------
+    rules : RuleSet
+    dataset : Dataset
+
+    Returns
+    -------
+    float
+        Accuracy (classification) or R² (regression) against ``dataset.y``.
+    """
     return agreement(rules.predict(dataset.frame), dataset.y.to_numpy(), rules.task)
 
 

@@ -20,6 +20,23 @@ class Dataset:
     Build one with :meth:`from_frame` or :meth:`from_csv`, or load a bundled or
     generated set with :func:`rulex.load_dataset`. The frame given is copied: rulex
     never modifies the user's data.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The rows: the schema's features and the target column.
+    target : str
+        The target column.
+    schema : Schema
+    name : str, optional
+    description : str, default ""
+    predefined_split : tuple, optional
+        The data set's own train/test split (MONK's problems), used by :meth:`split`.
+
+    Raises
+    ------
+    DataError
+        When the target column is missing or the frame does not fit the schema.
     """
 
     def __init__(self, frame: pd.DataFrame, target: str, schema: Schema, *, name: str | None = None,

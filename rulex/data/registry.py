@@ -114,7 +114,26 @@ def list_datasets() -> pd.DataFrame:
 
 def load_dataset(name: str, **options) -> Dataset:
     """Load a named data set (see :func:`list_datasets`); generated sets take their options,
-    e.g. ``load_dataset("xor", n_bits=8, n_relevant=2, noise=0.05)``."""
+    e.g. ``load_dataset("xor", n_bits=8, n_relevant=2, noise=0.05)``.
+
+    Parameters
+    ----------
+    name : str
+        A bundled or generated data set.
+    **options
+        Options of a generated set (none for a bundled one).
+
+    Returns
+    -------
+    Dataset
+
+    Raises
+    ------
+    UnknownNameError
+        For an unknown name (the message suggests the closest).
+    DataError
+        When a bundled set is given options.
+    """
     if name not in DATASETS:
         raise UnknownNameError(did_you_mean(name, DATASETS, "data set"))
     info = DATASETS[name]

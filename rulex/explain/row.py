@@ -87,6 +87,13 @@ class Explanation:
             "sufficient_reason": None if self.sufficient_reason is None else self.sufficient_reason.to_dict(),
         }
 
+    def _repr_html_(self) -> str:
+        from ..rules.notebook import render_fragment
+        local = format_conditions(self.local_rule.conditions, self.schema) if self.local_rule.conditions else "TRUE"
+        values = {k: format_value(to_native(v)) for k, v in self.row.items()}
+        return render_fragment("nb_explanation.html", e=self, local=local, values=values,
+                               title=f"row {self.index}" if self.index is not None else "row")
+
     def __str__(self) -> str:
         head = f"row {self.index}" if self.index is not None else "row"
         values = ", ".join(f"{k} = {format_value(to_native(v))}" for k, v in self.row.items())

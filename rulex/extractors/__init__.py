@@ -9,6 +9,11 @@ from .decompositional import CRED, DeepRED, KT, NofM, Tsukimoto
 from .compression import compress
 from .auto import Auto
 
+if extract.__doc__:   # help(rulex.extract) lists the registered methods
+    extract.__doc__ += "\n    Notes\n    -----\n    The registered methods:\n\n" + "".join(
+        f"    {i.name}\n        {i.kind}{', regression too' if i.regression else ''}: {i.description}\n"
+        for i in available_methods().values())
+
 __all__ = ["BaseExtractor", "DecompositionalExtractor", "PedagogicalExtractor", "register", "EXTRACTORS",
            "available_methods", "get_extractor", "extract", "MethodInfo", "SurrogateTree", "ANNDT", "Trepan", "CRED", "DeepRED",
            "Tsukimoto", "KT", "NofM", "ITER", "GridEx", "GridREx", "CReEPy", "Cover", "BRCG", "Auto", "compress"]

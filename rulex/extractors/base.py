@@ -268,11 +268,37 @@ def register(cls):
 
 
 def available_methods() -> dict:
-    """Registered extractors: ``{name: MethodInfo(name, kind, description, regression)}``."""
+    """Registered extractors: ``{name: MethodInfo(name, kind, description, regression)}``.
+
+    Returns
+    -------
+    dict
+        Sorted by name.
+    """
     return {n: MethodInfo(n, c.kind, c.description, c.supports_regression) for n, c in sorted(EXTRACTORS.items())}
 
 
 def get_extractor(method: str, **params) -> BaseExtractor:
+    """A new, unfitted extractor of ``method`` with ``params``.
+
+    Parameters
+    ----------
+    method : str
+        A registered method name.
+    **params
+        Its parameters.
+
+    Returns
+    -------
+    BaseExtractor
+
+    Raises
+    ------
+    UnknownNameError
+        For an unknown method.
+    DataError
+        For a parameter the method does not take (the message lists those it takes).
+    """
     if method not in EXTRACTORS:
         raise UnknownNameError(did_you_mean(method, EXTRACTORS, "method"))
     cls = EXTRACTORS[method]
@@ -288,11 +314,37 @@ def extract(network, dataset, method: str = "surrogate_tree", random_state: int 
             certify_seconds: float = 60, certify_rounds: int = 5, **params):
     """Extract a :class:`RuleSet` from ``network`` with ``method`` on the rows of ``dataset``.
 
-    With ``certify=True`` (pedagogical methods) the rules are verified and re-extracted with the
-    verifier's counterexamples added, for at most ``certify_rounds`` rounds and ``certify_seconds``
-    seconds (:mod:`rulex.extractors.certify`). ``compress=True`` (or a tolerance) shrinks the rules
-    with :func:`rulex.compress`; it cannot be combined with ``certify`` (compression would void the
-    certificates).
+    Parameters
+    ----------
+    network : Network
+        The trained network to explain.
+    dataset : Dataset
+        The rows to extract from (usually the training split).
+    method : str, default "surrogate_tree"
+        A registered method (listed below; ``rulex methods NAME`` shows its parameters).
+    random_state : int or None, default 0
+        Seed of the method, when it takes one.
+    certify : bool, default False
+        Pedagogical methods: verify the rules and re-extract with the verifier's counterexamples
+        added, for at most ``certify_rounds`` rounds and ``certify_seconds`` seconds
+        (:mod:`rulex.extractors.certify`).
+    certify_seconds : float, default 60
+    certify_rounds : int, default 5
+    **params
+        The method's parameters; ``compress=True`` (or a tolerance) also shrinks the rules with
+        :func:`rulex.compress` (not together with ``certify``: compression would void the certificates).
+
+    Returns
+    -------
+    RuleSet
+        In the data's original units, with support, precision and provenance.
+
+    Raises
+    ------
+    UnknownNameError
+        For an unknown method.
+    DataError
+        For an unknown or invalid parameter, or data that does not fit the network.
     """
     if certify:
         if params.get("compress"):

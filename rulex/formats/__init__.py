@@ -29,7 +29,30 @@ SUFFIX = {".txt": "text", ".md": "markdown", ".json": "json", ".pmml": "pmml", "
 
 
 def export(rules, format: str = "text", path=None, **options) -> str:
-    """Render ``rules`` in ``format`` and return the text; also write it to ``path`` if given."""
+    """Render ``rules`` in ``format`` and return the text; also write it to ``path`` if given.
+
+    Parameters
+    ----------
+    rules : RuleSet
+    format : {"text", "markdown", "json", "pmml", "sql", "python", "html"}, default "text"
+    path : str or Path, optional
+        File to write (parent folders are created).
+    **options
+        Passed to the format's writer, e.g. ``table=`` and ``dialect=`` for SQL, ``network=``
+        and ``dataset=`` for the HTML report.
+
+    Returns
+    -------
+    str
+        The rendered text.
+
+    Raises
+    ------
+    TypeError
+        When ``rules`` is not a RuleSet.
+    UnknownNameError
+        For an unknown format (the message lists the formats).
+    """
     from ..rules.ruleset import RuleSet
     if not isinstance(rules, RuleSet):
         raise TypeError(f"export takes a RuleSet, got {type(rules).__name__}")
@@ -43,5 +66,16 @@ def export(rules, format: str = "text", path=None, **options) -> str:
 
 
 def save_rules(rules, path) -> str:
-    """Write lossless JSON (load it back with :func:`load_rules`)."""
+    """Write lossless JSON (load it back with :func:`load_rules`).
+
+    Parameters
+    ----------
+    rules : RuleSet
+    path : str or Path
+
+    Returns
+    -------
+    str
+        The JSON text written.
+    """
     return export(rules, "json", path=path)

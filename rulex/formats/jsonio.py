@@ -109,6 +109,11 @@ def load_rules(source):
         A path to a rules file, the JSON text itself (as ``rulex.export(rules, "json")`` returns it),
         or an open text or binary file.
 
+    Returns
+    -------
+    RuleSet
+        Equal to the rule set that was saved.
+
     Raises
     ------
     FormatError

@@ -51,6 +51,17 @@ class Layer:
     """One dense layer: ``activation(inputs @ weights.T + bias)``.
 
     ``weights`` has shape (units, inputs). Arrays are read-only float64 copies.
+
+    Parameters
+    ----------
+    weights : array-like of shape (units, inputs)
+    bias : array-like of shape (units,)
+    activation : {"sigmoid", "tanh", "relu", "identity", "softmax"}
+
+    Raises
+    ------
+    NetworkError
+        For shapes that do not fit, an unknown activation, or NaN/infinite weights.
     """
 
     weights: np.ndarray
@@ -304,8 +315,17 @@ class Network:
         """Read a fitted ``MLPClassifier``/``MLPRegressor`` trained on ``encoder.transform(frame)``.
 
         ``encoder`` is a fitted :class:`Encoder` or the training :class:`Dataset` (fitted on it).
+
+        ``mlp`` may also be a fitted ``Pipeline([ColumnTransformer(...), MLP])`` whose transformers
+        are StandardScaler, MinMaxScaler, OneHotEncoder or passthrough; then ``encoder`` is the
+        training :class:`Dataset` (or frame) and the user's scaling is folded into a copy of the
+        first layer, so rules come out in original units (see :mod:`rulex.network.pipeline`).
         """
         from sklearn.neural_network import MLPClassifier, MLPRegressor
+        from sklearn.pipeline import Pipeline
+        if isinstance(mlp, Pipeline):
+            from .pipeline import network_from_pipeline
+            return network_from_pipeline(mlp, encoder)
         encoder = _as_encoder(encoder)
         if not isinstance(mlp, (MLPClassifier, MLPRegressor)):
             raise NetworkError(f"from_sklearn reads MLPClassifier or MLPRegressor, got {type(mlp).__name__}")
@@ -323,8 +343,11 @@ class Network:
                    metadata={"source": "sklearn.MLPClassifier"})
 
     @classmethod
-    def from_torch(cls, module, encoder, task: str | None = None) -> "Network":
+    def from_torch(cls, module, encoder, task: str | None = None, preprocessor=None) -> "Network":
         """Read a torch ``nn.Sequential`` of ``Linear`` layers and activations.
+
+        With ``preprocessor`` (a fitted ColumnTransformer or scaler the module reads the output
+        of), ``encoder`` is the training :class:`Dataset`; see :mod:`rulex.network.pipeline`.
 
         Accepted modules: Linear, Sigmoid, Tanh, ReLU, Identity, Dropout (ignored:
         evaluation semantics), and a final Softmax/LogSoftmax/Sigmoid. The last Linear
@@ -332,6 +355,8 @@ class Network:
         regression. Inputs are ``encoder.transform(frame)``.
         """
         import torch.nn as nn
+        if preprocessor is not None:
+            return _with_preprocessor(module, preprocessor, encoder, task)
         encoder = _as_encoder(encoder)
         if isinstance(module, nn.Module) and not isinstance(module, nn.Sequential):
             children = list(module.children())
@@ -372,10 +397,15 @@ class Network:
                    metadata={"source": "torch.nn.Sequential"})
 
     @classmethod
-    def from_skorch(cls, net, encoder) -> "Network":
-        """Read a fitted skorch ``NeuralNetClassifier``/``NeuralNetRegressor`` whose module is a Sequential."""
+    def from_skorch(cls, net, encoder, preprocessor=None) -> "Network":
+        """Read a fitted skorch ``NeuralNetClassifier``/``NeuralNetRegressor`` whose module is a Sequential.
+
+        With ``preprocessor``, ``encoder`` is the training :class:`Dataset` (as in :meth:`from_torch`).
+        """
         if not getattr(net, "initialized_", False):
             raise NotFittedError("the skorch net is not initialized/fitted; call fit() first")
+        if preprocessor is not None:
+            return _with_preprocessor(net, preprocessor, encoder, None)
         encoder = _as_encoder(encoder)
         task = "regression" if type(net).__name__.endswith("Regressor") else "classification"
         network = cls.from_torch(net.module_, encoder, task=task)
@@ -391,6 +421,16 @@ class Network:
         """Write a model bundle (zip of JSON metadata and a NumPy weights archive; no pickles)."""
         from .io import save_network
         return save_network(self, path)
+
+
+def _with_preprocessor(model, preprocessor, data, task) -> "Network":
+    from ..data.dataset import Dataset
+    from .pipeline import network_from_model
+    if not isinstance(data, Dataset):
+        raise NetworkError("with a preprocessor, pass the training Dataset (not an Encoder) as the second argument")
+    task = task or data.schema.task
+    classes = data.schema.classes if task == "classification" else None
+    return network_from_model(model, preprocessor, data, task=task, classes=classes)
 
 
 def _as_encoder(encoder) -> Encoder:

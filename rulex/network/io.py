@@ -50,7 +50,22 @@ def save_network(network, path) -> str:
 
 
 def load_network(path):
-    """Load a bundle written by :meth:`Network.save`; a corrupted or foreign file raises FormatError."""
+    """Load a bundle written by :meth:`Network.save`; a corrupted or foreign file raises FormatError.
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    Network
+        With its encoder and metadata (including the training split and seed of ``rulex train``).
+
+    Raises
+    ------
+    FormatError
+        When the file is missing, not a bundle, of another version, or fails its integrity check.
+    """
     from .adapter import Layer, Network
     path = Path(path)
     if not path.exists():

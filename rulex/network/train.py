@@ -52,6 +52,8 @@ def train_network(dataset, hidden_layer_sizes=(16,), activation: str = "sigmoid"
 
     Parameters
     ----------
+    dataset : Dataset
+        Training rows (the encoder is fitted on them).
     hidden_layer_sizes : int or sequence of int, default (16,)
     activation : {"sigmoid", "tanh", "relu"}
     max_epochs : int, optional
@@ -68,6 +70,17 @@ def train_network(dataset, hidden_layer_sizes=(16,), activation: str = "sigmoid"
         frequent category) and gets one more input, ``"<feature> is missing"``, so the network sees
         missingness and rules can test ``income is missing`` (see :class:`~rulex.Encoder`).
         ``"error"``: missing values are refused with the column named.
+
+    Returns
+    -------
+    Network
+
+    Raises
+    ------
+    DataError
+        For invalid data or parameters.
+    NetworkError
+        When training diverges.
     """
     from ..data.dataset import Dataset
     if not isinstance(dataset, Dataset):

@@ -33,6 +33,19 @@ MISSING_OPS = ("is missing", "is not missing")
 class Condition:
     """A test on one feature.
 
+    Parameters
+    ----------
+    feature : str
+        Column name (original space) or network input name (encoded space).
+    op : {"<=", ">", "==", "!=", "in", "not in"}
+    value : number, category or collection of categories
+        A number for ``<=``/``>`` (stored exactly), one value for ``==``/``!=``, a set for ``in``.
+
+    Raises
+    ------
+    RuleError
+        For an unknown operator, an empty name, a non-numeric or NaN threshold, an empty set.
+
     >>> Condition("age", ">", 59.0).negate()
     Condition(feature='age', op='<=', value=59.0)
     """
@@ -131,6 +144,17 @@ class MofN:
     A condition on a missing value counts as not holding. The conditions are a
     multiset: a condition listed twice counts twice (decoding can map two different
     network-input tests onto the same condition in original units).
+
+    Parameters
+    ----------
+    m : int
+        How many conditions must hold, between 1 and ``len(conditions)``.
+    conditions : sequence of Condition
+
+    Raises
+    ------
+    RuleError
+        For an empty list, a non-Condition, or ``m`` out of range.
     """
 
     m: int

@@ -28,7 +28,21 @@ __all__ = ["LinearModel", "LinearTerm"]
 
 @dataclass(frozen=True)
 class LinearTerm:
-    """``coef * feature`` (``category is None``) or ``coef * [feature == category]``."""
+    """``coef * feature`` (``category is None``) or ``coef * [feature == category]``.
+
+    Parameters
+    ----------
+    feature : str
+    coef : float
+        Finite coefficient.
+    category : object, optional
+        For an indicator term: the category whose indicator is multiplied.
+
+    Raises
+    ------
+    RuleError
+        For an empty feature name or a non-finite coefficient.
+    """
 
     feature: str
     coef: float
@@ -78,6 +92,17 @@ class LinearTerm:
 class LinearModel:
     """``intercept + sum(term)``, evaluated left to right (see the module docstring).
 
+    Parameters
+    ----------
+    intercept : float
+    terms : sequence of LinearTerm or (feature, coef[, category]) tuples
+        Stored numeric terms first, then indicators (each group in the given order).
+
+    Raises
+    ------
+    RuleError
+        For a non-finite intercept or a term listed twice.
+
     >>> m = LinearModel(1.5, [LinearTerm("x", 2.0), LinearTerm("z", -1.0, "a")])
     >>> m.predict(pd.DataFrame({"x": [1.0, 2.0], "z": ["a", "b"]})).tolist()
     [2.5, 5.5]
@@ -107,6 +132,9 @@ class LinearModel:
 
     def __setattr__(self, key, value):
         raise AttributeError("LinearModel is immutable")
+
+    def __reduce__(self):  # pickle and deepcopy rebuild through __init__ (the slots refuse __setattr__)
+        return (LinearModel, (self.intercept, self.terms))
 
     @property
     def features(self) -> tuple:

@@ -113,6 +113,14 @@ class Rule:
     def __setattr__(self, key, value):
         raise AttributeError("Rule is immutable; use Rule.replace(...)")
 
+    # pickle, copy.deepcopy, joblib and cloudpickle rebuild the slots without __setattr__
+    def __getstate__(self):
+        return tuple(getattr(self, k) for k in self.__slots__)
+
+    def __setstate__(self, state):
+        for k, v in zip(self.__slots__, state):
+            object.__setattr__(self, k, v)
+
     def replace(self, **changes) -> "Rule":
         kw = {k: getattr(self, k) for k in self.__slots__}
         kw.update(changes)
@@ -469,6 +477,25 @@ class RuleSet:
 
     def __str__(self) -> str:
         return self.to_string()
+
+    def to_frame(self, digits: int = 6) -> pd.DataFrame:
+        """One row per rule then the default (``rule`` 0): conditions, conclusion, support, precision, weight.
+
+        Parameters
+        ----------
+        digits : int, default 6
+            Significant digits of the thresholds as shown (the rules keep them exact).
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
+        from .notebook import ruleset_frame
+        return ruleset_frame(self, digits)
+
+    def _repr_html_(self) -> str:
+        from .notebook import ruleset_html
+        return ruleset_html(self)
 
     def __repr__(self) -> str:
         return (f"RuleSet({len(self.rules)} rules, {self.conditions_count()} conditions, "

@@ -97,6 +97,20 @@ class Schema:
 
     Build one with :meth:`Schema.infer` (from a frame's dtypes, with overrides) or
     directly from :class:`Feature` objects.
+
+    Parameters
+    ----------
+    features : sequence of Feature
+    target : str, optional
+        The target column's name.
+    task : {"classification", "regression"}, default "classification"
+    classes : sequence, optional
+        Class labels in a fixed order (classification).
+
+    Raises
+    ------
+    SchemaError
+        For an unknown task, repeated feature names, or a target that is also a feature.
     """
 
     features: tuple
