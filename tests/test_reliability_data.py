@@ -142,3 +142,22 @@ def test_a_class_budget_too_small_for_the_classes_is_said():
         rulex.extract(net, ds, method="surrogate_tree", max_leaf_nodes=4)
     messages = [str(w.message) for w in caught if issubclass(w.category, rulex.RulexWarning)]
     assert any("no rule concludes" in m and "max_leaf_nodes" in m for m in messages), messages
+
+
+def test_mixed_type_categories_export_to_sql_that_engines_run():
+    import sqlite3
+
+    import duckdb
+    frame = pd.DataFrame({"job": pd.Series([1, 2.5, "nurse", 1, "nurse", 2.5], dtype=object)})
+    schema = rulex.Schema([rulex.Feature("job", "categorical", (1, 2.5, "nurse"))], target="y", classes=("a", "b"))
+    rules = rulex.RuleSet([rulex.Rule([rulex.Condition("job", "in", [1, 2.5])], "a"),
+                           rulex.Rule([rulex.Condition("job", "!=", "nurse")], "b")], "b",
+                          classes=("a", "b"), target="y", schema=schema)
+    expected = list(rules.predict(frame))
+    sql = rulex.export(rules, "sql", table="t")
+    con = duckdb.connect()
+    con.register("t", frame)
+    assert [row[-1] for row in con.execute(sql).fetchall()] == expected
+    lite = sqlite3.connect(":memory:")
+    frame.to_sql("t", lite, index=False)
+    assert [row[-1] for row in lite.execute(sql).fetchall()] == expected

@@ -170,9 +170,23 @@ def _is_boolean_feature(rules, name) -> bool:
     return f.is_discrete and all(isinstance(c, bool) for c in f.categories)
 
 
+def _is_mixed_feature(rules, name) -> bool:
+    """A discrete feature whose categories mix text and numbers: its column can only be text in a
+    database, so its tests compare text (``CAST(col AS TEXT) IN ('1', '2.5', 'nurse')``)."""
+    schema = rules.schema if rules.space == "original" else None
+    if schema is None or name not in schema or not schema[name].is_discrete:
+        return False
+    cats = schema[name].categories
+    return any(isinstance(c, str) for c in cats) and any(not isinstance(c, str) for c in cats)
+
+
 def _condition(c: Condition, rules) -> str:
     col = sql_identifier(c.feature)
     op, v = c.op, c.value
+    value = sql_value
+    if op not in ("is missing", "is not missing", "<=", ">") and _is_mixed_feature(rules, c.feature):
+        col = f"CAST({col} AS TEXT)"
+        value = lambda x: sql_string(str(x))     # noqa: E731  Python's text of the value, as pandas -> SQL stores it
     if op == "is missing":
         return f"({col} IS NULL)"
     if op == "is not missing":
@@ -186,10 +200,10 @@ def _condition(c: Condition, rules) -> str:
             return f"({col} IS NOT NULL)" if holds else "FALSE"
         return f"{col} {op} {sql_float(t)}"
     if op == "==":
-        return f"{col} = {sql_value(v)}"
+        return f"{col} = {value(v)}"
     if op == "!=":
-        return f"{col} <> {sql_value(v)}"
-    items = ", ".join(sql_value(x) for x in v)
+        return f"{col} <> {value(v)}"
+    items = ", ".join(value(x) for x in v)
     return f"{col} {'IN' if op == 'in' else 'NOT IN'} ({items})"
 
 
