@@ -55,6 +55,7 @@ Unordered rules
 from __future__ import annotations
 
 import math
+from typing import Any, Callable
 from fractions import Fraction
 
 from ..exceptions import FormatError
@@ -183,7 +184,7 @@ def _is_mixed_feature(rules, name) -> bool:
 def _condition(c: Condition, rules) -> str:
     col = sql_identifier(c.feature)
     op, v = c.op, c.value
-    value = sql_value
+    value: Callable[[Any], str] = sql_value
     if op not in ("is missing", "is not missing", "<=", ">") and _is_mixed_feature(rules, c.feature):
         col = f"CAST({col} AS TEXT)"
         value = lambda x: sql_string(str(x))     # noqa: E731  Python's text of the value, as pandas -> SQL stores it
