@@ -2,7 +2,8 @@
 
 Three parts, written to benchmarks/results/verify.md:
 
-1. ``verify``: for breast_cancer (16,) relu and sigmoid and adult (32, 16) relu, every method's rules
+1. ``verify``: for breast_cancer (16,) relu and sigmoid, adult (32, 16) relu, and MONK-1 (8,) relu
+   and sigmoid (a discrete domain of 432 points, for contrast), every method's rules
    (extracted on the training rows) are verified over the whole input domain (numeric features within
    their training range, categories one-hot): share of the rules (and default) certified / refuted /
    unknown, share of the domain's volume certified, seconds against the budget.
@@ -53,7 +54,7 @@ def part_verify(args, lines):
               "domain certified | test fidelity | seconds | within budget |",
               "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, hidden, act in [("breast_cancer", (16,), "relu"), ("breast_cancer", (16,), "sigmoid"),
-                              ("adult", (32, 16), "relu")]:
+                              ("adult", (32, 16), "relu"), ("monk1", (8,), "relu"), ("monk1", (8,), "sigmoid")]:
         net, train, test = setting(name, hidden, act, args.adult_rows)
         for method in sorted(rulex.available_methods()):
             try:
