@@ -433,6 +433,8 @@ def test_certify_refines_pedagogical_rules():
     assert rounds[0]["certified_share"] == pytest.approx(before.certified_share, abs=1e-6)
     assert rec["verified"] and 0 <= rec["returned_round"] < len(rounds) <= 6
     assert rec["certified_share"] == max(r["certified_share"] for r in rounds) >= before.certified_share
+    best = max(rounds, key=lambda r: (r["certified_share"], r["certified"]))
+    assert rec["returned_round"] == best["round"]
     after = verify(rules, net, ds)
     assert after.certified_share == pytest.approx(rec["certified_share"], abs=1e-6)
     assert [u["rule"] for u in rec["uncertified"]] == [r["rule"] for r in after.rules.to_dict("records")

@@ -6,8 +6,9 @@ extraction rows, with ``copies - 1`` jittered neighbours (numeric values moved b
 range, integers by one, categories kept), all labelled by the network; the method extracts again from
 the enlarged rows. The loop stops when every rule and the default are certified, when verification
 finds no counterexample (only unknown regions remain), after ``max_rounds`` rounds, or when the
-budget ends; refinement is not monotone, so the verified round with the largest certified share of
-the domain is returned (``returned_round``). The rule set's provenance ``certify`` records every round (rules, certified and refuted
+budget ends (a new extraction is only started when the time left exceeds the first extraction's);
+refinement is not monotone, so the verified round with the largest certified share of the domain
+(then the most certified regions) is returned (``returned_round``). The rule set's provenance ``certify`` records every round (rules, certified and refuted
 regions, certified share of the domain, rows added, seconds) and what remained uncertified; support,
 precision and fidelity are measured on the user's rows, not the added ones.
 """
@@ -75,8 +76,10 @@ def extract_certified(network, dataset, method: str, random_state, params: dict,
         raise DataError(f"certify_rounds must be a positive integer, got {max_rounds!r}")
     from ..data.dataset import Dataset
     rng = np.random.default_rng(random_state)
+    t_first = time.monotonic()
     rules = extract(network, dataset, method, random_state, **params)
     started = time.monotonic()
+    t_extract = started - t_first
     deadline = started + max_seconds
     rounds, frame, added, result, best = [], dataset.frame, 0, None, None
     for k in range(max_rounds + 1):
@@ -86,8 +89,9 @@ def extract_certified(network, dataset, method: str, random_state, params: dict,
             break
         result = verify(rules, network, dataset, max_seconds=left / 2 if k < max_rounds else left,
                         random_state=random_state)
-        if best is None or result.certified_share > best[0]:
-            best = (result.certified_share, k, rules, result)
+        n_cert = int((result.rules["status"] == "certified").sum())
+        if best is None or (result.certified_share, n_cert) > best[0]:
+            best = ((result.certified_share, n_cert), k, rules, result)
         counts = result.rules["status"].value_counts().to_dict()
         rounds.append({"round": k, "rules": len(rules.rules), "certified": counts.get("certified", 0),
                        "counterexample": counts.get("counterexample", 0), "unknown": counts.get("unknown", 0),
@@ -95,7 +99,7 @@ def extract_certified(network, dataset, method: str, random_state, params: dict,
                        "seconds": round(time.monotonic() - t0, 3)})
         if result.all_certified or result.counterexamples.empty or k == max_rounds:
             break
-        if time.monotonic() >= deadline:
+        if deadline - time.monotonic() < t_extract:      # no time left to extract again
             break
         cex = result.counterexamples[network.schema.feature_names]
         new = _augment(network, dataset, cex, copies, rng)
