@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 import rulex
-from rulex.verify import sufficient_reason
+from rulex.verification import sufficient_reason
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

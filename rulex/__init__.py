@@ -14,7 +14,7 @@ from .schema import Encoder, Feature, Schema
 from .data import Dataset, list_datasets, load_dataset
 from .network import Layer, Network, load_network, train_network
 from .rules import Condition, LinearModel, LinearTerm, MofN, Rule, RuleSet
-from .verify import verify
+from .verification import verify
 from .extractors import BaseExtractor, available_methods, extract, get_extractor
 from .extractors.compression import compress
 from .metrics import fidelity, accuracy

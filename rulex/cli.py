@@ -227,7 +227,7 @@ def cmd_extract(args):
 
 
 def cmd_verify(args):
-    from .verify import verify
+    from .verification import verify
     rules, net = load_rules(args.rules), load_network(args.model)
     res = verify(rules, net, _load_data(args.data, args.target, args.categorical), max_seconds=args.max_seconds)
     print(json.dumps(res.to_dict(), indent=1, default=str) if args.json else res.to_string())

@@ -265,7 +265,7 @@ def test_report_shows_influence_and_unit_profiles_when_asked(tmp_path, capsys):
 
 
 def test_explain_row_with_prove_gives_the_verifiers_sufficient_reason():
-    from rulex.verify import sufficient_reason
+    from rulex.verification import sufficient_reason
     train, test = rulex.load_dataset("iris").split(test_size=0.3, random_state=0)
     net = rulex.train_network(train, hidden_layer_sizes=(4,), activation="relu", random_state=0, max_epochs=40)
     ex = rulex.explain_row(net, test, 2, reference=train, prove=True, prove_seconds=20)

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 import rulex
 from rulex import Condition as C
 from rulex import MofN, Rule, RuleSet
-from rulex.verify import Domain, verify
+from rulex.verification import Domain, verify
 
 
 # -- a hand-built two-unit ReLU network --------------------------------------------------------
@@ -191,9 +191,9 @@ def _check_sound(v, rules, net, ds, n=100_000, rng=None):
 def _engine_claims(rules, net):
     """Status per region from branch and bound (any activation) and, for ReLU, from the MILP alone."""
     import time
-    from rulex.verify.api import _confirmer, _regions, _spec
-    from rulex.verify.bounds import branch_and_bound
-    from rulex.verify.milp import relu_query
+    from rulex.verification.api import _confirmer, _regions, _spec
+    from rulex.verification.bounds import branch_and_bound
+    from rulex.verification.milp import relu_query
     dom = Domain(net.encoder)
     out = []
     for label, _, own, mofns, exclude, concl in _regions(rules, dom):
@@ -283,9 +283,9 @@ def test_soundness_on_random_networks(seed, rules):
 
 def test_engines_directly_on_the_paper_network():
     """The MILP and the branch and bound, without the sampling filter in front of them."""
-    from rulex.verify.bounds import branch_and_bound
-    from rulex.verify.milp import relu_query
-    from rulex.verify.spec import Spec
+    from rulex.verification.bounds import branch_and_bound
+    from rulex.verification.milp import relu_query
+    from rulex.verification.spec import Spec
     net, ds = two_unit()
     dom = Domain(net.encoder)
     rules = paper_rules()
@@ -315,7 +315,7 @@ def test_engines_directly_on_the_paper_network():
 def test_native_m_of_n_milp_agrees_with_box_expansion(monkeypatch, seed, rules):
     """ReLU: m-of-n tests encoded in the MILP give the answers of their expansion into boxes."""
     import importlib
-    api = importlib.import_module("rulex.verify.api")
+    api = importlib.import_module("rulex.verification.api")
     ds = mixed_data(seed % 7)
     net = random_net(ds, "relu", seed, hidden=(4,))
     rules = majority_conclusions(rules, net, ds)

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import rulex
-from rulex.verify import potential_flip, sufficient_reason
+from rulex.verification import potential_flip, sufficient_reason
 from test_verify import domain_sample, mixed_data, random_net, two_unit
 
 

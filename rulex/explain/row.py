@@ -273,7 +273,7 @@ def explain_row(net, dataset, row, rules: RuleSet | None = None, n_samples: int 
     prove : bool, default False
         Also find a *sufficient reason* (``Explanation.sufficient_reason``): a subset-minimal set of
         the row's feature values that forces the network's class for every value of the other
-        features within the domain, proven by the verifier (:func:`rulex.verify.sufficient_reason`;
+        features within the domain, proven by the verifier (:func:`rulex.verification.sufficient_reason`;
         exact for ReLU networks, bounds and branch and bound for sigmoid/tanh). Its ``status`` says
         ``proven`` or ``budget-limited``.
     prove_seconds : float, default 30
@@ -410,7 +410,7 @@ def explain_row(net, dataset, row, rules: RuleSet | None = None, n_samples: int 
         result.global_rule_number = int(ex["rule"])
         result.global_prediction = to_native(ex["prediction"])
     if prove:
-        from ..verify import sufficient_reason
+        from ..verification import sufficient_reason
         result.sufficient_reason = sufficient_reason(net, frame_row, max_seconds=prove_seconds,
                                                      random_state=random_state)
     return result

@@ -1,6 +1,6 @@
 """Counterexample-guided refinement of pedagogical rules: ``rulex.extract(..., certify=True)``.
 
-Round 0 extracts rules as usual. Each round then runs :func:`rulex.verify.verify` on the rules; every
+Round 0 extracts rules as usual. Each round then runs :func:`rulex.verify` on the rules; every
 counterexample it returns (a row of the domain where a rule and the network disagree) is added to the
 extraction rows, with ``copies - 1`` jittered neighbours (numeric values moved by 2 % of the feature's
 range, integers by one, categories kept), all labelled by the network; the method extracts again from
@@ -66,7 +66,7 @@ def extract_certified(network, dataset, method: str, random_state, params: dict,
     DataError
         If the method is not pedagogical or a budget parameter is invalid.
     """
-    from ..verify import verify
+    from ..verification import verify
     from .base import EXTRACTORS, annotate, extract
     if method in EXTRACTORS and EXTRACTORS[method].kind != "pedagogical":
         raise DataError(f"certify=True refines pedagogical methods; {method!r} is {EXTRACTORS[method].kind}")

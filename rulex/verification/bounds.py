@@ -7,7 +7,7 @@ relaxation with CROWN's adaptive lower line; sigmoid/tanh: chords and the smalle
 style, sound because the derivative is unimodal with its peak at 0). Constants of the linear bounds
 are loosened by :data:`SLACK` so that float rounding can only make a bound weaker.
 
-:func:`branch_and_bound` proves a :class:`~rulex.verify.spec.Spec` over a list of disjoint boxes: a
+:func:`branch_and_bound` proves a :class:`~rulex.verification.spec.Spec` over a list of disjoint boxes: a
 box whose CROWN lower margins all exceed ``delta`` is certified; otherwise points are sampled in it and
 pushed by projected gradient steps (the gradient of the worst margin, computed analytically in float64)
 to find a point the network answers differently, which is confirmed by the caller's ``confirm``

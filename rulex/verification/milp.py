@@ -13,7 +13,7 @@ one of which must hold. m-of-n tests are encoded natively, one indicator binary 
 forces the literal; at least ``m`` indicators of a rule's own test, at least ``n - m + 1`` indicators
 of negated literals to fail an excluded one), so they never have to be expanded into boxes.
 
-For every margin row ``m`` of the :class:`~rulex.verify.spec.Spec`, ``min m`` is solved with HiGHS
+For every margin row ``m`` of the :class:`~rulex.verification.spec.Spec`, ``min m`` is solved with HiGHS
 (``scipy.optimize.milp``); the row holds when the solver's dual bound exceeds ``delta``. A point
 with ``m <= 0`` is decoded and confirmed with ``network.predict`` before it counts.
 

@@ -1,8 +1,8 @@
 """One verification query: does the network answer a :class:`Spec` on a region (boxes minus boxes)?
 
-ReLU (and identity) networks are decided exactly by the MILP of :mod:`rulex.verify.milp`, after two
+ReLU (and identity) networks are decided exactly by the MILP of :mod:`rulex.verification.milp`, after two
 cheap filters: a sampled/gradient falsifier and a CROWN bound on each box. Networks with a sigmoid or
-tanh hidden layer go to the branch and bound of :mod:`rulex.verify.bounds`, over the region written as
+tanh hidden layer go to the branch and bound of :mod:`rulex.verification.bounds`, over the region written as
 disjoint boxes (box minus boxes, §4(c)).
 """
 from __future__ import annotations

@@ -3,7 +3,7 @@
 The region of a rule is what it really decides: in an ordered rule set its conditions minus every
 earlier rule's, the default's region what no rule covers; in an unordered set each rule's own
 conditions (and, for the default, what no rule covers). Each region is checked over the network's
-input domain (:class:`~rulex.verify.domain.Domain`): proven (``certified``), refuted by a concrete
+input domain (:class:`~rulex.verification.domain.Domain`): proven (``certified``), refuted by a concrete
 row (``counterexample``, always decoded to original units, inside the domain and the region, and
 checked with ``network.predict``), or ``unknown`` within the budget, with the share of the region's
 volume already proven.
@@ -122,7 +122,7 @@ def verify(rules, network, dataset=None, max_seconds: float = 60, *, bounds: dic
         ``v +- tolerance``; default a tenth of the spread (max - min) of the network's outputs on
         ``dataset``.
     delta : float, default 1e-6
-        Margin a proof must clear (solver tolerances; see :data:`rulex.verify.spec.DELTA`).
+        Margin a proof must clear (solver tolerances; see :data:`rulex.verification.spec.DELTA`).
     max_pieces : int, default 2000
         Most disjoint boxes a region may split into before volumes are estimated.
     random_state : int or None, default 0
