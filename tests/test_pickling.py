@@ -55,6 +55,10 @@ def _same(a, b):
         if hasattr(a, "rules_"):
             assert a.rules_ == b.rules_
             assert a.n_features_in_ == b.n_features_in_
+    elif isinstance(a, (rulex.RuleExtractorClassifier, rulex.RuleExtractorRegressor)):
+        assert repr(a.get_params()) == repr(b.get_params())
+        assert a.rules_ == b.rules_ and a.model_ == b.model_
+        np.testing.assert_array_equal(a.predict_proba(_iris_X()), b.predict_proba(_iris_X()))
     elif type(a).__name__ == "Explanation":
         assert a.to_dict() == b.to_dict() or _nan_equal(a.to_dict(), b.to_dict())
         assert str(a) == str(b) and a.local_rule == b.local_rule
@@ -107,6 +111,19 @@ def _sklearn_network():
     return rulex.Network.from_sklearn(mlp, net.encoder)
 
 
+def _iris_X():
+    return iris_net()[2].X
+
+
+def _estimator():
+    from sklearn.neural_network import MLPClassifier
+    net, train, _ = iris_net()
+    model = MLPClassifier(hidden_layer_sizes=(4,), solver="lbfgs", max_iter=100, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return rulex.RuleExtractorClassifier(model, "surrogate_tree").fit(train.X, train.y)
+
+
 def _regression_rules():
     lin = rulex.LinearModel(1.5, [rulex.LinearTerm("x", 2.0), rulex.LinearTerm("z", -1.0, "a")])
     return rulex.RuleSet([rulex.Rule([rulex.Condition("x", ">", 0.25)], lin, support=3),
@@ -145,6 +162,7 @@ def _objects():
         "Report": rulex.evaluate(rules, net, test),
         "Explanation": rulex.explain_row(net, test, 0, rules=rules, n_samples=200),
         "UnitProfiles": rulex.profile_units(net, train, n_samples=200),
+        "RuleExtractorClassifier": _estimator(),
     }
     for name, cls in sorted(EXTRACTORS.items()):
         objs[f"{name}-unfitted"] = cls(**FAST.get(name, {}))
@@ -160,7 +178,7 @@ def objects():
 OBJECT_NAMES = (["Condition", "Condition-set", "MofN", "Rule", "Rule-mofn", "RuleSet", "RuleSet-unordered",
                  "RuleSet-regression", "LinearModel", "LinearTerm", "Schema", "Feature", "Encoder", "Dataset",
                  "Network", "Network-sklearn", "Network-torch", "Network-skorch", "Report", "Explanation",
-                 "UnitProfiles"]
+                 "UnitProfiles", "RuleExtractorClassifier"]
                 + [f"{m}-{s}" for m in sorted(EXTRACTORS) for s in ("unfitted", "fitted")])
 
 
