@@ -41,4 +41,4 @@ def test_budget_returns_best_found_with_flag_or_raises():
     rules = rulex.extract(net, train, method="brcg", max_seconds=0.0, random_state=0)
     assert rules.provenance["budget_exhausted"] is True and rules.provenance["proven_optimal"] is False
     with pytest.raises(BudgetExceededError, match="max_seconds"):
-        rulex.extract(net, train, method="brcg", max_seconds=0.0, on_budget="raise", random_state=0)
+        rulex.extract(net, train, method="brcg", max_seconds=0.0, on_budget="error", random_state=0)

@@ -87,4 +87,4 @@ def test_time_budget_returns_or_raises():
     rules = rulex.extract(net, train, method="cover", max_seconds=0.0, random_state=0)
     assert rules.provenance["budget_exhausted"] is True
     with pytest.raises(BudgetExceededError, match="max_seconds"):
-        rulex.extract(net, train, method="cover", max_seconds=0.0, on_budget="raise", random_state=0)
+        rulex.extract(net, train, method="cover", max_seconds=0.0, on_budget="error", random_state=0)

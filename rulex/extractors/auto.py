@@ -64,8 +64,8 @@ class Auto(PedagogicalExtractor):
     max_seconds : float or None, default 120
         Budget for all candidates together; each gets what is left (methods with their own
         ``max_seconds`` are told so). Candidates not started in time are skipped.
-    on_budget : {"return", "raise"}, default "return"
-        When the budget ends before any candidate finished: raise, or (``return``) fall back to
+    on_budget : {"partial", "error"}, default "partial"
+        When the budget ends before any candidate finished: raise (``error``), or (``partial``) fall back to
         the smallest surrogate tree.
     random_state : int or None, default 0
 
@@ -83,12 +83,12 @@ class Auto(PedagogicalExtractor):
         "compress": [bool],
         "holdout": [Interval(float, 0.1, 0.5)],
         "max_seconds": [Interval(float, 0.0, None), None],
-        "on_budget": [Options(("return", "raise"))],
+        "on_budget": [Options(("partial", "error"))],
         "random_state": [Interval(int, 0, None), None],
     }
 
     def __init__(self, tolerance=0.01, candidates=None, compress=True, holdout=0.3, max_seconds=120.0,
-                 on_budget="return", random_state=0):
+                 on_budget="partial", random_state=0):
         self.tolerance = tolerance
         self.candidates = candidates
         self.compress = compress
@@ -139,7 +139,7 @@ class Auto(PedagogicalExtractor):
                 tried.append(rec)
                 pool.append((rec, r))
         if not pool:
-            if self.on_budget == "raise":
+            if self.on_budget == "error":
                 raise BudgetExceededError(f"auto: no candidate finished within max_seconds={self.max_seconds}")
             rules = EXTRACTORS["surrogate_tree"](max_leaf_nodes=4, random_state=self.random_state).fit(
                 network, fit_ds).rules_

@@ -135,7 +135,7 @@ class BRCG(PedagogicalExtractor):
         same ``random_state`` gives the same rules (``max_seconds`` remains a safety net).
     max_seconds : float or None, default 20
         Shared by the whole extraction; the integer programs get what is left.
-    on_budget : {"return", "raise"}, default "return"
+    on_budget : {"partial", "error"}, default "partial"
     random_state : int or None, default 0
     """
 
@@ -154,14 +154,14 @@ class BRCG(PedagogicalExtractor):
         "beam_width": [Interval(int, 1, None)],
         "max_nodes": [Interval(int, 1, None)],
         "max_seconds": [Interval(float, 0.0, None), None],
-        "on_budget": [Options(("return", "raise"))],
+        "on_budget": [Options(("partial", "error"))],
         "random_state": [Interval(int, 0, None), None],
     }
 
     def __init__(self, fidelity_target=None, max_conditions=None, complexity=0.002, max_degree=4, n_thresholds=9,
                  n_samples=500, max_rows=1000, max_columns=80, max_iterations=20, beam_width=8, max_nodes=5000,
                  max_seconds=20.0,
-                 on_budget="return", random_state=0):
+                 on_budget="partial", random_state=0):
         self.fidelity_target = fidelity_target
         self.max_conditions = max_conditions
         self.complexity = complexity

@@ -79,7 +79,7 @@ class Cover(PedagogicalExtractor):
     lookahead : bool, default True
         Score pairs of literals when no single literal helps (XOR-like concepts).
     max_seconds : float or None, default 60
-    on_budget : {"return", "raise"}, default "return"
+    on_budget : {"partial", "error"}, default "partial"
         At the time limit keep the rules found so far (provenance ``budget_exhausted``) or raise
         :class:`~rulex.exceptions.BudgetExceededError`.
     random_state : int or None, default 0
@@ -99,13 +99,13 @@ class Cover(PedagogicalExtractor):
         "prune_size": [Interval(float, 0.01, 0.9)],
         "lookahead": [bool],
         "max_seconds": [Interval(float, 0.0, None), None],
-        "on_budget": [Options(("return", "raise"))],
+        "on_budget": [Options(("partial", "error"))],
         "random_state": [Interval(int, 0, None), None],
     }
 
     def __init__(self, semantics="ordered", stop="mdl", fidelity_target=0.99, n_samples=2000, n_rounds=2,
                  max_rules=50, max_rule_conditions=8, min_support=3, prune_size=0.33, lookahead=True,
-                 max_seconds=60.0, on_budget="return", random_state=0):
+                 max_seconds=60.0, on_budget="partial", random_state=0):
         self.semantics = semantics
         self.stop = stop
         self.fidelity_target = fidelity_target
