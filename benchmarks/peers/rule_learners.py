@@ -238,7 +238,7 @@ def dnf_recovery(ks, methods, seed=0, max_seconds=60.0):
 
 # -- report -----------------------------------------------------------------------------------------------
 def summarize(df):
-    ok = df[df["error"].fillna("") == ""]
+    ok = df[df["error"].astype(object).fillna("") == ""]
     g = ok.groupby(["data", "side", "method"])
     s = g[["fidelity", "rules", "conditions", "seconds"]].mean()
     s["cells"] = g.size()
@@ -275,7 +275,7 @@ def write_report(df, dnf, args_line, wall, out=RESULTS):
     out.mkdir(parents=True, exist_ok=True)
     parts = ["# General rule learners beside rulex", "",
              "Produced by `benchmarks/peers/rule_learners.py` (" + args_line + f"; {wall:.0f} s wall on 2 shared "
-             "cores). Every peer is fitted on the network's labels of the fold's training rows; fidelity is "
+             "cores; the wall time is 0 when the report was rebuilt from the CSVs). Every peer is fitted on the network's labels of the fold's training rows; fidelity is "
              "agreement with the network on the fold's test rows. Sizes are counted as the script's docstring says. "
              "Mean over the cells run.", ""]
     if df is not None and len(df):
@@ -296,7 +296,7 @@ def write_report(df, dnf, args_line, wall, out=RESULTS):
                     parts.append("")
                     parts.append("auto's winners: " + "; ".join(wins))
             parts.append("")
-        errs = df[df["error"].fillna("") != ""]
+        errs = df[df["error"].astype(object).fillna("") != ""]
         if len(errs):
             parts += ["### Errors", ""] + [f"- {r.data} seed {r.seed} fold {r.fold} {r.method}: {r.error}"
                                           for r in errs.itertuples()] + [""]
@@ -317,6 +317,9 @@ def write_report(df, dnf, args_line, wall, out=RESULTS):
         parts += ["", "Counts over the concepts: " + "; ".join(
             f"{m}: exact {r.exact}/{dnf.k.nunique()}, faithful & small {r.faithful_small}/{dnf.k.nunique()}"
             for m, r in tally.iterrows()), ""]
+    notes = Path(__file__).with_name("rule_learners_notes.md")     # hand-written reading, copied as it is
+    if notes.exists():
+        parts += ["", notes.read_text(encoding="utf-8")]
     (out / "peers_rule_learners.md").write_text("\n".join(parts) + "\n", encoding="utf-8")
 
 
