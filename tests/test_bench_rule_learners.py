@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import pandas as pd
+from benchload import load_script
 
 import rulex
-from benchload import load_script
 
 rl = load_script("peers/rule_learners.py")
 

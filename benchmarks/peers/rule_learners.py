@@ -38,7 +38,7 @@ import pandas as pd
 _here = str(Path(__file__).resolve().parents[1])
 if _here not in sys.path:
     sys.path.append(_here)
-import compare                                       # noqa: E402  (benchmarks/compare.py)
+import compare
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 RULEX_METHODS = ["surrogate_tree", "cover", "brcg", "auto", "cred+compress", "trepan+compress"]
@@ -246,8 +246,8 @@ def summarize(df):
 
 
 def dominates_table(summary):
-    lines = ["| data | best peer (fidelity, rules, conditions) | best rulex (fidelity, rules, conditions) | "
-             "rulex with fidelity >= peer - 0.005 and <= half its conditions | dominates (fidelity >=, conditions <=) |",
+    lines = [("| data | best peer (fidelity, rules, conditions) | best rulex (fidelity, rules, conditions) | "
+             "rulex with fidelity >= peer - 0.005 and <= half its conditions | dominates (fidelity >=, conditions <=) |"),
              "|---|---|---|---|---|"]
     for data, sub in summary.groupby("data"):
         peer = sub[sub.side == "peer"].sort_values(["fidelity", "conditions"], ascending=[False, True])
@@ -281,8 +281,8 @@ def write_report(df, dnf, args_line, wall, out=RESULTS):
     if df is not None and len(df):
         df.to_csv(out / "peers_rule_learners.csv", index=False)
         summary = summarize(df)
-        parts += ["## Summary", "", "*Acceptance column*: some rulex method has fidelity >= the best peer's "
-                  "minus 0.005 with at most half of its conditions.", "", dominates_table(summary), "",
+        parts += ["## Summary", "", ("*Acceptance column*: some rulex method has fidelity >= the best peer's "
+                  "minus 0.005 with at most half of its conditions."), "", dominates_table(summary), "",
                   "## Every method", ""]
         for data, sub in summary.groupby("data"):
             parts += [f"### {data}", "", "| side | method | fidelity | rules | conditions | seconds | cells |",
@@ -303,12 +303,12 @@ def write_report(df, dnf, args_line, wall, out=RESULTS):
     if dnf is not None and len(dnf):
         dnf.to_csv(out / "peers_rule_learners_dnf.csv", index=False)
         parts += ["## Generated k-term DNF concepts", "",
-                  "`make_dnf(k, 2 + k % 3 literals, 8 categorical + 2 numeric inputs, 3000 rows, random_state=k)`, "
+                  ("`make_dnf(k, 2 + k % 3 literals, 8 categorical + 2 numeric inputs, 3000 rows, random_state=k)`, "
                   "70/30 split, one (16,) sigmoid network (seed 0). *exact*: the rules agree with the concept on "
                   "every test row with no more rules than terms, or its rules are the concept's terms (same inputs, categories and comparisons, numeric thresholds within 0.05); *faithful & small*: fidelity >= 0.99 with no more "
-                  "rules than terms.", "",
-                  "| k | literals | network acc. | method | fidelity | concept agreement | rules | conditions "
-              "(concept) | exact | faithful & small | seconds |", "|---:|---:|---:|---|---:|---:|---:|---:|:-:|:-:|---:|"]
+                  "rules than terms."), "",
+                  ("| k | literals | network acc. | method | fidelity | concept agreement | rules | conditions "
+              "(concept) | exact | faithful & small | seconds |"), "|---:|---:|---:|---|---:|---:|---:|---:|:-:|:-:|---:|"]
         for r in dnf.itertuples():
             parts.append(f"| {r.k} | {r.literals} | {r.network_accuracy:.4f} | {r.method} | {r.fidelity:.4f} | "
                          f"{r.concept_agreement:.4f} | {r.rules} | {r.conditions} ({r.concept_conditions}) | "

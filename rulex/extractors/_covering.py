@@ -15,7 +15,7 @@ import numpy as np
 from ..exceptions import BudgetExceededError
 from ._table import Lit, ValueTable, log2_binom
 
-__all__ = ["Covering", "predict_rules", "Clock"]
+__all__ = ["Clock", "Covering", "predict_rules"]
 
 
 class Clock:
