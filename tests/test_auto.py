@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-import rulex
 from nets import iris_net
 from test_cover import dnf_net, whole_space_net
+
+import rulex
 
 QUICK = [("surrogate_tree", {"max_leaf_nodes": 4}), ("surrogate_tree", {"max_leaf_nodes": 16}), ("cover", {})]
 
@@ -38,7 +38,7 @@ def test_auto_returns_the_concept_exactly(name, max_conditions):
 
 
 def test_auto_tolerance_trades_fidelity_for_size_and_validates_candidates():
-    net, train, test = iris_net()
+    net, train, _test = iris_net()
     strict = rulex.extract(net, train, method="auto", tolerance=0.0, candidates=QUICK, random_state=0)
     loose = rulex.extract(net, train, method="auto", tolerance=0.2, candidates=QUICK, random_state=0)
     assert loose.conditions_count() <= strict.conditions_count()

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import pytest
+from test_cover import dnf_net, whole_space_net
 
 import rulex
 from rulex.exceptions import BudgetExceededError
-from test_cover import dnf_net, whole_space_net
 
 
 @pytest.mark.parametrize("name, max_conditions", [("xor", 4), ("monk1", 7)])
@@ -27,7 +27,7 @@ def test_smallest_dnf_reaching_a_fidelity_target():
 
 
 def test_best_fidelity_within_a_condition_budget():
-    net, train, test, terms = dnf_net()
+    net, train, _test, _terms = dnf_net()
     small = rulex.extract(net, train, method="brcg", max_conditions=6, random_state=0)
     assert small.conditions_count() <= 6
     larger = rulex.extract(net, train, method="brcg", max_conditions=12, random_state=0)
@@ -37,8 +37,8 @@ def test_best_fidelity_within_a_condition_budget():
 
 
 def test_budget_returns_best_found_with_flag_or_raises():
-    net, train, full = whole_space_net("monk1")
+    net, train, _full = whole_space_net("monk1")
     rules = rulex.extract(net, train, method="brcg", max_seconds=0.0, random_state=0)
     assert rules.provenance["budget_exhausted"] is True and rules.provenance["proven_optimal"] is False
     with pytest.raises(BudgetExceededError, match="max_seconds"):
-        rulex.extract(net, train, method="brcg", max_seconds=0.0, on_budget="raise", random_state=0)
+        rulex.extract(net, train, method="brcg", max_seconds=0.0, on_budget="error", random_state=0)

@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from nets import breast_cancer_net, iris_net
+from test_compare_evaluate import SWEEP_PARAMS
 
 import rulex
 from rulex.extractors.compression import compression_sample
-from nets import breast_cancer_net, iris_net
-from test_compare_evaluate import SWEEP_PARAMS
 
 N = 600   # sampler points: small keeps the property test fast
 
@@ -68,7 +68,7 @@ def test_never_loses_more_than_the_tolerance_on_every_extractor(method):
 
 @pytest.mark.parametrize("method", ["cred", "trepan"])
 def test_shrinks_large_rule_sets_on_breast_cancer(method):
-    net, train, test = breast_cancer_net()
+    net, train, _test = breast_cancer_net()
     cls = rulex.extractors.EXTRACTORS[method]
     params = {k: v for k, v in SWEEP_PARAMS.items() if k in cls().get_params()}
     rules = rulex.extract(net, train, method=method, random_state=0, **params)
@@ -77,7 +77,7 @@ def test_shrinks_large_rule_sets_on_breast_cancer(method):
 
 
 def test_compress_option_of_every_extractor_and_errors():
-    net, train, test = iris_net()
+    net, train, _test = iris_net()
     plain = rulex.extract(net, train, method="surrogate_tree", random_state=0)
     small = rulex.extract(net, train, method="surrogate_tree", random_state=0, compress=0.01)
     assert small.provenance["compression"]["tolerance"] == 0.01

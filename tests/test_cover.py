@@ -11,7 +11,7 @@ from rulex.data.generated import make_dnf
 from rulex.exceptions import BudgetExceededError
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def dnf_net(n_terms=8, n_literals=3, n_categorical=10, n_numeric=0, n_samples=3000, seed=0):
     ds, terms = make_dnf(n_terms, n_literals, n_categorical=n_categorical, n_numeric=n_numeric,
                          n_samples=n_samples, random_state=seed)
@@ -20,7 +20,7 @@ def dnf_net(n_terms=8, n_literals=3, n_categorical=10, n_numeric=0, n_samples=30
     return net, train, test, terms
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def whole_space_net(name):
     """A (16,) network on a problem whose whole input space is known (xor, MONK-1)."""
     full = rulex.load_dataset(name)
@@ -56,7 +56,7 @@ def test_xor_and_monk1_exactly_on_the_whole_space(semantics):
 
 def test_numeric_thresholds_in_original_units_one_literal():
     net, train, test, terms = dnf_net(n_terms=1, n_literals=1, n_categorical=0, n_numeric=3, n_samples=1500)
-    (feature, op, t), = terms[0]
+    (feature, _op, t), = terms[0]
     rules = rulex.extract(net, train, method="cover", random_state=0)
     assert rulex.evaluate(rules, net, test).fidelity >= 0.98
     conds = [c for r in rules for c in r.conditions]
@@ -70,12 +70,12 @@ def test_multiclass_ordered_and_unordered_agree_with_the_network():
     net, train, test = iris_net()
     for semantics in ("ordered", "unordered"):
         rules = rulex.extract(net, train, method="cover", semantics=semantics, random_state=0)
-        assert set(r.conclusion for r in rules) | {rules.default} == set(net.classes)
+        assert {r.conclusion for r in rules} | {rules.default} == set(net.classes)
         assert rulex.evaluate(rules, net, test).fidelity >= 0.9
 
 
 def test_fidelity_stop_and_small_pools():
-    net, train, test, terms = dnf_net()
+    net, train, _test, terms = dnf_net()
     rules = rulex.extract(net, train, method="cover", stop="fidelity", fidelity_target=0.95, n_samples=0,
                           n_rounds=0, random_state=0)
     assert 1 <= len(rules) <= len(terms)
@@ -83,8 +83,8 @@ def test_fidelity_stop_and_small_pools():
 
 
 def test_time_budget_returns_or_raises():
-    net, train, test, terms = dnf_net()
+    net, train, _test, _terms = dnf_net()
     rules = rulex.extract(net, train, method="cover", max_seconds=0.0, random_state=0)
     assert rules.provenance["budget_exhausted"] is True
     with pytest.raises(BudgetExceededError, match="max_seconds"):
-        rulex.extract(net, train, method="cover", max_seconds=0.0, on_budget="raise", random_state=0)
+        rulex.extract(net, train, method="cover", max_seconds=0.0, on_budget="error", random_state=0)

@@ -15,12 +15,12 @@ import numpy as np
 from ..exceptions import BudgetExceededError
 from ._table import Lit, ValueTable, log2_binom
 
-__all__ = ["Covering", "predict_rules", "Clock"]
+__all__ = ["Clock", "Covering", "predict_rules"]
 
 
 class Clock:
     """Wall-time budget: ``over()`` says whether ``max_seconds`` has passed; ``check`` raises
-    :class:`BudgetExceededError` instead when ``on_budget='raise'``."""
+    :class:`BudgetExceededError` instead when ``on_budget='error'``."""
 
     def __init__(self, max_seconds, on_budget: str, method: str):
         self.max_seconds, self.on_budget, self.method = max_seconds, on_budget, method
@@ -33,10 +33,10 @@ class Clock:
     def over(self, where: str = "") -> bool:
         if self.max_seconds is None or self.elapsed() <= self.max_seconds:
             return False
-        if self.on_budget == "raise":
+        if self.on_budget == "error":
             raise BudgetExceededError(f"{self.method}: stopped after {self.elapsed():.1f} s "
                                       f"(max_seconds={self.max_seconds}) while {where}; raise max_seconds "
-                                      "or pass on_budget='return' to keep the rules found so far")
+                                      "or pass on_budget='partial' to keep the rules found so far")
         self.hit = True
         return True
 

@@ -26,7 +26,7 @@ import pandas as pd
 from ..rules import Condition
 from ..schema.features import to_native
 
-__all__ = ["ValueTable", "Lit", "candidate_cuts"]
+__all__ = ["Lit", "ValueTable", "candidate_cuts"]
 
 _CONTINUOUS = ("numeric", "integer")
 

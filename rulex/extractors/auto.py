@@ -61,11 +61,14 @@ class Auto(PedagogicalExtractor):
         Also try every candidate after :func:`rulex.compress` (tolerance 0).
     holdout : float in [0.1, 0.5], default 0.3
         Share of the rows held out to score the candidates.
+    n_holdout_samples : int, default 2000
+        Network-labelled perturbations of the held-out rows (the shared sampler's ``perturb``) added to
+        them when scoring, so that small differences in fidelity are measured on more than a few rows.
     max_seconds : float or None, default 120
         Budget for all candidates together; each gets what is left (methods with their own
         ``max_seconds`` are told so). Candidates not started in time are skipped.
-    on_budget : {"return", "raise"}, default "return"
-        When the budget ends before any candidate finished: raise, or (``return``) fall back to
+    on_budget : {"partial", "error"}, default "partial"
+        When the budget ends before any candidate finished: raise (``error``), or (``partial``) fall back to
         the smallest surrogate tree.
     random_state : int or None, default 0
 
@@ -82,17 +85,20 @@ class Auto(PedagogicalExtractor):
         "candidates": [None, _Candidates()],
         "compress": [bool],
         "holdout": [Interval(float, 0.1, 0.5)],
+        "n_holdout_samples": [Interval(int, 0, None)],
         "max_seconds": [Interval(float, 0.0, None), None],
-        "on_budget": [Options(("return", "raise"))],
+        "on_budget": [Options(("partial", "error"))],
         "random_state": [Interval(int, 0, None), None],
     }
 
-    def __init__(self, tolerance=0.01, candidates=None, compress=True, holdout=0.3, max_seconds=120.0,
-                 on_budget="return", random_state=0):
+    def __init__(self, tolerance=0.01, candidates=None, compress=True, holdout=0.3, n_holdout_samples=2000,
+                 max_seconds=120.0,
+                 on_budget="partial", random_state=0):
         self.tolerance = tolerance
         self.candidates = candidates
         self.compress = compress
         self.holdout = holdout
+        self.n_holdout_samples = n_holdout_samples
         self.max_seconds = max_seconds
         self.on_budget = on_budget
         self.random_state = random_state
@@ -105,7 +111,9 @@ class Auto(PedagogicalExtractor):
             fit_ds, held = dataset.split(test_size=self.holdout, random_state=self.random_state)
         else:
             fit_ds, held = dataset, dataset
-        y_held = network.predict(held.frame)
+        from .compression import compression_sample
+        # held-out rows plus network-labelled perturbations of them: a 0.01 tolerance means something
+        held_frame, y_held = compression_sample(network, held, self.n_holdout_samples, self.random_state)
         cands = self.candidates if self.candidates is not None else default_candidates(len(dataset), X.shape[1], len(network.classes))
         tried, pool = [], []
         for method, params in cands:
@@ -132,19 +140,19 @@ class Auto(PedagogicalExtractor):
                 small = compress_rules(rules, network, fit_ds, tolerance=0.0, random_state=self.random_state)
                 versions.append((True, small, versions[0][2] + time.perf_counter() - t1))
             for compressed, r, secs in versions:
-                fid = _fidelity(r, held.frame, y_held)
+                fid = _fidelity(r, held_frame, y_held)
                 rec = {"method": method, "parameters": dict(params), "compressed": compressed,
                        "holdout_fidelity": round(fid, 6), "rules": len(r), "conditions": r.conditions_count(),
                        "seconds": round(secs, 3)}
                 tried.append(rec)
                 pool.append((rec, r))
         if not pool:
-            if self.on_budget == "raise":
+            if self.on_budget == "error":
                 raise BudgetExceededError(f"auto: no candidate finished within max_seconds={self.max_seconds}")
             rules = EXTRACTORS["surrogate_tree"](max_leaf_nodes=4, random_state=self.random_state).fit(
                 network, fit_ds).rules_
             rec = {"method": "surrogate_tree", "parameters": {"max_leaf_nodes": 4}, "compressed": False,
-                   "holdout_fidelity": round(_fidelity(rules, held.frame, y_held), 6),
+                   "holdout_fidelity": round(_fidelity(rules, held_frame, y_held), 6),
                    "rules": len(rules), "conditions": rules.conditions_count(), "seconds": 0.0}
             pool.append((rec, rules))
         best = max(rec["holdout_fidelity"] for rec, _ in pool)
@@ -153,7 +161,7 @@ class Auto(PedagogicalExtractor):
         self._extra_provenance = {
             "winner": {k: rec[k] for k in ("method", "parameters", "compressed", "holdout_fidelity")},
             "best_holdout_fidelity": best,
-            "candidates": [{k: v for k, v in t.items() if k != "seconds"} for t in tried], "holdout_rows": int(len(held)),
+            "candidates": [{k: v for k, v in t.items() if k != "seconds"} for t in tried], "holdout_rows": len(held),
             "budget_exhausted": bool(left() is not None and left() <= 0)}
         self.candidates_ = tried       # with each candidate's seconds (kept out of the provenance)
         return rules.replace(provenance={})

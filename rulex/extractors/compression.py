@@ -227,7 +227,7 @@ def compress(rules, network, dataset, tolerance: float = 0.0, random_state=0, *,
     prov = dict(rules.provenance)
     if "train_fidelity" in prov:
         prov["train_fidelity"] = float(np.mean(out.predict(dataset.frame) == y_rows))
-    prov["compression"] = {"tolerance": float(tolerance), "random_state": random_state, "rows": int(len(frame)),
+    prov["compression"] = {"tolerance": float(tolerance), "random_state": random_state, "rows": len(frame),
                            "fidelity_before": round(before, 6), "fidelity_after": round(after, 6),
                            "rules_before": size0[0], "conditions_before": size0[1],
                            "rules_after": len(out), "conditions_after": out.conditions_count()}

@@ -71,7 +71,7 @@ def binarise(table, V, y, n_thresholds: int, random_state) -> list:
 def _price(L, r, lam0, lam1, max_degree, beam, k_out, used):
     """Beam search for clauses (sets of literal columns of ``L``) of most negative reduced cost
     ``sum_i r_i a_i + lam0 + lam1 * degree``; returns up to ``k_out`` (value, columns)."""
-    n, m = L.shape
+    n, _m = L.shape
     Lf = L.astype(np.float64)
     frontier = [((), np.ones(n, dtype=bool))]
     found, seen = {}, set()
@@ -135,7 +135,7 @@ class BRCG(PedagogicalExtractor):
         same ``random_state`` gives the same rules (``max_seconds`` remains a safety net).
     max_seconds : float or None, default 20
         Shared by the whole extraction; the integer programs get what is left.
-    on_budget : {"return", "raise"}, default "return"
+    on_budget : {"partial", "error"}, default "partial"
     random_state : int or None, default 0
     """
 
@@ -154,14 +154,14 @@ class BRCG(PedagogicalExtractor):
         "beam_width": [Interval(int, 1, None)],
         "max_nodes": [Interval(int, 1, None)],
         "max_seconds": [Interval(float, 0.0, None), None],
-        "on_budget": [Options(("return", "raise"))],
+        "on_budget": [Options(("partial", "error"))],
         "random_state": [Interval(int, 0, None), None],
     }
 
     def __init__(self, fidelity_target=None, max_conditions=None, complexity=0.002, max_degree=4, n_thresholds=9,
                  n_samples=500, max_rows=1000, max_columns=80, max_iterations=20, beam_width=8, max_nodes=5000,
                  max_seconds=20.0,
-                 on_budget="return", random_state=0):
+                 on_budget="partial", random_state=0):
         self.fidelity_target = fidelity_target
         self.max_conditions = max_conditions
         self.complexity = complexity
@@ -178,8 +178,8 @@ class BRCG(PedagogicalExtractor):
         self.random_state = random_state
 
     def _extract(self, network, dataset, X):
-        from ..sampling import Sampler
         from .._table import ValueTable
+        from ..sampling import Sampler
         clock = Clock(self.max_seconds, self.on_budget, self.name)
         rng = np.random.default_rng(self.random_state)
         table = ValueTable(network.encoder)
@@ -209,7 +209,7 @@ class BRCG(PedagogicalExtractor):
                 active &= ~rule_mask(lits_k, V)
         self._extra_provenance = {
             "proven_optimal": bool(stages) and all(s["ip_optimal"] for s in stages) and not clock.hit,
-            "budget_exhausted": bool(clock.hit), "stages": stages, "literals": len(lits), "rows": int(len(V))}
+            "budget_exhausted": bool(clock.hit), "stages": stages, "literals": len(lits), "rows": len(V)}
         return to_ruleset(rules, order[-1], "ordered", table, network)
 
     # -- one class: column generation + integer program ------------------------------------------
@@ -218,7 +218,7 @@ class BRCG(PedagogicalExtractor):
         n = len(pos)
         P, Z = np.flatnonzero(pos), np.flatnonzero(~pos)
         if not len(P) or not L.shape[1]:
-            return [], {"ip_optimal": True, "columns": 0, "errors": int(len(P)), "rows": n, "target_met": True}
+            return [], {"ip_optimal": True, "columns": 0, "errors": len(P), "rows": n, "target_met": True}
         lam0, lam1 = self.complexity, self.complexity
         cols = [(j,) for j in range(L.shape[1])]
         used = set(cols)
@@ -267,7 +267,7 @@ class BRCG(PedagogicalExtractor):
         cols = [cols[i] for i in useful]
         m = A.shape[1]
         if m == 0:
-            return [], {"ip_optimal": True, "columns": 0, "errors": int(len(P)), "rows": n, "target_met": False}
+            return [], {"ip_optimal": True, "columns": 0, "errors": len(P), "rows": n, "target_met": False}
         # identical rows (same clauses hold, same label) become one row with a count
         gP, wP = np.unique(A[P], axis=0, return_counts=True) if len(P) else (np.zeros((0, m), bool), np.zeros(0))
         gZ, wZ = np.unique(A[Z], axis=0, return_counts=True) if len(Z) else (np.zeros((0, m), bool), np.zeros(0))

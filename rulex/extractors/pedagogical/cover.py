@@ -16,7 +16,7 @@ from .._covering import Clock, Covering, predict_rules, rule_mask
 from .._table import ValueTable
 from ..base import Interval, Options, PedagogicalExtractor, register
 
-__all__ = ["Cover", "network_pools", "draw_points"]
+__all__ = ["Cover", "draw_points", "network_pools"]
 
 
 def draw_points(sampler, n: int) -> np.ndarray:
@@ -41,7 +41,7 @@ def network_pools(network, dataset, X, *, n_samples: int, prune_size: float, rng
     grow, prune = [], []
     for V, y in parts:
         idx = rng.permutation(len(V))
-        k = int(round(len(V) * prune_size))
+        k = round(len(V) * prune_size)
         grow.append((V[idx[k:]], y[idx[k:]]))
         prune.append((V[idx[:k]], y[idx[:k]]))
     cat = lambda ps: (np.vstack([p[0] for p in ps]), np.concatenate([p[1] for p in ps]))
@@ -79,7 +79,7 @@ class Cover(PedagogicalExtractor):
     lookahead : bool, default True
         Score pairs of literals when no single literal helps (XOR-like concepts).
     max_seconds : float or None, default 60
-    on_budget : {"return", "raise"}, default "return"
+    on_budget : {"partial", "error"}, default "partial"
         At the time limit keep the rules found so far (provenance ``budget_exhausted``) or raise
         :class:`~rulex.exceptions.BudgetExceededError`.
     random_state : int or None, default 0
@@ -99,13 +99,13 @@ class Cover(PedagogicalExtractor):
         "prune_size": [Interval(float, 0.01, 0.9)],
         "lookahead": [bool],
         "max_seconds": [Interval(float, 0.0, None), None],
-        "on_budget": [Options(("return", "raise"))],
+        "on_budget": [Options(("partial", "error"))],
         "random_state": [Interval(int, 0, None), None],
     }
 
     def __init__(self, semantics="ordered", stop="mdl", fidelity_target=0.99, n_samples=2000, n_rounds=2,
                  max_rules=50, max_rule_conditions=8, min_support=3, prune_size=0.33, lookahead=True,
-                 max_seconds=60.0, on_budget="return", random_state=0):
+                 max_seconds=60.0, on_budget="partial", random_state=0):
         self.semantics = semantics
         self.stop = stop
         self.fidelity_target = fidelity_target
@@ -186,7 +186,7 @@ class Cover(PedagogicalExtractor):
             fid = float(np.mean(predict_rules(rules, default, self.semantics, V_val, n_classes) == y_val))
             size = sum(len(r[0]) for r in rules)
             history.append({"round": rnd, "validation_fidelity": round(fid, 6), "rules": len(rules),
-                            "conditions": size, "grow_rows": int(len(grow[0]))})
+                            "conditions": size, "grow_rows": len(grow[0])})
             if best is None or (fid, -size) > (best[0], -best[1]):
                 best = (fid, size, rules, default)
             if rnd == self.n_rounds or fid >= self.fidelity_target or clock.over("sampling disagreements"):
@@ -202,7 +202,7 @@ class Cover(PedagogicalExtractor):
             Vn = np.vstack([Vs[wrong], table.from_encoded(J)])
             yn = np.concatenate([ys[wrong], network.predict_index(J)])
             idx = rng.permutation(len(Vn))
-            k = int(round(len(Vn) * self.prune_size))
+            k = round(len(Vn) * self.prune_size)
             grow = (np.vstack([grow[0], Vn[idx[k:]]]), np.concatenate([grow[1], yn[idx[k:]]]))
             prune = (np.vstack([prune[0], Vn[idx[:k]]]), np.concatenate([prune[1], yn[idx[:k]]]))
         _, _, rules, default = best

@@ -1,0 +1,364 @@
+"""General rule learners beside rulex, fitted to the same networks' labels.
+
+For each cell (data set, network seed, fold) of ``benchmarks/compare.py`` (its ``cell_network``:
+the fold's rows and a (16,) sigmoid network trained on the training rows), every peer is fitted
+on the **network's labels of the training rows** and scored for fidelity on the test rows:
+RIPPER (``wittgenstein``, binary only), imodels' FIGS, RuleFit, GreedyRuleList and BoostedRules
+(binary only), and scikit-learn's CART at several sizes. rulex's methods (and ``auto``, and
+compressed outputs) extract from the same network. Peers other than RIPPER see the network's
+encoded inputs (min-max scaled numbers, one 0/1 column per category); RIPPER the original columns.
+
+Sizes: rulex and CART are counted the rulex way (a tree's leaves become rules, the leaves of the
+class with most leaves are folded into the default; conditions = literal tests). RIPPER: its rules
+and their conditions (``feature = bin`` tests). imodels: conditions = the model's ``complexity_``
+(FIGS: splits; RuleFit: terms of the non-zero rules and linear terms; GreedyRuleList: rules;
+BoostedRules: stumps), rules = leaves / non-zero rules / rules / estimators.
+
+A second table recovers generated k-term DNF concepts (``rulex.data.generated.make_dnf``,
+k = 2..8, 2-4 literals per term, categorical and numeric inputs): is the concept found exactly
+(agreement 1.0 with the concept on the test rows, no more rules than terms)?
+
+Usage::
+
+    python benchmarks/peers/rule_learners.py --datasets breast_cancer,heart --seeds 0 --folds 3 --dnf 2-8
+
+writes ``benchmarks/results/peers_rule_learners.{csv,md}`` (and ``_dnf.csv``).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+_here = str(Path(__file__).resolve().parents[1])
+if _here not in sys.path:
+    sys.path.append(_here)
+import compare  # noqa: E402  (benchmarks/ on the path first)
+
+RESULTS = Path(__file__).resolve().parents[1] / "results"
+RULEX_METHODS = ["surrogate_tree", "cover", "brcg", "auto", "cred+compress", "trepan+compress"]
+CART_SIZES = (4, 8, 16, 32)
+
+
+# -- peers ------------------------------------------------------------------------------------------------
+def _cart(k, seed):
+    def fit(Xe, frame, y, net):
+        from sklearn.tree import DecisionTreeClassifier
+
+        from rulex.extractors.pedagogical.surrogate import tree_to_rules
+        tree = DecisionTreeClassifier(max_leaf_nodes=k, random_state=seed).fit(Xe, y)
+        rs = tree_to_rules(tree, net.encoder.input_names_, task="classification",
+                           classes=list(tree.classes_))
+        return tree.predict, len(rs), rs.conditions_count()
+    return fit
+
+
+def _ripper(seed):
+    def fit(Xe, frame, y, net):
+        import wittgenstein as lw
+        pos = int(np.argmin(np.bincount(y, minlength=2)))           # the smaller class, as RIPPER does
+        clf = lw.RIPPER(random_state=seed)
+        train = frame.reset_index(drop=True).assign(__label__=np.asarray(y))
+        clf.fit(train, class_feat="__label__", pos_class=pos)
+        rules = clf.ruleset_.rules
+
+        def predict(Xe_test, frame_test=None):
+            hit = np.asarray(clf.predict(frame_test.reset_index(drop=True)), dtype=bool)
+            return np.where(hit, pos, 1 - pos)
+        return predict, len(rules), sum(len(r.conds) for r in rules)
+    return fit
+
+
+def _imodels(name, seed):
+    def fit(Xe, frame, y, net):
+        import imodels
+        cls, kw = {"figs": (imodels.FIGSClassifier, {"max_rules": 12}),
+                   "rulefit": (imodels.RuleFitClassifier, {"max_rules": 20}),
+                   "greedy_rule_list": (imodels.GreedyRuleListClassifier, {"max_depth": 5}),
+                   "boosted_rules": (imodels.BoostedRulesClassifier, {"n_estimators": 10})}[name]
+        model = cls(random_state=seed, **kw) if "random_state" in cls().get_params() else cls(**kw)
+        model.fit(Xe, y)
+        conds = int(model.complexity_)
+        if name == "figs":
+            rules = conds + len(model.trees_)          # leaves of the sum of trees
+        elif name == "rulefit":
+            r = model._get_rules()
+            rules = int((r.coef != 0).sum())
+        elif name == "greedy_rule_list":
+            rules = len(model.rules_)
+        else:
+            rules = len(model.estimators_)
+        return (lambda X: np.asarray(model.predict(X)).round().astype(int)), rules, conds
+    return fit
+
+
+def peers(seed, n_classes):
+    out = {f"cart-{k}": _cart(k, seed) for k in CART_SIZES}
+    if n_classes == 2:
+        out["ripper"] = _ripper(seed)
+        for n in ("figs", "rulefit", "greedy_rule_list", "boosted_rules"):
+            out[n] = _imodels(n, seed)
+    return out
+
+
+# -- one cell ---------------------------------------------------------------------------------------------
+def score_peers(net, train, test, seed):
+    Xtr, Xte = net.encoder.transform(train.frame), net.encoder.transform(test.frame)
+    ytr, yte = net.predict_index(Xtr), net.predict_index(Xte)
+    feats = net.schema.feature_names
+    rows = []
+    for name, fit in peers(seed, len(net.classes)).items():
+        t0 = time.perf_counter()
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                predict, n_rules, n_conds = fit(Xtr, train.frame[feats], ytr, net)
+                secs = time.perf_counter() - t0
+                pred = predict(Xte, test.frame[feats]) if name == "ripper" else predict(Xte)
+            rows.append({"method": name, "side": "peer", "fidelity": float(np.mean(pred == yte)),
+                         "rules": n_rules, "conditions": n_conds, "seconds": secs, "error": ""})
+        except Exception as exc:          # a peer's failure is a row, not a stop
+            rows.append({"method": name, "side": "peer", "error": f"{type(exc).__name__}: {exc}"[:200]})
+    return rows
+
+
+def score_rulex(net, train, test, seed, methods, max_seconds):
+    import rulex
+    rows = []
+    y_te = net.predict(test.frame)
+    for m in methods:
+        base, _, comp = m.partition("+")
+        params = {"random_state": seed}
+        accepted = rulex.extractors.EXTRACTORS[base]().get_params()
+        if "max_seconds" in accepted and max_seconds is not None:
+            params["max_seconds"] = float(max_seconds)
+        if base == "trepan":
+            params["min_samples"] = 500
+        t0 = time.perf_counter()
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                rules = rulex.extract(net, train, method=base, compress=bool(comp), **params)
+            secs = time.perf_counter() - t0
+            row = {"method": m, "side": "rulex", "fidelity": float(np.mean(rules.predict(test.frame) == y_te)),
+                   "rules": len(rules), "conditions": rules.conditions_count(), "seconds": secs, "error": ""}
+            if base == "auto":
+                w = rules.provenance["winner"]
+                row["winner"] = w["method"] + ("+compress" if w["compressed"] else "") + \
+                    (f" {w['parameters']}" if w["parameters"] else "")
+            rows.append(row)
+        except rulex.RulexError as exc:
+            rows.append({"method": m, "side": "rulex", "error": f"{type(exc).__name__}: {exc}"[:200]})
+    return rows
+
+
+def run_grid(datasets, seeds, folds, methods, max_seconds):
+    rows = []
+    for data in datasets:
+        for seed in seeds:
+            for fold in range(folds):
+                net, train, test = compare.cell_network(data, seed, fold, folds)
+                acc = float(np.mean(net.predict(test.frame) == test.y.to_numpy()))
+                for r in score_peers(net, train, test, seed) + score_rulex(net, train, test, seed, methods,
+                                                                            max_seconds):
+                    rows.append({"data": data, "seed": seed, "fold": fold, "network_accuracy": acc, **r})
+                print(f"{data} seed {seed} fold {fold} done", flush=True)
+    return pd.DataFrame(rows)
+
+
+# -- generated DNF concepts -------------------------------------------------------------------------------
+def same_terms(rules, terms, tol: float = 0.05) -> bool:
+    """The rules are the concept's terms: one rule concluding 1 per term, on the same inputs, with the same
+    categories and the same numeric comparisons (thresholds within ``tol``); the default is 0."""
+    if rules.default != 0 or len(rules) != len(terms) or any(r.conclusion != 1 for r in rules):
+        return False
+    left = [list(t) for t in terms]
+    for r in rules:
+        conds = [(c.feature, c.op, c.value) for c in r.conditions if hasattr(c, "feature")]
+        if len(conds) != len(r.conditions):
+            return False
+        for i, t in enumerate(left):
+            if len(t) == len(conds) and all(
+                    any(f == cf and op == cop and (v == cv if op == "==" else abs(float(v) - float(cv)) <= tol)
+                        for cf, cop, cv in conds) for f, op, v in t):
+                left.pop(i)
+                break
+        else:
+            return False
+    return not left
+
+
+def dnf_recovery(ks, methods, seed=0, max_seconds=60.0):
+    import rulex
+    from rulex.data.generated import make_dnf
+    rows = []
+    for k in ks:
+        lits = 2 + k % 3
+        ds, terms = make_dnf(k, lits, n_categorical=8, n_numeric=2, n_samples=3000, random_state=k)
+        train, test = ds.split(random_state=0)
+        net = rulex.train_network(train, (16,), "sigmoid", random_state=seed)
+        acc = float(np.mean(net.predict(test.frame) == test.y.to_numpy()))
+        truth = test.y.to_numpy()
+        y_te = net.predict(test.frame)
+        for m in methods:
+            base, _, comp = m.partition("+")
+            params = {"random_state": seed}
+            if "max_seconds" in rulex.extractors.EXTRACTORS[base]().get_params():
+                params["max_seconds"] = float(max_seconds)
+            t0 = time.perf_counter()
+            rules = rulex.extract(net, train, method=base, compress=bool(comp), **params)
+            pred = rules.predict(test.frame)
+            rows.append({"k": k, "literals": lits, "network_accuracy": acc, "method": m,
+                         "same_terms": same_terms(rules, terms),
+                         "fidelity": float(np.mean(pred == y_te)), "concept_agreement": float(np.mean(pred == truth)),
+                         "rules": len(rules), "conditions": rules.conditions_count(),
+                         "concept_conditions": k * lits, "seconds": time.perf_counter() - t0})
+        # RIPPER on the network's labels, the issue's yardstick
+        Xtr = net.encoder.transform(train.frame)
+        predict, n_rules, n_conds = _ripper(seed)(Xtr, train.frame[net.schema.feature_names],
+                                                  net.predict_index(Xtr), net)
+        t0 = time.perf_counter()
+        pred_i = predict(None, test.frame[net.schema.feature_names])
+        pred = np.asarray(net.classes, dtype=object)[pred_i]
+        rows.append({"k": k, "literals": lits, "network_accuracy": acc, "method": "ripper (peer)", "same_terms": False,
+                     "fidelity": float(np.mean(pred == y_te)), "concept_agreement": float(np.mean(pred == truth)),
+                     "rules": n_rules, "conditions": n_conds, "concept_conditions": k * lits,
+                     "seconds": time.perf_counter() - t0})
+        print(f"dnf k={k} done", flush=True)
+    df = pd.DataFrame(rows)
+    df["exact"] = df["same_terms"] | ((df["concept_agreement"] >= 1.0) & (df["rules"] <= df["k"]))
+    df["faithful_small"] = (df["fidelity"] >= 0.99) & (df["rules"] <= df["k"])
+    return df
+
+
+# -- report -----------------------------------------------------------------------------------------------
+def summarize(df):
+    ok = df[df["error"].astype(object).fillna("") == ""]
+    g = ok.groupby(["data", "side", "method"])
+    s = g[["fidelity", "rules", "conditions", "seconds"]].mean()
+    s["cells"] = g.size()
+    return s.reset_index()
+
+
+def dominates_table(summary):
+    lines = [("| data | best peer (fidelity, rules, conditions) | best rulex (fidelity, rules, conditions) | "
+             "rulex with fidelity >= peer - 0.005 and <= half its conditions | dominates (fidelity >=, conditions <=) |"),
+             "|---|---|---|---|---|"]
+    for data, sub in summary.groupby("data"):
+        peer = sub[sub.side == "peer"].sort_values(["fidelity", "conditions"], ascending=[False, True])
+        rx = sub[sub.side == "rulex"].sort_values(["fidelity", "conditions"], ascending=[False, True])
+        if peer.empty or rx.empty:
+            continue
+        p, b = peer.iloc[0], rx.iloc[0]
+        half = rx[(rx.fidelity >= p.fidelity - 0.005) & (rx.conditions <= p.conditions / 2)]
+        dom = rx[(rx.fidelity >= p.fidelity) & (rx.conditions <= p.conditions)]
+        if half.empty:
+            small = rx[rx.fidelity >= p.fidelity - 0.005].sort_values("conditions")
+            why = (f"**no**: smallest within 0.005 is {small.iloc[0].method} with {small.iloc[0].conditions:.1f} "
+                   f"conditions (> {p.conditions / 2:.1f})" if not small.empty else
+                   f"**no**: best rulex fidelity is {p.fidelity - b.fidelity:.4f} below the peer")
+        else:
+            why = "**yes**: " + ", ".join(f"{r.method} ({r.fidelity:.4f}, {r.conditions:.1f})"
+                                           for r in half.sort_values("conditions").itertuples())
+        lines.append(f"| {data} | {p.method} ({p.fidelity:.4f}, {p.rules:.1f}, {p.conditions:.1f}) | "
+                     f"{b.method} ({b.fidelity:.4f}, {b.rules:.1f}, {b.conditions:.1f}) | {why} | "
+                     + (", ".join(dom.method) or "none") + " |")
+    return "\n".join(lines)
+
+
+def write_report(df, dnf, args_line, wall, out=RESULTS):
+    out.mkdir(parents=True, exist_ok=True)
+    parts = ["# General rule learners beside rulex", "",
+             "Produced by `benchmarks/peers/rule_learners.py` (" + args_line + f"; {wall:.0f} s wall on 2 shared "
+             "cores; the wall time is 0 when the report was rebuilt from the CSVs). Every peer is fitted on the network's labels of the fold's training rows; fidelity is "
+             "agreement with the network on the fold's test rows. Sizes are counted as the script's docstring says. "
+             "Mean over the cells run.", ""]
+    if df is not None and len(df):
+        df.to_csv(out / "peers_rule_learners.csv", index=False)
+        summary = summarize(df)
+        parts += ["## Summary", "", ("*Acceptance column*: some rulex method has fidelity >= the best peer's "
+                  "minus 0.005 with at most half of its conditions."), "", dominates_table(summary), "",
+                  "## Every method", ""]
+        for data, sub in summary.groupby("data"):
+            parts += [f"### {data}", "", "| side | method | fidelity | rules | conditions | seconds | cells |",
+                      "|---|---|---:|---:|---:|---:|---:|"]
+            for r in sub.sort_values(["fidelity", "conditions"], ascending=[False, True]).itertuples():
+                parts.append(f"| {r.side} | {r.method} | {r.fidelity:.4f} | {r.rules:.1f} | {r.conditions:.1f} | "
+                             f"{r.seconds:.2f} | {r.cells} |")
+            if "winner" in df:
+                wins = df[(df.data == data) & (df.method == "auto")]["winner"].dropna()
+                if len(wins):
+                    parts.append("")
+                    parts.append("auto's winners: " + "; ".join(wins))
+            parts.append("")
+        errs = df[df["error"].astype(object).fillna("") != ""]
+        if len(errs):
+            parts += ["### Errors", ""] + [f"- {r.data} seed {r.seed} fold {r.fold} {r.method}: {r.error}"
+                                          for r in errs.itertuples()] + [""]
+    if dnf is not None and len(dnf):
+        dnf.to_csv(out / "peers_rule_learners_dnf.csv", index=False)
+        parts += ["## Generated k-term DNF concepts", "",
+                  ("`make_dnf(k, 2 + k % 3 literals, 8 categorical + 2 numeric inputs, 3000 rows, random_state=k)`, "
+                  "70/30 split, one (16,) sigmoid network (seed 0). *exact*: the rules agree with the concept on "
+                  "every test row with no more rules than terms, or its rules are the concept's terms (same inputs, categories and comparisons, numeric thresholds within 0.05); *faithful & small*: fidelity >= 0.99 with no more "
+                  "rules than terms."), "",
+                  ("| k | literals | network acc. | method | fidelity | concept agreement | rules | conditions "
+              "(concept) | exact | faithful & small | seconds |"), "|---:|---:|---:|---|---:|---:|---:|---:|:-:|:-:|---:|"]
+        for r in dnf.itertuples():
+            parts.append(f"| {r.k} | {r.literals} | {r.network_accuracy:.4f} | {r.method} | {r.fidelity:.4f} | "
+                         f"{r.concept_agreement:.4f} | {r.rules} | {r.conditions} ({r.concept_conditions}) | "
+                         f"{'yes' if r.exact else 'no'} | {'yes' if r.faithful_small else 'no'} | {r.seconds:.1f} |")
+        tally = dnf.groupby("method")[["exact", "faithful_small"]].sum().astype(int)
+        parts += ["", "Counts over the concepts: " + "; ".join(
+            f"{m}: exact {r.exact}/{dnf.k.nunique()}, faithful & small {r.faithful_small}/{dnf.k.nunique()}"
+            for m, r in tally.iterrows()), ""]
+    notes = Path(__file__).with_name("rule_learners_notes.md")     # hand-written reading, copied as it is
+    if notes.exists():
+        parts += ["", notes.read_text(encoding="utf-8")]
+    (out / "peers_rule_learners.md").write_text("\n".join(parts) + "\n", encoding="utf-8")
+
+
+def _ks(text):
+    if "-" in text:
+        a, b = text.split("-")
+        return list(range(int(a), int(b) + 1))
+    return [int(t) for t in text.split(",") if t]
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--datasets", default="breast_cancer,heart,monk1,xor")
+    ap.add_argument("--seeds", default="0")
+    ap.add_argument("--folds", type=int, default=3)
+    ap.add_argument("--methods", default=",".join(RULEX_METHODS))
+    ap.add_argument("--max-seconds", type=float, default=60.0)
+    ap.add_argument("--dnf", default="2-8", help="k values of the DNF table ('' to skip)")
+    ap.add_argument("--dnf-methods", default="cover,brcg,auto")
+    ap.add_argument("--out", default=str(RESULTS))
+    ap.add_argument("--note", default="", help="run description for a --reuse report")
+    ap.add_argument("--reuse", action="store_true", help="rebuild the report from the CSVs in --out")
+    args = ap.parse_args(argv)
+    start = time.perf_counter()
+    if args.reuse:
+        out = Path(args.out)
+        df = pd.read_csv(out / "peers_rule_learners.csv") if (out / "peers_rule_learners.csv").exists() else None
+        dnf = (pd.read_csv(out / "peers_rule_learners_dnf.csv")
+               if (out / "peers_rule_learners_dnf.csv").exists() else None)
+        write_report(df, dnf, args.note or "rebuilt from the CSVs", 0.0, out)
+        return
+    datasets = [d for d in args.datasets.split(",") if d]
+    df = run_grid(datasets, [int(s) for s in args.seeds.split(",")], args.folds,
+                  [m for m in args.methods.split(",") if m], args.max_seconds) if datasets else None
+    dnf = dnf_recovery(_ks(args.dnf), args.dnf_methods.split(","), max_seconds=args.max_seconds) if args.dnf else None
+    line = " ".join(["--datasets", args.datasets, "--seeds", args.seeds, "--folds", str(args.folds),
+                     "--dnf", repr(args.dnf)])
+    write_report(df, dnf, line, time.perf_counter() - start, Path(args.out))
+
+
+if __name__ == "__main__":
+    main()
