@@ -282,3 +282,84 @@ def finish(dnfs: dict, network, X: np.ndarray, y_idx: np.ndarray, default_idx: i
     rules.sort(key=lambda r: (-r.weight, str(r.conclusion)))
     return RuleSet(rules, network.classes[default_idx], semantics="unordered", task="classification",
                    classes=network.classes, space="encoded")
+
+
+def pairwise_logits(out_layer) -> tuple:
+    """Output weights and biases with one row per class: a single logit (class 1 iff z >= 0) becomes
+    the two rows (0, z), so that "class c wins over class c2" is always ``(W[c] - W[c2]) x + b >= 0``."""
+    Wo, bo = out_layer.weights, out_layer.bias
+    if Wo.shape[0] == 1:
+        Wo = np.vstack([np.zeros_like(Wo[0]), Wo[0]])
+        bo = np.array([0.0, bo[0]])
+    return Wo, bo
+
+
+def compose(items, layer: int, literals, unit_dnf, frame0, budget, where: str) -> Clauses:
+    """OR over items of AND over their literals: a literal on the inputs (``layer == 0``) is its
+    conditions, one on a hidden unit is replaced by that unit's input-level rules ``unit_dnf(l, j, on)``.
+    ``literals(item)`` gives an item's literals as ``(conditions, (l, j, on))`` pairs."""
+    result = Clauses([])
+    for item in items:
+        acc = Clauses.true(len(frame0))
+        for conds, key in literals(item):
+            part = Clauses.from_conjunctions([conds], frame0) if layer == 0 else unit_dnf(*key)
+            acc = acc.and_(part, budget, where, keep_uncovered=False)
+            if not len(acc):
+                break
+        result = result.or_(acc)
+        budget.check(len(result), where)
+    return result
+
+
+def class_rules(network, n_rows: int, default: int, decision, budget, on_budget: str = "error") -> tuple:
+    """Per class (but the default), the AND over every other class of ``decision(c, c2)`` (the input-level
+    rules of "c wins over c2"), subsumed clauses dropped. Returns ``({class index: Clauses}, classes
+    done)``; when the budget runs out, ``on_budget="partial"`` keeps the classes finished so far."""
+    dnfs: dict = {}
+    done: list = []
+    K = len(network.classes)
+    try:
+        for c in range(K):
+            if c == default:
+                continue
+            acc = Clauses.true(n_rows)
+            for c2 in range(K):
+                if c2 == c:
+                    continue
+                acc = acc.and_(decision(c, c2), budget,
+                               f"combining the pairwise tests of class {network.classes[c]!r}", keep_uncovered=False)
+            dnfs[c] = drop_subsumed(acc, n_rows, budget)
+            done.append(network.classes[c])
+    except BudgetExceededError as exc:
+        if on_budget == "error":
+            raise
+        warnings.warn(f"{exc}. Returning the rules of the {len(done)} class(es) finished (on_budget='partial')",
+                      RuntimeWarning, stacklevel=3)
+    return dnfs, done
+
+
+def drop_subsumed(clauses: Clauses, n_rows: int, budget) -> Clauses:
+    """Drop every clause whose box lies inside another's (so it adds nothing to the disjunction).
+
+    A clause can only lie inside another if the rows it covers do, so the exact box test runs on
+    the pairs that pass a row-coverage test (one matrix product) -- the products of layers leave
+    many such clauses, and the quadratic box test of every pair would dominate the run.
+    """
+    from ...rules.intervals import implies
+    items = clauses.items
+    if len(items) < 2:
+        return clauses
+    M = np.unpackbits(np.stack([m for _, m, _ in items]), axis=1, count=n_rows).astype(np.float32)
+    outside = M @ (1.0 - M).T                  # rows of clause i not covered by clause j
+    keep = []
+    for i, (c, _, _) in enumerate(items):
+        if i % 64 == 0:
+            budget.check(len(items), "dropping subsumed rules")
+        dominated = False
+        for j in np.flatnonzero(outside[i] == 0):
+            if j != i and implies(c, items[j][0]) and (j < i or not implies(items[j][0], c)):
+                dominated = True
+                break
+        if not dominated:
+            keep.append(items[i])
+    return Clauses(keep)

@@ -24,15 +24,14 @@ layer down, multiplied out under the shared clause and time budget.
 """
 from __future__ import annotations
 
-import warnings
 
 import numpy as np
 import pandas as pd
 
-from ...exceptions import BudgetExceededError, NetworkError
+from ...exceptions import NetworkError
 from ...rules import Condition
 from ..base import DecompositionalExtractor, Interval, Options, register
-from ._engine import Budget, Clauses, finish, unit_name
+from ._engine import Budget, class_rules, compose, finish_within, pairwise_logits, unit_name
 from ._units import Lit, hidden_variables, input_variables, min_contrib, unit_thresholds
 
 __all__ = ["KT", "kt_rules"]
@@ -228,90 +227,29 @@ class KT(DecompositionalExtractor):
                 else:
                     sets = kt_rules(-w, -b, -t_off, variables[l - 1], k, budget, f"unit {unit_name(l, j)} (off)")
                 unit_rules[f"{unit_name(l, j)} {'on' if on else 'off'}"] = _show(sets)
-                memo[key] = self._compose(sets, l - 1, unit_dnf, frame0, budget,
-                                          f"composing unit {unit_name(l, j)}").with_terms(
+                memo[key] = compose(sets, l - 1, _literals, unit_dnf, frame0, budget,
+                                    f"composing unit {unit_name(l, j)}").with_terms(
                     [(l, j, ">=" if on else "<=", float(bounds[l - 1][2 if on else 3][j]))])
             return memo[key]
 
-        out = layers[-1]
-        Wo, bo = out.weights, out.bias
-        if Wo.shape[0] == 1:                          # one logit: class 1 iff z >= 0
-            Wo = np.vstack([np.zeros_like(Wo[0]), Wo[0]])
-            bo = np.array([0.0, bo[0]])
-        dnfs = {}
-        done = []
-        try:
-            for c in range(K):
-                if c == default:
-                    continue
-                acc = Clauses.true(len(X))
-                for c2 in range(K):
-                    if c2 == c:
-                        continue
-                    sets = kt_rules(Wo[c] - Wo[c2], bo[c] - bo[c2], 0.0, variables[-1], k, budget,
-                                    f"the output decision {network.classes[c]!r} over {network.classes[c2]!r}")
-                    unit_rules[f"class {network.classes[c]} over {network.classes[c2]}"] = _show(sets)
-                    part = self._compose(sets, len(hidden), unit_dnf, frame0, budget,
-                                         f"the decision for class {network.classes[c]!r}")
-                    acc = acc.and_(part, budget, f"combining the pairwise tests of class {network.classes[c]!r}",
-                                   keep_uncovered=False)
-                dnfs[c] = _drop_subsumed(acc, len(X), budget)
-                done.append(network.classes[c])
-        except BudgetExceededError as exc:
-            if self.on_budget == "error":
-                raise
-            warnings.warn(f"{exc}. Returning the rules of the {len(done)} class(es) finished "
-                          f"(on_budget='partial')", RuntimeWarning, stacklevel=3)
-        complete = len(done) == K - 1
+        Wo, bo = pairwise_logits(layers[-1])
+
+        def decision(c, c2):
+            sets = kt_rules(Wo[c] - Wo[c2], bo[c] - bo[c2], 0.0, variables[-1], k, budget,
+                            f"the output decision {network.classes[c]!r} over {network.classes[c2]!r}")
+            unit_rules[f"class {network.classes[c]} over {network.classes[c2]}"] = _show(sets)
+            return compose(sets, len(hidden), _literals, unit_dnf, frame0, budget,
+                           f"the decision for class {network.classes[c]!r}")
+
+        dnfs, done = class_rules(network, len(X), default, decision, budget, self.on_budget)
         self.unit_rules_ = unit_rules
-        self._extra_provenance = {"complete": complete, "classes_done": done, "peak_clauses": budget.peak}
-        return finish(dnfs, network, X, y, default, generalise=self.generalise, budget=budget)
-
-    @staticmethod
-    def _compose(sets, l, unit_dnf, frame0, budget, where):
-        """OR over rules of AND over literals; a hidden literal is replaced by its unit's rules."""
-        result = Clauses([])
-        for s in sets:
-            acc = Clauses.true(len(frame0))
-            for lit in s:
-                if l == 0:
-                    part = Clauses.from_conjunctions([lit.conds], frame0)
-                else:
-                    li, j, on = lit.key
-                    part = unit_dnf(li, j, on)
-                acc = acc.and_(part, budget, where, keep_uncovered=False)
-                if not len(acc):
-                    break
-            result = result.or_(acc)
-            budget.check(len(result), where)
-        return result
+        self._extra_provenance = {"complete": len(done) == K - 1, "classes_done": done, "peak_clauses": budget.peak}
+        return finish_within(self, dnfs, network, X, y, default, budget=budget)
 
 
-def _drop_subsumed(clauses: Clauses, n_rows: int, budget) -> Clauses:
-    """Drop every clause whose box lies inside another's (so it adds nothing to the disjunction).
-
-    A clause can only lie inside another if the rows it covers do, so the exact box test runs on
-    the pairs that pass a row-coverage test (one matrix product) -- the products of layers leave
-    many such clauses, and the quadratic box test of every pair would dominate the run.
-    """
-    from ...rules.intervals import implies
-    items = clauses.items
-    if len(items) < 2:
-        return clauses
-    M = np.unpackbits(np.stack([m for _, m, _ in items]), axis=1, count=n_rows).astype(np.float32)
-    outside = M @ (1.0 - M).T                  # rows of clause i not covered by clause j
-    keep = []
-    for i, (c, _, _) in enumerate(items):
-        if i % 64 == 0:
-            budget.check(len(items), "dropping subsumed rules")
-        dominated = False
-        for j in np.flatnonzero(outside[i] == 0):
-            if j != i and implies(c, items[j][0]) and (j < i or not implies(items[j][0], c)):
-                dominated = True
-                break
-        if not dominated:
-            keep.append(items[i])
-    return Clauses(keep)
+def _literals(subset) -> list:
+    """A KT rule's literals as (conditions, unit key) pairs for :func:`compose`."""
+    return [(lit.conds, lit.key) for lit in subset]
 
 
 def _show(sets) -> list:

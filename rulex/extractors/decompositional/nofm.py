@@ -33,9 +33,8 @@ import pandas as pd
 from ...exceptions import BudgetExceededError, NetworkError
 from ...rules import Condition, MofN
 from ..base import DecompositionalExtractor, Interval, Options, register
-from ._engine import Budget, Clauses, finish, unit_name
+from ._engine import Budget, Clauses, class_rules, finish_within, pairwise_logits, unit_name
 from ._units import unit_thresholds
-from .kt import _drop_subsumed
 
 __all__ = ["NofM"]
 
@@ -394,34 +393,23 @@ class NofM(DecompositionalExtractor):
                     memo[key] = result.drop_uncovered().with_terms([(l, j, ">=" if on else "<", float(u.threshold))])
                 return memo[key]
 
-            out = layers[-1]
-            Wo, bo = out.weights, out.bias
-            if Wo.shape[0] == 1:
-                Wo = np.vstack([np.zeros_like(Wo[0]), Wo[0]])
-                bo = np.array([0.0, bo[0]])
+            Wo, bo = pairwise_logits(layers[-1])
             L = len(layers) - 1
-            for c in range(K):
-                if c == default:
-                    continue
-                acc = Clauses.true(len(X))
-                for c2 in range(K):
-                    if c2 == c:
-                        continue
-                    won = (acts[-1][:, c] >= acts[-1][:, c2]) if acts[-1].shape[1] > 1 else (y == c)
-                    u = _fit_unit(Wo[c] - Wo[c2], bo[c] - bo[c2], ante[-1], dist, mc, ma,
-                                  0.0, won, "output", "identity")
-                    tag = f"class {network.classes[c]} over {network.classes[c2]}"
-                    units[tag] = u.describe()
-                    conjs = rules_of(u, ante[-1], True, f"reading the decision {tag}")
-                    unit_rules[tag] = [_show(x) for x in conjs]
-                    part = Clauses([])
-                    for conj in conjs:
-                        part = part.or_(expand(conj, L, f"the decision for class {network.classes[c]!r}"))
-                        budget.check(len(part), f"the decision for class {network.classes[c]!r}")
-                    acc = acc.and_(part, budget, f"combining the pairwise tests of class {network.classes[c]!r}",
-                                   keep_uncovered=False)
-                dnfs[c] = _drop_subsumed(acc, len(X), budget)
-                done.append(network.classes[c])
+
+            def decision(c, c2):
+                won = (acts[-1][:, c] >= acts[-1][:, c2]) if acts[-1].shape[1] > 1 else (y == c)
+                u = _fit_unit(Wo[c] - Wo[c2], bo[c] - bo[c2], ante[-1], dist, mc, ma, 0.0, won, "output", "identity")
+                tag = f"class {network.classes[c]} over {network.classes[c2]}"
+                units[tag] = u.describe()
+                conjs = rules_of(u, ante[-1], True, f"reading the decision {tag}")
+                unit_rules[tag] = [_show(x) for x in conjs]
+                part = Clauses([])
+                for conj in conjs:
+                    part = part.or_(expand(conj, L, f"the decision for class {network.classes[c]!r}"))
+                    budget.check(len(part), f"the decision for class {network.classes[c]!r}")
+                return part
+
+            dnfs, done = class_rules(network, len(X), default, decision, budget, self.on_budget)
         except BudgetExceededError as exc:
             if self.on_budget == "error":
                 raise
@@ -431,7 +419,7 @@ class NofM(DecompositionalExtractor):
         self.unit_rules_ = unit_rules
         self._extra_provenance = {"complete": len(done) == K - 1, "classes_done": done,
                                   "peak_clauses": budget.peak}
-        return finish(dnfs, network, X, y, default, generalise=self.generalise, budget=budget)
+        return finish_within(self, dnfs, network, X, y, default, budget=budget)
 
 
 def _mofn(n, group):

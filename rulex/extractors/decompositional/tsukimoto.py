@@ -29,7 +29,7 @@ from ...exceptions import NetworkError
 from ...rules import Condition
 from ...decoding import decode_condition
 from ..base import DecompositionalExtractor, Interval, Options, register
-from ._engine import Budget, Clauses, finish_within, unit_name
+from ._engine import Budget, Clauses, compose, finish_within, pairwise_logits, unit_name
 
 __all__ = ["Tsukimoto"]
 
@@ -339,16 +339,12 @@ class Tsukimoto(DecompositionalExtractor):
                                 order=None if l == 1 else self.hidden_order_)
             if on:
                 functions[unit_name(l, j)] = describe(terms, l - 1)
-            memo[key] = self._compose(terms, l - 1, unit_dnf, frame0, budget,
+            memo[key] = compose(terms, l - 1, _literals, unit_dnf, frame0, budget,
                                       f"composing unit {unit_name(l, j)}").with_terms([(l, j, ">=" if on else "<",
                                                                                          float(th))])
             return memo[key]
 
-        out_layer = layers[-1]
-        Wo, bo = out_layer.weights, out_layer.bias
-        if Wo.shape[0] == 1:      # single logit: class 1 iff z >= 0
-            Wo = np.vstack([np.zeros_like(Wo[0]), Wo[0]])
-            bo = np.array([0.0, bo[0]])
+        Wo, bo = pairwise_logits(layers[-1])
         dnfs = {}
         last = variables[-1]
         for c in range(K):
@@ -371,8 +367,8 @@ class Tsukimoto(DecompositionalExtractor):
                                   "this decision over many "
                                   "units. Raise max_order, or use deepred", RuntimeWarning, stacklevel=4)
                 expr.append(describe(terms, n_hidden))
-                part = self._compose(terms, n_hidden, unit_dnf, frame0, budget, f"the decision for class "
-                                                                                 f"{network.classes[c]!r}")
+                part = compose(terms, n_hidden, _literals, unit_dnf, frame0, budget,
+                               f"the decision for class {network.classes[c]!r}")
                 acc = acc.and_(part, budget, f"combining the pairwise tests of class {network.classes[c]!r}",
                                keep_uncovered=False)
             functions[f"class {network.classes[c]}"] = sympy.And(*expr)
@@ -384,23 +380,10 @@ class Tsukimoto(DecompositionalExtractor):
                                   "peak_clauses": budget.peak}
         return finish_within(self, dnfs, network, X, y, default, budget=budget)
 
-    def _compose(self, terms, l, unit_dnf, frame0, budget, where):
-        """OR over terms of AND over literals; literals of a hidden layer are expanded recursively."""
-        result = Clauses([])
-        for t in terms:
-            acc = Clauses.true(len(frame0))
-            for lit in t:
-                if l == 0:
-                    part = Clauses.from_conjunctions([lit["conds"]], frame0)
-                else:
-                    li, j, on = lit["key"]
-                    part = unit_dnf(li, j, on)
-                acc = acc.and_(part, budget, where, keep_uncovered=False)
-                if not len(acc):
-                    break
-            result = result.or_(acc)
-            budget.check(len(result), where)
-        return result
+
+def _literals(term) -> list:
+    """A Tsukimoto term's literals as (conditions, unit key) pairs for :func:`compose`."""
+    return [(lit.get("conds"), lit.get("key")) for lit in term]
 
 
 def _fmt(cond, network):
