@@ -321,21 +321,14 @@ class Network:
         training :class:`Dataset` (or frame) and the user's scaling is folded into a copy of the
         first layer, so rules come out in original units (see :mod:`rulex.network.pipeline`).
         """
-        from sklearn.neural_network import MLPClassifier, MLPRegressor
+        from sklearn.neural_network import MLPRegressor
         from sklearn.pipeline import Pipeline
         if isinstance(mlp, Pipeline):
             from .pipeline import network_from_pipeline
             return network_from_pipeline(mlp, encoder)
+        from .pipeline import sklearn_layers
         encoder = _as_encoder(encoder)
-        if not isinstance(mlp, (MLPClassifier, MLPRegressor)):
-            raise NetworkError(f"from_sklearn reads MLPClassifier or MLPRegressor, got {type(mlp).__name__}")
-        if not hasattr(mlp, "coefs_"):
-            raise NotFittedError("the MLP is not fitted; call its fit() first")
-        names = {"logistic": "sigmoid", "tanh": "tanh", "relu": "relu", "identity": "identity"}
-        act = names[mlp.activation]
-        layers = [Layer(W.T, b, act) for W, b in zip(mlp.coefs_[:-1], mlp.intercepts_[:-1])]
-        out_act = {"logistic": "sigmoid", "softmax": "softmax", "identity": "identity"}[mlp.out_activation_]
-        layers.append(Layer(mlp.coefs_[-1].T, mlp.intercepts_[-1], out_act))
+        layers = sklearn_layers(mlp)
         if isinstance(mlp, MLPRegressor):
             return cls(layers, encoder, task="regression", metadata={"source": "sklearn.MLPRegressor"})
         classes = _match_classes(list(mlp.classes_), encoder.schema.classes)

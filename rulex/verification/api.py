@@ -21,7 +21,7 @@ from ..rules.linear import LinearModel
 from ..rules.ruleset import RuleSet
 from .domain import Domain, TooManyBoxes
 from .engine import decide_region, region_share
-from .spec import DELTA, Spec, hidden_activations
+from .spec import DELTA, Spec, check_seconds, hidden_activations
 
 __all__ = ["Verification", "verify"]
 
@@ -147,12 +147,7 @@ def verify(rules, network, dataset=None, max_seconds: float = 60, *, bounds: dic
         raise NetworkError(f"verify: expected a rulex Network, got {type(network).__name__}")
     if not isinstance(rules, RuleSet):
         raise RuleError(f"verify: expected a RuleSet, got {type(rules).__name__}")
-    try:
-        max_seconds = float(max_seconds)
-    except (TypeError, ValueError):
-        raise DataError(f"max_seconds must be a positive number, got {max_seconds!r}") from None
-    if not max_seconds > 0:
-        raise DataError(f"max_seconds must be a positive number, got {max_seconds!r}")
+    max_seconds = check_seconds(max_seconds)
     if not (isinstance(delta, (int, float)) and delta >= 0):
         raise DataError(f"delta must be a number >= 0, got {delta!r}")
     if not (isinstance(max_pieces, (int, np.integer)) and max_pieces >= 1):

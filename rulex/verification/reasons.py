@@ -21,7 +21,7 @@ from ..schema.features import to_native
 from .bounds import _grad_worst
 from .domain import Domain, Span
 from .engine import decide_region
-from .spec import DELTA, Spec, hidden_activations
+from .spec import DELTA, Spec, check_seconds, hidden_activations
 
 __all__ = ["sufficient_reason", "potential_flip", "SufficientReason", "PotentialFlip"]
 
@@ -165,16 +165,6 @@ def _confirmer(network, domain, row, fixed, box, spec):
     return confirm
 
 
-def _check_budget(max_seconds):
-    try:
-        max_seconds = float(max_seconds)
-    except (TypeError, ValueError):
-        raise DataError(f"max_seconds must be a positive number, got {max_seconds!r}") from None
-    if not max_seconds > 0:
-        raise DataError(f"max_seconds must be a positive number, got {max_seconds!r}")
-    return max_seconds
-
-
 def _native(d):
     return {k: to_native(v) for k, v in d.items()}
 
@@ -215,7 +205,7 @@ def sufficient_reason(network, row, dataset=None, max_seconds: float = 30, *, or
         For a regression network or an unreadable activation.
     """
     started = time.monotonic()
-    max_seconds = _check_budget(max_seconds)
+    max_seconds = check_seconds(max_seconds)
     row, domain, c, spec = _setup(network, row, bounds)
     if dataset is not None:
         missing = [f for f in network.schema.feature_names if f not in dataset.frame.columns]
@@ -296,7 +286,7 @@ def potential_flip(network, row, feature: str, dataset=None, max_seconds: float 
         If ``feature`` is not a feature of the network, or for a malformed row or budget.
     """
     started = time.monotonic()
-    max_seconds = _check_budget(max_seconds)
+    max_seconds = check_seconds(max_seconds)
     row, domain, _, spec = _setup(network, row, bounds)
     names = network.schema.feature_names
     if feature not in names:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..exceptions import NetworkError
+from ..exceptions import DataError, NetworkError
 
 __all__ = ["Spec", "DELTA", "hidden_activations", "forward"]
 
@@ -94,3 +94,14 @@ class Spec:
             y = network.predict_index(X)
             return (y >= self.target[0]) & (y <= self.target[1])
         return network.predict_index(X) == self.target
+
+
+def check_seconds(max_seconds) -> float:
+    """``max_seconds`` as a positive float, or a DataError naming it."""
+    try:
+        max_seconds = float(max_seconds)
+    except (TypeError, ValueError):
+        raise DataError(f"max_seconds must be a positive number, got {max_seconds!r}") from None
+    if not max_seconds > 0:
+        raise DataError(f"max_seconds must be a positive number, got {max_seconds!r}")
+    return max_seconds
