@@ -27,25 +27,26 @@ def _block_rows(per_row: int, n_inputs: int) -> int:
     return max(1, _BLOCK_BYTES // (8 * max(1, per_row) * max(1, n_inputs)))
 
 
-def _neighbours(X: np.ndarray, R: np.ndarray, other: np.ndarray, k: int, same_pool: bool) -> np.ndarray:
+def _neighbours(X: np.ndarray, R: np.ndarray, other: np.ndarray, k: int, self_row: np.ndarray | None) -> np.ndarray:
     """Indices into ``R`` of the ``k`` nearest rows to each row of ``X`` in the columns ``other``
-    (Euclidean), leaving the row itself out when ``R`` is ``X``. Computed by scikit-learn's
+    (Euclidean). ``self_row[r]`` is the row of ``X`` that reference row ``r`` is (None: ``R`` is not
+    drawn from ``X``); a row is never its own neighbour. Computed by scikit-learn's
     :class:`~sklearn.neighbors.NearestNeighbors` (chunked distances: memory stays linear in rows);
-    distance ties are broken by row order."""
+    the neighbours found are ordered by distance, then row order (which of several rows tied at the
+    k-th distance is kept is the search's choice)."""
     from sklearn.neighbors import NearestNeighbors
     n = len(X)
+    extra = 0 if self_row is None else 1
     if len(other) == 0:         # one variable only: every reference row is equally near
-        idx = np.arange(len(R))
-        return np.vstack([idx[idx != i][:k] if same_pool else idx[:k] for i in range(n)])
-    extra = 1 if same_pool else 0
-    nbrs = NearestNeighbors(n_neighbors=k + extra, algorithm="brute").fit(R[:, other])
-    dist, idx = nbrs.kneighbors(X[:, other])
-    # a stable order: by distance, then by row index
-    order = np.lexsort((idx, dist), axis=1)
-    idx = np.take_along_axis(idx, order, axis=1)
-    if not same_pool:
-        return idx
-    others = idx != np.arange(n)[:, None]
+        idx = np.tile(np.arange(len(R)), (n, 1))
+    else:
+        nbrs = NearestNeighbors(n_neighbors=min(k + extra, len(R)), algorithm="brute").fit(R[:, other])
+        dist, idx = nbrs.kneighbors(X[:, other])
+        order = np.lexsort((idx, dist), axis=1)      # by distance, then by row index
+        idx = np.take_along_axis(idx, order, axis=1)
+    if self_row is None:
+        return idx[:, :k]
+    others = self_row[idx] != np.arange(n)[:, None]
     keep = np.argsort(~others, axis=1, kind="stable")[:, :k]      # the first k entries that are not the row
     return np.take_along_axis(idx, keep, axis=1)
 
@@ -69,7 +70,8 @@ def weight_importance(net) -> pd.Series:
 
 
 def influence(net, dataset, random_state=0, n_draws: int = 20, *, n_grid: int = 50, per_row: bool = False,
-              measure: str = "expected", max_rows: int | None = None, reference=None) -> pd.DataFrame:
+              measure: str = "expected", max_rows: int | None = None, reference=None,
+              max_reference: int | None = 10_000) -> pd.DataFrame:
     """Influence of each input variable on the network's decisions.
 
     A one-hot group is one variable. With ``x`` a row of ``dataset`` and ``v`` a variable:
@@ -109,6 +111,11 @@ def influence(net, dataset, random_state=0, n_draws: int = 20, *, n_grid: int = 
         Analyse a random subset of this many rows.
     reference : Dataset or DataFrame, optional
         Rows the neighbours are drawn from (default: ``dataset``).
+    max_reference : int or None, default 10000
+        Look for neighbours among at most this many reference rows (a sample drawn with
+        ``random_state`` when there are more), so that time grows linearly with the rows analysed;
+        None searches them all. Memory stays linear in rows either way (neighbours are found in
+        chunks, modified rows are predicted in blocks).
 
     Returns
     -------
@@ -130,6 +137,14 @@ def influence(net, dataset, random_state=0, n_draws: int = 20, *, n_grid: int = 
     X = enc.transform(frame)[rows]
     same_pool = reference is None
     R = X if same_pool else enc.transform(dataset_frame(reference, net.schema, bool(net.encoder.fill_)))
+    self_row = np.arange(len(X)) if same_pool else None
+    if max_reference is not None:
+        if not (isinstance(max_reference, (int, np.integer)) and max_reference >= 2):
+            raise DataError(f"max_reference must be a whole number >= 2 or None, got {max_reference!r}")
+        if len(R) > max_reference:      # a seeded sample of the pool keeps the search linear in rows
+            pool = np.sort(np.random.default_rng(random_state).choice(len(R), int(max_reference), replace=False))
+            R = R[pool]
+            self_row = pool if same_pool else None
     if len(X) == 0:
         raise DataError("influence needs at least one row")
     base = net.predict_index(X)
@@ -150,10 +165,10 @@ def influence(net, dataset, random_state=0, n_draws: int = 20, *, n_grid: int = 
             changed = (net.predict_index(Xr) != np.repeat(base[s:s + step], len(vals))).reshape(len(Xb), len(vals))
             potential[s:s + step, v] = changed.any(axis=1)
         # expected: replacement values from the nearest neighbours in the other variables
-        k = min(int(n_draws), len(R) - (1 if same_pool else 0))
+        k = min(int(n_draws), len(R) - (1 if self_row is not None else 0))
         if k <= 0:
             continue
-        nn = _neighbours(X, R, np.setdiff1d(all_cols, cols), k, same_pool)
+        nn = _neighbours(X, R, np.setdiff1d(all_cols, cols), k, self_row)
         step = _block_rows(k, enc.n_inputs)
         for s in range(0, n, step):
             Xb, nb = X[s:s + step], nn[s:s + step]
