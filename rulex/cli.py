@@ -231,6 +231,10 @@ def cmd_verify(args):
     rules, net = load_rules(args.rules), load_network(args.model)
     res = verify(rules, net, _load_data(args.data, args.target, args.categorical), max_seconds=args.max_seconds)
     print(json.dumps(res.to_dict(), indent=1, default=str) if args.json else res.to_string())
+    if args.out:
+        save_rules(res.annotate(rules), args.out)
+        print(f"rules with their verification status written to {args.out} "
+              f"(rulex export {args.out} --format html shows it)", file=sys.stderr)
 
 
 def cmd_evaluate(args):
@@ -437,6 +441,7 @@ def build_parser() -> argparse.ArgumentParser:
     data_args(sp)
     sp.add_argument("--max-seconds", type=float, default=60, help="budget for the whole check (default 60)")
     sp.add_argument("--json", action="store_true", help="print the result as JSON")
+    sp.add_argument("--out", help="also save the rules with each rule's status in their provenance (JSON)")
     sp.set_defaults(func=cmd_verify)
 
     sp = sub.add_parser("explain", help="explain the network's decision on one row")

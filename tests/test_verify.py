@@ -458,3 +458,19 @@ def test_budget_is_honoured():
     late = v.rules[v.rules["note"] == "budget"]
     assert len(late) and (late["status"] == "unknown").all() and late["region_share"].isna().all()
     assert 0 <= v.certified_share <= 1
+
+
+def test_verification_statuses_go_into_the_json_provenance_and_the_html_report():
+    train, _ = rulex.load_dataset("iris").split(test_size=0.3, random_state=0)
+    net = rulex.train_network(train, hidden_layer_sizes=(3,), activation="relu", random_state=0, max_epochs=20)
+    rules = rulex.extract(net, train, method="surrogate_tree", max_leaf_nodes=3, random_state=0)
+    res = verify(rules, net, train, max_seconds=20)
+    annotated = res.annotate(rules)
+    assert [r.provenance["verification"]["status"] for r in annotated.rules] == res.statuses[:-1]
+    assert annotated.provenance["verification"]["default"] == res.statuses[-1]
+    back = rulex.load_rules(rulex.export(annotated, "json"))
+    assert back == annotated
+    page = rulex.export(annotated, "html")
+    assert "<th>verified</th>" in page and "domain proven (verify)" in page
+    for status in set(res.statuses):
+        assert f"<td>{status}</td>" in page

@@ -101,9 +101,11 @@ def audit_facts(rules, network=None, dataset=None, *, date: str | None = None, d
         "warnings": [],
         "data": None, "network": None, "metrics": None, "confusion": None, "per_class_fidelity": None,
         "rule_stats": None, "curve": None,
+        "verification": p.get("verification"),
     }
     for i, r in enumerate(rules.rules, 1):
         facts["rules"].append({
+            "verified": (r.provenance.get("verification") or {}).get("status"),
             "number": i, "if": format_conditions(r.conditions, schema, digits),
             "then": format_value(r.conclusion), "weight": r.weight, "support": r.support,
             "precision": r.precision})
@@ -266,6 +268,9 @@ def to_html(rules, network=None, dataset=None, *, title: str | None = None, date
 
     # rules
     show_weight = facts["semantics"] == "unordered"
+    verification = facts.get("verification")
+    if verification:
+        cards.append(("domain proven (verify)", f"{verification['certified_share']:.1%}"))
     rows = []
     for r in facts["rules"]:
         word = "IF" if (facts["semantics"] == "unordered" or r["number"] == 1) else "ELSE IF"
@@ -275,12 +280,18 @@ def to_html(rules, network=None, dataset=None, *, title: str | None = None, date
         row.append(_num(r["support"]))
         if not reg:
             row.append(_num(r["precision"], "{:.3f}"))
+        if verification:
+            row.append(r["verified"] or "")
         rows.append(row)
     default_word = "ELSE" if (facts["semantics"] == "ordered" and facts["rules"]) else "DEFAULT (no rule holds)"
     headers = (["#", "condition", "conclusion"] + (["weight"] if show_weight else []) + ["support"]
-               + ([] if reg else ["precision"]))
-    rows.append(["—", default_word, f"{target} = {facts['default']}"] + [""] * (len(headers) - 3))
-    rules_table = {"headers": headers, "rows": rows, "numeric": (0,) + tuple(range(3, len(headers)))}
+               + ([] if reg else ["precision"]) + (["verified"] if verification else []))
+    default_row = ["—", default_word, f"{target} = {facts['default']}"] + [""] * (len(headers) - 3)
+    if verification:
+        default_row[-1] = verification.get("default") or ""
+    rows.append(default_row)
+    rules_table = {"headers": headers, "rows": rows,
+                   "numeric": (0,) + tuple(range(3, len(headers) - (1 if verification else 0)))}
     parameters = [(_code(k), _code("None" if v is None else v)) for k, v in sorted(facts["parameters"].items())]
 
     d = facts["data"]

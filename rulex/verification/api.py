@@ -74,6 +74,33 @@ class Verification:
         return {"certified_share": self.certified_share, "seconds": round(self.seconds, 3),
                 "volume_estimated": self.volume_estimated, "rules": rows}
 
+    def annotate(self, rules):
+        """``rules`` with what was proven written into their provenance, for the JSON export and the
+        HTML report: each rule's ``verification`` (``status``, ``certified_share``) and the rule set's
+        (``certified_share`` of the domain, the default's ``status``, ``seconds``, ``volume_estimated``).
+
+        Parameters
+        ----------
+        rules : RuleSet
+            The rule set that was verified (same rules, same order).
+
+        Returns
+        -------
+        RuleSet
+        """
+        records = {rec["rule"]: rec for rec in self.to_dict()["rules"]}
+        if len(records) != len(rules.rules) + 1:
+            raise RuleError(f"this verification covers {len(records) - 1} rules, the rule set has {len(rules.rules)}")
+        annotated = []
+        for j, r in enumerate(rules.rules):
+            rec = records[j]
+            annotated.append(r.replace(provenance={**r.provenance, "verification": {
+                "status": rec["status"], "certified_share": rec["certified_share"]}}))
+        summary = {"certified_share": self.certified_share, "default": records["default"]["status"],
+                   "default_certified_share": records["default"]["certified_share"],
+                   "seconds": round(self.seconds, 3), "volume_estimated": self.volume_estimated}
+        return rules.replace(rules=tuple(annotated), provenance={**rules.provenance, "verification": summary})
+
     def to_string(self) -> str:
         """A plain-text table: one line per region, then the counterexamples."""
         lines = [f"Domain certified: {self.certified_share:.2%} of its volume"
