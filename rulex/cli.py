@@ -15,8 +15,8 @@ from .compare import compare
 from .data import Dataset, list_datasets, load_dataset
 from .evaluate import evaluate
 from .explain import explain_row, influence, profile_units
-from .extractors import available_methods, extract
-from .formats import export, load_rules, save_rules
+from .extractors import EXTRACTORS, available_methods, extract
+from .formats import FORMATS, export, load_rules, save_rules
 from .metrics import agreement
 from .network import load_network, train_network
 
@@ -274,6 +274,16 @@ def _format_table(table):
     show["peak_mb"] = show["peak_mb"].map(lambda v: "" if v != v else f"{v:.1f}")
     for c in ("rules", "conditions", "features"):
         show[c] = show[c].map(lambda v: "" if v != v else str(int(v)))
+    complete = show["complete"].map(lambda v: v is not False and v == v)
+    if complete.all():
+        show = show.drop(columns="complete")
+    else:
+        show["complete"] = complete.map(lambda v: "yes" if v else "PARTIAL")
+    show["warnings"] = show["warnings"].fillna("").astype(str)
+    if not show["warnings"].astype(bool).any():
+        show = show.drop(columns="warnings")
+    else:
+        show["warnings"] = show["warnings"].map(lambda e: e if len(e) <= 70 else e[:69] + "…")
     if not show["error"].astype(bool).any():
         show = show.drop(columns="error")
     else:
@@ -291,8 +301,17 @@ def cmd_compare(args):
             if m not in EXTRACTORS:
                 raise UnknownNameError(did_you_mean(m, EXTRACTORS, "method"))
     _hidden(args.hidden)
-    ds = _load_data(args.data, args.target, args.categorical)
-    net, train, test = _train(ds, args)
+    if args.model:                  # a saved network, on the split and seed stored with it
+        net = load_network(args.model)
+        ds = _load_data(args.data, args.target or net.schema.target, args.categorical)
+        train, test = _split(ds, net.metadata)
+        if args.seed is None:
+            args.seed = (net.metadata.get("split") or {}).get("random_state", 0)
+    else:
+        ds = _load_data(args.data, args.target, args.categorical)
+        if args.seed is None:
+            args.seed = 0
+        net, train, test = _train(ds, args)
     table, rulesets = compare(net, train, test, methods=args.methods, params=params, random_state=args.seed,
                                     progress=_progress(), return_rules=True)
     what = "R²" if net.task == "regression" else "accuracy"
@@ -395,7 +414,8 @@ def build_parser() -> argparse.ArgumentParser:
         data_args(sp)
 
     def method_args(sp):
-        sp.add_argument("--method", required=True)
+        sp.add_argument("--method", required=True, metavar="NAME",
+                        help="extraction method: " + ", ".join(sorted(EXTRACTORS)) + " (rulex methods NAME: its parameters)")
         sp.add_argument("--param", action="append", metavar="KEY=VALUE", help="method parameter (repeatable)")
         sp.add_argument("--seed", type=int, default=None, help="method seed (default: the model's)")
 
@@ -417,13 +437,13 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("data", metavar="DATA", help="data set name or CSV path")
     data_args(sp)
     net_args(sp)
-    sp.add_argument("--out", required=True, help="model bundle to write (e.g. model.rulex)")
+    sp.add_argument("-o", "--out", required=True, help="model bundle to write (e.g. model.rulex)")
     sp.set_defaults(func=cmd_train)
 
     sp = sub.add_parser("extract", help="extract rules from a saved model")
     model_data_args(sp)
     method_args(sp)
-    sp.add_argument("--out", required=True, help="rules file to write (JSON)")
+    sp.add_argument("-o", "--out", required=True, help="rules file to write (JSON)")
     sp.add_argument("--provenance", action="store_true",
                     help="show under each rule the hidden-unit terms it came from (decompositional methods)")
     sp.set_defaults(func=cmd_extract)
@@ -441,7 +461,7 @@ def build_parser() -> argparse.ArgumentParser:
     data_args(sp)
     sp.add_argument("--max-seconds", type=float, default=60, help="budget for the whole check (default 60)")
     sp.add_argument("--json", action="store_true", help="print the result as JSON")
-    sp.add_argument("--out", help="also save the rules with each rule's status in their provenance (JSON)")
+    sp.add_argument("-o", "--out", help="also save the rules with each rule's status in their provenance (JSON)")
     sp.set_defaults(func=cmd_verify)
 
     sp = sub.add_parser("explain", help="explain the network's decision on one row")
@@ -471,13 +491,14 @@ def build_parser() -> argparse.ArgumentParser:
     net_args(sp)
     sp.add_argument("--methods", help="comma-separated methods (default: all available)")
     sp.add_argument("--params", help='JSON of per-method parameters, e.g. \'{"surrogate_tree": {"max_depth": 3}}\'')
-    sp.add_argument("--out", help="write the table to .csv, .md, .html or .json")
-    sp.set_defaults(func=cmd_compare)
+    sp.add_argument("-o", "--out", help="write the table to .csv, .md, .html or .json")
+    sp.add_argument("--model", help="a saved model bundle to compare on (its split and seed) instead of training one")
+    sp.set_defaults(func=cmd_compare, seed=None)
 
     sp = sub.add_parser("report", help="extract rules (training split) and write an audit report (test split)")
     model_data_args(sp)
     method_args(sp)
-    sp.add_argument("--out", required=True, help="report to write: .html (self-contained) or .md")
+    sp.add_argument("-o", "--out", required=True, help="report to write: .html (self-contained) or .md")
     sp.add_argument("--rules-out", help="also save the extracted rules (JSON)")
     sp.add_argument("--explain", action="store_true",
                     help="add the influence of each input variable and the hidden-unit profiles")
@@ -485,8 +506,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("export", help="export saved rules to another format")
     sp.add_argument("rules", metavar="RULES")
-    sp.add_argument("--format", required=True)
-    sp.add_argument("--out", help="file to write (default: standard output)")
+    sp.add_argument("--format", required=True, metavar="FORMAT",
+                    help="one of: " + ", ".join(FORMATS) + " (sql also takes --dialect, --table, --expression-only)")
+    sp.add_argument("-o", "--out", help="file to write (default: standard output)")
     sp.add_argument("--dialect", help="SQL dialect: sqlite, duckdb (default), postgres, spark, bigquery, snowflake, "
                                       "mysql, tsql, ... (any sqlglot dialect)")
     sp.add_argument("--table", help="SQL: the table to select from (default: data)")

@@ -11,7 +11,7 @@ from .extractors.base import EXTRACTORS, get_extractor
 __all__ = ["compare", "COLUMNS"]
 
 COLUMNS = ["method", "kind", "fidelity", "accuracy", "network_accuracy", "rules", "conditions", "mean_length",
-           "features", "coverage", "seconds", "peak_mb", "error", "pareto"]
+           "features", "coverage", "seconds", "peak_mb", "complete", "warnings", "error", "pareto"]
 
 
 def _run_method(m, p, random_state, network, train, test, as_json: bool = False):
@@ -24,9 +24,14 @@ def _run_method(m, p, random_state, network, train, test, as_json: bool = False)
         if "random_state" in EXTRACTORS[m]().get_params(deep=False):
             p.setdefault("random_state", random_state)
         ex = get_extractor(m, **p)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
             ex.fit(network, train)
+        # a method's warnings and a partial result are part of its row, not hidden
+        said = list(dict.fromkeys(str(w.message).splitlines()[0] for w in caught
+                                  if not issubclass(w.category, (DeprecationWarning, FutureWarning))))
+        row["warnings"] = " | ".join(said)
+        row["complete"] = bool(ex.rules_.provenance.get("complete", True))
         rep = evaluate(ex.rules_, network, test)
         row.update(fidelity=rep.fidelity, accuracy=rep.accuracy, network_accuracy=rep.network_accuracy,
                    rules=rep.n_rules, conditions=rep.n_conditions, mean_length=rep.mean_rule_length,
@@ -47,7 +52,8 @@ def compare(network, train, test, methods=None, params: dict | None = None, rand
 
     Each method extracts on ``train`` and is scored on ``test``. A method that fails
     (a budget, an unsupported network) gets a row with its error instead of stopping
-    the comparison. Returns a DataFrame, one row per method (and the rule sets if
+    the comparison; a method that warned or returned a partial result (its budget ran out with
+    ``on_budget="partial"``) says so in the ``warnings`` and ``complete`` columns. Returns a DataFrame, one row per method (and the rule sets if
     ``return_rules``). Column ``pareto`` marks the fidelity-conditions front: the methods
     no other method beats on both (fidelity >= and conditions <=, one of them strictly).
     ``n_jobs`` runs the methods in that many joblib workers

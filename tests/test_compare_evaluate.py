@@ -13,7 +13,8 @@ from nets import CLASSIFICATION_DATASETS, all_conditions, diabetes_net, iris_net
 
 # compare()'s documented columns (rulex/compare.py docstring and COLUMNS)
 COMPARE_COLUMNS = ["method", "kind", "fidelity", "accuracy", "network_accuracy", "rules", "conditions",
-                   "mean_length", "features", "coverage", "seconds", "peak_mb", "error", "pareto"]
+                   "mean_length", "features", "coverage", "seconds", "peak_mb", "complete", "warnings", "error",
+                   "pareto"]
 
 
 def _methods_for(task):
