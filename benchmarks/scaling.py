@@ -75,7 +75,10 @@ SETUP = dict(train_rows=5_000, fixed_rows=5_000, base_width=16, epochs=150, hold
 QUICK_SETUP = dict(train_rows=300, fixed_rows=300, base_width=3, epochs=30, holdout_rows=300)
 #: --quick only (a smoke test, not figures): lighter sampling so that the tiny grid runs in seconds
 QUICK_PARAMS = {"trepan": {"min_samples": 100, "max_internal_nodes": 3}, "deepred": {"n_samples": 200},
-                "anndt": {"n_samples": 200}}
+                "anndt": {"n_samples": 200}, "auto": {"max_seconds": 5.0}, "brcg": {"max_seconds": 3.0},
+                "cover": {"max_seconds": 3.0}, "iter": {"max_seconds": 3.0}, "gridex": {"max_seconds": 3.0},
+                "gridrex": {"max_seconds": 3.0}, "creepy": {"max_seconds": 3.0}, "kt": {"max_seconds": 3.0},
+                "nofm": {"max_seconds": 3.0}}
 TARGET = "label"
 #: statuses: the run finished / stopped by a budget / did not run
 COMPLETED = ("ok", "over budget")

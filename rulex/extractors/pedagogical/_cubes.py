@@ -103,7 +103,7 @@ class Oracle:
     # -- the network -------------------------------------------------------------------------
     def label(self, X: np.ndarray) -> np.ndarray:
         if self.regression:
-            return np.asarray(self.net.predict(X), dtype=np.float64)
+            return np.asarray(self.net.predict_encoded(X), dtype=np.float64)
         return self.net.predict_index(X)
 
     def points(self, cube: Cube, where: str, exclude=()):

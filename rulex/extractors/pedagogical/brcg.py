@@ -32,7 +32,7 @@ def binarise(table, V, y, n_thresholds: int, random_state) -> list:
     """Candidate literals on the pool ``V``: quantile and CART cuts, category tests."""
     from sklearn.tree import DecisionTreeClassifier
     lits = []
-    Vf = np.where(np.isnan(V), -1e300, V)
+    Vf = V          # missing values (NaN) stay: scikit-learn's trees route them natively
     tree = DecisionTreeClassifier(max_depth=4, random_state=random_state).fit(Vf[:, table.continuous] if
                                                                                table.continuous.any() else
                                                                                np.zeros((len(V), 1)), y)
