@@ -380,8 +380,8 @@ def family_lines(summary: pd.DataFrame, datasets) -> list:
         sub = summary[summary["data"] == d]
         for ours_name, (family, prefixes) in FAMILIES.items():
             ours = sub[(sub["side"] == "rulex") & (sub["method"] == ours_name)]
-            theirs = sub[(sub["side"] == "psyke") & sub["method"].map(
-                lambda m: any(m == p or (p.endswith("-") and m.startswith(p)) for p in prefixes))]
+            member = [any(m == p or (p.endswith("-") and m.startswith(p)) for p in prefixes) for m in sub["method"]]
+            theirs = sub[(sub["side"] == "psyke").to_numpy() & np.array(member, dtype=bool)]
             if not len(ours) and not len(theirs):
                 continue
             o = ours.iloc[0] if len(ours) else None
