@@ -356,6 +356,49 @@ def summarize(df: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values(["data", "side", "fidelity_mean"], ascending=[True, False, False]).reset_index(drop=True)
 
 
+# rulex's re-implementation of a PSyKE family -> the PSyKE extractors of that family
+FAMILIES = {"iter": ("ITER", ("iter",)), "gridex": ("GridEx", ("gridex-",)),
+            "creepy": ("CReEPy / CREAM", ("creepy-", "cream-"))}
+
+
+def family_lines(summary: pd.DataFrame, datasets) -> list:
+    """Markdown: each hyper-cube family side by side, rulex's method against the best of PSyKE's
+    settings of that family (a family member counts only if it ran on every cell)."""
+    def fmt(r):
+        if r is None:
+            return "—"
+        if not r["complete"]:
+            return f"{r['method']}: {int(r['ok'])}/{int(r['cells'])} cells ok"
+        return f"{r['method']}: {r['fidelity_mean']:.4f}, {r['rules_mean']:.1f} rules"
+    out = ["", "## The hyper-cube family side by side", "",
+           "rulex's `iter`, `gridex` and `creepy` against PSyKE's ITER, best GridEx setting and best of "
+           "CReEPy/CREAM on the same cells (fidelity, rules; a method that failed or timed out on some cell "
+           "shows its count of cells ok). *at least as faithful, no more rules*: rulex's mean fidelity ≥ "
+           "PSyKE's and its mean rules ≤ PSyKE's, or PSyKE did not finish on every cell while rulex did.", "",
+           "| data | family | rulex | PSyKE | at least as faithful, no more rules? |", "|---|---|---|---|:---:|"]
+    for d in datasets:
+        sub = summary[summary["data"] == d]
+        for ours_name, (family, prefixes) in FAMILIES.items():
+            ours = sub[(sub["side"] == "rulex") & (sub["method"] == ours_name)]
+            member = [any(m == p or (p.endswith("-") and m.startswith(p)) for p in prefixes) for m in sub["method"]]
+            theirs = sub[(sub["side"] == "psyke").to_numpy() & np.array(member, dtype=bool)]
+            if not len(ours) and not len(theirs):
+                continue
+            o = ours.iloc[0] if len(ours) else None
+            t = best(theirs) if len(theirs) else None
+            if t is None and len(theirs):
+                t = theirs.iloc[0]
+            if o is None or not o["complete"]:
+                ok = "no" if o is not None else ""
+            elif t is None or not t["complete"]:
+                ok = "yes"
+            else:
+                ok = "yes" if (o["fidelity_mean"] >= t["fidelity_mean"] - 1e-12
+                               and o["rules_mean"] <= t["rules_mean"] + 1e-12) else "no"
+            out.append(f"| {d} | {family} | {fmt(o)} | {fmt(t)} | {ok} |")
+    return out
+
+
 def best(summary: pd.DataFrame):
     """The row with the highest mean fidelity among complete methods (ties: fewer mean rules, then fewer
     mean conditions, then the name), or None."""
@@ -468,6 +511,7 @@ def write_reports(df: pd.DataFrame, meta: dict, out: Path = RESULTS) -> Path:
         by_cond = ", ".join(v["dominating_conditions"]) or ("" if v["fidelity_ge"] is None else "none")
         lines.append(f"| {d} | {n} | {_short(v['rulex_best'])} | {_short(v['psyke_best'], True)} | {ge} | "
                      f"{verdict_text(v)} | {by_cond} |")
+    lines += family_lines(summary, datasets)
     notes = HERE / "psyke_notes.md"
     if notes.exists():
         lines += ["", notes.read_text().strip()]

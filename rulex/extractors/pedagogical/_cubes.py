@@ -173,9 +173,29 @@ def _impurity(y, regression):
     return float(1.0 - np.sum(p * p)) * len(y)
 
 
+def significant(left: np.ndarray, y: np.ndarray, regression: bool, alpha: float = 0.01) -> bool:
+    """Whether the split ``left`` / not ``left`` of the labels ``y`` is unlikely under no effect
+    (chi-square test of the class counts; regression: Welch's t-test of the two means)."""
+    from scipy import stats
+    a, b = y[left], y[~left]
+    if len(a) < 2 or len(b) < 2:
+        return False
+    if regression:
+        if np.std(a) == 0 and np.std(b) == 0:
+            return bool(np.mean(a) != np.mean(b))
+        return bool(stats.ttest_ind(a, b, equal_var=False).pvalue < alpha)
+    labels = np.unique(y)
+    if len(labels) < 2:
+        return False
+    table = np.array([[np.sum(a == c) for c in labels], [np.sum(b == c) for c in labels]])
+    return bool(stats.chi2_contingency(table)[1] < alpha)
+
+
 def best_cuts(oracle: Oracle, cube: Cube, X, y, max_candidates: int = 32):
     """Per feature, the best binary split of ``cube`` on the points ``(X, y)``: a list of
-    ``(gain, feature, ("cut", t) or ("set", left categories))``, best first, gain > 0 only."""
+    ``(gain, feature, ("cut", t) or ("set", left categories))``, best first; only splits with a
+    positive gain that pass :func:`significant` (greedy single-feature cuts cannot see a parity, and
+    a cut on noise would only add wrong rules)."""
     base = _impurity(y, oracle.regression)
     out = []
     for i, cols in enumerate(oracle.cols):
@@ -200,7 +220,7 @@ def best_cuts(oracle: Oracle, cube: Cube, X, y, max_candidates: int = 32):
                 gain = base - _impurity(y[left], oracle.regression) - _impurity(y[~left], oracle.regression)
                 if best is None or gain > best[0] + 1e-12:
                     best = (gain, ("set", frozenset(order[:k])))
-            if best and best[0] > 1e-9:
+            if best and best[0] > 1e-9 and significant(np.isin(cat, list(best[1][1])), y, oracle.regression):
                 out.append((best[0], i, best[1]))
             continue
         x = X[:, cols[0]]
@@ -220,7 +240,7 @@ def best_cuts(oracle: Oracle, cube: Cube, X, y, max_candidates: int = 32):
             gain = base - _impurity(ys[:k], oracle.regression) - _impurity(ys[k:], oracle.regression)
             if best is None or gain > best[0] + 1e-12:
                 best = (gain, ("cut", float(t)))
-        if best and best[0] > 1e-9:
+        if best and best[0] > 1e-9 and significant(x <= best[1][1], y, oracle.regression):
             out.append((best[0], i, best[1]))
     out.sort(key=lambda t: (-t[0], t[1]))
     return out

@@ -125,7 +125,8 @@ class _Grid(_HyperCube):
                     children = [h for c in children for h in split(c, f, how)]
                 scored = [self._scored(oracle, c, f"splitting a cube at depth {depth + 1}") for c in children]
                 undo = cube.key() if depth == 0 else None     # the first split is never merged away
-                nxt.extend(self._merge(oracle, [s for s in scored if s[1] is not None], forbid=undo))
+                nxt.extend(self._merge(oracle, [s for s in scored if s[1] is not None], forbid=undo,
+                                       final=depth == int(self.depth) - 1))
             frontier = nxt
             if not frontier:
                 break
@@ -137,8 +138,12 @@ class _Grid(_HyperCube):
         out, div = oracle.summary(X, y, linear=self._linear)
         return cube, out, div, n, X, y
 
-    def _merge(self, oracle, items, forbid=None):
-        """Greedy merging of adjacent cubes, the most similar pair first (never into ``forbid``)."""
+    def _merge(self, oracle, items, forbid=None, final=True):
+        """Greedy merging of adjacent cubes, the most similar pair first (never into ``forbid``).
+
+        Classification: cubes with the same class merge; before the last iteration only if the
+        merged cube is homogeneous (diversity at most ``threshold``), so that a mixed region is not
+        merged back into one cube whose best single cut is weak (MONK-1's a1 = a2) and never split."""
         items = list(items)
         while True:
             best = None
@@ -154,6 +159,8 @@ class _Grid(_HyperCube):
                         if items[a][1] != items[b][1]:
                             continue
                         out, div = oracle.summary(X, y)
+                        if not final and div > self.threshold:
+                            continue
                     else:
                         out, div = oracle.summary(X, y, linear=self._linear)
                         if div > self.threshold:
