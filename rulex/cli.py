@@ -6,6 +6,7 @@ long work shows a progress bar on a terminal and stays quiet when piped.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -177,6 +178,29 @@ def _progress():
     return None  # tqdm decides: a bar on a terminal, nothing when piped
 
 
+@contextlib.contextmanager
+def _working(what: str):
+    """While a long single step runs, an elapsed-time line on a terminal (tqdm); nothing when piped."""
+    import threading
+
+    from tqdm.auto import tqdm
+    bar = tqdm(desc=what, bar_format="{desc}: {elapsed}", disable=None, leave=False)
+    stop = threading.Event()
+
+    def tick():
+        while not stop.wait(0.5):
+            bar.refresh()
+
+    thread = threading.Thread(target=tick, daemon=True)
+    if not bar.disable:
+        thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        bar.close()
+
+
 def cmd_datasets(args):
     table = list_datasets()
     print(table.to_string(index=False))
@@ -219,7 +243,8 @@ def cmd_extract(args):
     net = load_network(args.model)
     ds = _model_data(args, net)
     train, _ = _split(ds, net.metadata)
-    rules = extract(net, train, method=args.method, random_state=_seed(args, net), **_params(args.param))
+    with _working(f"extracting with {args.method}"):
+        rules = extract(net, train, method=args.method, random_state=_seed(args, net), **_params(args.param))
     save_rules(rules, args.out)
     print(rules.to_string(provenance=args.provenance))
     print(f"\n{len(rules)} rules, {rules.conditions_count()} conditions; "
@@ -379,7 +404,8 @@ def cmd_report(args):
     net = load_network(args.model)
     ds = _model_data(args, net)
     train, test = _split(ds, net.metadata)
-    rules = extract(net, train, method=args.method, random_state=_seed(args, net), **_params(args.param))
+    with _working(f"extracting with {args.method}"):
+        rules = extract(net, train, method=args.method, random_state=_seed(args, net), **_params(args.param))
     if args.rules_out:
         save_rules(rules, args.rules_out)
     explanations = None

@@ -105,8 +105,9 @@ def influence(net, dataset, random_state=0, n_draws: int = 20, *, n_grid: int = 
         Neighbours (replacement values) per row for the expected influence.
     n_grid : int, default 50
     per_row : bool, default False
-        Return a rows x variables frame of one measure (``measure``: ``"expected"`` or
-        ``"potential"``) instead of the aggregated table.
+        Return a rows x variables frame of one measure (``measure``) instead of the aggregated table.
+    measure : {"expected", "potential"}, default "expected"
+        The measure ``per_row`` returns.
     max_rows : int, optional
         Analyse a random subset of this many rows.
     reference : Dataset or DataFrame, optional

@@ -206,6 +206,32 @@ def profile_units(net, dataset, random_state=0, *, top: int = 5, n_samples: int 
     literals together cannot turn it on. E.g. ``sigmoid(10 x0 + 10 x1 - 15)`` needs 2 of 2
     (AND), ``sigmoid(10 x2 + 10 x3 - 5)`` needs 1 of 2 (OR). (Inputs of one one-hot group
     cannot all be on together; the reading ignores that.)
+
+    Parameters
+    ----------
+    net : Network
+        A classification network with at least one hidden layer.
+    dataset : Dataset or DataFrame
+        The rows to profile the units on (e.g. the training split).
+    random_state : int, default 0
+        Seed of the depth-2 trees and of the synthetic samples.
+    top : int, default 5
+        Strongest incoming weights listed per unit.
+    n_samples : int, default 2000
+        Domain-aware samples searched for the maximiser of units beyond the first layer (checked
+        against the memory budget first).
+
+    Returns
+    -------
+    UnitProfiles
+        One :class:`UnitProfile` per hidden unit, layer by layer; ``.to_frame()`` for a table.
+
+    Raises
+    ------
+    NetworkError
+        For a regression network or one without hidden layers.
+    DataError
+        For no rows, a bad ``n_samples`` or data that does not fit the network.
     """
     from ..extractors.sampling import Sampler
     check_classifier(net, "profile_units")
