@@ -299,11 +299,11 @@ def _format_table(table):
     show["peak_mb"] = show["peak_mb"].map(lambda v: "" if v != v else f"{v:.1f}")
     for c in ("rules", "conditions", "features"):
         show[c] = show[c].map(lambda v: "" if v != v else str(int(v)))
-    complete = show["complete"].map(lambda v: v is not False and v == v)
-    if complete.all():
+    partial = show["complete"].map(lambda v: v is False)          # NaN: the method failed (see error)
+    if not partial.any():
         show = show.drop(columns="complete")
     else:
-        show["complete"] = complete.map(lambda v: "yes" if v else "PARTIAL")
+        show["complete"] = [("PARTIAL" if p else "yes") if v == v else "" for p, v in zip(partial, show["complete"])]
     show["warnings"] = show["warnings"].fillna("").astype(str)
     if not show["warnings"].astype(bool).any():
         show = show.drop(columns="warnings")
