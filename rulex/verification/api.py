@@ -209,7 +209,8 @@ def verify(rules, network, dataset=None, max_seconds: float = 60, *, bounds: dic
         deadline = min(deadline_all, t0 + max(deadline_all - t0, 0.0) / left)
         complex_ = own is None or exclude is None or bool(own_mofns) or any(isinstance(e, tuple) for e in exclude)
         share, pieces, est = None, None, False
-        if time.monotonic() >= deadline_all:          # out of budget: not even the volume is measured
+        late = time.monotonic() >= deadline_all
+        if late:                                       # out of budget: not even the volume is measured
             share = float("nan")
         elif not complex_:
             share, pieces = region_share(domain, own, exclude, max_pieces,
@@ -219,7 +220,7 @@ def verify(rules, network, dataset=None, max_seconds: float = 60, *, bounds: dic
         estimated |= est
         rec = {"rule": label, "text": _text(rule, schema) if rule is not None else "(default)",
                "conclusion": conclusion, "region_share": share}
-        if time.monotonic() >= deadline_all:
+        if late:
             out: dict = {"status": "unknown", "row": None, "certified": 0.0, "engine": "", "note": "budget"}
         elif own is None or exclude is None:
             out = {"status": "unknown", "row": None, "certified": 0.0, "engine": "",
@@ -227,8 +228,9 @@ def verify(rules, network, dataset=None, max_seconds: float = 60, *, bounds: dic
         elif isinstance(conclusion, LinearModel):
             out = {"status": "unknown", "row": None, "certified": 0.0, "engine": "",
                    "note": "linear conclusions are not verified"}
-        elif time.monotonic() >= deadline_all:
-            out = {"status": "unknown", "row": None, "certified": 0.0, "engine": "", "note": "budget"}
+        elif time.monotonic() >= deadline_all:       # the budget ran out while the region was measured
+            out = {"status": "unknown", "row": None, "certified": 0.0, "engine": "",
+                   "note": "budget (region measured, not decided)"}
         else:
             spec = _spec(network, conclusion, tol)
             confirm = _confirmer(network, domain, rules, label, spec)
