@@ -58,3 +58,14 @@ def test_compare_marks_the_pareto_front():
         dominated = any(f[j] >= f[i] and c[j] <= c[i] and (f[j] > f[i] or c[j] < c[i]) for j in range(len(f)))
         assert table["pareto"].iloc[i] == (not dominated and not np.isnan(f[i]))
     assert table.loc[table["fidelity"].idxmax(), "pareto"]
+
+
+def test_auto_returns_monk2_exactly_with_its_default_candidates():
+    """MONK-2 is "exactly two of the six attributes take their first value": as m-of-n tests, 12
+    conditions (at most two first values: at least 4 of 6 `!= first`; at least two: 2 of 6 `== first`)."""
+    net, train, full = whole_space_net("monk2")
+    assert np.mean(net.predict(full.frame) == full.frame[full.target].to_numpy()) == 1.0
+    rules = rulex.extract(net, train, method="auto", random_state=0)
+    assert rulex.evaluate(rules, net, full).fidelity == 1.0, str(rules)
+    assert rules.conditions_count() <= 12, str(rules)
+    assert {c["method"] for c in rules.provenance["candidates"]} >= {"checklist", "trepan", "cover"}

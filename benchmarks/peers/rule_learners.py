@@ -41,7 +41,7 @@ if _here not in sys.path:
 import compare  # noqa: E402  (benchmarks/ on the path first)
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
-RULEX_METHODS = ["surrogate_tree", "cover", "brcg", "auto", "cred+compress", "trepan+compress"]
+RULEX_METHODS = ["surrogate_tree", "cover", "brcg", "checklist", "auto", "cred+compress", "trepan+compress"]
 CART_SIZES = (4, 8, 16, 32)
 
 
@@ -157,14 +157,14 @@ def score_rulex(net, train, test, seed, methods, max_seconds):
     return rows
 
 
-def run_grid(datasets, seeds, folds, methods, max_seconds):
+def run_grid(datasets, seeds, folds, methods, max_seconds, with_peers=True):
     rows = []
     for data in datasets:
         for seed in seeds:
             for fold in range(folds):
                 net, train, test = compare.cell_network(data, seed, fold, folds)
                 acc = float(np.mean(net.predict(test.frame) == test.y.to_numpy()))
-                for r in score_peers(net, train, test, seed) + score_rulex(net, train, test, seed, methods,
+                for r in (score_peers(net, train, test, seed) if with_peers else []) + score_rulex(net, train, test, seed, methods,
                                                                             max_seconds):
                     rows.append({"data": data, "seed": seed, "fold": fold, "network_accuracy": acc, **r})
                 print(f"{data} seed {seed} fold {fold} done", flush=True)
@@ -342,6 +342,9 @@ def main(argv=None):
     ap.add_argument("--out", default=str(RESULTS))
     ap.add_argument("--note", default="", help="run description for a --reuse report")
     ap.add_argument("--reuse", action="store_true", help="rebuild the report from the CSVs in --out")
+    ap.add_argument("--merge", action="store_true",
+                    help="keep the rows of the existing CSV that this run does not redo (same data, seed, fold, method)")
+    ap.add_argument("--no-peers", action="store_true", help="run rulex's methods only (with --merge: keep the peers' rows)")
     args = ap.parse_args(argv)
     start = time.perf_counter()
     if args.reuse:
@@ -353,8 +356,20 @@ def main(argv=None):
         return
     datasets = [d for d in args.datasets.split(",") if d]
     df = run_grid(datasets, [int(s) for s in args.seeds.split(",")], args.folds,
-                  [m for m in args.methods.split(",") if m], args.max_seconds) if datasets else None
-    dnf = dnf_recovery(_ks(args.dnf), args.dnf_methods.split(","), max_seconds=args.max_seconds) if args.dnf else None
+                  [m for m in args.methods.split(",") if m], args.max_seconds, with_peers=not args.no_peers) \
+        if datasets else None
+    out = Path(args.out)
+    if args.merge and (out / "peers_rule_learners.csv").exists():
+        old = pd.read_csv(out / "peers_rule_learners.csv")
+        if df is not None and len(df):
+            key = ["data", "seed", "fold", "method"]
+            redone = pd.MultiIndex.from_frame(df[key])
+            old = old[~pd.MultiIndex.from_frame(old[key]).isin(redone)]
+        df = pd.concat([old, df], ignore_index=True) if df is not None else old
+    if args.merge and not args.dnf and (out / "peers_rule_learners_dnf.csv").exists():
+        dnf = pd.read_csv(out / "peers_rule_learners_dnf.csv")
+    else:
+        dnf = dnf_recovery(_ks(args.dnf), args.dnf_methods.split(","), max_seconds=args.max_seconds) if args.dnf else None
     line = " ".join(["--datasets", args.datasets, "--seeds", args.seeds, "--folds", str(args.folds),
                      "--dnf", repr(args.dnf)])
     write_report(df, dnf, line, time.perf_counter() - start, Path(args.out))

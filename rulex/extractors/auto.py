@@ -21,11 +21,13 @@ __all__ = ["Auto", "default_candidates"]
 def default_candidates(n_rows: int, n_inputs: int, n_classes: int = 2, small_rows: int = 5000,
                        small_inputs: int = 40) -> list:
     """``(method, parameters)`` pairs tried by ``auto``: surrogate trees of several sizes, cover
-    (both modes when there are more than two classes) and, on small problems, brcg (10 s)."""
+    (both modes when there are more than two classes), checklists (m-of-n tests), TREPAN and, on
+    small problems, brcg."""
     out: list = [("surrogate_tree", {"max_leaf_nodes": k}) for k in (4, 8, 16, 32)]
     out.append(("cover", {}))
     if n_classes > 2:
         out.append(("cover", {"semantics": "unordered"}))
+    out += [("checklist", {}), ("checklist", {"max_rules_per_class": 2}), ("trepan", {"min_samples": 500})]
     if n_rows <= small_rows and n_inputs <= small_inputs:
         out.append(("brcg", {"max_seconds": None}))     # bounded by its node and iteration limits: deterministic
     return out
@@ -79,7 +81,7 @@ class Auto(PedagogicalExtractor):
     """
 
     name = "auto"
-    description = "tries cover, brcg, surrogate trees (and compressed) on held-out rows; smallest within tolerance"
+    description = "tries cover, checklist, trepan, brcg, surrogate trees (and compressed) on held-out rows; smallest within tolerance"
     _parameter_constraints = {
         "tolerance": [Interval(float, 0.0, 1.0)],
         "candidates": [None, _Candidates()],
