@@ -358,12 +358,15 @@ def cmd_compare(args):
                            encoding="utf-8")
         elif out.suffix in (".html", ".htm"):
             from .formats.html import render_page
+            from .formats.pareto_svg import pareto_chart
+            chart = pareto_chart(front_first["method"], front_first["fidelity"], front_first["conditions"],
+                                 front_first["pareto"], score="fidelity (R²)" if net.task == "regression" else "fidelity")
             numbers = set(table.select_dtypes("number").columns)
             numeric = tuple(i for i, c in enumerate(show.columns) if c in numbers)
             out.write_text(render_page("compare.html", title=f"rulex compare: {ds.name}", network=str(net),
                                        what=what, network_score=net_acc, n_train=len(train), n_test=len(test),
                                        headers=[str(c) for c in show.columns], numeric=numeric,
-                                       rows=show.astype(str).values.tolist()), encoding="utf-8")
+                                       rows=show.astype(str).values.tolist(), chart=chart), encoding="utf-8")
         elif out.suffix == ".json":
             out.write_text(table.to_json(orient="records", indent=1))
         else:
