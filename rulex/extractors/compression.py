@@ -1,8 +1,11 @@
 """compress(): shrink any classification rule set while its fidelity to the network holds.
 
 Fidelity is measured on one large network-labelled sample: the rows given plus points of the
-shared :class:`~rulex.extractors.sampling.Sampler` (ANN-DT perturbations of those rows, so the
-sample stays where the data is), all labelled by the network. Greedy passes, repeated until nothing changes:
+shared :class:`~rulex.extractors.sampling.Sampler`, half ANN-DT perturbations of those rows (where
+the data is) and half drawn from the product of the features' marginals (everywhere in the data's
+box, where new rows may fall and perturbations of a few training rows never go), all labelled by the
+network. The sampler points are cut in two halves: the *search* half (with the rows) and the *check*
+half. Greedy passes, repeated until nothing changes:
 
 1. drop rules that decide no row of the sample, or whose precision against the network on the
    rows they decide is below the default's precision on the rows it decides;
@@ -10,9 +13,10 @@ sample stays where the data is), all labelled by the network. Greedy passes, rep
 3. merge two rules with the same conclusion into the conditions they share;
 4. drop single conditions, and single literals of m-of-n tests (keeping m, or m - 1);
 
-each change is kept only if fidelity on the sample stays >= (fidelity before compression) -
-``tolerance``. So the result never loses more than ``tolerance`` on that sample, whatever the
-extractor was.
+each change is kept only if fidelity stays >= (fidelity before compression) - ``tolerance`` on
+both halves. So the result never loses more than ``tolerance`` on the sample, whatever the
+extractor was, and a change that only fits the search half (a greedy search over many candidate
+removals would otherwise pick those) is refused by the check half.
 """
 from __future__ import annotations
 
@@ -26,15 +30,24 @@ __all__ = ["compress", "compression_sample"]
 
 
 def compression_sample(network, dataset, n_samples: int = 4000, random_state=0):
-    """The frame (original units) and network labels :func:`compress` measures fidelity on:
-    the rows of ``dataset`` plus ``n_samples`` perturbed copies of them (:meth:`Sampler.perturb`).
-    Deterministic under ``random_state``."""
+    """The frame (original units) and network labels :func:`compress` measures fidelity on: the
+    rows of ``dataset``, then ``n_samples`` sampler points, alternately a perturbed copy of a row
+    (:meth:`Sampler.perturb`) and a draw from the marginals (:meth:`Sampler.sample`), so that any
+    prefix of the points is half of each. Deterministic under ``random_state``."""
+    from .budget import check_rows
     from .sampling import Sampler
     frame = dataset.frame[network.schema.feature_names]
     X = network.encoder.transform(frame)
     parts, labels = [frame.reset_index(drop=True)], [network.predict_index(X)]
     if n_samples:
-        S = Sampler(network.encoder, X, random_state=random_state).perturb(int(n_samples))
+        check_rows("n_samples", int(n_samples), X.shape[1])
+        sampler = Sampler(network.encoder, X, random_state=random_state)
+        near, far = sampler.perturb(int(n_samples) - int(n_samples) // 2), sampler.sample(int(n_samples) // 2)
+        S = np.empty((len(near) + len(far), X.shape[1]))
+        if len(near) - len(far) in (0, 1):                 # interleaved: every prefix is half of each
+            S[0::2], S[1::2] = near, far
+        else:                                              # a starved sampler gave fewer of one kind
+            S = np.vstack([near, far])
         if len(S):
             parts.append(network.encoder.inverse_transform(S))
             labels.append(network.predict_index(S))
@@ -79,10 +92,13 @@ class _State:
         M = np.column_stack(masks) if masks else np.zeros((len(self.frame), 0), dtype=bool)
         return self.template.replace(rules=tuple(rules)).decide(self.frame, matches=M)
 
-    def fidelity(self, rules, masks) -> float:
+    def agreement(self, rules, masks) -> np.ndarray:
         d = self.decide(rules, masks)
         concl = np.array([self.lookup[r.conclusion] for r in rules] + [self.lookup[self.template.default]])
-        return float(np.mean(concl[d] == self.yi))
+        return concl[d] == self.yi
+
+    def fidelity(self, rules, masks) -> float:
+        return float(np.mean(self.agreement(rules, masks)))
 
 
 def _mofn_variants(c: MofN):
@@ -154,13 +170,18 @@ def compress(rules, network, dataset, tolerance: float = 0.0, random_state=0, *,
     st = _State(rules, frame, y)
     cur = list(rules.rules)
     masks = [st.rmask(r.conditions) for r in cur]
-    before = st.fidelity(cur, masks)
-    floor = before - float(tolerance) - 1e-12
+    n_rows = len(dataset.frame)
+    check = np.zeros(len(frame), dtype=bool)          # the later half of the sampler points
+    check[n_rows + (len(frame) - n_rows) // 2:] = True
+    halves = [h for h in (~check, check) if h.any()]
+    agree0 = st.agreement(cur, masks)
+    before = float(np.mean(agree0))
+    floors = [float(np.mean(agree0[h])) - float(tolerance) - 1e-12 for h in halves]
     size0 = (len(cur), rules.conditions_count())
 
     def ok(trial_rules, trial_masks):
-        f = st.fidelity(trial_rules, trial_masks)
-        return f >= floor, f
+        agree = st.agreement(trial_rules, trial_masks)
+        return all(float(np.mean(agree[h])) >= f for h, f in zip(halves, floors)), float(np.mean(agree))
 
     for _ in range(max_passes):
         changed = False
@@ -228,6 +249,7 @@ def compress(rules, network, dataset, tolerance: float = 0.0, random_state=0, *,
     if "train_fidelity" in prov:
         prov["train_fidelity"] = float(np.mean(out.predict(dataset.frame) == y_rows))
     prov["compression"] = {"tolerance": float(tolerance), "random_state": random_state, "rows": len(frame),
+                           "check_rows": int(check.sum()),
                            "fidelity_before": round(before, 6), "fidelity_after": round(after, 6),
                            "rules_before": size0[0], "conditions_before": size0[1],
                            "rules_after": len(out), "conditions_after": out.conditions_count()}
