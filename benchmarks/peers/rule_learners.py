@@ -15,14 +15,22 @@ and their conditions (``feature = bin`` tests). imodels: conditions = the model'
 BoostedRules: stumps), rules = leaves / non-zero rules / rules / estimators.
 
 A second table recovers generated k-term DNF concepts (``rulex.data.generated.make_dnf``,
-k = 2..8, 2-4 literals per term, categorical and numeric inputs): is the concept found exactly
-(agreement 1.0 with the concept on the test rows, no more rules than terms)?
+8 categorical inputs of 3 levels and 2 numeric inputs on [0, 1]). The default ``--dnf`` runs ten
+(k terms x literals per term) concepts chosen to cover k = 2..8 and 2-4 literals:
+2x2, 2x4, 3x3, 4x2, 4x4, 5x3, 6x2, 6x4, 7x3, 8x4 (``random_state=k``). Each has
+``--dnf-rows`` (20,000) rows drawn from its definition, split 70/30; one (16,) sigmoid network
+(learning rate 0.03, ``train_network``'s default schedule, seed 0) is trained on the 70 % and
+its accuracy on the 30 % is reported. Is the concept found exactly (agreement 1.0 with the
+concept on the test rows, no more rules than terms), and is the network matched (fidelity
+>= 0.99 with no more rules than terms)?
 
 Usage::
 
     python benchmarks/peers/rule_learners.py --datasets breast_cancer,heart --seeds 0 --folds 3 --dnf 2-8
+    python benchmarks/peers/rule_learners.py --datasets '' --max-seconds 60 --note "..."   # DNF table only
 
-writes ``benchmarks/results/peers_rule_learners.{csv,md}`` (and ``_dnf.csv``).
+writes ``benchmarks/results/peers_rule_learners.{csv,md}`` (and ``_dnf.csv``). With ``--datasets ''``
+the data-set table is not rerun: its CSV is kept as it is and the report rebuilt from it.
 """
 from __future__ import annotations
 
@@ -193,15 +201,19 @@ def same_terms(rules, terms, tol: float = 0.05) -> bool:
     return not left
 
 
-def dnf_recovery(ks, methods, seed=0, max_seconds=60.0):
+DNF_CONCEPTS = ((2, 2), (2, 4), (3, 3), (4, 2), (4, 4), (5, 3), (6, 2), (6, 4), (7, 3), (8, 4))
+DNF_LR = 0.03
+
+
+def dnf_recovery(concepts, methods, seed=0, max_seconds=60.0, n_rows=20000):
+    """One row per (concept, method); ``concepts`` are (k terms, literals per term) pairs."""
     import rulex
     from rulex.data.generated import make_dnf
     rows = []
-    for k in ks:
-        lits = 2 + k % 3
-        ds, terms = make_dnf(k, lits, n_categorical=8, n_numeric=2, n_samples=3000, random_state=k)
+    for k, lits in concepts:
+        ds, terms = make_dnf(k, lits, n_categorical=8, n_numeric=2, n_samples=n_rows, random_state=k)
         train, test = ds.split(random_state=0)
-        net = rulex.train_network(train, (16,), "sigmoid", random_state=seed)
+        net = rulex.train_network(train, (16,), "sigmoid", lr=DNF_LR, random_state=seed)
         acc = float(np.mean(net.predict(test.frame) == test.y.to_numpy()))
         truth = test.y.to_numpy()
         y_te = net.predict(test.frame)
@@ -229,7 +241,7 @@ def dnf_recovery(ks, methods, seed=0, max_seconds=60.0):
                      "fidelity": float(np.mean(pred == y_te)), "concept_agreement": float(np.mean(pred == truth)),
                      "rules": n_rules, "conditions": n_conds, "concept_conditions": k * lits,
                      "seconds": time.perf_counter() - t0})
-        print(f"dnf k={k} done", flush=True)
+        print(f"dnf k={k} literals={lits} done", flush=True)
     df = pd.DataFrame(rows)
     df["exact"] = df["same_terms"] | ((df["concept_agreement"] >= 1.0) & (df["rules"] <= df["k"]))
     df["faithful_small"] = (df["fidelity"] >= 0.99) & (df["rules"] <= df["k"])
@@ -271,7 +283,7 @@ def dominates_table(summary):
     return "\n".join(lines)
 
 
-def write_report(df, dnf, args_line, wall, out=RESULTS):
+def write_report(df, dnf, args_line, wall, out=RESULTS, write_main_csv=True):
     out.mkdir(parents=True, exist_ok=True)
     parts = ["# General rule learners beside rulex", "",
              "Produced by `benchmarks/peers/rule_learners.py` (" + args_line + f"; {wall:.0f} s wall on 2 shared "
@@ -279,7 +291,8 @@ def write_report(df, dnf, args_line, wall, out=RESULTS):
              "agreement with the network on the fold's test rows. Sizes are counted as the script's docstring says. "
              "Mean over the cells run.", ""]
     if df is not None and len(df):
-        df.to_csv(out / "peers_rule_learners.csv", index=False)
+        if write_main_csv:
+            df.to_csv(out / "peers_rule_learners.csv", index=False)
         summary = summarize(df)
         parts += ["## Summary", "", ("*Acceptance column*: some rulex method has fidelity >= the best peer's "
                   "minus 0.005 with at most half of its conditions."), "", dominates_table(summary), "",
@@ -303,7 +316,8 @@ def write_report(df, dnf, args_line, wall, out=RESULTS):
     if dnf is not None and len(dnf):
         dnf.to_csv(out / "peers_rule_learners_dnf.csv", index=False)
         parts += ["## Generated k-term DNF concepts", "",
-                  ("`make_dnf(k, 2 + k % 3 literals, 8 categorical + 2 numeric inputs, 3000 rows, random_state=k)`, "
+                  ("`make_dnf(k, literals, 8 categorical + 2 numeric inputs, rows, random_state=k)` (the concepts "
+                  "and row count are in the run line above and the script's docstring), "
                   "70/30 split, one (16,) sigmoid network (seed 0). *exact*: the rules agree with the concept on "
                   "every test row with no more rules than terms, or its rules are the concept's terms (same inputs, categories and comparisons, numeric thresholds within 0.05); *faithful & small*: fidelity >= 0.99 with no more "
                   "rules than terms."), "",
@@ -314,8 +328,9 @@ def write_report(df, dnf, args_line, wall, out=RESULTS):
                          f"{r.concept_agreement:.4f} | {r.rules} | {r.conditions} ({r.concept_conditions}) | "
                          f"{'yes' if r.exact else 'no'} | {'yes' if r.faithful_small else 'no'} | {r.seconds:.1f} |")
         tally = dnf.groupby("method")[["exact", "faithful_small"]].sum().astype(int)
+        n_c = len(dnf[["k", "literals"]].drop_duplicates())
         parts += ["", "Counts over the concepts: " + "; ".join(
-            f"{m}: exact {r.exact}/{dnf.k.nunique()}, faithful & small {r.faithful_small}/{dnf.k.nunique()}"
+            f"{m}: exact {r.exact}/{n_c}, faithful & small {r.faithful_small}/{n_c}"
             for m, r in tally.iterrows()), ""]
     notes = Path(__file__).with_name("rule_learners_notes.md")     # hand-written reading, copied as it is
     if notes.exists():
@@ -323,11 +338,16 @@ def write_report(df, dnf, args_line, wall, out=RESULTS):
     (out / "peers_rule_learners.md").write_text("\n".join(parts) + "\n", encoding="utf-8")
 
 
-def _ks(text):
+def _concepts(text):
+    """``'2x2,3x4'`` (k terms x literals), or k values ``'2-8'`` / ``'2,5'`` with 2 + k % 3 literals."""
+    if "x" in text:
+        return [tuple(int(v) for v in t.split("x")) for t in text.split(",") if t]
     if "-" in text:
         a, b = text.split("-")
-        return list(range(int(a), int(b) + 1))
-    return [int(t) for t in text.split(",") if t]
+        ks = list(range(int(a), int(b) + 1))
+    else:
+        ks = [int(t) for t in text.split(",") if t]
+    return [(k, 2 + k % 3) for k in ks]
 
 
 def main(argv=None):
@@ -337,7 +357,9 @@ def main(argv=None):
     ap.add_argument("--folds", type=int, default=3)
     ap.add_argument("--methods", default=",".join(RULEX_METHODS))
     ap.add_argument("--max-seconds", type=float, default=60.0)
-    ap.add_argument("--dnf", default="2-8", help="k values of the DNF table ('' to skip)")
+    ap.add_argument("--dnf", default=",".join(f"{k}x{n}" for k, n in DNF_CONCEPTS),
+                    help="DNF concepts as k x literals pairs ('2x2,3x4'), or k values ('2-8'); '' to skip")
+    ap.add_argument("--dnf-rows", type=int, default=20000)
     ap.add_argument("--dnf-methods", default="cover,brcg,auto")
     ap.add_argument("--out", default=str(RESULTS))
     ap.add_argument("--note", default="", help="run description for a --reuse report")
@@ -352,27 +374,37 @@ def main(argv=None):
         df = pd.read_csv(out / "peers_rule_learners.csv") if (out / "peers_rule_learners.csv").exists() else None
         dnf = (pd.read_csv(out / "peers_rule_learners_dnf.csv")
                if (out / "peers_rule_learners_dnf.csv").exists() else None)
-        write_report(df, dnf, args.note or "rebuilt from the CSVs", 0.0, out)
+        write_report(df, dnf, args.note or "rebuilt from the CSVs", 0.0, out, write_main_csv=False)
         return
     datasets = [d for d in args.datasets.split(",") if d]
+    out = Path(args.out)
     df = run_grid(datasets, [int(s) for s in args.seeds.split(",")], args.folds,
                   [m for m in args.methods.split(",") if m], args.max_seconds, with_peers=not args.no_peers) \
         if datasets else None
-    out = Path(args.out)
-    if args.merge and (out / "peers_rule_learners.csv").exists():
+    keep = df is None and (out / "peers_rule_learners.csv").exists()
+    if keep:          # DNF-only run: the data-set table is the earlier run's, its CSV left as it is
+        df = pd.read_csv(out / "peers_rule_learners.csv")
+    elif args.merge and (out / "peers_rule_learners.csv").exists():
         old = pd.read_csv(out / "peers_rule_learners.csv")
         if df is not None and len(df):
             key = ["data", "seed", "fold", "method"]
             redone = pd.MultiIndex.from_frame(df[key])
             old = old[~pd.MultiIndex.from_frame(old[key]).isin(redone)]
         df = pd.concat([old, df], ignore_index=True) if df is not None else old
-    if args.merge and not args.dnf and (out / "peers_rule_learners_dnf.csv").exists():
+    dnf = dnf_recovery(_concepts(args.dnf), args.dnf_methods.split(","), max_seconds=args.max_seconds,
+                       n_rows=args.dnf_rows) if args.dnf else None
+    if dnf is None and (out / "peers_rule_learners_dnf.csv").exists():
         dnf = pd.read_csv(out / "peers_rule_learners_dnf.csv")
+    dnf_line = (f"--dnf {args.dnf!r} --dnf-rows {args.dnf_rows} --dnf-methods {args.dnf_methods} "
+                f"--max-seconds {args.max_seconds:g}")
+    if keep:
+        line = (args.note or "data-set table from an earlier run (its CSV)") + "; DNF table: " + dnf_line
     else:
-        dnf = dnf_recovery(_ks(args.dnf), args.dnf_methods.split(","), max_seconds=args.max_seconds) if args.dnf else None
-    line = " ".join(["--datasets", args.datasets, "--seeds", args.seeds, "--folds", str(args.folds),
-                     "--dnf", repr(args.dnf)])
-    write_report(df, dnf, line, time.perf_counter() - start, Path(args.out))
+        line = " ".join(["--datasets", args.datasets, "--seeds", args.seeds, "--folds", str(args.folds),
+                         "--max-seconds", f"{args.max_seconds:g}"] + (["--merge"] if args.merge else [])) \
+            + ", " + dnf_line
+        line += f" ({args.note})" if args.note else ""
+    write_report(df, dnf, line, time.perf_counter() - start, out, write_main_csv=not keep)
 
 
 if __name__ == "__main__":

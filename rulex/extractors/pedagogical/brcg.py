@@ -21,6 +21,7 @@ import numpy as np
 
 from ...rules import Rule, RuleSet  # noqa: F401  (RuleSet built by to_ruleset)
 from .._covering import Clock, rule_mask
+from .._refine import refine_ordered
 from .._table import Lit
 from ..base import Interval, Options, PedagogicalExtractor, register
 from .cover import draw_points, to_ruleset
@@ -188,6 +189,7 @@ class BRCG(PedagogicalExtractor):
             S = draw_points(Sampler(network.encoder, X, random_state=self.random_state), self.n_samples)
             if len(S):
                 V, y = np.vstack([V, table.from_encoded(S)]), np.concatenate([y, network.predict_index(S)])
+        V_all, y_all = V, y
         if len(V) > self.max_rows:
             keep = np.sort(rng.choice(len(V), self.max_rows, replace=False))
             V, y = V[keep], y[keep]
@@ -207,10 +209,14 @@ class BRCG(PedagogicalExtractor):
                 lits_k = [lits[j] for j in cols]
                 rules.append((lits_k, k, 1.0))
                 active &= ~rule_mask(lits_k, V)
+        # the chosen clauses' cuts are quantile or CART cuts of a subsample: re-choose every threshold,
+        # category set and literal exactly on the whole labelled pool (agreement never falls)
+        refined = refine_ordered(rules, order[-1], V_all, y_all, table, clock=clock)
         self._extra_provenance = {
+            "refined": refined != rules,
             "proven_optimal": bool(stages) and all(s["ip_optimal"] for s in stages) and not clock.hit,
             "budget_exhausted": bool(clock.hit), "stages": stages, "literals": len(lits), "rows": len(V)}
-        return to_ruleset(rules, order[-1], "ordered", table, network)
+        return to_ruleset(refined, order[-1], "ordered", table, network)
 
     # -- one class: column generation + integer program ------------------------------------------
     def _solve(self, L, pos, clock):

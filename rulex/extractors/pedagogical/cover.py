@@ -13,6 +13,7 @@ import numpy as np
 
 from ...rules import Rule, RuleSet
 from .._covering import Clock, Covering, predict_rules, rule_mask
+from .._refine import refine_ordered
 from .._table import ValueTable
 from ..base import Interval, Options, PedagogicalExtractor, register
 
@@ -121,12 +122,15 @@ class Cover(PedagogicalExtractor):
         self.random_state = random_state
 
     # -- one pass ---------------------------------------------------------------------------
-    def _learn(self, engine, grow, prune, n_classes, n_cand):
+    def _learn(self, engine, grow, prune, n_classes, n_cand, reverse=False):
+        """One pass; ``reverse`` (ordered, two classes): rules for the larger class, the smaller default."""
         Vg, yg = grow
         Vp, yp = prune
         freq = np.bincount(yg, minlength=n_classes)
         order = sorted(range(n_classes), key=lambda k: (freq[k], k))
         order = [k for k in order if freq[k] > 0] or [0]
+        if reverse and len(order) == 2:
+            order = order[::-1]
         default = order[-1]
         rules = []
         if self.semantics == "ordered":
@@ -149,7 +153,11 @@ class Cover(PedagogicalExtractor):
                     rules.append((lits, k, round((p + 1) / (m.sum() + 2), 6)))
                 if engine.clock.hit:
                     break
-        return self._prune_set(rules, default, Vp, yp, n_classes), default
+        rules = self._prune_set(rules, default, Vp, yp, n_classes)
+        if self.semantics == "ordered":       # thresholds, categories and literals re-chosen on all rows
+            rules = refine_ordered(rules, default, np.vstack([Vg, Vp]), np.concatenate([yg, yp]), engine.table,
+                                   clock=engine.clock)
+        return rules, default
 
     def _prune_set(self, rules, default, Vp, yp, n_classes):
         """Delete rules, last first, while agreement on the prune rows does not fall."""
@@ -181,12 +189,21 @@ class Cover(PedagogicalExtractor):
         V_val = np.vstack([prune[0], table.from_encoded(S_val)]) if len(S_val) else prune[0]
         y_val = np.concatenate([prune[1], network.predict_index(S_val)]) if len(S_val) else prune[1]
         best, history = None, []
+        # ordered, two classes: rules for the smaller class (RIPPER's choice), and also for the larger
+        # one (a DNF true on most rows is a long list the other way round); the better on the
+        # validation sample sets the direction of the later passes
+        directions = [False, True] if self.semantics == "ordered" and len(np.unique(grow[1])) == 2 else [False]
+        reverse = False
         for rnd in range(self.n_rounds + 1):
-            rules, default = self._learn(engine, grow, prune, n_classes, n_cand)
-            fid = float(np.mean(predict_rules(rules, default, self.semantics, V_val, n_classes) == y_val))
+            tries = []
+            for rev in (directions if rnd == 0 else [reverse]):
+                rules, default = self._learn(engine, grow, prune, n_classes, n_cand, reverse=rev)
+                fid = float(np.mean(predict_rules(rules, default, self.semantics, V_val, n_classes) == y_val))
+                tries.append((fid, -sum(len(r[0]) for r in rules), -len(rules), not rev, rules, default, rev))
+            fid, _, _, _, rules, default, reverse = max(tries, key=lambda t: t[:4])
             size = sum(len(r[0]) for r in rules)
             history.append({"round": rnd, "validation_fidelity": round(fid, 6), "rules": len(rules),
-                            "conditions": size, "grow_rows": len(grow[0])})
+                            "conditions": size, "grow_rows": len(grow[0]), "rules_for_larger_class": bool(reverse)})
             if best is None or (fid, -size) > (best[0], -best[1]):
                 best = (fid, size, rules, default)
             if rnd == self.n_rounds or fid >= self.fidelity_target or clock.over("sampling disagreements"):
