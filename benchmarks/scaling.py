@@ -35,7 +35,14 @@ from the same parent state, its memory is returned afterwards, and a run can be 
   refuses the network (CRED reads one hidden layer only) is ``n/a``, not a failure.
 * Floor: ``net.predict`` on the same rows with the same network, from the frame
   (``floor_seconds``, includes encoding) and from the encoded matrix (``floor_encoded_seconds``),
-  in the parent process (best of 7).
+  in the parent process (best of 7); and again in each worker right before its extraction
+  (``floor_worker_seconds``, best of 5), which ``x_floor`` = seconds / that floor uses, so that a
+  method and its floor are timed under the same load of a shared machine.
+* ``--own-budgets``: methods keep their own default ``max_seconds`` (capped by ``--max-seconds``)
+  instead of all getting ``--max-seconds``: the speed of each method as a user runs it.
+* ``--merge``: the cells of the existing scaling.csv that this run does not redo (other axes, other
+  methods) are kept, each with its own floor and the run it comes from (column ``run``);
+  ``--notes FILE`` closes scaling.md with a hand-written section.
 
 Growth rate: least squares of log(seconds) on log(size) per method and axis over the sizes that
 finished (the slope is the empirical exponent: 1 is linear), also on the last two sizes only
@@ -47,6 +54,8 @@ and scaling.png (seconds against size, log-log, per axis).
     python benchmarks/scaling.py                         # all axes, all methods (~20-40 min on 2 shared cores)
     python benchmarks/scaling.py --axes rows --methods surrogate_tree,cred --max-seconds 60
     python benchmarks/scaling.py --quick --out /tmp/scaling    # tiny sizes, seconds
+    python benchmarks/scaling.py --axes rows --rows 1000,10000,100000,200000 --own-budgets --merge \
+        --methods surrogate_tree,anndt,trepan,cover,brcg --notes benchmarks/scaling_notes.md
 """
 from __future__ import annotations
 
@@ -85,10 +94,12 @@ COMPLETED = ("ok", "over budget")
 STOPPED = ("budget", "over budget", "timeout", "died")
 COLUMNS = ["axis", "size", "hidden", "rows", "method", "kind", "status", "seconds", "wall_seconds", "peak_mb",
            "rss_mb", "fidelity", "rules", "conditions", "floor_seconds", "floor_encoded_seconds", "floor_peak_mb",
-           "error"]
+           "error", "floor_worker_seconds", "x_floor", "run"]
 #: columns that depend on the machine and the moment (everything else is a function of the inputs)
 MEASURED = ["seconds", "wall_seconds", "peak_mb", "rss_mb", "floor_seconds", "floor_encoded_seconds",
-            "floor_peak_mb"]
+            "floor_peak_mb", "floor_worker_seconds", "x_floor"]
+#: repeats of the floor measured in each worker right before its extraction (best of)
+WORKER_FLOOR_REPEATS = 5
 AXIS_LABEL = {"rows": "rows extracted on", "depth": "hidden layers", "width": "hidden units (one layer)"}
 
 
@@ -187,13 +198,22 @@ def growth_table(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _floor_of(df: pd.DataFrame) -> pd.Series:
+    """The floor each row is compared with: measured in its own worker right before the extraction
+    when the run recorded it, else the parent's (older runs)."""
+    worker = df["floor_worker_seconds"] if "floor_worker_seconds" in df else pd.Series(np.nan, index=df.index)
+    return worker.where(np.isfinite(worker.astype(float)), df["floor_seconds"])
+
+
 def largest_vs_floor(df: pd.DataFrame) -> pd.DataFrame:
     """Per method, the largest finished size of the rows axis: seconds and peak MB, and their ratio to the floor."""
     sub = df[(df["axis"] == "rows") & df["status"].isin(COMPLETED)].sort_values("size")
     big = sub.groupby("method").tail(1).sort_values("method").copy()
-    big["x_floor_seconds"] = big["seconds"] / big["floor_seconds"]
+    big["x_floor_seconds"] = big["seconds"] / _floor_of(big)
     big["x_floor_peak_mb"] = big["peak_mb"] / big["floor_peak_mb"]
-    return big[["method", "size", "seconds", "x_floor_seconds", "peak_mb", "x_floor_peak_mb"]].reset_index(drop=True)
+    big["floor_used"] = _floor_of(big)
+    return big[["method", "size", "seconds", "floor_used", "x_floor_seconds", "peak_mb",
+                "x_floor_peak_mb"]].reset_index(drop=True)
 
 
 # -- one run ------------------------------------------------------------------------------------
@@ -220,10 +240,13 @@ def _reset_peak_rss() -> bool:
 
 
 def extract_one(net, data, holdout, method: str, max_seconds: float | None, seed: int = 0,
-                params: dict | None = None) -> dict:
+                params: dict | None = None, own_budgets: bool = False) -> dict:
     """Run ``method`` on ``net`` and ``data`` in this process; a result dict, never raises a rulex error.
 
-    ``params`` are extra parameters of the method; ``max_seconds`` goes to the methods that take it.
+    ``params`` are extra parameters of the method; ``max_seconds`` goes to the methods that take it
+    (with ``own_budgets``, only as a cap on the method's own default budget). The floor
+    (``net.predict`` on the same rows, best of ``WORKER_FLOOR_REPEATS``) is measured here first,
+    so the extraction and its floor share the worker and the moment.
     """
     import rulex
     from rulex.extractors.base import EXTRACTORS
@@ -231,7 +254,13 @@ def extract_one(net, data, holdout, method: str, max_seconds: float | None, seed
     extra, params = params, EXTRACTORS[method]().get_params(deep=False)
     kw = dict(extra or {})
     if "max_seconds" in params and max_seconds is not None:
-        kw["max_seconds"] = float(max_seconds)
+        own = params["max_seconds"]
+        kw["max_seconds"] = float(max_seconds) if not own_budgets or own is None else float(min(own, max_seconds))
+    floor = math.inf
+    for _ in range(WORKER_FLOOR_REPEATS):
+        t = time.perf_counter()
+        net.predict(data.frame)
+        floor = min(floor, time.perf_counter() - t)
     if "random_state" in params:
         kw["random_state"] = seed
     for col in data.frame.columns:         # map the rows' pages in before the RSS baseline
@@ -239,7 +268,7 @@ def extract_one(net, data, holdout, method: str, max_seconds: float | None, seed
     rss_ok = _reset_peak_rss()
     rss0 = _proc_status().get("VmRSS", np.nan)
     out = {"status": "ok", "seconds": np.nan, "peak_mb": np.nan, "rss_mb": np.nan, "fidelity": np.nan,
-           "rules": np.nan, "conditions": np.nan, "error": ""}
+           "rules": np.nan, "conditions": np.nan, "error": "", "floor_worker_seconds": floor, "x_floor": np.nan}
     t = time.perf_counter()
     try:
         rs = rulex.extract(net, data, method, **kw)
@@ -255,6 +284,7 @@ def extract_one(net, data, holdout, method: str, max_seconds: float | None, seed
                    fidelity=float(np.mean(np.asarray(rs.predict(holdout.frame)) ==
                                           np.asarray(net.predict(holdout.frame)))),
                    rules=int(len(rs)), conditions=int(rs.conditions_count()))
+        out["x_floor"] = out["seconds"] / floor
         if max_seconds is not None and "max_seconds" not in params and out["seconds"] > max_seconds:
             out.update(status="over budget", error=f"took {out['seconds']:.1f} s > max_seconds={_g(max_seconds)} "
                                                     f"({method} has no time budget of its own)")
@@ -397,7 +427,8 @@ def _load() -> float:
 
 
 def run_grid(axes=AXES, methods=None, sizes=None, setup=None, max_seconds: float | None = 120.0, seed: int = 0,
-             hard_timeout: float | None = None, params: dict | None = None, progress=print) -> pd.DataFrame:
+             hard_timeout: float | None = None, params: dict | None = None, progress=print,
+             own_budgets: bool = False) -> pd.DataFrame:
     """Every axis x size x method; one row each (see ``COLUMNS``).
 
     A cell with the same network shape, rows and method as an earlier cell (e.g. depth 1 and
@@ -455,18 +486,36 @@ def run_grid(axes=AXES, methods=None, sizes=None, setup=None, max_seconds: float
             if key not in done:
                 net, data = network(key[0]), rows_data(key[1])
                 done[key] = run_isolated(lambda: extract_one(net, data, holdout, method, max_seconds, seed,
-                                                             params.get(method)), hard_timeout)
+                                                             params.get(method), own_budgets), hard_timeout)
             return dict(done[key])
 
         out += run_axis(axis, sizes[axis], methods, runner, floor, kinds, progress)
     df = pd.DataFrame(out).reindex(columns=COLUMNS)
+    df["run"] = f"{_dt.date.today().isoformat()} {code0}".strip()
     df.attrs["networks"] = NETWORKS
     df.attrs["params"] = params
+    df.attrs["own_budgets"] = own_budgets
     df.attrs["load"] = (load0, _load())
     df.attrs["code"] = (code0, code_version())
     df.attrs["data"] = {"pool_rows": n_pool, "positive_share": float((pool.y == "yes").mean()),
                         "encoded_inputs": int(next(iter(nets.values())).encoder.n_inputs) if nets else None}
     return df
+
+
+def merge_previous(df: pd.DataFrame, path: Path, label: str | None = None) -> pd.DataFrame:
+    """``df`` plus the cells of an earlier run's CSV at ``path`` that ``df`` does not redo (same axis
+    and method); each kept cell keeps its own floor and says which run it comes from (``label`` for
+    cells of a file written before the ``run`` column existed)."""
+    if not path.exists():
+        return df
+    old = pd.read_csv(path, keep_default_na=False, na_values=[""]).reindex(columns=COLUMNS)   # "n/a" is a status
+    old["run"] = old["run"].fillna(label or "an earlier run")
+    redone = set(zip(df["axis"], df["method"]))
+    keep = old[[(a, m) not in redone for a, m in zip(old["axis"], old["method"])]]
+    out = pd.concat([df, keep], ignore_index=True).reindex(columns=COLUMNS)
+    out.attrs = dict(df.attrs, merged=sorted(set(keep["run"])), merged_cells=sorted(
+        {(a, m) for a, m in zip(keep["axis"], keep["method"])}))
+    return out
 
 
 # -- reports ------------------------------------------------------------------------------------------
@@ -519,6 +568,16 @@ def axis_tables(df: pd.DataFrame, axis: str, holdout_rows: int = SETUP["holdout_
                 lines.append("| *predict, encoded matrix* | " + " | ".join(
                     _num(floor.loc[s, "floor_encoded_seconds"], ".4f") for s in sizes) + " |")
         lines.append("")
+    if axis == "rows":
+        lines += ["**x floor (extraction seconds / `net.predict` on the same rows, measured in the same worker "
+                  "right before; cells from an earlier run: its parent-process floor)**", "", head, sep]
+        for m in methods:
+            r_m = sub[sub["method"] == m]
+            ratio = r_m["seconds"] / _floor_of(r_m)
+            cells = {r["size"]: (_num(q, ".1f") if r["status"] in COMPLETED else _cell(r, "seconds", ".2f"))
+                     for (_, r), q in zip(r_m.iterrows(), ratio)}
+            lines.append(f"| {m} | " + " | ".join(cells.get(s, "") for s in sizes) + " |")
+        lines.append("")
     return lines
 
 
@@ -550,10 +609,12 @@ def write_reports(df: pd.DataFrame, growth: pd.DataFrame, args_line: str, wall: 
              f"{setup['epochs']} epochs (`random_state={seed}`); the rows axis uses one network "
              f"({setup['base_width']},) for every n, so it measures the extractor's cost as its input grows, "
              "not training. "
-             f"Depth and width axes extract on {setup['fixed_rows']} rows. Methods at their defaults, except "
-             f"`max_seconds={_g(max_seconds)}` for the methods that have it (cred, deepred, tsukimoto); the others "
-             f"have no time budget and count as *over budget* past {_g(max_seconds)} s; every worker is killed at "
-             "1.5 x budget + 30 s."
+             f"Depth and width axes extract on {setup['fixed_rows']} rows. "
+             + (f"Methods at their defaults, their own `max_seconds` included (capped at {_g(max_seconds)}); "
+                if df.attrs.get("own_budgets") else
+                f"Methods at their defaults, except `max_seconds={_g(max_seconds)}` for the methods that have it; ")
+             + f"methods without a budget count as *over budget* past {_g(max_seconds)} s; every worker is killed "
+             "at 1.5 x budget + 30 s."
              + ("" if not df.attrs.get("params") else " Other parameters (`--quick` smoke test, not figures): "
                 + "; ".join(f"{m} {p}" for m, p in df.attrs["params"].items()) + "."), "",
              "*seconds* and *peak MB*: the extraction alone as the rule set's provenance records it (wall time; "
@@ -562,6 +623,15 @@ def write_reports(df: pd.DataFrame, growth: pd.DataFrame, args_line: str, wall: 
              "*budget*: the method stopped itself (`BudgetExceededError`); *skipped*: not run because a smaller "
              "size on the same axis already hit the budget; *n/a*: the method refuses the network (CRED reads "
              "one hidden layer only).", ""]
+    if df.attrs.get("merged"):
+        cells: dict = {}
+        for a, m in df.attrs.get("merged_cells", []):
+            cells.setdefault(a, []).append(m)
+        lines += ["**Merged run.** This run (" + ", ".join(sorted(set(df['run'].dropna()) - set(df.attrs['merged'])))
+                  + ") redid only the cells it lists in its command line; the cells of "
+                  + "; ".join(f"the {a} axis for {', '.join(ms)}" for a, ms in sorted(cells.items()))
+                  + " are kept from " + ", ".join(df.attrs["merged"]) + " (column `run` of scaling.csv; their "
+                  "header figures, load and networks table are that run's, not repeated here).", ""]
     # headline
     lines += ["## Growth exponents and budget hits", "",
               "Slope of log(seconds) and log(peak MB) against log(size) over the sizes that finished "
@@ -602,14 +672,17 @@ def write_reports(df: pd.DataFrame, growth: pd.DataFrame, args_line: str, wall: 
     if "rows" in axes:
         big = largest_vs_floor(df)
         lines += ["At the largest number of rows each method finished, against the floor (network prediction "
-                  "on the same rows: seconds from the frame, peak traced MB):", "",
-                  "| method | rows | seconds | x floor | peak MB | x floor |", "|---|---:|---:|---:|---:|---:|"]
+                  "on the same rows from the frame: best of several in the method's own worker right before "
+                  "the extraction; peak traced MB against the parent's measurement):", "",
+                  "| method | rows | seconds | floor s | x floor | peak MB | x floor |",
+                  "|---|---:|---:|---:|---:|---:|---:|"]
         lines += [f"| {r['method']} | {_size_label('rows', int(r['size']))} | {r['seconds']:.2f} | "
-                  f"{r['x_floor_seconds']:.0f} | {r['peak_mb']:.1f} | {r['x_floor_peak_mb']:.1f} |"
-                  for _, r in big.iterrows()]
-        last = df[df["axis"] == "rows"].sort_values("size").iloc[-1]
-        lines.append(f"| *network predict (floor)* | {_size_label('rows', int(last['size']))} | "
-                     f"{last['floor_seconds']:.3f} | 1 | {last['floor_peak_mb']:.1f} | 1 |")
+                  f"{r['floor_used']:.3f} | {r['x_floor_seconds']:.1f} | {r['peak_mb']:.1f} | "
+                  f"{r['x_floor_peak_mb']:.1f} |" for _, r in big.iterrows()]
+        rows_axis = df[df["axis"] == "rows"]
+        last = rows_axis[rows_axis["size"] == rows_axis["size"].max()].iloc[0]     # this run's floor first
+        lines.append(f"| *network predict (floor, parent)* | {_size_label('rows', int(last['size']))} | "
+                     f"{last['floor_seconds']:.3f} | | 1 | {last['floor_peak_mb']:.1f} | 1 |")
         lines.append("")
     if nets:
         lines += ["## Networks", "", "| hidden | training s | holdout accuracy |", "|---|---:|---:|"]
@@ -640,6 +713,8 @@ def write_reports(df: pd.DataFrame, growth: pd.DataFrame, args_line: str, wall: 
         lines += ["Not applicable: " + "; ".join(parts), ""]
     if png and plot(df, out / "scaling.png", max_seconds):
         lines += ["![seconds against size, log-log, per axis](scaling.png)", ""]
+    if df.attrs.get("notes"):
+        lines += ["## Notes", "", df.attrs["notes"], ""]
     (out / "scaling.md").write_text("\n".join(lines))
 
 
@@ -699,6 +774,18 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="tiny sizes and networks (seconds; for tests)")
     ap.add_argument("--out", default=str(RESULTS), help="folder for scaling.md/.csv/.png")
     ap.add_argument("--no-plot", action="store_true")
+    ap.add_argument("--rows", default=None, help="comma-separated sizes of the rows axis (default "
+                    + ",".join(map(str, SIZES["rows"])) + ")")
+    ap.add_argument("--own-budgets", action="store_true",
+                    help="methods keep their own default max_seconds (capped by --max-seconds) instead of "
+                         "getting --max-seconds")
+    ap.add_argument("--merge", action="store_true",
+                    help="keep the cells of the existing scaling.csv in --out that this run does not redo "
+                         "(other axes, other methods), marked with the run they come from")
+    ap.add_argument("--merge-label", default=None, help="how to name the earlier run's cells that carry no "
+                                                        "run label (e.g. 'the run of 2026-11-23, commit 460841e')")
+    ap.add_argument("--notes", default=None, help="a Markdown file whose text closes scaling.md (hand-written "
+                                                  "conclusions)")
     args = ap.parse_args(argv)
     axes = [a.strip() for a in args.axes.split(",") if a.strip()]
     bad = [a for a in axes if a not in AXES]
@@ -706,15 +793,24 @@ def main(argv=None):
         ap.error(f"--axes takes a comma-separated subset of {','.join(AXES)}, got {args.axes!r}")
     methods = [m.strip() for m in args.methods.split(",") if m.strip()] if args.methods else None
     setup = QUICK_SETUP if args.quick else SETUP
-    sizes = QUICK_SIZES if args.quick else SIZES
+    sizes = dict(QUICK_SIZES if args.quick else SIZES)
+    if args.rows:
+        sizes["rows"] = tuple(int(v) for v in args.rows.split(",") if v.strip())
     started = time.perf_counter()
     df = run_grid(axes, methods, sizes, setup, args.max_seconds, args.seed,
-                  params=QUICK_PARAMS if args.quick else None)
+                  params=QUICK_PARAMS if args.quick else None, own_budgets=args.own_budgets)
     wall = time.perf_counter() - started
+    if args.merge:
+        df = merge_previous(df, Path(args.out) / "scaling.csv", args.merge_label)
     growth = growth_table(df)
     args_line = " ".join(["--axes " + ",".join(axes)] + (["--methods " + ",".join(methods)] if methods else [])
+                         + ([f"--rows {args.rows}"] if args.rows else [])
                          + [f"--max-seconds {args.max_seconds:g}", f"--seed {args.seed}"]
-                         + (["--quick"] if args.quick else []))
+                         + (["--own-budgets"] if args.own_budgets else []) + (["--merge"] if args.merge else [])
+                         + ([f"--merge-label '{args.merge_label}'"] if args.merge_label else [])
+                         + ([f"--notes {args.notes}"] if args.notes else []) + (["--quick"] if args.quick else []))
+    if args.notes:
+        df.attrs["notes"] = Path(args.notes).read_text().strip()
     write_reports(df, growth, args_line, wall, setup, args.max_seconds, args.seed, Path(args.out),
                   png=not args.no_plot)
     with pd.option_context("display.width", 200, "display.max_columns", 20):

@@ -181,3 +181,29 @@ def test_hard_timeout_kills_worker():
     out = scaling.run_isolated(lambda: time.sleep(30) or {"status": "ok"}, timeout=0.5)
     assert out["status"] == "timeout" and "killed" in out["error"]
     assert scaling.run_isolated(lambda: {"status": "ok", "x": 1}, timeout=30) == {"status": "ok", "x": 1}
+
+
+def test_worker_floor_and_ratio(quick):
+    df, _, _ = quick
+    ok = df[df["status"] == "ok"]
+    assert (ok["floor_worker_seconds"] > 0).all()
+    assert np.allclose(ok["x_floor"], ok["seconds"] / ok["floor_worker_seconds"])
+
+
+def test_merge_keeps_only_cells_not_redone(tmp_path):
+    row = dict.fromkeys(scaling.COLUMNS, np.nan)
+    old = pd.DataFrame([dict(row, axis=a, size=s, method=m, status=st, seconds=1.0, floor_seconds=0.5)
+                        for a, s, m, st in [("rows", 1000, "trepan", "ok"), ("rows", 1000, "cred", "ok"),
+                                            ("depth", 2, "cred", "n/a"), ("depth", 2, "trepan", "ok")]])
+    old.drop(columns=["run", "floor_worker_seconds", "x_floor"]).to_csv(tmp_path / "scaling.csv", index=False)
+    new = pd.DataFrame([dict(row, axis="rows", size=1000, method="trepan", status="ok", seconds=0.5,
+                             floor_seconds=0.4, floor_worker_seconds=0.25, run="today")])
+    out = scaling.merge_previous(new, tmp_path / "scaling.csv", "the old run")
+    assert list(out.columns) == scaling.COLUMNS
+    got = {(a, m): r for a, m, r in zip(out["axis"], out["method"], out["run"])}
+    assert got == {("rows", "trepan"): "today", ("rows", "cred"): "the old run", ("depth", "cred"): "the old run",
+                   ("depth", "trepan"): "the old run"}
+    assert out.loc[(out["axis"] == "depth") & (out["method"] == "cred"), "status"].item() == "n/a"
+    # the ratio uses the worker's floor where the run has it, the parent's otherwise
+    big = scaling.largest_vs_floor(out)
+    assert big.set_index("method")["x_floor_seconds"].to_dict() == {"cred": 2.0, "trepan": 2.0}

@@ -110,17 +110,28 @@ class Covering:
         self.dl_allowance = dl_allowance
 
     # -- literal search --------------------------------------------------------------------
-    def _literals(self, V, pos, base):
-        """Every candidate literal on the rows ``V`` with its (gain, p1, n1); lists of arrays."""
+    def orders(self, V) -> dict:
+        """Per continuous column of ``V``: its non-missing rows sorted by value (stable), computed once
+        and filtered by a row mask at every step instead of sorting the subset again."""
+        out = {}
+        for j in np.flatnonzero(self.table.continuous):
+            o = np.argsort(V[:, j], kind="stable")         # missing values (NaN) sort last
+            out[int(j)] = o[:len(o) - int(np.isnan(V[:, j]).sum())]
+        return out
+
+    def _literals(self, V, pos, base, mask=None, orders=None):
+        """Every candidate literal on the rows ``V[mask]`` with its (gain, p1, n1); lists of arrays."""
         out = []
-        P_all = float(pos.sum())
+        if mask is None:
+            mask = np.ones(len(V), dtype=bool)
+        if orders is None:
+            orders = self.orders(V)
         for j in range(V.shape[1]):
-            x = V[:, j]
-            ok = ~np.isnan(x)
             if self.table.continuous[j]:
-                xs_order = np.argsort(x[ok], kind="stable")
-                xs = x[ok][xs_order]
-                ps = pos[ok][xs_order]
+                o = orders[j]
+                o = o[mask[o]]                                 # the rows of the mask, still in value order
+                xs = V[o, j]
+                ps = pos[o]
                 if len(xs) < 2:
                     continue
                 cut = np.flatnonzero(xs[:-1] < xs[1:])
@@ -133,9 +144,11 @@ class Covering:
                 for op, p1, n1 in (("le", cp, cn), ("gt", P - cp, N - cn)):
                     out.append((j, op, thr, None, p1, n1, _foil(p1, n1, base)))
             else:
+                x = V[mask, j]
+                ok = ~np.isnan(x)
                 codes = x[ok].astype(np.int64)
                 K = self.table.n_codes(j)
-                pc = np.bincount(codes[pos[ok]], minlength=K).astype(float)
+                pc = np.bincount(codes[pos[mask][ok]], minlength=K).astype(float)
                 tc = np.bincount(codes, minlength=K).astype(float)
                 present = np.flatnonzero(tc > 0)
                 if len(present) < 2:
@@ -146,7 +159,6 @@ class Covering:
                 n1 = np.cumsum(tc[order] - pc[order])[:-1]
                 sets = [tuple(sorted(int(c) for c in order[:i + 1])) for i in range(len(order) - 1)]
                 out.append((j, "in", None, sets, p1, n1, _foil(p1, n1, base)))
-        del P_all
         return out
 
     @staticmethod
@@ -154,15 +166,17 @@ class Covering:
         j, op, thr, sets, *_ = entry
         return Lit(j, op, sets[i] if op == "in" else float(thr[i]))
 
-    def _best(self, V, pos):
-        """(gain, Lit, p1, n1) of the best single literal, or None."""
-        p0 = float(pos.sum())
-        n0 = float(len(pos) - p0)
+    def _best(self, V, pos, mask=None, orders=None):
+        """(gain, Lit, p1, n1) of the best single literal on the rows ``V[mask]``, or None."""
+        if mask is None:
+            mask = np.ones(len(V), dtype=bool)
+        p0 = float((pos & mask).sum())
+        n0 = float(mask.sum() - p0)
         if p0 == 0:
             return None
         base = math.log2(p0 / (p0 + n0))
         best = None
-        for entry in self._literals(V, pos, base):
+        for entry in self._literals(V, pos, base, mask, orders):
             gains = entry[6]
             if not len(gains):
                 continue
@@ -171,14 +185,18 @@ class Covering:
                 best = (float(gains[i]), self._make(entry, i), float(entry[4][i]), float(entry[5][i]))
         return best
 
-    def _best_pair(self, V, pos, top: int = 24):
-        """Two-literal lookahead: the most promising first literals (by coverage of positives
-        among candidates that do not lose them all), each followed by its best second literal."""
-        p0 = float(pos.sum())
-        n0 = float(len(pos) - p0)
+    def _best_pair(self, V, pos, mask=None, orders=None, top: int = 24):
+        """Two-literal lookahead on the rows ``V[mask]``: the most promising first literals (by coverage
+        of positives among candidates that do not lose them all), each followed by its best second literal."""
+        if mask is None:
+            mask = np.ones(len(V), dtype=bool)
+        if orders is None:
+            orders = self.orders(V)
+        p0 = float((pos & mask).sum())
+        n0 = float(mask.sum() - p0)
         base = math.log2(p0 / (p0 + n0))
         firsts = []
-        for entry in self._literals(V, pos, base):
+        for entry in self._literals(V, pos, base, mask, orders):
             p1, n1 = entry[4], entry[5]
             # per feature and op: the cuts that keep the most positives while shedding negatives
             score = np.where(n1 < n0, p1 - 0.5 * n1, -np.inf)
@@ -188,8 +206,7 @@ class Covering:
         firsts.sort(key=lambda t: -t[0])
         best = None
         for _, lit in firsts[:top]:
-            m = lit.evaluate(V)
-            second = self._best(V[m], pos[m])
+            second = self._best(V, pos, mask & lit.evaluate(V), orders)
             if second is None or second[2] <= 0:
                 continue
             p2, n2 = second[2], second[3]
@@ -198,18 +215,24 @@ class Covering:
                 best = (g, [lit, second[1]])
         return best
 
-    def grow(self, V, pos, start=()) -> list:
+    def grow(self, V, pos, start=(), rows=None, orders=None) -> list:
+        """Literals of one rule grown on the rows ``V[rows]`` (all rows by default); ``orders`` are
+        :meth:`orders` of ``V`` when the caller already has them."""
         lits = list(start)
         m = rule_mask(lits, V)
+        if rows is not None:
+            m &= rows
+        if orders is None:
+            orders = self.orders(V)
         while len(lits) < self.max_rule_conditions:
-            Vm, pm = V[m], pos[m]
-            n_neg = len(pm) - pm.sum()
-            if n_neg == 0 or pm.sum() == 0:
+            p_m = int((pos & m).sum())
+            n_neg = int(m.sum()) - p_m
+            if n_neg == 0 or p_m == 0:
                 break
-            best = self._best(Vm, pm)
+            best = self._best(V, pos, m, orders)
             weak = best is None or best[0] <= 1e-9 or best[2] < self.min_support
             if weak and self.lookahead and len(lits) + 2 <= self.max_rule_conditions:
-                pair = self._best_pair(Vm, pm)
+                pair = self._best_pair(V, pos, m, orders)
                 if pair is not None and pair[0] > 1e-9:
                     for lit in pair[1]:
                         lits.append(lit)
@@ -263,12 +286,13 @@ class Covering:
         covered_g = np.zeros(len(Vg), dtype=bool)
         covered_p = np.zeros(len(Vp), dtype=bool)
         best_dl = self._exception_bits(covered_g, posg)
+        orders = self.orders(Vg)
         while (posg & unc_g).sum() >= self.min_support:
             if self.max_rules is not None and len(rules) >= self.max_rules:
                 break
             if self.clock.over("growing rules"):
                 break
-            lits = self.grow(Vg[unc_g], posg[unc_g])
+            lits = self.grow(Vg, posg, rows=unc_g, orders=orders)
             if not lits:
                 break
             lits = self.prune(lits, Vp[unc_p], posp[unc_p])

@@ -72,7 +72,11 @@ class ValueTable:
             if f.kind in _CONTINUOUS:
                 V[:, j] = pd.to_numeric(col).to_numpy(dtype=np.float64, na_value=np.nan)
             else:
-                codes = pd.Categorical(col.map(to_native), categories=list(f.categories)).codes.astype(np.float64)
+                # each distinct value is looked up once (factorize groups values as the lookup does)
+                rows, uniques = pd.factorize(col)
+                known = pd.Categorical(pd.Series(list(uniques), dtype=object).map(to_native),
+                                       categories=list(f.categories)).codes
+                codes = np.where(rows >= 0, known[np.maximum(rows, 0)] if len(known) else -1, -1).astype(np.float64)
                 codes[codes < 0] = np.nan
                 V[:, j] = codes
         return V

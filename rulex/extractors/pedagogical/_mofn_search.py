@@ -80,13 +80,37 @@ class LiteralBank:
         self.categorical = np.array(cat, dtype=bool)
         self.col = np.array([l.col for l in lits], dtype=np.int64)
         self.le = np.array([l.le for l in lits], dtype=bool)
-        self.T = (np.array([l.evaluate(X) for l in lits], dtype=np.int16) if lits
-                  else np.zeros((0, len(X)), dtype=np.int16))
+        # truth values, one row per literal (bool: a byte per cell; counts are summed from it)
+        self.T = np.empty((len(lits), len(X)), dtype=bool)
+        for i, l in enumerate(lits):
+            np.less_equal(X[:, l.col], l.thr, out=self.T[i]) if l.le else np.greater(X[:, l.col], l.thr,
+                                                                                      out=self.T[i])
+        self.packed = _pack(self.T)
         index = {l: i for i, l in enumerate(lits)}
         self.neg = np.array([index[l.negate()] for l in lits], dtype=np.int64)
 
     def __len__(self):
         return len(self.literals)
+
+
+def _pack(B: np.ndarray) -> np.ndarray:
+    """Rows of a boolean matrix (or one boolean vector) as bits in uint64 words (zero-padded)."""
+    B = np.atleast_2d(B)
+    bytes_ = np.packbits(B, axis=1, bitorder="little")
+    pad = (-bytes_.shape[1]) % 8
+    if pad:
+        bytes_ = np.pad(bytes_, ((0, 0), (0, pad)))
+    return np.ascontiguousarray(bytes_).view(np.uint64)
+
+
+_BYTE_BITS = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
+
+
+def _popcount(A: np.ndarray) -> np.ndarray:
+    """Set bits per element of a uint64 array (``np.bitwise_count`` where numpy has it, numpy < 2)."""
+    if hasattr(np, "bitwise_count"):
+        return np.bitwise_count(A)
+    return _BYTE_BITS[A.view(np.uint8)].reshape(A.shape + (8,)).sum(axis=-1)    # pragma: no cover
 
 
 def _thresholds(x: np.ndarray, y: np.ndarray, n_classes: int) -> list:
@@ -95,8 +119,8 @@ def _thresholds(x: np.ndarray, y: np.ndarray, n_classes: int) -> list:
     values, inv = np.unique(x, return_inverse=True)
     if len(values) < 2:
         return []
-    counts = np.zeros((len(values), n_classes))
-    np.add.at(counts, (inv, y), 1)
+    counts = np.bincount(inv.ravel() * n_classes + y, minlength=len(values) * n_classes)
+    counts = counts.reshape(len(values), n_classes).astype(np.float64)
     pure = (counts > 0).sum(axis=1) == 1
     cls = counts.argmax(axis=1)
     boundary = ~(pure[:-1] & pure[1:] & (cls[:-1] == cls[1:]))
@@ -134,6 +158,8 @@ class MofNSearch:
         self.bank = bank
         self.Y = np.eye(n_classes)[y]
         self.totals = self.Y.sum(axis=0)
+        self.y = np.asarray(y)
+        self.K = n_classes
         self.N = len(y)
         self.beam_width = beam_width
         self.max_literals = max_literals
@@ -150,6 +176,19 @@ class MofNSearch:
         left = sat @ self.Y
         return _Cand(m, tuple(ids), counts, left, float(_gain(left, self.totals)))
 
+    def _hits(self, lits: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Class counts (float, exact integers) of the instances in ``rows`` (a mask) where each literal
+        of ``lits`` holds: one ``(len(lits), K)`` array, a chunk of literals at a time."""
+        out = np.zeros((len(lits), self.K))
+        P = self.bank.packed
+        step = max(1, _CHUNK_CELLS // max(P.shape[1], 1))
+        for k in range(self.K):
+            w = _pack(rows & (self.y == k))
+            for start in range(0, len(lits), step):      # popcount of (literal AND rows of class k)
+                chunk = lits[start:start + step]
+                out[start:start + len(chunk), k] = _popcount(P[chunk] & w).sum(axis=1, dtype=np.int64)
+        return out
+
     def _nontrivial(self, nl) -> np.ndarray:
         return (nl >= self.min_objects) & (self.N - nl >= self.min_objects)
 
@@ -157,8 +196,7 @@ class MofNSearch:
         bank = self.bank
         if not len(bank):
             return None
-        step = max(1, _CHUNK_CELLS // max(self.N, 1))      # a float copy of T, a chunk at a time
-        left = np.vstack([bank.T[i:i + step].astype(np.float64) @ self.Y for i in range(0, len(bank), step)])
+        left = self._hits(np.arange(len(bank)), np.ones(self.N, dtype=bool))
         gains = _gain(left, self.totals)
         gains = np.where(self._nontrivial(left.sum(axis=1)), gains, -1.0)
         best = int(np.lexsort((np.arange(len(gains)), -gains))[0])
@@ -200,28 +238,26 @@ class MofNSearch:
                 if not len(elig):
                     continue
                 assert cand.counts is not None, "beam members keep their per-instance counts"
-                step = max(1, _CHUNK_CELLS // max(self.N, 1))
-                for start in range(0, len(elig), step):
-                    chunk = elig[start:start + step]
-                    CM = cand.counts[None, :] + bank.T[chunk]
-                    for inc in (0, 1):
-                        m2 = cand.m + inc
-                        left = (CM >= m2).astype(np.float64) @ self.Y
-                        scores = _gain(left, self.totals)
-                        adm = (scores > worst + 1e-12) & self._nontrivial(left.sum(axis=1))
-                        if self.alpha is not None and adm.any():
-                            p_l = _chi2_pvalues(cand.left, left)
-                            p_r = _chi2_pvalues(self.totals - cand.left, self.totals[None, :] - left)
-                            adm &= (p_l < self.alpha) | (p_r < self.alpha)
-                        for k in np.flatnonzero(adm):
-                            ids = cand.ids + (int(chunk[k]),)
-                            key = (m2, tuple(sorted(ids)))
-                            if key in seen:
-                                continue
-                            seen.add(key)
-                            # counts are recomputed for the few that join the beam: keeping one
-                            # row-length vector per admissible candidate cost ~5 KB per training row
-                            new.append(_Cand(m2, ids, None, left[k].copy(), float(scores[k])))
+                for inc in (0, 1):
+                    m2 = cand.m + inc
+                    # at least m2 of (cand's literals + one more) holds where cand already has m2, or
+                    # has m2 - 1 and the new literal holds: count only the latter per literal
+                    left = self.Y[cand.counts >= m2].sum(axis=0)[None, :] + self._hits(elig, cand.counts == m2 - 1)
+                    scores = _gain(left, self.totals)
+                    adm = (scores > worst + 1e-12) & self._nontrivial(left.sum(axis=1))
+                    if self.alpha is not None and adm.any():
+                        p_l = _chi2_pvalues(cand.left, left)
+                        p_r = _chi2_pvalues(self.totals - cand.left, self.totals[None, :] - left)
+                        adm &= (p_l < self.alpha) | (p_r < self.alpha)
+                    for k in np.flatnonzero(adm):
+                        ids = cand.ids + (int(elig[k]),)
+                        key = (m2, tuple(sorted(ids)))
+                        if key in seen:
+                            continue
+                        seen.add(key)
+                        # counts are recomputed for the few that join the beam: keeping one
+                        # row-length vector per admissible candidate cost ~5 KB per training row
+                        new.append(_Cand(m2, ids, None, left[k].copy(), float(scores[k])))
             if not new:
                 break
             merged = sorted(beam + new, key=_Cand.order)[:self.beam_width]

@@ -104,6 +104,8 @@ def _price(L, r, lam0, lam1, max_degree, beam, k_out, used):
     return [(v, cols) for cols, v in best]
 
 
+_REFINE_ROWS = 50_000    # largest pool the final refinement labels in full (beyond: the max_rows subsample)
+
 @register
 class BRCG(PedagogicalExtractor):
     """Boolean rule sets by column generation and a HiGHS integer program, on network labels.
@@ -184,15 +186,23 @@ class BRCG(PedagogicalExtractor):
         clock = Clock(self.max_seconds, self.on_budget, self.name)
         rng = np.random.default_rng(self.random_state)
         table = ValueTable(network.encoder)
-        V, y = table.from_frame(dataset.frame), network.predict_index(X)
+        S = np.zeros((0, X.shape[1]))
         if self.n_samples:
             S = draw_points(Sampler(network.encoder, X, random_state=self.random_state), self.n_samples)
-            if len(S):
-                V, y = np.vstack([V, table.from_encoded(S)]), np.concatenate([y, network.predict_index(S)])
+        # the pool is the training rows then the sampler's points; only the max_rows of it the
+        # optimisation uses are tabulated and labelled (the same rows as subsampling the whole pool)
+        n_pool = len(X) + len(S)
+        keep = np.sort(rng.choice(n_pool, self.max_rows, replace=False)) if n_pool > self.max_rows \
+            else np.arange(n_pool)
+        kx, ks = keep[keep < len(X)], keep[keep >= len(X)] - len(X)
+        parts = [(table.from_frame(dataset.frame.iloc[kx]), network.predict_index(X[kx]))]
+        if len(ks):
+            parts.append((table.from_encoded(S[ks]), network.predict_index(S[ks])))
+        V, y = np.vstack([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
         V_all, y_all = V, y
-        if len(V) > self.max_rows:
-            keep = np.sort(rng.choice(len(V), self.max_rows, replace=False))
-            V, y = V[keep], y[keep]
+        if len(keep) < n_pool <= _REFINE_ROWS:      # the exact refinement sees the whole pool when it is not huge
+            V_all = np.vstack([table.from_frame(dataset.frame)] + ([table.from_encoded(S)] if len(S) else []))
+            y_all = np.concatenate([network.predict_index(X)] + ([network.predict_index(S)] if len(S) else []))
         lits = binarise(table, V, y, self.n_thresholds, self.random_state)
         L = np.column_stack([lit.evaluate(V) for lit in lits]) if lits else np.zeros((len(V), 0), dtype=bool)
         n_classes = len(network.classes)

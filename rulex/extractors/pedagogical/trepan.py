@@ -379,6 +379,7 @@ class Trepan(PedagogicalExtractor):
         self._n_queries = 0
         self._starved = []
         self._next_id = 0
+        self._sorted_refs: dict = {}
         y = network.predict_index(X).astype(np.int64)
         root = self._make_node(0, [], X, y, len(X), X, 1.0, K)
         heap = []
@@ -402,7 +403,7 @@ class Trepan(PedagogicalExtractor):
                                            "literals": tree.n_literals, "queries": self._n_queries,
                                            "starved_nodes": self.starved_nodes_,
                                            "sampler": dict(sampler.stats)}}
-        del self._sampler, self._oracle
+        del self._sampler, self._oracle, self._sorted_refs
         return tree.to_rules(network.classes, encoder)
 
     def _make_node(self, depth, path, X, y, n_examples, ref, reach, K) -> _Node:
@@ -471,6 +472,14 @@ class Trepan(PedagogicalExtractor):
         node.children = tuple(children)
         return True
 
+    def _sorted_column(self, ref: np.ndarray, col: int) -> np.ndarray:
+        """``np.sort(ref[:, col])``, kept per reference sample (children share their parent's)."""
+        key = (id(ref), col)
+        hit = self._sorted_refs.get(key)
+        if hit is None or hit[0] is not ref:
+            hit = self._sorted_refs[key] = (ref, np.sort(ref[:, col]))
+        return hit[1]
+
     def _local_reference(self, parent: _Node, examples: np.ndarray, path, sampler: Sampler) -> np.ndarray:
         """The child's own examples if they differ from the parent's model, else the parent's."""
         if len(examples) < 10:
@@ -486,7 +495,10 @@ class Trepan(PedagogicalExtractor):
                 a, b = examples[:, spec.cols[0]], parent.ref[:, spec.cols[0]]
                 if np.ptp(a) == 0 and np.ptp(b) == 0 and a[0] == b[0]:
                     continue
-                p = ks_2samp(a, b).pvalue
+                if max(len(a), len(b)) > _KS_EXACT_N and not np.isnan(a).any():
+                    p = _ks_asymptotic(a, self._sorted_column(parent.ref, spec.cols[0]))
+                else:
+                    p = ks_2samp(a, b).pvalue
             else:
                 K = len(spec.levels)
                 ca = np.bincount(sampler.level_index(spec, examples), minlength=K)
@@ -498,6 +510,28 @@ class Trepan(PedagogicalExtractor):
             if p < level:
                 return examples
         return parent.ref
+
+
+#: scipy's ks_2samp computes exact p-values up to this sample size, Smirnov's asymptotic one above
+_KS_EXACT_N = 10000
+
+
+def _ks_asymptotic(a: np.ndarray, b_sorted: np.ndarray) -> float:
+    """Two-sided two-sample KS p-value as ``scipy.stats.ks_2samp(a, b).pvalue`` gives it when a sample
+    exceeds ``_KS_EXACT_N`` (same statistic, same ``kstwo`` p-value), with ``b`` sorted once by the
+    caller: both empirical CDFs are read off one stable merge of the sorted samples."""
+    from scipy.stats import kstwo
+    n1, n2 = len(a), len(b_sorted)
+    both = np.concatenate([np.sort(a), b_sorted])
+    order = np.argsort(both, kind="stable")          # two sorted runs: a linear merge
+    v = both[order]
+    c2 = np.cumsum(order >= n1)
+    c1 = np.arange(1, n1 + n2 + 1) - c2
+    last = np.flatnonzero(np.append(v[1:] != v[:-1], True))   # CDFs after every distinct value
+    diffs = c1[last] / n1 - c2[last] / n2
+    d = max(float(np.clip(-diffs.min(), 0, 1)), float(diffs.max()))
+    m, n = sorted([float(n1), float(n2)], reverse=True)
+    return float(np.clip(kstwo.sf(d, np.round(m * n / (m + n))), 0, 1))
 
 
 def _prune(node: _Node) -> None:
