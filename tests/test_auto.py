@@ -69,3 +69,16 @@ def test_auto_returns_monk2_exactly_with_its_default_candidates():
     assert rulex.evaluate(rules, net, full).fidelity == 1.0, str(rules)
     assert rules.conditions_count() <= 12, str(rules)
     assert {c["method"] for c in rules.provenance["candidates"]} >= {"checklist", "trepan", "cover"}
+
+
+def test_auto_runs_the_classic_extractors_as_candidates():
+    """KT, N-of-M and the hyper-cube family (issue 17) run inside auto like any other method."""
+    net, train, test = iris_net()
+    cands = [("kt", {}), ("nofm", {}), ("iter", {}), ("gridex", {}), ("creepy", {})]
+    rules = rulex.extract(net, train, method="auto", candidates=cands, compress=False, random_state=0)
+    tried = {c["method"]: c for c in rules.provenance["candidates"]}
+    assert set(tried) == {m for m, _ in cands}
+    ok = [c for c in tried.values() if "holdout_fidelity" in c]
+    assert len(ok) >= 3, tried
+    assert rules.provenance["winner"]["method"] in tried
+    assert rulex.evaluate(rules, net, test).fidelity >= 0.8
