@@ -56,23 +56,28 @@ def _literal_pool(table: ValueTable, V: np.ndarray, max_cuts: int) -> list:
 
 
 def _agreement(counts, B, pos, m, w) -> np.ndarray:
-    """Weighted agreement with ``pos`` of ``counts + B[:, l] >= m`` for every literal column ``l``."""
+    """Weighted agreement with ``pos`` of ``counts + B[:, l] >= m`` for every literal column ``l``
+    (``B`` a 0/1 float32 matrix): only the rows with ``m - 1`` literals true depend on ``l``."""
     base = float(w[(counts >= m) & pos].sum() + w[(counts < m - 1) & ~pos].sum())
-    edge = counts == m - 1
-    p, n = edge & pos, edge & ~pos
-    return base + w[p] @ B[p] + (w[n].sum() - w[n] @ B[n])
+    edge = np.flatnonzero(counts == m - 1)
+    if not len(edge):
+        return np.full(B.shape[1], base)
+    we, pe = w[edge], pos[edge]
+    signed = np.where(pe, we, -we).astype(np.float32)
+    # float32 products: rounded so that equal columns tie exactly whatever the BLAS kernel
+    return np.round(base + float(we[~pe].sum()) + (signed @ B[edge]).astype(np.float64), 3)
 
 
 class _Search:
     """Greedy selection with coordinate refinement for one class on boolean literal matrices."""
 
     def __init__(self, B, pos, w, feature_of, max_conditions, clock):
-        self.B, self.pos, self.w, self.feat = B, pos, w, feature_of
+        self.B, self.pos, self.w, self.feat = B.astype(np.float32), pos, w, feature_of
         self.max_conditions, self.clock = max_conditions, clock
 
     def _best_addition(self, chosen):
         """Best (agreement, literal, m) adding one literal to ``chosen`` (no feature twice)."""
-        counts = self.B[:, chosen].sum(axis=1, dtype=np.int16) if chosen else np.zeros(len(self.B), np.int16)
+        counts = self.B[:, chosen].sum(axis=1).astype(np.int16) if chosen else np.zeros(len(self.B), np.int16)
         banned = np.isin(self.feat, self.feat[chosen]) if chosen else np.zeros(self.B.shape[1], bool)
         best = None
         for m in range(1, len(chosen) + 2):
@@ -210,7 +215,7 @@ class Checklist(PedagogicalExtractor):
         best, tried = None, []
         for cuts in resolutions:                    # coarse first: ties go to the coarser cuts
             lits = _literal_pool(table, Vg, cuts)
-            if len(Vg) * max(len(lits), 1) * 2 > memory_budget():
+            if len(Vg) * max(len(lits), 1) * 6 > memory_budget():      # bool tables and the float32 copy
                 from ...exceptions import DataError
                 raise DataError(f"checklist: {len(Vg)} rows x {len(lits)} candidate literals exceed the memory "
                                 "budget; lower max_rows or max_cuts (or set RULEX_MEMORY_BUDGET_MB)")
