@@ -49,7 +49,8 @@ if _here not in sys.path:
 import compare  # noqa: E402  (benchmarks/ on the path first)
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
-RULEX_METHODS = ["surrogate_tree", "cover", "brcg", "checklist", "auto", "cred+compress", "trepan+compress"]
+RULEX_METHODS = ["surrogate_tree", "surrogate_tree+compress", "cover", "cover+compress", "brcg", "checklist",
+                 "checklist+compress", "auto", "cred+compress", "trepan+compress"]
 CART_SIZES = (4, 8, 16, 32)
 
 
