@@ -5,7 +5,11 @@ plus points of the shared :class:`~rulex.extractors.sampling.Sampler`), pruned o
 network-labelled sample, and stopped by description length or a fidelity target. The network
 labels as many points as we like, so after each pass fresh points are drawn, those where the
 rules and the network disagree (and jittered copies of them) join the pools, and the rules are
-learned again; the best pass on a fixed validation sample is kept.
+learned again; the best pass on a fixed validation sample is kept. In ordered mode each pass's
+list is refined on all its labelled rows (``rulex.extractors._refine``: thresholds, category sets
+and literals re-chosen exactly against the whole list's agreement with the network, rules worth
+less than ``min_rule_gain`` of the rows dropped), and with two classes rules for the larger class
+are tried as well as for the smaller one.
 """
 from __future__ import annotations
 
