@@ -105,3 +105,17 @@ def test_refinement_never_lowers_agreement(seed):
     out = refine_ordered(rules, default, V, noisy, table)
     assert np.mean(predict_rules(out, default, "ordered", V, 2) == noisy) >= before
     assert sum(len(lits) for lits, _, _ in out) <= sum(len(lits) for lits, _, _ in rules)
+
+
+def test_rule_cost_drops_a_box_worth_few_rows_and_bounds_the_loss():
+    table, V, _ = _table_and_rows()
+    ja, jb = table.names.index("a"), table.names.index("b")
+    a, b = V[:, ja], V[:, jb]
+    y = ((a > 0.5) & (b > 0.5) & (a + b > 1.08)).astype(np.int64)       # a box with a rounded corner
+    rules = [([Lit(ja, "gt", 0.58), Lit(jb, "gt", 0.5)], 1, 1.0), ([Lit(ja, "gt", 0.5), Lit(jb, "gt", 0.58)], 1, 1.0)]
+    exact = refine_ordered(rules, 0, V, y, table)
+    assert len(exact) == 2
+    n_exact = np.sum(predict_rules(exact, 0, "ordered", V, 2) == y)
+    one = refine_ordered(rules, 0, V, y, table, rule_cost=0.01)
+    assert len(one) == 1
+    assert np.sum(predict_rules(one, 0, "ordered", V, 2) == y) >= n_exact - 0.01 * len(V)

@@ -319,7 +319,7 @@ def write_report(df, dnf, args_line, wall, out=RESULTS, write_main_csv=True):
         parts += ["## Generated k-term DNF concepts", "",
                   ("`make_dnf(k, literals, 8 categorical + 2 numeric inputs, rows, random_state=k)` (the concepts "
                   "and row count are in the run line above and the script's docstring), "
-                  "70/30 split, one (16,) sigmoid network (seed 0). *exact*: the rules agree with the concept on "
+                  f"70/30 split, one (16,) sigmoid network (learning rate {DNF_LR}, seed 0). *exact*: the rules agree with the concept on "
                   "every test row with no more rules than terms, or its rules are the concept's terms (same inputs, categories and comparisons, numeric thresholds within 0.05); *faithful & small*: fidelity >= 0.99 with no more "
                   "rules than terms."), "",
                   ("| k | literals | network acc. | method | fidelity | concept agreement | rules | conditions "

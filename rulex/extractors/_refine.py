@@ -69,8 +69,12 @@ def _best_literal(table, lit, g, Vm):
     return best_gain, best_lit
 
 
+def _agreement(rules, default, V, y) -> float:
+    return float(np.sum(predict_rules(rules, default, "ordered", V, 0) == y))
+
+
 def refine_ordered(rules, default: int, V: np.ndarray, y: np.ndarray, table, max_passes: int = 6,
-                   clock=None) -> list:
+                   clock=None, rule_cost: float = 0.0) -> list:
     """Re-choose every literal of an ordered list ``[(lits, k, w), ...]`` and drop literals and rules,
     each step raising (or, for a drop, keeping) the list's agreement with ``y`` on ``V``.
 
@@ -88,12 +92,35 @@ def refine_ordered(rules, default: int, V: np.ndarray, y: np.ndarray, table, max
         Most passes over the list.
     clock : Clock or None
         Stops between steps when the time budget is spent.
+    rule_cost : float, default 0.0
+        Share of the rows a rule must be worth: once nothing else changes, each rule (last first)
+        is dropped and the others refined again; the smaller list is kept when it agrees with ``y``
+        on no fewer than ``rule_cost * len(V)`` rows less. (A greedy learner often covers the rounded
+        corner of a network's region with a second, overlapping box worth a few rows.)
 
     Returns
     -------
     list of (list of Lit, int, float)
         The refined list (new lists; the input is not modified).
     """
+    rules = _refine(rules, default, V, y, table, max_passes, clock)
+    if rule_cost <= 0 or len(rules) < 2:
+        return rules
+    allowed = rule_cost * len(V)
+    i = len(rules) - 1
+    while i >= 0 and len(rules) >= 2:
+        if clock is not None and clock.over("refining rules"):
+            break
+        trial = _refine(rules[:i] + rules[i + 1:], default, V, y, table, max_passes, clock)
+        if _agreement(trial, default, V, y) >= _agreement(rules, default, V, y) - allowed - 1e-9:
+            rules = trial
+            i = min(i, len(rules)) - 1
+        else:
+            i -= 1
+    return rules
+
+
+def _refine(rules, default, V, y, table, max_passes, clock) -> list:
     rules = [(list(lits), k, w) for lits, k, w in rules]
     if not rules or not len(V):
         return rules

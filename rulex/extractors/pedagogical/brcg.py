@@ -13,7 +13,10 @@ errors exactly (a negative covered by several clauses counts once) and either
 * (neither given) minimises errors + ``complexity`` x n x conditions.
 
 The provenance says whether every integer program was solved to proven optimality (over the
-generated clauses) within the time budget.
+generated clauses) within the time budget. The chosen clauses are then refined on the whole
+labelled pool (every threshold, category set and literal re-chosen exactly against the list's
+agreement with the network, see ``rulex.extractors._refine``; provenance ``refined``) while the
+time budget lasts.
 """
 from __future__ import annotations
 

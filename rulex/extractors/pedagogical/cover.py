@@ -5,7 +5,11 @@ plus points of the shared :class:`~rulex.extractors.sampling.Sampler`), pruned o
 network-labelled sample, and stopped by description length or a fidelity target. The network
 labels as many points as we like, so after each pass fresh points are drawn, those where the
 rules and the network disagree (and jittered copies of them) join the pools, and the rules are
-learned again; the best pass on a fixed validation sample is kept.
+learned again; the best pass on a fixed validation sample is kept. In ordered mode each pass's
+list is refined on all its labelled rows (``rulex.extractors._refine``: thresholds, category sets
+and literals re-chosen exactly against the whole list's agreement with the network, rules worth
+less than ``min_rule_gain`` of the rows dropped), and with two classes rules for the larger class
+are tried as well as for the smaller one.
 """
 from __future__ import annotations
 
@@ -79,6 +83,11 @@ class Cover(PedagogicalExtractor):
         Share of rows held out for pruning.
     lookahead : bool, default True
         Score pairs of literals when no single literal helps (XOR-like concepts).
+    min_rule_gain : float in [0, 1], default 0.002
+        Ordered mode: after the rules are learned, their thresholds, categories and literals are
+        re-chosen exactly on all labelled rows; then a rule is dropped (and the others refined
+        again) when it adds no more than this share of the rows to the list's agreement with the
+        network.
     max_seconds : float or None, default 60
     on_budget : {"partial", "error"}, default "partial"
         At the time limit keep the rules found so far (provenance ``budget_exhausted``) or raise
@@ -99,6 +108,7 @@ class Cover(PedagogicalExtractor):
         "min_support": [Interval(int, 1, None)],
         "prune_size": [Interval(float, 0.01, 0.9)],
         "lookahead": [bool],
+        "min_rule_gain": [Interval(float, 0.0, 1.0)],
         "max_seconds": [Interval(float, 0.0, None), None],
         "on_budget": [Options(("partial", "error"))],
         "random_state": [Interval(int, 0, None), None],
@@ -106,7 +116,7 @@ class Cover(PedagogicalExtractor):
 
     def __init__(self, semantics="ordered", stop="mdl", fidelity_target=0.99, n_samples=2000, n_rounds=2,
                  max_rules=50, max_rule_conditions=8, min_support=3, prune_size=0.33, lookahead=True,
-                 max_seconds=60.0, on_budget="partial", random_state=0):
+                 min_rule_gain=0.002, max_seconds=60.0, on_budget="partial", random_state=0):
         self.semantics = semantics
         self.stop = stop
         self.fidelity_target = fidelity_target
@@ -117,6 +127,7 @@ class Cover(PedagogicalExtractor):
         self.min_support = min_support
         self.prune_size = prune_size
         self.lookahead = lookahead
+        self.min_rule_gain = min_rule_gain
         self.max_seconds = max_seconds
         self.on_budget = on_budget
         self.random_state = random_state
@@ -156,7 +167,7 @@ class Cover(PedagogicalExtractor):
         rules = self._prune_set(rules, default, Vp, yp, n_classes)
         if self.semantics == "ordered":       # thresholds, categories and literals re-chosen on all rows
             rules = refine_ordered(rules, default, np.vstack([Vg, Vp]), np.concatenate([yg, yp]), engine.table,
-                                   clock=engine.clock)
+                                   clock=engine.clock, rule_cost=self.min_rule_gain)
         return rules, default
 
     def _prune_set(self, rules, default, Vp, yp, n_classes):
