@@ -115,7 +115,8 @@ class Auto(PedagogicalExtractor):
             fit_ds, held = dataset, dataset
         from .compression import compression_sample
         # held-out rows plus network-labelled perturbations of them: a 0.01 tolerance means something
-        held_frame, y_held = compression_sample(network, held, self.n_holdout_samples, self.random_state)
+        held_frame, y_held = compression_sample(network, held, self.n_holdout_samples, self.random_state,
+                                                marginal=False)
         cands = self.candidates if self.candidates is not None else default_candidates(len(dataset), X.shape[1], len(network.classes))
         tried, pool = [], []
         for method, params in cands:

@@ -29,11 +29,12 @@ from ..rules import MofN, RuleSet
 __all__ = ["compress", "compression_sample"]
 
 
-def compression_sample(network, dataset, n_samples: int = 4000, random_state=0):
+def compression_sample(network, dataset, n_samples: int = 4000, random_state=0, marginal: bool = True):
     """The frame (original units) and network labels :func:`compress` measures fidelity on: the
     rows of ``dataset``, then ``n_samples`` sampler points, alternately a perturbed copy of a row
     (:meth:`Sampler.perturb`) and a draw from the marginals (:meth:`Sampler.sample`), so that any
-    prefix of the points is half of each. Deterministic under ``random_state``."""
+    prefix of the points is half of each; ``marginal=False``: perturbed copies only (points like the
+    data, as ``auto`` scores its candidates). Deterministic under ``random_state``."""
     from .budget import check_rows
     from .sampling import Sampler
     frame = dataset.frame[network.schema.feature_names]
@@ -42,9 +43,10 @@ def compression_sample(network, dataset, n_samples: int = 4000, random_state=0):
     if n_samples:
         check_rows("n_samples", int(n_samples), X.shape[1])
         sampler = Sampler(network.encoder, X, random_state=random_state)
-        near, far = sampler.perturb(int(n_samples) - int(n_samples) // 2), sampler.sample(int(n_samples) // 2)
+        n_far = int(n_samples) // 2 if marginal else 0
+        near, far = sampler.perturb(int(n_samples) - n_far), sampler.sample(n_far)
         S = np.empty((len(near) + len(far), X.shape[1]))
-        if len(near) - len(far) in (0, 1):                 # interleaved: every prefix is half of each
+        if marginal and len(near) - len(far) in (0, 1):                 # interleaved: every prefix is half of each
             S[0::2], S[1::2] = near, far
         else:                                              # a starved sampler gave fewer of one kind
             S = np.vstack([near, far])
