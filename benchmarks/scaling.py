@@ -727,7 +727,10 @@ def plot(df: pd.DataFrame, path: Path, max_seconds=None) -> bool:
         return False
     axes = [a for a in AXES if a in set(df["axis"])]
     methods = sorted(df["method"].unique())
-    colors = dict(zip(methods, plt.rcParams["axes.prop_cycle"].by_key()["color"]))
+    cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    # more methods than colours: the second round gets dashed lines
+    colors = {m: cycle[i % len(cycle)] for i, m in enumerate(methods)}
+    styles = {m: "o-" if i < len(cycle) else "s--" for i, m in enumerate(methods)}
     fig, axs = plt.subplots(1, len(axes), figsize=(4.6 * len(axes), 4.2), squeeze=False)
     for ax, a in zip(axs[0], axes):
         sub = df[df["axis"] == a]
@@ -735,7 +738,7 @@ def plot(df: pd.DataFrame, path: Path, max_seconds=None) -> bool:
             r = sub[sub["method"] == m].sort_values("size")
             done = r[r["status"].isin(COMPLETED)]
             if len(done):
-                ax.plot(done["size"], done["seconds"], "o-", color=colors[m], label=m, ms=4)
+                ax.plot(done["size"], done["seconds"], styles[m], color=colors[m], label=m, ms=4)
             stop = r[r["status"].isin(STOPPED) & ~r["status"].isin(COMPLETED)]
             if len(stop) and max_seconds:
                 ax.plot(stop["size"], [max_seconds] * len(stop), "x", color=colors[m], ms=9, mew=2)
@@ -757,8 +760,9 @@ def plot(df: pd.DataFrame, path: Path, max_seconds=None) -> bool:
             seen.setdefault(lab, h)
     labels = sorted(seen, key=lambda lab: (lab.startswith("network"), lab))
     handles = [seen[lab] for lab in labels]
-    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=8, frameon=False)
-    fig.tight_layout(rect=(0, 0.07, 1, 1))
+    ncol = min(len(labels), 8)
+    fig.legend(handles, labels, loc="lower center", ncol=ncol, fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.05 * (1 + (len(labels) - 1) // ncol), 1, 1))
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return True

@@ -21,12 +21,18 @@ _CHUNK_CELLS = 4_000_000  # literal x instance cells evaluated at once in the be
 
 
 # -- scoring -------------------------------------------------------------------------------
+def _rowsum(a: np.ndarray) -> np.ndarray:
+    """``a.sum(axis=-1)``; with two classes the same ``a0 + a1`` numpy's reduction computes, without
+    its cost per row of a short last axis."""
+    return a[..., 0] + a[..., 1] if a.shape[-1] == 2 else a.sum(axis=-1)
+
+
 def _entropy(counts: np.ndarray) -> np.ndarray:
     counts = np.asarray(counts, dtype=np.float64)
-    total = counts.sum(axis=-1, keepdims=True)
+    total = _rowsum(counts)[..., None]
     p = np.divide(counts, total, out=np.zeros_like(counts), where=total > 0)
     logp = np.log2(p, out=np.zeros_like(p), where=p > 0)
-    return -(p * logp).sum(axis=-1)
+    return -_rowsum(p * logp)
 
 
 def _gain(left: np.ndarray, totals: np.ndarray) -> np.ndarray:
@@ -34,7 +40,7 @@ def _gain(left: np.ndarray, totals: np.ndarray) -> np.ndarray:
     left = np.asarray(left, dtype=np.float64)
     right = totals[None, :] - left if left.ndim == 2 else totals - left
     n = totals.sum()
-    nl, nr = left.sum(axis=-1), right.sum(axis=-1)
+    nl, nr = _rowsum(left), _rowsum(right)
     g = _entropy(totals) - (nl * _entropy(left) + nr * _entropy(right)) / max(n, 1)
     return np.maximum(g, 0.0)
 
@@ -129,7 +135,11 @@ def _thresholds(x: np.ndarray, y: np.ndarray, n_classes: int) -> list:
         return []
     left = np.cumsum(counts, axis=0)[idx]
     gains = _gain(left, counts.sum(axis=0))
-    order = np.lexsort((idx, -gains))[:_MAX_THRESHOLDS]
+    if len(gains) > _MAX_THRESHOLDS:        # only the gains at or above the k-th largest need ordering
+        top = np.flatnonzero(gains >= np.partition(gains, len(gains) - _MAX_THRESHOLDS)[len(gains) - _MAX_THRESHOLDS])
+        order = top[np.lexsort((idx[top], -gains[top]))][:_MAX_THRESHOLDS]
+    else:
+        order = np.lexsort((idx, -gains))
     mids = (values[idx[order]] + values[idx[order] + 1]) / 2.0
     return sorted(float(m) for m in mids)
 
