@@ -9,7 +9,7 @@ t = 0.0 and 0.01. Every rule set is scored on the held-out third: fidelity to th
 rules, conditions, and the seconds of the extraction or of the compression.
 
 ``compress`` guarantees its tolerance on its own sample (the training rows plus 4,000 sampler
-points, half perturbations and half marginal draws, each change checked on both halves); on the held-out rows fidelity may move either way, and the report lists every case where
+points, half perturbations and half marginal draws, each change checked on the rows and on both halves); on the held-out rows fidelity may move either way, and the report lists every case where
 it fell by more than the tolerance.
 
 Each data set runs in its own process (a crash or a kill leaves the sets already done in the

@@ -14,7 +14,7 @@ half. Greedy passes, repeated until nothing changes:
 4. drop single conditions, and single literals of m-of-n tests (keeping m, or m - 1);
 
 each change is kept only if fidelity stays >= (fidelity before compression) - ``tolerance`` on
-both halves. So the result never loses more than ``tolerance`` on the sample, whatever the
+the rows given and on both halves of the points. So the result never loses more than ``tolerance`` on the sample, whatever the
 extractor was, and a change that only fits the search half (a greedy search over many candidate
 removals would otherwise pick those) is refused by the check half.
 """
@@ -175,7 +175,10 @@ def compress(rules, network, dataset, tolerance: float = 0.0, random_state=0, *,
     n_rows = len(dataset.frame)
     check = np.zeros(len(frame), dtype=bool)          # the later half of the sampler points
     check[n_rows + (len(frame) - n_rows) // 2:] = True
-    halves = [h for h in (~check, check) if h.any()]
+    rows = np.zeros(len(frame), dtype=bool)
+    rows[:n_rows] = True
+    # the rows given, the search half and the check half of the sampler points: each must hold
+    halves = [h for h in (rows, ~rows & ~check, check) if h.any()]
     agree0 = st.agreement(cur, masks)
     before = float(np.mean(agree0))
     floors = [float(np.mean(agree0[h])) - float(tolerance) - 1e-12 for h in halves]
