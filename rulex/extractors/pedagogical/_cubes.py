@@ -390,7 +390,7 @@ def split_default(oracle: Oracle, leaves):
         if isinstance(leaves[0][1], float):
             return leaves[1:], leaves[0][1]
         return leaves, None
-    tally = {}
+    tally: dict = {}
     for _, o, n in leaves:
         c, r = tally.get(o, (0, 0))
         tally[o] = (c + 1, r + n)
