@@ -45,7 +45,7 @@ _MIN_GAIN = 0.01     # a cube must add more than 1 % agreement on the training r
 _COMMON = {
     "threshold": [Interval(float, 0.0, 1.0)],
     "min_points": [Interval(int, 1, None)],
-    "max_rules": [Interval(int, 1, None)],
+    "max_rules": [Interval(int, 0, None)],
     "min_gain": [Interval(float, 0.0, 1.0)],
     "max_seconds": [Interval(float, 0.0, None), None],
     "on_budget": [Options(("error", "partial"))],
