@@ -157,3 +157,13 @@ def test_min_gain_is_validated(box_net):
     net, train, _ = box_net
     with pytest.raises(ValueError, match="min_gain"):
         get_extractor("iter", min_gain=2.0).fit(net, train)
+
+
+@pytest.mark.parametrize("method", ["iter", "creepy"])
+def test_max_rows_grows_on_a_seeded_subset(box_net, method):
+    net, train, test = box_net
+    a = rulex.extract(net, train, method=method, random_state=1, max_rows=200)
+    b = rulex.extract(net, train, method=method, random_state=1, max_rows=200)
+    assert a.provenance["rows_used"] == 200 and a.rules == b.rules
+    assert rulex.extract(net, train, method=method, random_state=1).provenance["rows_used"] == len(train)
+    assert rulex.evaluate(a, net, test).fidelity >= 0.9

@@ -396,3 +396,27 @@ def split_default(oracle: Oracle, leaves):
         tally[o] = (c + 1, r + n)
     default = max(tally, key=lambda o: (tally[o], -o))
     return [t for t in leaves if t[1] != default], default
+
+
+def relax(oracle: Oracle, cube: Cube, inner: Cube, X, y) -> Cube:
+    """Drop every bound of ``inner`` (back to the node's) that does not make it less homogeneous on
+    the node's points: a cluster's bounding box bounds every feature, most of them needlessly."""
+    def div(c):
+        m = oracle.contains(c, X)
+        return oracle.summary(X[m], y[m])[1] if m.any() else np.inf
+    base = div(inner)
+    for i in range(len(oracle.cols)):
+        if oracle.categorical[i]:
+            sides = ["allowed"] if inner.allowed[i] != cube.allowed[i] else []
+        else:
+            sides = [s for s in ("lo", "hi") if getattr(inner, s)[i] != getattr(cube, s)[i]]
+        for side in sides:
+            trial = inner.copy()
+            if side == "allowed":
+                trial.allowed[i] = cube.allowed[i]
+            else:
+                getattr(trial, side)[i] = getattr(cube, side)[i]
+            d = div(trial)
+            if d <= base + 1e-9:
+                inner, base = trial, d
+    return inner

@@ -32,6 +32,7 @@ from ._cubes import (
     cubes_to_rules,
     relevant,
     prune,
+    relax,
     split,
     split_default,
     stops,
@@ -47,6 +48,7 @@ _COMMON = {
     "min_points": [Interval(int, 1, None)],
     "max_rules": [Interval(int, 0, None)],
     "min_gain": [Interval(float, 0.0, 1.0)],
+    "max_rows": [Interval(int, 10, None), None],
     "max_seconds": [Interval(float, 0.0, None), None],
     "on_budget": [Options(("error", "partial"))],
     "random_state": [Interval(int, 0, None), None],
@@ -66,6 +68,10 @@ class _HyperCube(PedagogicalExtractor):
 
     def _extract(self, network, dataset, X):
         budget = _Budget(self.name, self.max_seconds)
+        if self.max_rows is not None and len(X) > self.max_rows:
+            # a large set: grow the cubes on a seeded random subset of the training rows
+            keep = np.random.default_rng(self.random_state).choice(len(X), int(self.max_rows), replace=False)
+            X = X[np.sort(keep)]
         oracle = Oracle(network, X, min_points=self.min_points, random_state=self.random_state, budget=budget)
         self._done = []                 # (cube, output, training rows) finished so far, in rule order
         complete = True
@@ -87,7 +93,7 @@ class _HyperCube(PedagogicalExtractor):
             default = float(np.mean(oracle.y))     # a linear cube everywhere; a constant default
         classes = network.classes if network.task == "classification" else ()
         rules = cubes_to_rules(oracle, cubes, default, task=network.task, classes=classes)
-        self._extra_provenance = {"complete": complete, "oracle_calls": int(oracle.calls),
+        self._extra_provenance = {"complete": complete, "oracle_calls": int(oracle.calls), "rows_used": len(X),
                                   "cubes_pruned": int(getattr(self, "_pruned", 0)) if complete else 0,
                                   "sampler": dict(oracle.sampler.stats)}
         return rules
@@ -201,6 +207,9 @@ class GridEx(_Grid):
         least agreement with the network on the training rows first (the default rule is re-chosen
         after each removal), as long as that cost is at most this share of the rows (0: only cubes
         that change nothing are removed).
+    max_rows : int or None, default 5000
+        Cubes are grown and pruned on at most this many training rows (a seeded random subset of a
+        larger set; None: all of them), which bounds the time per cube on large data.
     max_seconds : float or None, default 60
     on_budget : {"error", "partial"}, default "error"
     random_state : int or None, default 0
@@ -211,7 +220,8 @@ class GridEx(_Grid):
     _parameter_constraints = _GRID_PARAMS
 
     def __init__(self, depth=3, n_features=2, threshold=0.1, min_points=100, max_rules=32, max_seconds=60.0,
-                 on_budget="error", random_state=0, min_gain=_MIN_GAIN):
+                 on_budget="error", random_state=0, min_gain=_MIN_GAIN,
+                 max_rows=5000):
         self.depth = depth
         self.n_features = n_features
         self.threshold = threshold
@@ -221,6 +231,7 @@ class GridEx(_Grid):
         self.on_budget = on_budget
         self.random_state = random_state
         self.min_gain = min_gain
+        self.max_rows = max_rows
 
 
 @register
@@ -275,6 +286,9 @@ class ITER(_HyperCube):
         least agreement with the network on the training rows first (the default rule is re-chosen
         after each removal), as long as that cost is at most this share of the rows (0: only cubes
         that change nothing are removed).
+    max_rows : int or None, default 5000
+        Cubes are grown and pruned on at most this many training rows (a seeded random subset of a
+        larger set; None: all of them), which bounds the time per cube on large data.
     max_seconds : float or None, default 60
     on_budget : {"error", "partial"}, default "error"
     random_state : int or None, default 0
@@ -287,7 +301,8 @@ class ITER(_HyperCube):
                                   max_iterations=[Interval(int, 1, None)], n_features=[Interval(int, 1, None), None])
 
     def __init__(self, n_features=4, n_steps=10, threshold=0.1, min_points=30, max_rules=16, max_iterations=200,
-                 max_seconds=60.0, on_budget="error", random_state=0, min_gain=_MIN_GAIN):
+                 max_seconds=60.0, on_budget="error", random_state=0, min_gain=_MIN_GAIN,
+                 max_rows=5000):
         self.n_features = n_features
         self.n_steps = n_steps
         self.threshold = threshold
@@ -298,6 +313,7 @@ class ITER(_HyperCube):
         self.on_budget = on_budget
         self.random_state = random_state
         self.min_gain = min_gain
+        self.max_rows = max_rows
 
     def _agreement(self, oracle, out, y):
         if len(y) == 0:
@@ -442,6 +458,9 @@ class CReEPy(_HyperCube):
         least agreement with the network on the training rows first (the default rule is re-chosen
         after each removal), as long as that cost is at most this share of the rows (0: only cubes
         that change nothing are removed).
+    max_rows : int or None, default 5000
+        Cubes are grown and pruned on at most this many training rows (a seeded random subset of a
+        larger set; None: all of them), which bounds the time per cube on large data.
     max_seconds : float or None, default 60
     on_budget : {"error", "partial"}, default "error"
     random_state : int or None, default 0
@@ -453,7 +472,8 @@ class CReEPy(_HyperCube):
                                   components=[Interval(int, 2, 10)])
 
     def __init__(self, strategy="cream", depth=3, components=4, threshold=0.1, min_points=50, max_rules=32,
-                 max_seconds=60.0, on_budget="error", random_state=0, min_gain=_MIN_GAIN):
+                 max_seconds=60.0, on_budget="error", random_state=0, min_gain=_MIN_GAIN,
+                 max_rows=5000):
         self.strategy = strategy
         self.depth = depth
         self.components = components
@@ -464,6 +484,7 @@ class CReEPy(_HyperCube):
         self.on_budget = on_budget
         self.random_state = random_state
         self.min_gain = min_gain
+        self.max_rows = max_rows
 
     def _cubes(self, oracle):
         self._count = 0
@@ -484,7 +505,7 @@ class CReEPy(_HyperCube):
         # the product of marginals have none), homogeneity from all its points
         k = n if n >= 10 else len(y)
         for inner in self._candidates(oracle, cube, X[:k], y[:k]):
-            inner = self._relax(oracle, cube, inner, X, y)
+            inner = relax(oracle, cube, inner, X, y)
             mi = oracle.contains(inner, X)
             if mi.all() or mi.sum() < 3:
                 continue
@@ -514,30 +535,6 @@ class CReEPy(_HyperCube):
             oo = oracle.summary(Xo, yo)[0]
             outside = [(cube, out if oo is None else oo, no)]
         return inside + outside
-
-    @staticmethod
-    def _relax(oracle, cube, inner, X, y):
-        """Drop every bound of ``inner`` (back to the node's) that does not make it less homogeneous on
-        the node's points: a cluster's bounding box bounds every feature, most of them needlessly."""
-        def div(c):
-            m = oracle.contains(c, X)
-            return oracle.summary(X[m], y[m])[1] if m.any() else np.inf
-        base = div(inner)
-        for i in range(len(oracle.cols)):
-            if oracle.categorical[i]:
-                sides = ["allowed"] if inner.allowed[i] != cube.allowed[i] else []
-            else:
-                sides = [s for s in ("lo", "hi") if getattr(inner, s)[i] != getattr(cube, s)[i]]
-            for side in sides:
-                trial = inner.copy()
-                if side == "allowed":
-                    trial.allowed[i] = cube.allowed[i]
-                else:
-                    getattr(trial, side)[i] = getattr(cube, side)[i]
-                d = div(trial)
-                if d <= base + 1e-9:
-                    inner, base = trial, d
-        return inner
 
     def _candidates(self, oracle, cube, X, y):
         """Inner-cube candidates: bounding boxes of Gaussian-mixture clusters. Classification: the
