@@ -167,3 +167,4 @@ def test_max_rows_grows_on_a_seeded_subset(box_net, method):
     assert a.provenance["rows_used"] == 200 and a.rules == b.rules
     assert rulex.extract(net, train, method=method, random_state=1).provenance["rows_used"] == len(train)
     assert rulex.evaluate(a, net, test).fidelity >= 0.9
+

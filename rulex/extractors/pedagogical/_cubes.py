@@ -420,3 +420,35 @@ def relax(oracle: Oracle, cube: Cube, inner: Cube, X, y) -> Cube:
             if d <= base + 1e-9:
                 inner, base = trial, d
     return inner
+
+
+def slabs(oracle: Oracle, cube: Cube, grid):
+    """Candidate growth steps ``(feature, side, slab, full)`` next to the cube (a side is "up", "down"
+    or a category to add; ``full`` is the slab to the edge of the space, or None)."""
+    for i, cols in enumerate(oracle.cols):
+        if oracle.categorical[i]:
+            for p in range(len(cols)):
+                if p not in cube.allowed[i]:
+                    slab = cube.copy()
+                    slab.allowed[i] = frozenset([p])
+                    yield i, p, slab, None
+            continue
+        g = grid[i]
+        if np.isfinite(cube.hi[i]):
+            slab = cube.copy()
+            k = int(np.searchsorted(g, cube.hi[i], side="right"))
+            slab.lo[i], slab.hi[i] = cube.hi[i], (g[k] if k < len(g) else np.inf)
+            full = None
+            if np.isfinite(slab.hi[i]):
+                full = slab.copy()
+                full.hi[i] = np.inf
+            yield i, "up", slab, full
+        if np.isfinite(cube.lo[i]):
+            slab = cube.copy()
+            k = int(np.searchsorted(g, cube.lo[i], side="left"))
+            slab.lo[i], slab.hi[i] = (g[k - 1] if k > 0 else -np.inf), cube.lo[i]
+            full = None
+            if np.isfinite(slab.lo[i]):
+                full = slab.copy()
+                full.lo[i] = -np.inf
+            yield i, "down", slab, full

@@ -33,6 +33,7 @@ from ._cubes import (
     relevant,
     prune,
     relax,
+    slabs,
     split,
     split_default,
     stops,
@@ -42,6 +43,8 @@ from ._cubes import (
 __all__ = ["ITER", "CReEPy", "GridEx", "GridREx"]
 
 _MIN_GAIN = 0.01     # a cube must add more than 1 % agreement on the training rows to be kept
+
+_CLUSTER_ROWS = 1000  # CReEPy: training rows a node's mixtures are fitted on, at most
 
 _COMMON = {
     "threshold": [Interval(float, 0.0, 1.0)],
@@ -353,7 +356,7 @@ class ITER(_HyperCube):
             for _ in range(int(self.max_iterations)):
                 # lazy greedy: directions in order of their last score; a direction is scored afresh
                 # only while it could still beat the best fresh score (scores fall as a cube grows)
-                cands = sorted(self._slabs(oracle, cube, grid), key=lambda t: (-stale.get(t[:2], 2.0), t[:2]))
+                cands = sorted(slabs(oracle, cube, grid), key=lambda t: (-stale.get(t[:2], 2.0), t[:2]))
                 best = None
                 for i, side, slab, full in cands:
                     if best is not None and stale.get((i, side), 2.0) <= best[0]:
@@ -388,38 +391,6 @@ class ITER(_HyperCube):
         else:
             default = done[-1][1]
         return list(done), default
-
-    @staticmethod
-    def _slabs(oracle, cube, grid):
-        """Candidate growth steps ``(feature, side, slab, full)`` next to the cube (a side is "up", "down"
-        or a category to add; ``full`` is the slab to the edge of the space, or None)."""
-        for i, cols in enumerate(oracle.cols):
-            if oracle.categorical[i]:
-                for p in range(len(cols)):
-                    if p not in cube.allowed[i]:
-                        slab = cube.copy()
-                        slab.allowed[i] = frozenset([p])
-                        yield i, p, slab, None
-                continue
-            g = grid[i]
-            if np.isfinite(cube.hi[i]):
-                slab = cube.copy()
-                k = int(np.searchsorted(g, cube.hi[i], side="right"))
-                slab.lo[i], slab.hi[i] = cube.hi[i], (g[k] if k < len(g) else np.inf)
-                full = None
-                if np.isfinite(slab.hi[i]):
-                    full = slab.copy()
-                    full.hi[i] = np.inf
-                yield i, "up", slab, full
-            if np.isfinite(cube.lo[i]):
-                slab = cube.copy()
-                k = int(np.searchsorted(g, cube.lo[i], side="left"))
-                slab.lo[i], slab.hi[i] = (g[k - 1] if k > 0 else -np.inf), cube.lo[i]
-                full = None
-                if np.isfinite(slab.lo[i]):
-                    full = slab.copy()
-                    full.lo[i] = -np.inf
-                yield i, "down", slab, full
 
 
 # -- CReEPy / CREAM -----------------------------------------------------------------------------------
@@ -504,7 +475,10 @@ class CReEPy(_HyperCube):
         # clusters come from the node's training rows (the data's own structure; points drawn from
         # the product of marginals have none), homogeneity from all its points
         k = n if n >= 10 else len(y)
-        for inner in self._candidates(oracle, cube, X[:k], y[:k]):
+        pick = np.arange(k)
+        if k > _CLUSTER_ROWS:              # mixtures on a seeded subset: the shape, not every row, matters
+            pick = np.sort(np.random.default_rng(self.random_state).choice(k, _CLUSTER_ROWS, replace=False))
+        for inner in self._candidates(oracle, cube, X[pick], y[pick]):
             inner = relax(oracle, cube, inner, X, y)
             mi = oracle.contains(inner, X)
             if mi.all() or mi.sum() < 3:
