@@ -88,7 +88,10 @@ def write_reports(df: pd.DataFrame, summary: pd.DataFrame, args_line: str, wall:
                  "Values are mean ± standard deviation over seeds x folds. *fidelity*: agreement of rules and "
                  "network on held-out rows (R² for regression); *accuracy*: rules against the true labels; *seconds* and *peak MB* "
                  "are the extraction only (traced Python allocations). *Pareto*: not dominated in (fidelity "
-                 "up, conditions down).", "",
+                 "up, conditions down)."
+                 + ("" if (sub["cells"] + sub["errors"]).nunique() <= 1 else
+                    " Not every method ran on every cell (`--only-folds` with `--merge`): *errors* gives each "
+                    "method's failed / run cells."), "",
                  "| method | kind | fidelity | accuracy | rules | conditions | seconds | peak MB | Pareto | "
                  "errors |", "|---|---|---:|---:|---:|---:|---:|---:|:---:|---:|"]
         for _, r in sub.iterrows():
