@@ -159,7 +159,10 @@ def merge_existing(df: pd.DataFrame, methods, out=RESULTS) -> pd.DataFrame:
             common = a.index.intersection(b.index)
             if len(common) != len(a) or not np.allclose(a[common], b[common]):
                 raise SystemExit(f"--merge: {path.name} holds other cells or networks than this run")
-            parts.append(old[~old["method"].isin(methods or new["method"].unique())])
+            replaced = old["method"].isin(methods or new["method"].unique())
+            if len(common) < len(b):                  # a subset of the cells (--only-folds): keep the others
+                replaced &= pd.MultiIndex.from_frame(old[key]).isin(a.index)
+            parts.append(old[~replaced])
         parts.append(new)
     out = pd.concat(parts, ignore_index=True)
     return out.sort_values(["data", "seed", "fold", "method"], kind="stable").reset_index(drop=True)
