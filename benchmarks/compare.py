@@ -88,7 +88,10 @@ def write_reports(df: pd.DataFrame, summary: pd.DataFrame, args_line: str, wall:
                  "Values are mean ± standard deviation over seeds x folds. *fidelity*: agreement of rules and "
                  "network on held-out rows (R² for regression); *accuracy*: rules against the true labels; *seconds* and *peak MB* "
                  "are the extraction only (traced Python allocations). *Pareto*: not dominated in (fidelity "
-                 "up, conditions down).", "",
+                 "up, conditions down)."
+                 + ("" if (sub["cells"] + sub["errors"]).nunique() <= 1 else
+                    " Not every method ran on every cell (`--only-folds` with `--merge`): *errors* gives each "
+                    "method's failed / run cells."), "",
                  "| method | kind | fidelity | accuracy | rules | conditions | seconds | peak MB | Pareto | "
                  "errors |", "|---|---|---:|---:|---:|---:|---:|---:|:---:|---:|"]
         for _, r in sub.iterrows():
@@ -156,7 +159,10 @@ def merge_existing(df: pd.DataFrame, methods, out=RESULTS) -> pd.DataFrame:
             common = a.index.intersection(b.index)
             if len(common) != len(a) or not np.allclose(a[common], b[common]):
                 raise SystemExit(f"--merge: {path.name} holds other cells or networks than this run")
-            parts.append(old[~old["method"].isin(methods or new["method"].unique())])
+            replaced = old["method"].isin(methods or new["method"].unique())
+            if len(common) < len(b):                  # a subset of the cells (--only-folds): keep the others
+                replaced &= pd.MultiIndex.from_frame(old[key]).isin(a.index)
+            parts.append(old[~replaced])
         parts.append(new)
     out = pd.concat(parts, ignore_index=True)
     return out.sort_values(["data", "seed", "fold", "method"], kind="stable").reset_index(drop=True)
@@ -175,6 +181,9 @@ def main(argv=None):
     ap.add_argument("--scheduler", default=None, help="Dask scheduler address (with --backend dask)")
     ap.add_argument("--max-seconds", type=float, default=None,
                     help="time budget of every method that takes one (max_seconds; default: each method's own)")
+    ap.add_argument("--only-folds", type=int, nargs="+", default=None,
+                    help="run only these folds of the split (e.g. 0 on a large set; with --merge the other "
+                         "cells keep their rows)")
     ap.add_argument("--merge", action="store_true",
                     help="keep the other methods' rows of the existing compare_<data>.csv (same cells) and "
                          "replace only those of --methods")
@@ -184,13 +193,19 @@ def main(argv=None):
     datasets = [d.strip() for d in args.datasets.split(",") if d.strip()]
     methods = [m.strip() for m in args.methods.split(",") if m.strip()] if args.methods else None
     started = time.perf_counter()
-    df = run_grid(datasets, args.seeds, args.folds, methods, args.hidden, args.epochs, args.n_jobs,
-                  args.backend, args.scheduler, args.max_seconds)
+    if args.only_folds:
+        df = pd.DataFrame([row for d in datasets for s in args.seeds for f in args.only_folds
+                           for row in run_cell(d, s, f, args.folds, methods, args.hidden, args.epochs,
+                                               args.max_seconds)])
+    else:
+        df = run_grid(datasets, args.seeds, args.folds, methods, args.hidden, args.epochs, args.n_jobs,
+                      args.backend, args.scheduler, args.max_seconds)
     wall = time.perf_counter() - started
     if args.merge:
         df = merge_existing(df, methods)
     summary = summarize(df)
     args_line = (f"--datasets {','.join(datasets)} --seeds {' '.join(map(str, args.seeds))} --folds {args.folds}"
+                 + (f" --only-folds {' '.join(map(str, args.only_folds))}" if args.only_folds else "")
                  + (f" --methods {','.join(methods)}" if methods else "")
                  + f" --hidden {','.join(map(str, args.hidden))}" + (f" --epochs {args.epochs}" if args.epochs else "")
                  + (f" --max-seconds {args.max_seconds:g}" if args.max_seconds else "")

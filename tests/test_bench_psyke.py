@@ -131,3 +131,24 @@ def test_reports_merge_per_data_set(tmp_path):
     assert "| d1 | 1 | a (0.9000, 3.0 rules) | p (0.8000, 3.0 rules, 0.0 conditions) | yes | **yes**: a | a |" in md
     assert peer.main(["--report-only", "--out", str(tmp_path)]) == 0         # regenerates from the files
     assert (tmp_path / "peers_psyke.md").read_text() == md
+
+
+def test_psyke_size_plans_only_where_rulex_has_more_rules_and_the_table_shows_it():
+    sized = load_script("peers/psyke_size.py", "peers_psyke_size")
+    df = _table([
+        # creepy: more faithful with more rules than PSyKE's best CReEPy/CREAM -> rerun at its size per cell
+        ("d", 0, 0, "rulex", "creepy", "ok", 0.98, 3), ("d", 1, 0, "rulex", "creepy", "ok", 0.96, 3),
+        ("d", 0, 0, "psyke", "cream-2", "ok", 0.90, 2), ("d", 1, 0, "psyke", "cream-2", "ok", 0.92, 1),
+        ("d", 0, 0, "psyke", "creepy-2", "ok", 0.80, 1), ("d", 1, 0, "psyke", "creepy-2", "ok", 0.80, 1),
+        # gridex: already no more rules -> no second setting
+        ("d", 0, 0, "rulex", "gridex", "ok", 0.95, 2), ("d", 1, 0, "rulex", "gridex", "ok", 0.95, 2),
+        ("d", 0, 0, "psyke", "gridex-2x3", "ok", 0.97, 3), ("d", 1, 0, "psyke", "gridex-2x3", "ok", 0.97, 3),
+    ])
+    assert sized.plan(df, "d") == [("creepy", "cream-2", {(0, 0): 2, (1, 0): 1})]
+    df = pd.concat([df, _table([("d", 0, 0, "rulex", "creepy@psyke-size", "ok", 0.93, 2),
+                                ("d", 1, 0, "rulex", "creepy@psyke-size", "ok", 0.91, 1)])], ignore_index=True)
+    lines = peer.family_lines(peer.summarize(df), ["d"])
+    row = next(line for line in lines if line.startswith("| d | CReEPy"))
+    assert "creepy@psyke-size: 0.9200, 1.5 rules" in row and row.endswith("| yes (at PSyKE's size) |")
+    grid = next(line for line in lines if line.startswith("| d | GridEx"))
+    assert grid.endswith("|  | gridex-2x3: 0.9700, 3.0 rules | no |")

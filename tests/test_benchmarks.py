@@ -45,6 +45,17 @@ def test_merge_keeps_the_other_methods_rows_of_the_same_cells(serial, tmp_path):
         compare_bench.merge_existing(fresh.assign(network_accuracy=0.1), ["anndt"], out=tmp_path)
 
 
+def test_merge_of_a_subset_of_cells_keeps_the_methods_other_cells(serial, tmp_path):
+    serial.to_csv(tmp_path / "compare_iris.csv", index=False)
+    first = serial[["seed", "fold"]].drop_duplicates().iloc[0]
+    sub = serial[(serial["seed"] == first["seed"]) & (serial["fold"] == first["fold"])]   # --only-folds
+    fresh = sub[sub["method"] == "anndt"].assign(rules=99)
+    merged = compare_bench.merge_existing(fresh, ["anndt"], out=tmp_path)
+    assert len(merged) == len(serial)
+    anndt = merged[merged["method"] == "anndt"]
+    assert (anndt["rules"] == 99).sum() == 1 and len(anndt) == (serial["method"] == "anndt").sum()
+
+
 def test_joblib_two_workers_identical(serial):
     parallel = compare_bench.run_grid(**GRID, n_jobs=2)
     pd.testing.assert_frame_equal(_numbers(serial), _numbers(parallel))

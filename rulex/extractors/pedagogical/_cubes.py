@@ -23,7 +23,7 @@ from ...exceptions import BudgetExceededError
 from ...rules import Condition, LinearModel, LinearTerm, Rule, RuleSet
 from ..sampling import Sampler
 
-__all__ = ["Cube", "Oracle", "best_cuts", "cubes_to_rules", "relevant"]
+__all__ = ["Cube", "Oracle", "best_cuts", "cubes_to_rules", "prune", "relevant"]
 
 
 class Cube:
@@ -320,3 +320,135 @@ def union(a: Cube, b: Cube, i: int, categorical: bool) -> Cube:
     else:
         c.lo[i], c.hi[i] = min(a.lo[i], b.lo[i]), max(a.hi[i], b.hi[i])
     return c
+
+
+def prune(oracle: Oracle, cubes, default, *, max_rules: int, min_gain: float):
+    """Backward elimination of the ordered ``cubes`` (``(cube, output, n_train)``) on the network's
+    labels of the training rows: the cube whose removal costs the least agreement (classification:
+    share of rows on which first-matching cube or default gives the network's class; regression
+    with constant outputs: 1 - mean squared error / variance) is dropped while that cost is at most
+    ``min_gain`` or more than ``max_rules`` cubes remain; after every removal the default becomes
+    the best answer on the rows no cube takes. Cubes with a linear-model output are kept as they are.
+    Returns ``(cubes, default)``."""
+    cubes = list(cubes)
+    if not cubes or any(not isinstance(o, (int, float, np.integer, np.floating)) or o is None
+                        for _, o, _ in cubes):
+        return cubes, default
+    X, y = oracle.X, oracle.y
+    member = np.array([oracle.contains(c, X) for c, _, _ in cubes])
+    outs = np.array([o for _, o, _ in cubes], dtype=np.float64)
+    var = float(np.var(y)) if oracle.regression else 1.0
+    var = var if var > 0 else 1.0
+
+    def score(active):
+        """(agreement, default) of the cubes ``active`` (indices, in order) and the best default."""
+        pred = np.full(len(y), np.nan)
+        free = np.ones(len(y), dtype=bool)
+        for k in active:
+            take = free & member[k]
+            pred[take] = outs[k]
+            free &= ~member[k]
+        rest = y[free]
+        if oracle.regression:
+            d = float(np.mean(rest)) if len(rest) else float(default)
+            pred[free] = d
+            return 1.0 - float(np.mean((pred - y) ** 2)) / var, d
+        if len(rest):
+            counts = np.bincount(rest, minlength=len(oracle.net.classes))
+            d = int(np.argmax(counts))
+        else:
+            d = int(default)
+        pred[free] = d
+        return float(np.mean(pred == y)), d
+
+    active = list(range(len(cubes)))
+    cur, best_default = score(active)
+    while active:
+        oracle.budget.check("pruning the cubes")
+        trials = []
+        for k in active:
+            s, d = score([j for j in active if j != k])
+            # the least costly first; on a tie the cube holding fewer training rows, then the later one
+            trials.append((-s, cubes[k][2], -k, k, s, d))
+        _, _, _, k, s, d = min(trials)
+        if cur - s > min_gain + 1e-12 and len(active) <= max_rules:
+            break
+        active.remove(k)
+        cur, best_default = s, d
+    if oracle.regression:
+        return [cubes[k] for k in active], float(best_default)
+    return [cubes[k] for k in active], int(best_default)
+
+
+def split_default(oracle: Oracle, leaves):
+    """Disjoint leaves -> (ordered cubes, default): the most common output (classification: by
+    cubes, then training rows) becomes the default and its cubes are left out; largest first."""
+    if not leaves:
+        return [], oracle.summary(oracle.X, oracle.y)[0]
+    leaves = sorted(leaves, key=lambda t: -t[2])
+    if oracle.regression:
+        if isinstance(leaves[0][1], float):
+            return leaves[1:], leaves[0][1]
+        return leaves, None
+    tally: dict = {}
+    for _, o, n in leaves:
+        c, r = tally.get(o, (0, 0))
+        tally[o] = (c + 1, r + n)
+    default = max(tally, key=lambda o: (tally[o], -o))
+    return [t for t in leaves if t[1] != default], default
+
+
+def relax(oracle: Oracle, cube: Cube, inner: Cube, X, y) -> Cube:
+    """Drop every bound of ``inner`` (back to the node's) that does not make it less homogeneous on
+    the node's points: a cluster's bounding box bounds every feature, most of them needlessly."""
+    def div(c):
+        m = oracle.contains(c, X)
+        return oracle.summary(X[m], y[m])[1] if m.any() else np.inf
+    base = div(inner)
+    for i in range(len(oracle.cols)):
+        if oracle.categorical[i]:
+            sides = ["allowed"] if inner.allowed[i] != cube.allowed[i] else []
+        else:
+            sides = [s for s in ("lo", "hi") if getattr(inner, s)[i] != getattr(cube, s)[i]]
+        for side in sides:
+            trial = inner.copy()
+            if side == "allowed":
+                trial.allowed[i] = cube.allowed[i]
+            else:
+                getattr(trial, side)[i] = getattr(cube, side)[i]
+            d = div(trial)
+            if d <= base + 1e-9:
+                inner, base = trial, d
+    return inner
+
+
+def slabs(oracle: Oracle, cube: Cube, grid):
+    """Candidate growth steps ``(feature, side, slab, full)`` next to the cube (a side is "up", "down"
+    or a category to add; ``full`` is the slab to the edge of the space, or None)."""
+    for i, cols in enumerate(oracle.cols):
+        if oracle.categorical[i]:
+            for p in range(len(cols)):
+                if p not in cube.allowed[i]:
+                    slab = cube.copy()
+                    slab.allowed[i] = frozenset([p])
+                    yield i, p, slab, None
+            continue
+        g = grid[i]
+        if np.isfinite(cube.hi[i]):
+            slab = cube.copy()
+            k = int(np.searchsorted(g, cube.hi[i], side="right"))
+            slab.lo[i], slab.hi[i] = cube.hi[i], (g[k] if k < len(g) else np.inf)
+            full = None
+            if np.isfinite(slab.hi[i]):
+                full = slab.copy()
+                full.hi[i] = np.inf
+            yield i, "up", slab, full
+        if np.isfinite(cube.lo[i]):
+            slab = cube.copy()
+            k = int(np.searchsorted(g, cube.lo[i], side="left"))
+            slab.lo[i], slab.hi[i] = (g[k - 1] if k > 0 else -np.inf), cube.lo[i]
+            full = None
+            if np.isfinite(slab.lo[i]):
+                full = slab.copy()
+                full.lo[i] = -np.inf
+            yield i, "down", slab, full

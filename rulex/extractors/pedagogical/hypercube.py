@@ -31,17 +31,27 @@ from ._cubes import (
     best_cuts,
     cubes_to_rules,
     relevant,
+    prune,
+    relax,
+    slabs,
     split,
+    split_default,
     stops,
     union,
 )
 
 __all__ = ["ITER", "CReEPy", "GridEx", "GridREx"]
 
+_MIN_GAIN = 0.01     # a cube must add more than 1 % agreement on the training rows to be kept
+
+_CLUSTER_ROWS = 1000  # CReEPy: training rows a node's mixtures are fitted on, at most
+
 _COMMON = {
     "threshold": [Interval(float, 0.0, 1.0)],
     "min_points": [Interval(int, 1, None)],
-    "max_rules": [Interval(int, 1, None)],
+    "max_rules": [Interval(int, 0, None)],
+    "min_gain": [Interval(float, 0.0, 1.0)],
+    "max_rows": [Interval(int, 10, None), None],
     "max_seconds": [Interval(float, 0.0, None), None],
     "on_budget": [Options(("error", "partial"))],
     "random_state": [Interval(int, 0, None), None],
@@ -53,9 +63,18 @@ class _HyperCube(PedagogicalExtractor):
 
     supports_regression = True
     _linear = False
+    _grow_at_least = 32        # cubes grown before pruning, whatever ``max_rules`` (ITER: 16)
+
+    def _grow(self) -> int:
+        """How many cubes to grow: pruning then keeps the best ``max_rules`` of them."""
+        return max(int(self.max_rules), self._grow_at_least)
 
     def _extract(self, network, dataset, X):
         budget = _Budget(self.name, self.max_seconds)
+        if self.max_rows is not None and len(X) > self.max_rows:
+            # a large set: grow the cubes on a seeded random subset of the training rows
+            keep = np.random.default_rng(self.random_state).choice(len(X), int(self.max_rows), replace=False)
+            X = X[np.sort(keep)]
         oracle = Oracle(network, X, min_points=self.min_points, random_state=self.random_state, budget=budget)
         self._done = []                 # (cube, output, training rows) finished so far, in rule order
         complete = True
@@ -68,31 +87,19 @@ class _HyperCube(PedagogicalExtractor):
             warnings.warn(f"{exc}. Returning the {len(self._done)} cube(s) finished (on_budget='partial')",
                           RuntimeWarning, stacklevel=3)
             cubes, default = list(self._done), oracle.summary(oracle.X, oracle.y)[0]
+        if complete:
+            n_found = len(cubes)
+            cubes, default = prune(oracle, cubes, default, max_rules=int(self.max_rules),
+                                   min_gain=float(self.min_gain))
+            self._pruned = n_found - len(cubes)
         if self._linear and network.task == "regression":
             default = float(np.mean(oracle.y))     # a linear cube everywhere; a constant default
         classes = network.classes if network.task == "classification" else ()
         rules = cubes_to_rules(oracle, cubes, default, task=network.task, classes=classes)
-        self._extra_provenance = {"complete": complete, "oracle_calls": int(oracle.calls),
+        self._extra_provenance = {"complete": complete, "oracle_calls": int(oracle.calls), "rows_used": len(X),
+                                  "cubes_pruned": int(getattr(self, "_pruned", 0)) if complete else 0,
                                   "sampler": dict(oracle.sampler.stats)}
         return rules
-
-    @staticmethod
-    def _split_default(oracle, leaves):
-        """Disjoint leaves -> (ordered cubes, default): the most common output (classification: by
-        cubes, then training rows) becomes the default and its cubes are left out; largest first."""
-        if not leaves:
-            return [], oracle.summary(oracle.X, oracle.y)[0]
-        leaves = sorted(leaves, key=lambda t: -t[2])
-        if oracle.regression:
-            if isinstance(leaves[0][1], float):
-                return leaves[1:], leaves[0][1]
-            return leaves, None
-        tally = {}
-        for _, o, n in leaves:
-            c, r = tally.get(o, (0, 0))
-            tally[o] = (c + 1, r + n)
-        default = max(tally, key=lambda o: (tally[o], -o))
-        return [t for t in leaves if t[1] != default], default
 
 
 # -- GridEx / GridREx ---------------------------------------------------------------------------------
@@ -111,7 +118,7 @@ class _Grid(_HyperCube):
                 # the whole space is always split once, as in GridEx (its surrounding cube's diversity
                 # is preset above the threshold)
                 small = div <= self.threshold and depth > 0
-                if small or len(y) < 4 or len(leaves) + len(nxt) + len(frontier) >= self.max_rules:
+                if small or len(y) < 4 or len(leaves) + len(nxt) + len(frontier) >= self._grow():
                     leaves.append((cube, out, div, n, X, y))
                     self._done.append((cube, out, n))
                     continue
@@ -131,7 +138,7 @@ class _Grid(_HyperCube):
             if not frontier:
                 break
         leaves.extend(frontier)
-        return self._split_default(oracle, [(c, o, n) for c, o, _, n, _, _ in leaves])
+        return split_default(oracle, [(c, o, n) for c, o, _, n, _, _ in leaves])
 
     def _scored(self, oracle, cube, where="scoring the first cube"):
         X, y, n = oracle.points(cube, where)
@@ -184,7 +191,7 @@ class GridEx(_Grid):
 
     Parameters
     ----------
-    depth : int, default 2
+    depth : int, default 3
         Iterations: how many times a cube may be split again.
     n_features : int, default 2
         Features split per cube and iteration, the most relevant ones on the cube's points (the
@@ -196,7 +203,16 @@ class GridEx(_Grid):
     min_points : int, default 100
         Points per cube: its training rows topped up with sampled points labelled by the network.
     max_rules : int, default 32
-        No cube is split once this many cubes exist.
+        At most this many rules: cubes are split until 32 (or ``max_rules`` if larger) exist, then
+        pruned to ``max_rules`` (the least costly first, see ``min_gain``).
+    min_gain : float, default 0.01
+        Pruning: after growth, cubes are removed one at a time, the one whose removal costs the
+        least agreement with the network on the training rows first (the default rule is re-chosen
+        after each removal), as long as that cost is at most this share of the rows (0: only cubes
+        that change nothing are removed).
+    max_rows : int or None, default 5000
+        Cubes are grown and pruned on at most this many training rows (a seeded random subset of a
+        larger set; None: all of them), which bounds the time per cube on large data.
     max_seconds : float or None, default 60
     on_budget : {"error", "partial"}, default "error"
     random_state : int or None, default 0
@@ -206,8 +222,9 @@ class GridEx(_Grid):
     description = "GridEx: cubes split on each cube's most relevant features at the network's boundaries, merged"
     _parameter_constraints = _GRID_PARAMS
 
-    def __init__(self, depth=2, n_features=2, threshold=0.1, min_points=100, max_rules=32, max_seconds=60.0,
-                 on_budget="error", random_state=0):
+    def __init__(self, depth=3, n_features=2, threshold=0.1, min_points=100, max_rules=32, max_seconds=60.0,
+                 on_budget="error", random_state=0, min_gain=_MIN_GAIN,
+                 max_rows=5000):
         self.depth = depth
         self.n_features = n_features
         self.threshold = threshold
@@ -216,6 +233,8 @@ class GridEx(_Grid):
         self.max_seconds = max_seconds
         self.on_budget = on_budget
         self.random_state = random_state
+        self.min_gain = min_gain
+        self.max_rows = max_rows
 
 
 @register
@@ -262,20 +281,31 @@ class ITER(_HyperCube):
     min_points : int, default 30
         Points per cube and per candidate slab.
     max_rules : int, default 16
+        At most this many rules: up to 16 (or ``max_rules`` if larger) cubes are grown, then pruned.
     max_iterations : int, default 200
         Growth steps per cube.
+    min_gain : float, default 0.01
+        Pruning: after growth, cubes are removed one at a time, the one whose removal costs the
+        least agreement with the network on the training rows first (the default rule is re-chosen
+        after each removal), as long as that cost is at most this share of the rows (0: only cubes
+        that change nothing are removed).
+    max_rows : int or None, default 5000
+        Cubes are grown and pruned on at most this many training rows (a seeded random subset of a
+        larger set; None: all of them), which bounds the time per cube on large data.
     max_seconds : float or None, default 60
     on_budget : {"error", "partial"}, default "error"
     random_state : int or None, default 0
     """
 
     name = "iter"
+    _grow_at_least = 16
     description = "ITER: cubes grown step by step from uncovered training rows while the network agrees"
     _parameter_constraints = dict(_COMMON, n_steps=[Interval(int, 2, 1000)],
                                   max_iterations=[Interval(int, 1, None)], n_features=[Interval(int, 1, None), None])
 
     def __init__(self, n_features=4, n_steps=10, threshold=0.1, min_points=30, max_rules=16, max_iterations=200,
-                 max_seconds=60.0, on_budget="error", random_state=0):
+                 max_seconds=60.0, on_budget="error", random_state=0, min_gain=_MIN_GAIN,
+                 max_rows=5000):
         self.n_features = n_features
         self.n_steps = n_steps
         self.threshold = threshold
@@ -285,6 +315,8 @@ class ITER(_HyperCube):
         self.max_seconds = max_seconds
         self.on_budget = on_budget
         self.random_state = random_state
+        self.min_gain = min_gain
+        self.max_rows = max_rows
 
     def _agreement(self, oracle, out, y):
         if len(y) == 0:
@@ -303,7 +335,7 @@ class ITER(_HyperCube):
         order = rng.permutation(len(oracle.X))
         covered = np.zeros(len(oracle.X), dtype=bool)
         done = self._done
-        while not covered.all() and len(done) < self.max_rules:
+        while not covered.all() and len(done) < self._grow():
             seed = oracle.X[order[int(np.argmax(~covered[order]))]]
             cube = oracle.root()
             for i, cols in enumerate(oracle.cols):
@@ -324,7 +356,7 @@ class ITER(_HyperCube):
             for _ in range(int(self.max_iterations)):
                 # lazy greedy: directions in order of their last score; a direction is scored afresh
                 # only while it could still beat the best fresh score (scores fall as a cube grows)
-                cands = sorted(self._slabs(oracle, cube, grid), key=lambda t: (-stale.get(t[:2], 2.0), t[:2]))
+                cands = sorted(slabs(oracle, cube, grid), key=lambda t: (-stale.get(t[:2], 2.0), t[:2]))
                 best = None
                 for i, side, slab, full in cands:
                     if best is not None and stale.get((i, side), 2.0) <= best[0]:
@@ -360,38 +392,6 @@ class ITER(_HyperCube):
             default = done[-1][1]
         return list(done), default
 
-    @staticmethod
-    def _slabs(oracle, cube, grid):
-        """Candidate growth steps ``(feature, side, slab, full)`` next to the cube (a side is "up", "down"
-        or a category to add; ``full`` is the slab to the edge of the space, or None)."""
-        for i, cols in enumerate(oracle.cols):
-            if oracle.categorical[i]:
-                for p in range(len(cols)):
-                    if p not in cube.allowed[i]:
-                        slab = cube.copy()
-                        slab.allowed[i] = frozenset([p])
-                        yield i, p, slab, None
-                continue
-            g = grid[i]
-            if np.isfinite(cube.hi[i]):
-                slab = cube.copy()
-                k = int(np.searchsorted(g, cube.hi[i], side="right"))
-                slab.lo[i], slab.hi[i] = cube.hi[i], (g[k] if k < len(g) else np.inf)
-                full = None
-                if np.isfinite(slab.hi[i]):
-                    full = slab.copy()
-                    full.hi[i] = np.inf
-                yield i, "up", slab, full
-            if np.isfinite(cube.lo[i]):
-                slab = cube.copy()
-                k = int(np.searchsorted(g, cube.lo[i], side="left"))
-                slab.lo[i], slab.hi[i] = (g[k - 1] if k > 0 else -np.inf), cube.lo[i]
-                full = None
-                if np.isfinite(slab.lo[i]):
-                    full = slab.copy()
-                    full.lo[i] = -np.inf
-                yield i, "down", slab, full
-
 
 # -- CReEPy / CREAM -----------------------------------------------------------------------------------
 @register
@@ -422,6 +422,16 @@ class CReEPy(_HyperCube):
         A node whose diversity is at most this is not split.
     min_points : int, default 50
     max_rules : int, default 32
+        At most this many rules: up to 32 (or ``max_rules`` if larger) nodes are split, then the
+        cubes are pruned.
+    min_gain : float, default 0.01
+        Pruning: after growth, cubes are removed one at a time, the one whose removal costs the
+        least agreement with the network on the training rows first (the default rule is re-chosen
+        after each removal), as long as that cost is at most this share of the rows (0: only cubes
+        that change nothing are removed).
+    max_rows : int or None, default 5000
+        Cubes are grown and pruned on at most this many training rows (a seeded random subset of a
+        larger set; None: all of them), which bounds the time per cube on large data.
     max_seconds : float or None, default 60
     on_budget : {"error", "partial"}, default "error"
     random_state : int or None, default 0
@@ -433,7 +443,8 @@ class CReEPy(_HyperCube):
                                   components=[Interval(int, 2, 10)])
 
     def __init__(self, strategy="cream", depth=3, components=4, threshold=0.1, min_points=50, max_rules=32,
-                 max_seconds=60.0, on_budget="error", random_state=0):
+                 max_seconds=60.0, on_budget="error", random_state=0, min_gain=_MIN_GAIN,
+                 max_rows=5000):
         self.strategy = strategy
         self.depth = depth
         self.components = components
@@ -443,6 +454,8 @@ class CReEPy(_HyperCube):
         self.max_seconds = max_seconds
         self.on_budget = on_budget
         self.random_state = random_state
+        self.min_gain = min_gain
+        self.max_rows = max_rows
 
     def _cubes(self, oracle):
         self._count = 0
@@ -456,14 +469,17 @@ class CReEPy(_HyperCube):
         if out is None:
             out = oracle.summary(oracle.X, oracle.y)[0]
         here = [(cube, out, n)]
-        if depth == 0 or div <= self.threshold or len(y) < 10 or self._count >= self.max_rules - 1:
+        if depth == 0 or div <= self.threshold or len(y) < 10 or self._count >= self._grow() - 1:
             return here
         best = None
         # clusters come from the node's training rows (the data's own structure; points drawn from
         # the product of marginals have none), homogeneity from all its points
         k = n if n >= 10 else len(y)
-        for inner in self._candidates(oracle, cube, X[:k], y[:k]):
-            inner = self._relax(oracle, cube, inner, X, y)
+        pick = np.arange(k)
+        if k > _CLUSTER_ROWS:              # mixtures on a seeded subset: the shape, not every row, matters
+            pick = np.sort(np.random.default_rng(self.random_state).choice(k, _CLUSTER_ROWS, replace=False))
+        for inner in self._candidates(oracle, cube, X[pick], y[pick]):
+            inner = relax(oracle, cube, inner, X, y)
             mi = oracle.contains(inner, X)
             if mi.all() or mi.sum() < 3:
                 continue
@@ -493,30 +509,6 @@ class CReEPy(_HyperCube):
             oo = oracle.summary(Xo, yo)[0]
             outside = [(cube, out if oo is None else oo, no)]
         return inside + outside
-
-    @staticmethod
-    def _relax(oracle, cube, inner, X, y):
-        """Drop every bound of ``inner`` (back to the node's) that does not make it less homogeneous on
-        the node's points: a cluster's bounding box bounds every feature, most of them needlessly."""
-        def div(c):
-            m = oracle.contains(c, X)
-            return oracle.summary(X[m], y[m])[1] if m.any() else np.inf
-        base = div(inner)
-        for i in range(len(oracle.cols)):
-            if oracle.categorical[i]:
-                sides = ["allowed"] if inner.allowed[i] != cube.allowed[i] else []
-            else:
-                sides = [s for s in ("lo", "hi") if getattr(inner, s)[i] != getattr(cube, s)[i]]
-            for side in sides:
-                trial = inner.copy()
-                if side == "allowed":
-                    trial.allowed[i] = cube.allowed[i]
-                else:
-                    getattr(trial, side)[i] = getattr(cube, side)[i]
-                d = div(trial)
-                if d <= base + 1e-9:
-                    inner, base = trial, d
-        return inner
 
     def _candidates(self, oracle, cube, X, y):
         """Inner-cube candidates: bounding boxes of Gaussian-mixture clusters. Classification: the
