@@ -3,7 +3,7 @@
 For each cell (data set, network seed, fold) of ``benchmarks/compare.py`` (its ``cell_network``:
 the fold's rows and a (16,) sigmoid network trained on the training rows), every peer is fitted
 on the **network's labels of the training rows** and scored for fidelity on the test rows:
-RIPPER (``wittgenstein``, binary only), imodels' FIGS, RuleFit, GreedyRuleList and BoostedRules
+RIPPER (``wittgenstein``, binary only), GOSDT (``gosdt``, its threshold-guessing binarisation), imodels' FIGS, RuleFit, GreedyRuleList and BoostedRules
 (binary only), and scikit-learn's CART at several sizes. rulex's methods (and ``auto``, and
 compressed outputs) extract from the same network. Peers other than RIPPER see the network's
 encoded inputs (min-max scaled numbers, one 0/1 column per category); RIPPER the original columns.
@@ -106,8 +106,43 @@ def _imodels(name, seed):
     return fit
 
 
+def _gosdt(seed, depth_budget=5, regularization=0.005, time_limit=20):
+    """GOSDT (``gosdt`` 1.0) on inputs binarised by its own threshold guessing (40 boosted stumps'
+    cuts), as its authors recommend; sized the rulex way (leaves of the commonest class folded
+    into the default, conditions = the other leaves' depths). GOSDT 1.0.4's own ``predict`` calls
+    scikit-learn's ``check_array(force_all_finite=...)``, removed in scikit-learn 1.8, so its tree's
+    ``predict`` is called directly."""
+    def fit(Xe, frame, y, net):
+        from collections import Counter
+
+        from gosdt import GOSDTClassifier, ThresholdGuessBinarizer
+        enc = ThresholdGuessBinarizer(n_estimators=40, max_depth=1, random_state=seed).set_output(transform="pandas")
+        B = enc.fit_transform(pd.DataFrame(Xe), y)
+        clf = GOSDTClassifier(regularization=regularization, allow_small_reg=True, depth_budget=depth_budget,
+                              time_limit=time_limit).fit(B, y)
+        tree = clf.trees_[0]
+        leaves: list = []
+
+        def walk(node, d):
+            if hasattr(node, "prediction"):
+                leaves.append((node.prediction, d))
+            else:
+                walk(node.left_child, d + 1)
+                walk(node.right_child, d + 1)
+        walk(tree.tree, 0)
+        counts = Counter(p for p, _ in leaves)
+        default = max(sorted(counts), key=lambda k: counts[k])
+        rules = [d for p, d in leaves if p != default]
+
+        def predict(Xe_test):
+            return tree.predict(np.asarray(enc.transform(pd.DataFrame(Xe_test)), dtype=float))
+        return predict, len(rules), sum(rules)
+    return fit
+
+
 def peers(seed, n_classes):
     out = {f"cart-{k}": _cart(k, seed) for k in CART_SIZES}
+    out["gosdt"] = _gosdt(seed)
     if n_classes == 2:
         out["ripper"] = _ripper(seed)
         for n in ("figs", "rulefit", "greedy_rule_list", "boosted_rules"):
@@ -116,12 +151,14 @@ def peers(seed, n_classes):
 
 
 # -- one cell ---------------------------------------------------------------------------------------------
-def score_peers(net, train, test, seed):
+def score_peers(net, train, test, seed, only=None):
     Xtr, Xte = net.encoder.transform(train.frame), net.encoder.transform(test.frame)
     ytr, yte = net.predict_index(Xtr), net.predict_index(Xte)
     feats = net.schema.feature_names
     rows = []
     for name, fit in peers(seed, len(net.classes)).items():
+        if only is not None and name not in only:
+            continue
         t0 = time.perf_counter()
         try:
             with warnings.catch_warnings():
@@ -166,14 +203,14 @@ def score_rulex(net, train, test, seed, methods, max_seconds):
     return rows
 
 
-def run_grid(datasets, seeds, folds, methods, max_seconds, with_peers=True):
+def run_grid(datasets, seeds, folds, methods, max_seconds, with_peers=True, only_peers=None):
     rows = []
     for data in datasets:
         for seed in seeds:
             for fold in range(folds):
                 net, train, test = compare.cell_network(data, seed, fold, folds)
                 acc = float(np.mean(net.predict(test.frame) == test.y.to_numpy()))
-                for r in (score_peers(net, train, test, seed) if with_peers else []) + score_rulex(net, train, test, seed, methods,
+                for r in (score_peers(net, train, test, seed, only_peers) if with_peers else []) + score_rulex(net, train, test, seed, methods,
                                                                             max_seconds):
                     rows.append({"data": data, "seed": seed, "fold": fold, "network_accuracy": acc, **r})
                 print(f"{data} seed {seed} fold {fold} done", flush=True)
@@ -368,6 +405,7 @@ def main(argv=None):
     ap.add_argument("--merge", action="store_true",
                     help="keep the rows of the existing CSV that this run does not redo (same data, seed, fold, method)")
     ap.add_argument("--no-peers", action="store_true", help="run rulex's methods only (with --merge: keep the peers' rows)")
+    ap.add_argument("--peers", default=None, help="comma-separated peers to run (default: all of them)")
     args = ap.parse_args(argv)
     start = time.perf_counter()
     if args.reuse:
@@ -380,7 +418,8 @@ def main(argv=None):
     datasets = [d for d in args.datasets.split(",") if d]
     out = Path(args.out)
     df = run_grid(datasets, [int(s) for s in args.seeds.split(",")], args.folds,
-                  [m for m in args.methods.split(",") if m], args.max_seconds, with_peers=not args.no_peers) \
+                  [m for m in args.methods.split(",") if m], args.max_seconds, with_peers=not args.no_peers,
+                  only_peers=None if args.peers is None else set(args.peers.split(","))) \
         if datasets else None
     keep = df is None and (out / "peers_rule_learners.csv").exists()
     if keep:          # DNF-only run: the data-set table is the earlier run's, its CSV left as it is
