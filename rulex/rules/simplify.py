@@ -12,9 +12,11 @@ _POSITIVE = {"<=": "<=", ">": "<=", "==": "==", "!=": "==", "in": "in", "not in"
              "is missing": "is missing", "is not missing": "is missing"}
 
 
-def _remove_subsumed(clauses, schema):
+def _remove_subsumed(clauses, schema, check=None):
     kept = []
     for i, c in enumerate(clauses):
+        if check is not None and i % 16 == 0:
+            check()
         dominated = False
         for j, d in enumerate(clauses):
             if i == j:
@@ -27,7 +29,7 @@ def _remove_subsumed(clauses, schema):
     return kept
 
 
-def simplify_dnf(clauses, schema=None, max_symbols: int = 8):
+def simplify_dnf(clauses, schema=None, max_symbols: int = 8, check=None):
     """Return an equivalent, usually smaller, list of conjunctions.
 
     1. folds each conjunction into one interval/set per feature and drops the empty ones;
@@ -36,16 +38,19 @@ def simplify_dnf(clauses, schema=None, max_symbols: int = 8):
        :func:`sympy.logic.boolalg.simplify_logic` (each test, or its negation, is one symbol;
        relations between thresholds are not known to sympy, so this step is sound, never lossy).
 
-    Above the budget step 3 is skipped with a warning; the result is still exact.
+    Above the budget step 3 is skipped with a warning; the result is still exact. ``check``, if
+    given, is called every few clauses (a caller's time budget: it raises to stop the work).
     """
     folded = []
-    for c in clauses:
+    for i, c in enumerate(clauses):
+        if check is not None and i % 64 == 0:
+            check()
         f = fold(c, schema)
         if f is not None and f not in folded:
             folded.append(f)
     if any(len(c) == 0 for c in folded):
         return [()]
-    folded = _remove_subsumed(folded, schema)
+    folded = _remove_subsumed(folded, schema, check)
     literals: dict = {}
     for clause in folded:
         for lit in clause:

@@ -240,6 +240,7 @@ def finish(dnfs: dict, network, X: np.ndarray, y_idx: np.ndarray, default_idx: i
     from ...rules.intervals import implies
     frame = pd.DataFrame(X, columns=network.encoder.input_names_)
     rules = []
+    masks: dict = {}
     for k, dnf in dnfs.items():
         if k == default_idx:
             continue
@@ -255,7 +256,9 @@ def finish(dnfs: dict, network, X: np.ndarray, y_idx: np.ndarray, default_idx: i
         if simplify:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                simple = simplify_dnf(clauses, max_symbols=max_symbols)
+                where = f"simplifying the rules of class {network.classes[k]!r}"
+                simple = simplify_dnf(clauses, max_symbols=max_symbols, check=None if budget is None else
+                                      (lambda: budget.check(len(clauses), where)))
         else:
             simple = clauses
         for i, clause in enumerate(simple):
@@ -263,7 +266,10 @@ def finish(dnfs: dict, network, X: np.ndarray, y_idx: np.ndarray, default_idx: i
                 budget.check(len(simple), f"matching the rules of class {network.classes[k]!r} to their terms")
             cover = np.ones(len(frame), dtype=bool)
             for lit in clause:
-                cover &= lit.evaluate(frame)
+                mask = masks.get(lit)
+                if mask is None:            # clauses share most of their tests: each is evaluated once
+                    mask = masks[lit] = lit.evaluate(frame)
+                cover &= mask
             n = int(cover.sum())
             if n == 0:
                 continue
