@@ -584,3 +584,17 @@ def test_ruleset_str_is_readable_and_rounds_only_for_display():
     assert repr(rs).startswith("RuleSet(2 rules")
     assert rs.conditions_count() == 3 and len(rs) == 2
     assert rs.features_used() == ["income", "age", "job"]
+
+
+def test_simplify_dnf_calls_the_budget_check_and_stops_when_it_raises():
+    from rulex.exceptions import BudgetExceededError
+    from rulex.rules.simplify import simplify_dnf
+    clauses = [(Condition("x", "<=", float(i)), Condition("y", ">", float(-i))) for i in range(200)]
+    calls = []
+    out = simplify_dnf(clauses, check=lambda: calls.append(1))
+    assert calls and len(out) == 1          # x <= 199 and y > -199 holds wherever any clause does
+
+    def stop():
+        raise BudgetExceededError("over")
+    with pytest.raises(BudgetExceededError, match="over"):
+        simplify_dnf(clauses, check=stop)
