@@ -6,12 +6,15 @@ import functools
 
 import numpy as np
 import pytest
+from benchload import load_script
 
 import rulex
 from rulex.data.generated import make_dnf
 from rulex.extractors._covering import predict_rules
 from rulex.extractors._refine import refine_ordered
 from rulex.extractors._table import Lit, ValueTable
+
+_BENCH = load_script("peers/rule_learners.py")
 
 
 @functools.cache
@@ -27,21 +30,9 @@ SEED = 3
 
 
 def same_terms(rules, terms, tol=0.02):
-    """Every rule is one of the terms (same inputs, ops, categories; thresholds within ``tol``) and back."""
-    if rules.default != 0 or len(rules) != len(terms) or any(r.conclusion != 1 for r in rules):
-        return False
-    left = [list(t) for t in terms]
-    for r in rules:
-        conds = [(c.feature, c.op, c.value) for c in r.conditions]
-        for i, t in enumerate(left):
-            if len(t) == len(conds) and all(any(
-                    f == cf and op == cop and (v == cv if op == "==" else abs(float(v) - float(cv)) <= tol)
-                    for cf, cop, cv in conds) for f, op, v in t):
-                left.pop(i)
-                break
-        else:
-            return False
-    return not left
+    """Every rule is one of the terms (same inputs, ops, categories; thresholds within ``tol``) and back:
+    the measure of the DNF benchmark (``benchmarks/peers/rule_learners.py``), with a tighter tolerance."""
+    return _BENCH.same_terms(rules, terms, tol)
 
 
 @pytest.mark.parametrize("method", ["cover", "brcg"])
