@@ -192,20 +192,19 @@ class BRCG(PedagogicalExtractor):
         S = np.zeros((0, X.shape[1]))
         if self.n_samples:
             S = draw_points(Sampler(network.encoder, X, random_state=self.random_state), self.n_samples)
-        # the pool is the training rows then the sampler's points; only the max_rows of it the
-        # optimisation uses are tabulated and labelled (the same rows as subsampling the whole pool)
+        # the pool is the training rows then the sampler's points; the optimisation uses max_rows of
+        # them, the final refinement all of them up to _REFINE_ROWS (beyond: the same max_rows). Only
+        # the rows used are tabulated and labelled, each once.
         n_pool = len(X) + len(S)
         keep = np.sort(rng.choice(n_pool, self.max_rows, replace=False)) if n_pool > self.max_rows \
             else np.arange(n_pool)
-        kx, ks = keep[keep < len(X)], keep[keep >= len(X)] - len(X)
+        rows = np.arange(n_pool) if n_pool <= _REFINE_ROWS else keep
+        kx, ks = rows[rows < len(X)], rows[rows >= len(X)] - len(X)
         parts = [(table.from_frame(dataset.frame.iloc[kx]), network.predict_index(X[kx]))]
         if len(ks):
             parts.append((table.from_encoded(S[ks]), network.predict_index(S[ks])))
-        V, y = np.vstack([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
-        V_all, y_all = V, y
-        if len(keep) < n_pool <= _REFINE_ROWS:      # the exact refinement sees the whole pool when it is not huge
-            V_all = np.vstack([table.from_frame(dataset.frame)] + ([table.from_encoded(S)] if len(S) else []))
-            y_all = np.concatenate([network.predict_index(X)] + ([network.predict_index(S)] if len(S) else []))
+        V_all, y_all = np.vstack([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+        V, y = (V_all[keep], y_all[keep]) if len(rows) == n_pool else (V_all, y_all)
         lits = binarise(table, V, y, self.n_thresholds, self.random_state)
         L = np.column_stack([lit.evaluate(V) for lit in lits]) if lits else np.zeros((len(V), 0), dtype=bool)
         n_classes = len(network.classes)
