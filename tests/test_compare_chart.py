@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pandas as pd
-import pytest
+from engines import unavailable
 from test_exports import _chromium, _no_remote_references
 
 from rulex.cli import main
@@ -123,7 +123,7 @@ def test_cli_compare_html_has_the_chart_and_lists_the_front_first(tmp_path, caps
 def test_compare_page_renders_in_headless_chromium(tmp_path):
     browser = _chromium()
     if browser is None:
-        pytest.skip("no chromium binary found (apt-get install -y chromium)")
+        unavailable("no chromium binary found (apt-get install -y chromium)")
     page = tmp_path / "compare.html"
     page.write_text(_page(_table()), encoding="utf-8")
     common = [browser, "--headless", "--disable-gpu", "--no-sandbox", "--no-first-run", "--disable-extensions",

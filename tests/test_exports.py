@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
+from engines import unavailable
 from hypothesis import strategies as st
 
 import rulex
@@ -170,7 +171,7 @@ def pmml_scorer():
     """pypmml, started once per module: ``score(rules, frame)`` -> predictions."""
     pypmml = pytest.importorskip("pypmml")
     if shutil.which("java") is None:
-        pytest.skip("pypmml needs a java runtime on PATH")
+        unavailable("pypmml needs a java runtime on PATH")
 
     def score(rules, frame, by_row=True):
         model = pypmml.Model.fromString(rulex.export(rules, "pmml"))
@@ -664,7 +665,7 @@ def test_html_report_content(extracted):
 def test_html_report_renders_in_headless_chromium(extracted, tmp_path):
     browser = _chromium()
     if browser is None:
-        pytest.skip("no chromium binary found (apt-get install -y chromium)")
+        unavailable("no chromium binary found (apt-get install -y chromium)")
     rules, net, _, test = extracted
     page = tmp_path / "report.html"
     rulex.export(rules, "html", path=page, network=net, dataset=test)
