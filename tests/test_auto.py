@@ -82,3 +82,17 @@ def test_auto_runs_the_classic_extractors_as_candidates():
     assert len(ok) >= 3, tried
     assert rules.provenance["winner"]["method"] in tried
     assert rulex.evaluate(rules, net, test).fidelity >= 0.8
+
+
+def test_auto_max_rows_subsamples_the_rows_it_searches_on():
+    net, train, _test = iris_net()
+    kw = dict(method="auto", candidates=QUICK[:2], compress=False, random_state=0)
+    small = rulex.extract(net, train, max_rows=60, **kw)
+    assert small.provenance["rows_given"] == len(train) and small.provenance["rows_used"] == 60
+    assert small.provenance["holdout_rows"] == 18                  # 30 % of the 60 rows used
+    again = rulex.extract(net, train, max_rows=60, **kw)
+    assert str(again) == str(small)                                # the subsample is seeded
+    full = rulex.extract(net, train, max_rows=None, **kw)
+    assert full.provenance["rows_used"] == len(train) > 60
+    with pytest.raises(rulex.DataError, match="max_rows"):
+        rulex.extract(net, train, max_rows=5, **kw)

@@ -66,6 +66,11 @@ class Auto(PedagogicalExtractor):
     n_holdout_samples : int, default 2000
         Network-labelled perturbations of the held-out rows (the shared sampler's ``perturb``) added to
         them when scoring, so that small differences in fidelity are measured on more than a few rows.
+    max_rows : int or None, default 20000
+        Rows (of those given) the search uses: a larger data set is subsampled at random (seeded)
+        before the fit/held-out split, so that the candidates' time stops growing with the rows
+        (the network labels as many points as the candidates want; 20,000 rows of a tabular
+        problem are enough to choose among rule sets of a few dozen conditions). None: all rows.
     max_seconds : float or None, default 120
         Budget for all candidates together; each gets what is left (methods with their own
         ``max_seconds`` are told so). Candidates not started in time are skipped.
@@ -88,19 +93,21 @@ class Auto(PedagogicalExtractor):
         "compress": [bool],
         "holdout": [Interval(float, 0.1, 0.5)],
         "n_holdout_samples": [Interval(int, 0, None)],
+        "max_rows": [Interval(int, 20, None), None],
         "max_seconds": [Interval(float, 0.0, None), None],
         "on_budget": [Options(("partial", "error"))],
         "random_state": [Interval(int, 0, None), None],
     }
 
     def __init__(self, tolerance=0.01, candidates=None, compress=True, holdout=0.3, n_holdout_samples=2000,
-                 max_seconds=120.0,
+                 max_rows=20000, max_seconds=120.0,
                  on_budget="partial", random_state=0):
         self.tolerance = tolerance
         self.candidates = candidates
         self.compress = compress
         self.holdout = holdout
         self.n_holdout_samples = n_holdout_samples
+        self.max_rows = max_rows
         self.max_seconds = max_seconds
         self.on_budget = on_budget
         self.random_state = random_state
@@ -109,6 +116,10 @@ class Auto(PedagogicalExtractor):
         from .compression import compress as compress_rules
         start = time.perf_counter()
         left = lambda: None if self.max_seconds is None else self.max_seconds - (time.perf_counter() - start)
+        n_given = len(dataset)
+        if self.max_rows is not None and n_given > self.max_rows:
+            rng = np.random.default_rng(self.random_state)
+            dataset = dataset.subset(np.sort(rng.choice(n_given, self.max_rows, replace=False)))
         if len(dataset) >= 20:
             fit_ds, held = dataset.split(test_size=self.holdout, random_state=self.random_state)
         else:
@@ -165,6 +176,7 @@ class Auto(PedagogicalExtractor):
             "winner": {k: rec[k] for k in ("method", "parameters", "compressed", "holdout_fidelity")},
             "best_holdout_fidelity": best,
             "candidates": [{k: v for k, v in t.items() if k != "seconds"} for t in tried], "holdout_rows": len(held),
+            "rows_used": len(dataset), "rows_given": n_given,
             "budget_exhausted": bool(left() is not None and left() <= 0)}
         self.candidates_ = tried       # with each candidate's seconds (kept out of the provenance)
         return rules.replace(provenance={})
