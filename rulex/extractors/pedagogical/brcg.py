@@ -131,7 +131,7 @@ class BRCG(PedagogicalExtractor):
         Sampler points labelled by the network added to the training rows.
     max_rows : int, default 1000
         Rows of the labelled pool the optimisation uses (a random subset when larger).
-    max_columns : int, default 80
+    max_columns : int, default 40
         Most clauses the integer program chooses from (those of the last LP solution first).
     max_iterations : int, default 20
         Column-generation rounds per class.
@@ -165,7 +165,7 @@ class BRCG(PedagogicalExtractor):
     }
 
     def __init__(self, fidelity_target=None, max_conditions=None, complexity=0.002, max_degree=4, n_thresholds=9,
-                 n_samples=500, max_rows=1000, max_columns=80, max_iterations=20, beam_width=8, max_nodes=5000,
+                 n_samples=500, max_rows=1000, max_columns=40, max_iterations=20, beam_width=8, max_nodes=5000,
                  max_seconds=20.0,
                  on_budget="partial", random_state=0):
         self.fidelity_target = fidelity_target
