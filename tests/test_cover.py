@@ -88,3 +88,29 @@ def test_time_budget_returns_or_raises():
     assert rules.provenance["budget_exhausted"] is True
     with pytest.raises(BudgetExceededError, match="max_seconds"):
         rulex.extract(net, train, method="cover", max_seconds=0.0, on_budget="error", random_state=0)
+
+
+def test_prune_metric_precision_keeps_a_tightening_literal_that_accuracy_drops():
+    from rulex.extractors._covering import Covering
+    from rulex.extractors._table import Lit
+    # x0 > 0.5 covers 100 rows: 90 positives, 10 negatives; x1 > 0.5 keeps 40 of them, all positive:
+    # precision rises (0.8 -> 1.0 in (p-n)/(p+n)) while p - n falls (80 -> 40)
+    x0 = np.r_[np.ones(100), np.zeros(100)]
+    x1 = np.r_[np.ones(40), np.zeros(60), np.zeros(100)]
+    pos = np.r_[np.ones(90, bool), np.zeros(10, bool), np.zeros(100, bool)]
+    V = np.column_stack([x0, x1])
+    lits = [Lit(0, "gt", 0.5), Lit(1, "gt", 0.5)]
+    engine = functools.partial(Covering, None, max_rule_conditions=4, min_support=1, stop="mdl",
+                               fidelity_target=0.99, lookahead=False, max_rules=None, clock=None)
+    assert engine(prune_metric="precision").prune(lits, V, pos) == lits
+    assert engine(prune_metric="accuracy").prune(lits, V, pos) == lits[:1]
+
+
+def test_cover_prune_metric_auto_switches_on_large_pools_and_validates():
+    net, train, _test, _terms = dnf_net()
+    rules = rulex.extract(net, train, method="cover", random_state=0)
+    assert rules.provenance["prune_metric"] == "precision"          # a few thousand pool rows
+    big = rulex.extract(net, train, method="cover", n_samples=16000, n_rounds=0, random_state=0)
+    assert big.provenance["prune_metric"] == "accuracy"
+    with pytest.raises(rulex.DataError, match="prune_metric"):
+        rulex.extract(net, train, method="cover", prune_metric="recall")

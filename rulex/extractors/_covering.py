@@ -97,8 +97,9 @@ class Covering:
 
     def __init__(self, table: ValueTable, *, max_rule_conditions: int, min_support: int, stop: str,
                  fidelity_target: float, lookahead: bool, max_rules: int | None, clock: Clock,
-                 dl_rows: int = 1000, dl_allowance: float = 64.0):
+                 dl_rows: int = 1000, dl_allowance: float = 64.0, prune_metric: str = "precision"):
         self.table = table
+        self.prune_metric = prune_metric
         self.max_rule_conditions = max_rule_conditions
         self.min_support = min_support
         self.stop = stop
@@ -244,9 +245,10 @@ class Covering:
             m &= best[1].evaluate(V)
         return lits
 
-    @staticmethod
-    def prune(lits, V, pos) -> list:
-        """Keep the prefix with the best (p - n) / (p + n) on the prune rows (ties: shorter)."""
+    def prune(self, lits, V, pos) -> list:
+        """Keep the prefix with the best value on the prune rows (ties: shorter): RIPPER's
+        (p - n) / (p + n) (``prune_metric="precision"``), or p - n, the rows the rule gets right
+        beyond those it gets wrong (``"accuracy"``, IREP's own metric up to a constant)."""
         if not lits or not len(V):
             return lits
         m = np.ones(len(V), dtype=bool)
@@ -255,7 +257,10 @@ class Covering:
             m &= lit.evaluate(V)
             p = float(pos[m].sum())
             n = float(m.sum()) - p
-            v = (p - n) / (p + n) if p + n > 0 else -2.0
+            if p + n == 0:
+                v = -np.inf if self.prune_metric == "accuracy" else -2.0
+            else:
+                v = (p - n) if self.prune_metric == "accuracy" else (p - n) / (p + n)
             if v > best_v + 1e-12:
                 best_v, best_k = v, k
         return lits[:best_k]

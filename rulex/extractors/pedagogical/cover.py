@@ -23,6 +23,8 @@ from ..base import Interval, Options, PedagogicalExtractor, register
 
 __all__ = ["Cover", "draw_points", "network_pools"]
 
+_ACCURACY_PRUNE_ROWS = 10_000   # prune_metric="auto": grow pools of this size and more prune by accuracy
+
 
 def draw_points(sampler, n: int) -> np.ndarray:
     """``n`` encoded points: half perturbed training rows (on the data), half from the product of
@@ -81,6 +83,13 @@ class Cover(PedagogicalExtractor):
         Fewest positives (grow rows) a rule must cover.
     prune_size : float in (0, 1), default 0.33
         Share of rows held out for pruning.
+    prune_metric : {"auto", "precision", "accuracy"}, default "auto"
+        How a grown rule is cut back on the prune rows: keep the prefix of its literals with the best
+        ``(p - n) / (p + n)`` (``precision``, RIPPER's) or ``p - n`` (``accuracy``, IREP's). On a large
+        network-labelled pool every literal that nudges precision up survives the precision metric
+        (the network's boundary is rounded), so rules grow long, the description length stops after a
+        rule or two and fidelity falls as rows are added. ``auto``: precision while the grow pool has
+        fewer than 10,000 rows, accuracy from there.
     lookahead : bool, default True
         Score pairs of literals when no single literal helps (XOR-like concepts).
     min_rule_gain : float in [0, 1], default 0.002
@@ -107,6 +116,7 @@ class Cover(PedagogicalExtractor):
         "max_rule_conditions": [Interval(int, 1, None)],
         "min_support": [Interval(int, 1, None)],
         "prune_size": [Interval(float, 0.01, 0.9)],
+        "prune_metric": [Options(("auto", "precision", "accuracy"))],
         "lookahead": [bool],
         "min_rule_gain": [Interval(float, 0.0, 1.0)],
         "max_seconds": [Interval(float, 0.0, None), None],
@@ -115,7 +125,8 @@ class Cover(PedagogicalExtractor):
     }
 
     def __init__(self, semantics="ordered", stop="mdl", fidelity_target=0.99, n_samples=2000, n_rounds=2,
-                 max_rules=50, max_rule_conditions=8, min_support=3, prune_size=0.33, lookahead=True,
+                 max_rules=50, max_rule_conditions=8, min_support=3, prune_size=0.33, prune_metric="auto",
+                 lookahead=True,
                  min_rule_gain=0.002, max_seconds=60.0, on_budget="partial", random_state=0):
         self.semantics = semantics
         self.stop = stop
@@ -126,6 +137,7 @@ class Cover(PedagogicalExtractor):
         self.max_rule_conditions = max_rule_conditions
         self.min_support = min_support
         self.prune_size = prune_size
+        self.prune_metric = prune_metric
         self.lookahead = lookahead
         self.min_rule_gain = min_rule_gain
         self.max_seconds = max_seconds
@@ -182,6 +194,11 @@ class Cover(PedagogicalExtractor):
                 rules, acc = trial, a
         return rules
 
+    def _prune_metric(self, grow_rows: int) -> str:
+        if self.prune_metric != "auto":
+            return self.prune_metric
+        return "accuracy" if grow_rows >= _ACCURACY_PRUNE_ROWS else "precision"
+
     # -- extraction ------------------------------------------------------------------------------
     def _extract(self, network, dataset, X):
         from ..sampling import Sampler
@@ -194,7 +211,7 @@ class Cover(PedagogicalExtractor):
         n_cand = sum(len(np.unique(grow[0][:, j][~np.isnan(grow[0][:, j])])) for j in range(grow[0].shape[1]))
         engine = Covering(table, max_rule_conditions=self.max_rule_conditions, min_support=self.min_support,
                           stop=self.stop, fidelity_target=self.fidelity_target, lookahead=self.lookahead,
-                          max_rules=self.max_rules, clock=clock)
+                          max_rules=self.max_rules, clock=clock, prune_metric=self._prune_metric(len(grow[0])))
         # a fixed validation sample chooses between passes
         S_val = draw_points(sampler, max(self.n_samples, 500)) if self.n_rounds else np.zeros((0, X.shape[1]))
         V_val = np.vstack([prune[0], table.from_encoded(S_val)]) if len(S_val) else prune[0]
@@ -234,7 +251,7 @@ class Cover(PedagogicalExtractor):
             grow = (np.vstack([grow[0], Vn[idx[k:]]]), np.concatenate([grow[1], yn[idx[k:]]]))
             prune = (np.vstack([prune[0], Vn[idx[:k]]]), np.concatenate([prune[1], yn[idx[:k]]]))
         _, _, rules, default = best
-        self._extra_provenance = {"rounds": history, "budget_exhausted": bool(clock.hit),
+        self._extra_provenance = {"rounds": history, "prune_metric": engine.prune_metric, "budget_exhausted": bool(clock.hit),
                                   "validation_fidelity": history and max(h["validation_fidelity"] for h in history)}
         return to_ruleset(rules, default, self.semantics, table, network)
 
