@@ -96,3 +96,19 @@ def test_auto_max_rows_subsamples_the_rows_it_searches_on():
     assert full.provenance["rows_used"] == len(train) > 60
     with pytest.raises(rulex.DataError, match="max_rows"):
         rulex.extract(net, train, max_rows=5, **kw)
+
+
+def test_auto_max_conditions_returns_the_most_faithful_within_the_budget():
+    net, train, test = iris_net()
+    free = rulex.extract(net, train, method="auto", candidates=QUICK, random_state=0)
+    two = rulex.extract(net, train, method="auto", max_conditions=2, tolerance=0.0, random_state=0)
+    assert two.conditions_count() <= 2 < free.conditions_count()
+    fits = [c for c in two.provenance["candidates"] if "holdout_fidelity" in c and c["conditions"] <= 2]
+    assert two.provenance["winner"]["holdout_fidelity"] == max(c["holdout_fidelity"] for c in fits)
+    assert any(c["conditions"] > 2 for c in two.provenance["candidates"] if "conditions" in c)   # others were tried
+    assert rulex.evaluate(two, net, test).fidelity >= 0.85        # petal length and width split the classes
+    with pytest.raises(rulex.BudgetExceededError, match="max_conditions=1"):
+        rulex.extract(net, train, method="auto", max_conditions=1, compress=False, random_state=0,
+                      candidates=[("surrogate_tree", {"max_leaf_nodes": 16})])
+    with pytest.raises(rulex.DataError, match="max_conditions"):
+        rulex.extract(net, train, method="auto", max_conditions=0)

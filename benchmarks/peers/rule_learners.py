@@ -173,13 +173,29 @@ def score_peers(net, train, test, seed, only=None):
     return rows
 
 
+def _method_params(spec: str) -> tuple[str, dict]:
+    """``"cover[prune_metric=accuracy;max_rules=5]"`` -> ``("cover", {...})`` (values as Python literals
+    where they parse, else strings)."""
+    import ast
+    base, _, rest = spec.partition("[")
+    params = {}
+    for item in filter(None, rest.rstrip("]").split(";")):
+        key, _, value = item.partition("=")
+        try:
+            params[key.strip()] = ast.literal_eval(value.strip())
+        except (ValueError, SyntaxError):
+            params[key.strip()] = value.strip()
+    return base, params
+
+
 def score_rulex(net, train, test, seed, methods, max_seconds):
     import rulex
     rows = []
     y_te = net.predict(test.frame)
     for m in methods:
         base, _, comp = m.partition("+")
-        params = {"random_state": seed}
+        base, params = _method_params(base)
+        params["random_state"] = seed
         accepted = rulex.extractors.EXTRACTORS[base]().get_params()
         if "max_seconds" in accepted and max_seconds is not None:
             params["max_seconds"] = float(max_seconds)

@@ -15,7 +15,7 @@ import numpy as np
 from ..exceptions import BudgetExceededError, RulexError
 from .base import EXTRACTORS, Interval, Options, PedagogicalExtractor, register
 
-__all__ = ["Auto", "default_candidates"]
+__all__ = ["Auto", "budget_candidates", "default_candidates"]
 
 
 def default_candidates(n_rows: int, n_inputs: int, n_classes: int = 2, small_rows: int = 5000,
@@ -30,6 +30,20 @@ def default_candidates(n_rows: int, n_inputs: int, n_classes: int = 2, small_row
     out += [("checklist", {}), ("checklist", {"max_rules_per_class": 2}), ("trepan", {"min_samples": 500})]
     if n_rows <= small_rows and n_inputs <= small_inputs:
         out.append(("brcg", {"max_seconds": None}))     # bounded by its node and iteration limits: deterministic
+    return out
+
+
+def budget_candidates(max_conditions: int, n_rows: int, n_inputs: int, n_classes: int = 2, small_rows: int = 5000,
+                      small_inputs: int = 40) -> list:
+    """Candidates sized for a budget of ``max_conditions`` conditions, added to the default ones:
+    surrogate trees of 2 to ``max_conditions + 1`` leaves (a tree of k leaves read as a list has at
+    most k - 1 rules), a checklist of at most ``max_conditions`` conditions and, on small problems,
+    brcg's most faithful DNF within the budget (per class stage, so only one stage's worth with two
+    classes)."""
+    out: list = [("surrogate_tree", {"max_leaf_nodes": k}) for k in range(2, min(max_conditions + 1, 12) + 1)]
+    out.append(("checklist", {"max_conditions": min(max_conditions, 64)}))
+    if n_classes == 2 and n_rows <= small_rows and n_inputs <= small_inputs:
+        out.append(("brcg", {"max_conditions": max_conditions, "max_seconds": None}))
     return out
 
 
@@ -58,7 +72,12 @@ class Auto(PedagogicalExtractor):
     tolerance : float in [0, 1], default 0.01
         Held-out fidelity a smaller rule set may give up against the most faithful candidate.
     candidates : list of (method, dict) or None, default None
-        Methods and parameters to try (None: :func:`default_candidates`). Each also runs compressed.
+        Methods and parameters to try (None: :func:`default_candidates`, and with ``max_conditions``
+        also :func:`budget_candidates`). Each also runs compressed.
+    max_conditions : int or None, default None
+        The most conditions the reader will read: only candidates with at most this many compete
+        (``tolerance`` then applies among them). Raises :class:`~rulex.exceptions.BudgetExceededError`
+        when no candidate fits (only possible with your own ``candidates``).
     compress : bool, default True
         Also try every candidate after :func:`rulex.compress` (tolerance 0).
     holdout : float in [0.1, 0.5], default 0.3
@@ -90,6 +109,7 @@ class Auto(PedagogicalExtractor):
     _parameter_constraints = {
         "tolerance": [Interval(float, 0.0, 1.0)],
         "candidates": [None, _Candidates()],
+        "max_conditions": [Interval(int, 1, None), None],
         "compress": [bool],
         "holdout": [Interval(float, 0.1, 0.5)],
         "n_holdout_samples": [Interval(int, 0, None)],
@@ -99,11 +119,12 @@ class Auto(PedagogicalExtractor):
         "random_state": [Interval(int, 0, None), None],
     }
 
-    def __init__(self, tolerance=0.01, candidates=None, compress=True, holdout=0.3, n_holdout_samples=2000,
+    def __init__(self, tolerance=0.01, candidates=None, max_conditions=None, compress=True, holdout=0.3, n_holdout_samples=2000,
                  max_rows=20000, max_seconds=120.0,
                  on_budget="partial", random_state=0):
         self.tolerance = tolerance
         self.candidates = candidates
+        self.max_conditions = max_conditions
         self.compress = compress
         self.holdout = holdout
         self.n_holdout_samples = n_holdout_samples
@@ -128,7 +149,10 @@ class Auto(PedagogicalExtractor):
         # held-out rows plus network-labelled perturbations of them: a 0.01 tolerance means something
         held_frame, y_held = compression_sample(network, held, self.n_holdout_samples, self.random_state,
                                                 marginal=False)
-        cands = self.candidates if self.candidates is not None else default_candidates(len(dataset), X.shape[1], len(network.classes))
+        shape = (len(dataset), X.shape[1], len(network.classes))
+        cands = self.candidates if self.candidates is not None else default_candidates(*shape)
+        if self.candidates is None and self.max_conditions is not None:
+            cands = [c for c in budget_candidates(self.max_conditions, *shape) if c not in cands] + list(cands)
         tried, pool = [], []
         for method, params in cands:
             rest = left()
@@ -169,6 +193,13 @@ class Auto(PedagogicalExtractor):
                    "holdout_fidelity": round(_fidelity(rules, held_frame, y_held), 6),
                    "rules": len(rules), "conditions": rules.conditions_count(), "seconds": 0.0}
             pool.append((rec, rules))
+        if self.max_conditions is not None:
+            fits = [(rec, r) for rec, r in pool if rec["conditions"] <= self.max_conditions]
+            if not fits:
+                raise BudgetExceededError(
+                    f"auto: no candidate has at most max_conditions={self.max_conditions} conditions (the smallest "
+                    f"has {min(rec['conditions'] for rec, _ in pool)}); raise max_conditions or add smaller candidates")
+            pool = fits
         best = max(rec["holdout_fidelity"] for rec, _ in pool)
         ok = [(rec, r) for rec, r in pool if rec["holdout_fidelity"] >= best - self.tolerance - 1e-12]
         rec, rules = min(ok, key=lambda t: (t[0]["conditions"], t[0]["rules"], -t[0]["holdout_fidelity"]))
