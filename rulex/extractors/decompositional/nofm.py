@@ -306,7 +306,8 @@ class NofM(DecompositionalExtractor):
         if not network.hidden_layers:
             raise NetworkError("nofm needs at least one hidden layer")
         budget = Budget(self.max_clauses, self.max_seconds, "nofm",
-                        advice="raise cluster_distance (fewer clusters), or use on_budget='partial'")
+                        advice="lower max_stage_clauses, raise cluster_distance (fewer clusters), "
+                               "or use on_budget='partial'")
         acts = network.activations(X)
         y = network.predict_index(X)
         K = len(network.classes)
