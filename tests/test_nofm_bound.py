@@ -109,3 +109,24 @@ def test_default_budget_error_still_raises(net_ds):
         get_extractor("nofm", max_seconds=0.0).fit(net, ds)
     with pytest.raises(rulex.BudgetExceededError, match="max_clauses=3"):      # a clause budget too
         get_extractor("nofm", max_stage_clauses=None, max_clauses=3).fit(net, ds)
+
+
+def test_at_least_recursion_gives_the_sum_of_products():
+    # "at least 2 of four one-clause parts" unbounded is exactly the C(4, 2) = 6 pairs; bounded to 3 it
+    # is a greedy cover of the rows the pairs cover (here 3 pairs cover all 16 rows' true set)
+    from rulex.extractors.decompositional._bound import at_least
+    from rulex.extractors.decompositional._engine import Budget
+    X = np.array(list(itertools.product((0, 1), repeat=4)), dtype=bool)
+    lit = [rulex.Condition(f"x{i}", ">", 0.5) for i in range(4)]
+    parts = [lambda i=i: Clauses([((lit[i],), np.packbits(X[:, i]), frozenset())]) for i in range(4)]
+    budget = Budget(None, None, "test")
+    full = at_least(2, parts, 16, lambda c: c, budget, "test")
+    assert {frozenset(c) for c, _, _ in full.items} == {frozenset({lit[i], lit[j]})
+                                                       for i, j in itertools.combinations(range(4), 2)}
+    masks = np.unpackbits(np.stack([m for _, m, _ in full.items]), axis=1, count=16).astype(bool)
+    assert (masks.any(axis=0) == (X.sum(axis=1) >= 2)).all()
+    stats = BoundStats(3)
+    small = at_least(2, parts, 16, lambda c: cover_bound(c, 3, stats), budget, "test")
+    assert len(small) <= 3 and stats.clauses_dropped >= 1
+    kept = np.unpackbits(np.stack([m for _, m, _ in small.items]), axis=1, count=16).astype(bool)
+    assert not (kept.any(axis=0) & ~(X.sum(axis=1) >= 2)).any()          # never a row outside the concept
