@@ -317,10 +317,12 @@ def compose(items, layer: int, literals, unit_dnf, frame0, budget, where: str) -
     return result
 
 
-def class_rules(network, n_rows: int, default: int, decision, budget, on_budget: str = "error") -> tuple:
+def class_rules(network, n_rows: int, default: int, decision, budget, on_budget: str = "error",
+                reduce=None) -> tuple:
     """Per class (but the default), the AND over every other class of ``decision(c, c2)`` (the input-level
     rules of "c wins over c2"), subsumed clauses dropped. Returns ``({class index: Clauses}, classes
-    done)``; when the budget runs out, ``on_budget="partial"`` keeps the classes finished so far."""
+    done)``; when the budget runs out, ``on_budget="partial"`` keeps the classes finished so far.
+    ``reduce`` (optional) is applied to every partial product (a bound on the clauses alive)."""
     dnfs: dict = {}
     done: list = []
     K = len(network.classes)
@@ -334,6 +336,8 @@ def class_rules(network, n_rows: int, default: int, decision, budget, on_budget:
                     continue
                 acc = acc.and_(decision(c, c2), budget,
                                f"combining the pairwise tests of class {network.classes[c]!r}", keep_uncovered=False)
+                if reduce is not None:
+                    acc = reduce(acc)
             dnfs[c] = drop_subsumed(acc, n_rows, budget)
             done.append(network.classes[c])
     except BudgetExceededError as exc:

@@ -19,12 +19,17 @@ For every unit, on a copy of its weights (the user's network is never touched):
    the minimal count vectors, each a conjunction of "at least n_c of cluster c" tests (rulex
    :class:`~rulex.rules.MofN`); "off" is the same with the antecedents negated. A one-hot group
    counts at most once in a cluster.
-6. **Simplify**: n = M becomes a plain conjunction, equal rules merge, and the classes' rules
-   (hidden literals replaced by their units' rules) go through the shared simplification.
+6. **Compose** layer by layer: hidden literals are replaced by their units' input-level rules, an
+   m-of-n test over hidden units by the recursion "at least m of (h, rest) = (h and at least m-1 of
+   rest) or at least m of rest" (m k products, not C(k, m)). Every stage keeps at most
+   ``max_stage_clauses`` clauses, a greedy cover of the training rows it covers
+   (:mod:`._bound`): lossless on the training rows unless the cover itself needs more, and recorded
+   in the provenance (``approximated``, ``bound``).
+7. **Simplify**: n = M becomes a plain conjunction, equal rules merge, and the classes' rules go
+   through the shared simplification.
 """
 from __future__ import annotations
 
-import itertools
 import warnings
 
 import numpy as np
@@ -33,6 +38,7 @@ import pandas as pd
 from ...exceptions import BudgetExceededError, NetworkError
 from ...rules import Condition, MofN
 from ..base import DecompositionalExtractor, Interval, Options, register
+from ._bound import BoundStats, at_least, cover_bound
 from ._engine import Budget, Clauses, class_rules, finish_within, pairwise_logits, unit_name
 from ._units import unit_thresholds
 
@@ -245,6 +251,16 @@ class NofM(DecompositionalExtractor):
         enough to read and to export (PMML expands "n of m" into its AND-combinations).
     max_clauses : int or None, default 20000
         Largest number of rules per unit and of clauses alive while composing layers.
+    max_stage_clauses : int or None, default 64
+        Bound on the composition: every stage (a unit's input-level rules, each product of
+        literals, each step of an m-of-n test over hidden units, each class decision) keeping
+        more clauses is reduced to a greedy cover of the training rows it covers, at most this
+        many clauses, chosen by the rows they cover (CRED/DeepRED-style). The cover keeps each
+        stage's value on every training row unless it needs more than this many clauses; only
+        unseen points may then be decided differently. The provenance says whether it dropped
+        anything (``approximated``) and how much (``bound``). None: the exact expansion
+        (exponential in the number of hidden units; only ``max_clauses`` and ``max_seconds``
+        stop it).
     max_seconds : float or None, default 60
     on_budget : {"error", "partial"}, default "error"
         On a budget overrun: raise :class:`~rulex.BudgetExceededError`, or return the classes
@@ -268,18 +284,20 @@ class NofM(DecompositionalExtractor):
         "max_clusters": [Interval(int, 1, 16)],
         "max_antecedents": [Interval(int, 1, 64)],
         "max_clauses": [Interval(int, 1, None), None],
+        "max_stage_clauses": [Interval(int, 1, None), None],
         "max_seconds": [Interval(float, 0.0, None), None],
         "on_budget": [Options(("error", "partial"))],
         "generalise": [bool],
     }
 
     def __init__(self, cluster_distance=0.25, max_clusters=2, max_antecedents=10, max_clauses=20000,
-                 max_seconds=60.0, on_budget="error",
+                 max_stage_clauses=64, max_seconds=60.0, on_budget="error",
                  generalise=False):
         self.cluster_distance = cluster_distance
         self.max_clusters = max_clusters
         self.max_antecedents = max_antecedents
         self.max_clauses = max_clauses
+        self.max_stage_clauses = max_stage_clauses
         self.max_seconds = max_seconds
         self.on_budget = on_budget
         self.generalise = generalise
@@ -288,7 +306,8 @@ class NofM(DecompositionalExtractor):
         if not network.hidden_layers:
             raise NetworkError("nofm needs at least one hidden layer")
         budget = Budget(self.max_clauses, self.max_seconds, "nofm",
-                        advice="raise cluster_distance (fewer clusters), or use on_budget='partial'")
+                        advice="lower max_stage_clauses, raise cluster_distance (fewer clusters), "
+                               "or use on_budget='partial'")
         acts = network.activations(X)
         y = network.predict_index(X)
         K = len(network.classes)
@@ -304,6 +323,11 @@ class NofM(DecompositionalExtractor):
         dnfs, done = {}, []
         memo: dict = {}
         unit_rules: dict = {}
+        stats = BoundStats(self.max_stage_clauses)
+
+        def bound(clauses):
+            return cover_bound(clauses, self.max_stage_clauses, stats)
+
         try:
             for l, layer in enumerate(layers[:-1], start=1):
                 H = acts[l - 1]
@@ -355,7 +379,7 @@ class NofM(DecompositionalExtractor):
                     if l == 0:
                         plain.append(lit)
                         continue
-                    acc = acc.and_(expand_literal(lit), budget, where, keep_uncovered=False)
+                    acc = bound(acc.and_(expand_literal(lit), budget, where, keep_uncovered=False))
                     if not len(acc):
                         return acc
                 if l == 0:
@@ -367,17 +391,8 @@ class NofM(DecompositionalExtractor):
                     _, li, j, on = lit
                     return unit_dnf(li, j, on)
                 m, keys = lit            # ("mofn" over hidden literals)
-                result = Clauses([])
-                for combo in itertools.combinations(keys, m):
-                    acc = Clauses.true(len(X))
-                    for key in combo:
-                        acc = acc.and_(unit_dnf(*key[1:]), budget, "expanding an m-of-n test over hidden units",
-                                       keep_uncovered=False)
-                        if not len(acc):
-                            break
-                    result = result.or_(acc)
-                    budget.check(len(result), "expanding an m-of-n test over hidden units")
-                return result
+                parts = [lambda key=key: unit_dnf(*key[1:]) for key in keys]
+                return at_least(m, parts, len(X), bound, budget, "expanding an m-of-n test over hidden units")
 
             def unit_dnf(l, j, on):
                 key = (l, j, on)
@@ -387,7 +402,7 @@ class NofM(DecompositionalExtractor):
                     unit_rules[f"{unit_name(l, j)} {'on' if on else 'off'}"] = [_show(c) for c in conjs]
                     result = Clauses([])
                     for c in conjs:
-                        result = result.or_(expand(c, l - 1, f"composing unit {unit_name(l, j)}"))
+                        result = bound(result.or_(expand(c, l - 1, f"composing unit {unit_name(l, j)}")))
                         budget.check(len(result), f"composing unit {unit_name(l, j)}")
                     # a count vector no training row meets adds nothing but products
                     memo[key] = result.drop_uncovered().with_terms([(l, j, ">=" if on else "<", float(u.threshold))])
@@ -405,11 +420,11 @@ class NofM(DecompositionalExtractor):
                 unit_rules[tag] = [_show(x) for x in conjs]
                 part = Clauses([])
                 for conj in conjs:
-                    part = part.or_(expand(conj, L, f"the decision for class {network.classes[c]!r}"))
+                    part = bound(part.or_(expand(conj, L, f"the decision for class {network.classes[c]!r}")))
                     budget.check(len(part), f"the decision for class {network.classes[c]!r}")
                 return part
 
-            dnfs, done = class_rules(network, len(X), default, decision, budget, self.on_budget)
+            dnfs, done = class_rules(network, len(X), default, decision, budget, self.on_budget, reduce=bound)
         except BudgetExceededError as exc:
             if self.on_budget == "error":
                 raise
@@ -418,7 +433,7 @@ class NofM(DecompositionalExtractor):
         self.units_ = units
         self.unit_rules_ = unit_rules
         self._extra_provenance = {"complete": len(done) == K - 1, "classes_done": done,
-                                  "peak_clauses": budget.peak}
+                                  "peak_clauses": budget.peak, **stats.as_provenance()}
         return finish_within(self, dnfs, network, X, y, default, budget=budget)
 
 

@@ -1,0 +1,104 @@
+"""A bound on the clauses alive at each stage of a layer-by-layer composition.
+
+Composing a hidden-level rule into input-level clauses multiplies DNFs: "h1 on AND h2 on" is the
+product of the two units' clause lists, and "at least m of k hidden units" is a sum of C(k, m) such
+products. The exact expansion is exponential in the number of units (ALGORITHMS.md, pitfall P1).
+Like CRED and DeepRED, which keep only what the training rows support, every stage here keeps a
+**cover of the training rows**:
+
+1. If a stage has at most ``limit`` clauses it is left exactly as it is (small networks stay exact).
+2. Otherwise clauses are chosen greedily, each time the one that covers the most training rows
+   the chosen ones do not yet cover (ties: more rows in all, then fewer literals, then first
+   found), until every row the stage's DNF covers is covered. The dropped clauses cover only
+   rows the kept ones cover, so the stage's DNF keeps its value on **every training row**: AND
+   and OR of such stages keep theirs too, and the final rules agree with the full expansion on
+   every training row. Only unseen points may be decided differently.
+3. If that cover still needs more than ``limit`` clauses, the first ``limit`` are kept (the ones
+   with the most support), and the rows the stage then no longer covers are counted as lost.
+
+:class:`BoundStats` records what the bound did, for the extractor's provenance.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ._engine import Clauses
+
+__all__ = ["BoundStats", "cover_bound", "at_least"]
+
+
+class BoundStats:
+    """What :func:`cover_bound` dropped: stages reduced, clauses dropped, stages cut short by
+    the limit (lossy on the training rows) and the rows those stages lost."""
+
+    def __init__(self, limit: int | None):
+        self.limit = limit
+        self.stages_bounded = 0
+        self.clauses_dropped = 0
+        self.stages_truncated = 0
+        self.rows_lost = 0
+
+    @property
+    def approximated(self) -> bool:
+        return self.clauses_dropped > 0
+
+    def as_provenance(self) -> dict:
+        return {"approximated": self.approximated,
+                "bound": {"max_stage_clauses": self.limit, "stages_bounded": self.stages_bounded,
+                          "clauses_dropped": self.clauses_dropped,
+                          "stages_truncated": self.stages_truncated,
+                          "training_rows_lost": self.rows_lost}}
+
+
+def cover_bound(clauses: Clauses, limit: int | None, stats: BoundStats) -> Clauses:
+    """At most ``limit`` clauses of ``clauses`` (all of them if there are that few, or if
+    ``limit`` is None): a greedy cover of the training rows they cover (module docstring)."""
+    items = clauses.items
+    if limit is None or len(items) <= limit:
+        return clauses
+    P = np.stack([m for _, m, _ in items])                 # packed row masks, one row per clause
+    size = np.bitwise_count(P).sum(axis=1, dtype=np.int64)
+    n_lits = np.array([len(c) for c, _, _ in items])
+    order = np.arange(len(items))
+    uncovered = np.bitwise_or.reduce(P, axis=0)
+    alive = np.ones(len(items), dtype=bool)
+    keep: list[int] = []
+    while len(keep) < limit:
+        gain = np.bitwise_count(P & uncovered).sum(axis=1, dtype=np.int64)
+        gain[~alive] = -1
+        best = int(np.lexsort((order, n_lits, -size, -gain))[0])
+        if gain[best] <= 0:
+            break
+        keep.append(best)
+        alive[best] = False
+        uncovered &= ~P[best]
+    stats.stages_bounded += 1
+    stats.clauses_dropped += len(items) - len(keep)
+    lost = int(np.bitwise_count(uncovered).sum())
+    if lost:
+        stats.stages_truncated += 1
+        stats.rows_lost += lost
+    return Clauses([items[i] for i in keep])
+
+
+def at_least(m: int, parts, n_rows: int, bound, budget, where: str) -> Clauses:
+    """Input-level clauses of "at least ``m`` of ``parts``" (``parts``: callables returning each
+    antecedent's :class:`Clauses`), by the recursion ``atleast(m, [p, rest]) = (p AND atleast(m - 1,
+    rest)) OR atleast(m, rest)``: m * k products, each bounded by ``bound``, instead of C(k, m)
+    products of m factors. The same clauses as the sum of products when nothing is bounded."""
+    k = len(parts)
+    memo: dict = {}
+
+    def f(need: int, i: int) -> Clauses:
+        if need == 0:
+            return Clauses.true(n_rows)
+        if k - i < need:
+            return Clauses([])
+        key = (need, i)
+        if key not in memo:
+            take = parts[i]().and_(f(need - 1, i + 1), budget, where, keep_uncovered=False)
+            memo[key] = bound(take.or_(f(need, i + 1)))
+            budget.check(len(memo[key]), where)
+        return memo[key]
+
+    return f(m, 0)
