@@ -14,13 +14,15 @@ _POSITIVE = {"<=": "<=", ">": "<=", "==": "==", "!=": "==", "in": "in", "not in"
 
 def _remove_subsumed(clauses, schema, check=None):
     kept = []
+    calls = 0
     for i, c in enumerate(clauses):
-        if check is not None and i % 16 == 0:
-            check()
         dominated = False
         for j, d in enumerate(clauses):
             if i == j:
                 continue
+            if check is not None and calls % 512 == 0:     # quadratic: check within a row of pairs too
+                check()
+            calls += 1
             if implies(c, d, schema) and (not implies(d, c, schema) or j < i):
                 dominated = True   # c's box lies inside d's (equal boxes: keep the first)
                 break
@@ -93,7 +95,7 @@ def simplify_dnf(clauses, schema=None, max_symbols: int = 8, check=None):
         f = fold(conds, schema)
         if f is not None and f not in out:
             out.append(f)
-    out = _remove_subsumed(out, schema)
+    out = _remove_subsumed(out, schema, check)
     # keep whichever is smaller: sympy's form or the folded input
     size = lambda cl: sum(sum(x.size() for x in c) for c in cl)
     return out if (len(out), size(out)) <= (len(folded), size(folded)) else folded
