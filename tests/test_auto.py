@@ -101,7 +101,7 @@ def test_auto_max_rows_subsamples_the_rows_it_searches_on():
 def test_auto_max_conditions_returns_the_most_faithful_within_the_budget():
     net, train, test = iris_net()
     free = rulex.extract(net, train, method="auto", candidates=QUICK, random_state=0)
-    two = rulex.extract(net, train, method="auto", max_conditions=2, tolerance=0.0, random_state=0)
+    two = rulex.extract(net, train, method="auto", max_conditions=2, random_state=0)
     assert two.conditions_count() <= 2 < free.conditions_count()
     fits = [c for c in two.provenance["candidates"] if "holdout_fidelity" in c and c["conditions"] <= 2]
     assert two.provenance["winner"]["holdout_fidelity"] == max(c["holdout_fidelity"] for c in fits)

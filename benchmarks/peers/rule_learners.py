@@ -212,6 +212,7 @@ def score_rulex(net, train, test, seed, methods, max_seconds):
             if base == "auto":
                 w = rules.provenance["winner"]
                 row["winner"] = w["method"] + ("+compress" if w["compressed"] else "") + \
+                    (f"@{w['compress_tolerance']:g}" if w.get("compress_tolerance") else "") + \
                     (f" {w['parameters']}" if w["parameters"] else "")
             rows.append(row)
         except rulex.RulexError as exc:

@@ -17,6 +17,8 @@ from .base import EXTRACTORS, Interval, Options, PedagogicalExtractor, register
 
 __all__ = ["Auto", "budget_candidates", "default_candidates"]
 
+_BUDGET_TOLERANCES = (0.005, 0.01, 0.02, 0.05)   # compress tolerances tried to bring a candidate within max_conditions
+
 
 def default_candidates(n_rows: int, n_inputs: int, n_classes: int = 2, small_rows: int = 5000,
                        small_inputs: int = 40) -> list:
@@ -75,9 +77,12 @@ class Auto(PedagogicalExtractor):
         Methods and parameters to try (None: :func:`default_candidates`, and with ``max_conditions``
         also :func:`budget_candidates`). Each also runs compressed.
     max_conditions : int or None, default None
-        The most conditions the reader will read: only candidates with at most this many compete
-        (``tolerance`` then applies among them). Raises :class:`~rulex.exceptions.BudgetExceededError`
-        when no candidate fits (only possible with your own ``candidates``).
+        The most conditions the reader will read: only candidates with at most this many compete and
+        the most faithful of them on the held-out rows wins (ties: fewer conditions; ``tolerance`` is
+        not used). A candidate a little over the budget (up to 4 times) is also compressed with
+        tolerances 0.005, 0.01, 0.02 and 0.05 until it fits (provenance ``compress_tolerance``).
+        Raises :class:`~rulex.exceptions.BudgetExceededError` when no candidate fits (only possible
+        with your own ``candidates``).
     compress : bool, default True
         Also try every candidate after :func:`rulex.compress` (tolerance 0).
     holdout : float in [0.1, 0.5], default 0.3
@@ -172,16 +177,29 @@ class Auto(PedagogicalExtractor):
             except (RulexError, MemoryError) as exc:
                 tried.append({"method": method, "parameters": dict(params), "error": f"{type(exc).__name__}: {exc}"})
                 continue
-            versions = [(False, rules, time.perf_counter() - t0)]
+            versions = [(None, rules, time.perf_counter() - t0)]
             if self.compress and (left() is None or left() > 0):
                 t1 = time.perf_counter()
                 small = compress_rules(rules, network, fit_ds, tolerance=0.0, random_state=self.random_state)
-                versions.append((True, small, versions[0][2] + time.perf_counter() - t1))
-            for compressed, r, secs in versions:
+                versions.append((0.0, small, versions[0][2] + time.perf_counter() - t1))
+                budget = self.max_conditions
+                # over the reader's budget but near it: compress harder, step by step, until it fits
+                if budget is not None and budget < small.conditions_count() <= 4 * budget:
+                    for tol in _BUDGET_TOLERANCES:
+                        if left() is not None and left() <= 0:
+                            break
+                        smaller = compress_rules(rules, network, fit_ds, tolerance=tol, random_state=self.random_state)
+                        if smaller.conditions_count() < versions[-1][1].conditions_count():
+                            versions.append((tol, smaller, versions[0][2] + time.perf_counter() - t1))
+                        if smaller.conditions_count() <= budget:
+                            break
+            for tol, r, secs in versions:
                 fid = _fidelity(r, held_frame, y_held)
-                rec = {"method": method, "parameters": dict(params), "compressed": compressed,
+                rec = {"method": method, "parameters": dict(params), "compressed": tol is not None,
                        "holdout_fidelity": round(fid, 6), "rules": len(r), "conditions": r.conditions_count(),
                        "seconds": round(secs, 3)}
+                if tol:
+                    rec["compress_tolerance"] = tol
                 tried.append(rec)
                 pool.append((rec, r))
         if not pool:
@@ -201,10 +219,13 @@ class Auto(PedagogicalExtractor):
                     f"has {min(rec['conditions'] for rec, _ in pool)}); raise max_conditions or add smaller candidates")
             pool = fits
         best = max(rec["holdout_fidelity"] for rec, _ in pool)
-        ok = [(rec, r) for rec, r in pool if rec["holdout_fidelity"] >= best - self.tolerance - 1e-12]
+        # within a reader's budget the most faithful wins; without one, the smallest near the best
+        slack = 0.0 if self.max_conditions is not None else self.tolerance
+        ok = [(rec, r) for rec, r in pool if rec["holdout_fidelity"] >= best - slack - 1e-12]
         rec, rules = min(ok, key=lambda t: (t[0]["conditions"], t[0]["rules"], -t[0]["holdout_fidelity"]))
         self._extra_provenance = {
-            "winner": {k: rec[k] for k in ("method", "parameters", "compressed", "holdout_fidelity")},
+            "winner": {k: rec[k] for k in ("method", "parameters", "compressed", "compress_tolerance",
+                                           "holdout_fidelity") if k in rec},
             "best_holdout_fidelity": best,
             "candidates": [{k: v for k, v in t.items() if k != "seconds"} for t in tried], "holdout_rows": len(held),
             "rows_used": len(dataset), "rows_given": n_given,
