@@ -264,12 +264,13 @@ def write_report(df: pd.DataFrame, args_line: str, out: Path = RESULTS) -> str:
 
 
 def _store(rows: list[dict], out: Path = RESULTS) -> pd.DataFrame:
-    """Replace the rows of these data sets in compress.csv (keep the others)."""
+    """Replace the rows of these data sets and methods in compress.csv (keep the others)."""
     path = out / "compress.csv"
     new = pd.DataFrame(rows, columns=COLUMNS)
     if path.exists():
         old = pd.read_csv(path, keep_default_na=True)
-        old = old[~old["data"].isin(new["data"].unique())]
+        redone = set(zip(new["data"], new["method"]))
+        old = old[[(d, m) not in redone for d, m in zip(old["data"], old["method"])]]
         new = pd.concat([old, new], ignore_index=True) if len(old) else new
     new.to_csv(path, index=False)
     return pd.read_csv(path)
