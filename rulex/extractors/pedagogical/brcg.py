@@ -24,6 +24,7 @@ import numpy as np
 
 from ...rules import Rule, RuleSet  # noqa: F401  (RuleSet built by to_ruleset)
 from .._covering import Clock, rule_mask
+from .._refine import REFINE_ROWS as _REFINE_ROWS
 from .._refine import refine_ordered
 from .._table import Lit
 from ..base import Interval, Options, PedagogicalExtractor, register
@@ -106,8 +107,6 @@ def _price(L, r, lam0, lam1, max_degree, beam, k_out, used):
     best = sorted(found.items(), key=lambda kv: (kv[1], kv[0]))[:k_out]
     return [(v, cols) for cols, v in best]
 
-
-_REFINE_ROWS = 50_000    # largest pool the final refinement labels in full (beyond: the max_rows subsample)
 
 @register
 class BRCG(PedagogicalExtractor):

@@ -6,10 +6,11 @@ network-labelled sample, and stopped by description length or a fidelity target.
 labels as many points as we like, so after each pass fresh points are drawn, those where the
 rules and the network disagree (and jittered copies of them) join the pools, and the rules are
 learned again; the best pass on a fixed validation sample is kept. In ordered mode each pass's
-list is refined on all its labelled rows (``rulex.extractors._refine``: thresholds, category sets
-and literals re-chosen exactly against the whole list's agreement with the network, rules worth
-less than ``min_rule_gain`` of the rows dropped), and with two classes rules for the larger class
-are tried as well as for the smaller one.
+list is refined on all its labelled rows, up to 50,000 (a seeded subsample beyond;
+``rulex.extractors._refine``: thresholds, category sets and literals re-chosen exactly against
+the whole list's agreement with the network, rules worth less than ``min_rule_gain`` of the rows
+dropped), and with two classes rules for the larger class are tried as well as for the smaller
+one.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import numpy as np
 
 from ...rules import Rule, RuleSet
 from .._covering import Clock, Covering, predict_rules, rule_mask
-from .._refine import refine_ordered
+from .._refine import refine_ordered, refine_rows
 from .._table import ValueTable
 from ..base import Interval, Options, PedagogicalExtractor, register
 
@@ -178,8 +179,9 @@ class Cover(PedagogicalExtractor):
                     break
         rules = self._prune_set(rules, default, Vp, yp, n_classes)
         if self.semantics == "ordered":       # thresholds, categories and literals re-chosen on all rows
-            rules = refine_ordered(rules, default, np.vstack([Vg, Vp]), np.concatenate([yg, yp]), engine.table,
-                                   clock=engine.clock, rule_cost=self.min_rule_gain)
+            Vr, yr = refine_rows(np.vstack([Vg, Vp]), np.concatenate([yg, yp]), self.random_state)
+            rules = refine_ordered(rules, default, Vr, yr, engine.table, clock=engine.clock,
+                                   rule_cost=self.min_rule_gain)
         return rules, default
 
     def _prune_set(self, rules, default, Vp, yp, n_classes):
