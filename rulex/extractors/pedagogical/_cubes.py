@@ -9,9 +9,10 @@ shared :class:`~rulex.extractors.sampling.Sampler` honours exactly and the base 
 original units (categories by name).
 
 :class:`Oracle` holds the training rows, the sampler and the network: ``points(cube)`` returns the
-training rows inside the cube topped up to ``min_points`` with points drawn from the data's
-marginals truncated to the cube (the data-support box, not a uniform box), all labelled by the
-network; every network call is counted. ``summary(cube, X, y)`` gives a cube's output (class,
+training rows inside the cube (with ``augment`` > 0, plus that many perturbed copies of each, as
+ANN-DT draws them: a row plus Gaussian noise of 0.3 training standard deviations, truncated to the
+cube) topped up to ``min_points`` with points drawn from the data's marginals truncated to the
+cube (the data-support box, not a uniform box), all labelled by the network; every network call is counted. ``summary(cube, X, y)`` gives a cube's output (class,
 mean or linear model) and its *diversity* (1 - share of the mode; the standard deviation or the
 mean absolute error of the linear fit, relative to the network's output spread).
 """
@@ -44,8 +45,9 @@ class Cube:
 class Oracle:
     """The network on training rows and on sampled points, with the schema's features as cube axes."""
 
-    def __init__(self, network, X, *, min_points: int, random_state, budget):
+    def __init__(self, network, X, *, min_points: int, random_state, budget, augment: float = 0.0):
         self.net, self.X, self.min_points, self.budget = network, X, int(min_points), budget
+        self.augment = float(augment)
         enc = network.encoder
         self.enc = enc
         self.features = list(enc.schema.features)
@@ -113,6 +115,15 @@ class Oracle:
         for e in exclude:
             mask &= ~self.contains(e, self.X)
         X, y = self.X[mask], self.y[mask]
+        if self.augment > 0 and len(X) >= 5:
+            # the network near the data: perturbed copies of the cube's rows (correlations kept)
+            S = self.sampler.perturb(int(self.augment * len(X)), self.conditions(cube), reference=X, scale=0.3)
+            for e in exclude:
+                if len(S):
+                    S = S[~self.contains(e, S)]
+            if len(S):
+                self.calls += len(S)
+                X, y = np.vstack([X, S]), np.concatenate([y, self.label(S)])
         need = self.min_points - len(X)
         if need > 0 and not self.empty(cube):
             S = self.sampler.sample(need + need // 2, self.conditions(cube),
