@@ -137,6 +137,12 @@ class Oracle:
                 X, y = np.vstack([X, S]), np.concatenate([y, self.label(S)])
         return X, y, int(mask.sum())
 
+    def evidence(self, n_points: int, n_rows: int) -> float:
+        """Share of a cube's ``n_points`` that count as evidence in a significance test: all but
+        the perturbed copies of its ``n_rows`` training rows."""
+        extra = int(self.augment * n_rows) if n_rows >= 5 else 0
+        return min(1.0, max(n_rows, n_points - extra) / n_points) if n_points else 1.0
+
     # -- outputs -----------------------------------------------------------------------------
     def summary(self, X, y, linear=False):
         """``(output, diversity)`` of points labelled ``y``; ``(None, 0)`` without points."""
@@ -184,9 +190,10 @@ def _impurity(y, regression):
     return float(1.0 - np.sum(p * p)) * len(y)
 
 
-def significant(left: np.ndarray, y: np.ndarray, regression: bool, alpha: float = 0.01) -> bool:
+def significant(left: np.ndarray, y: np.ndarray, regression: bool, alpha: float = 0.01, scale: float = 1.0) -> bool:
     """Whether the split ``left`` / not ``left`` of the labels ``y`` is unlikely under no effect
-    (chi-square test of the class counts; regression: Welch's t-test of the two means)."""
+    (chi-square test of the class counts; regression: Welch's t-test of the two means). ``scale``
+    < 1: the points count as that share of themselves (perturbed copies of rows are no new evidence)."""
     from scipy import stats
     a, b = y[left], y[~left]
     if len(a) < 2 or len(b) < 2:
@@ -194,15 +201,17 @@ def significant(left: np.ndarray, y: np.ndarray, regression: bool, alpha: float 
     if regression:
         if np.std(a) == 0 and np.std(b) == 0:
             return bool(np.mean(a) != np.mean(b))
-        return bool(stats.ttest_ind(a, b, equal_var=False).pvalue < alpha)
+        return bool(stats.ttest_ind_from_stats(np.mean(a), np.std(a, ddof=1), max(2.0, scale * len(a)),
+                                               np.mean(b), np.std(b, ddof=1), max(2.0, scale * len(b)),
+                                               equal_var=False).pvalue < alpha)
     labels = np.unique(y)
     if len(labels) < 2:
         return False
-    table = np.array([[np.sum(a == c) for c in labels], [np.sum(b == c) for c in labels]])
+    table = np.array([[np.sum(a == c) for c in labels], [np.sum(b == c) for c in labels]]) * float(scale)
     return bool(stats.chi2_contingency(table)[1] < alpha)
 
 
-def best_cuts(oracle: Oracle, cube: Cube, X, y, max_candidates: int = 32):
+def best_cuts(oracle: Oracle, cube: Cube, X, y, max_candidates: int = 32, scale: float = 1.0):
     """Per feature, the best binary split of ``cube`` on the points ``(X, y)``: a list of
     ``(gain, feature, ("cut", t) or ("set", left categories))``, best first; only splits with a
     positive gain that pass :func:`significant` (greedy single-feature cuts cannot see a parity, and
@@ -231,7 +240,8 @@ def best_cuts(oracle: Oracle, cube: Cube, X, y, max_candidates: int = 32):
                 gain = base - _impurity(y[left], oracle.regression) - _impurity(y[~left], oracle.regression)
                 if best is None or gain > best[0] + 1e-12:
                     best = (gain, ("set", frozenset(order[:k])))
-            if best and best[0] > 1e-9 and significant(np.isin(cat, list(best[1][1])), y, oracle.regression):
+            if best and best[0] > 1e-9 and significant(np.isin(cat, list(best[1][1])), y, oracle.regression,
+                                                           scale=scale):
                 out.append((best[0], i, best[1]))
             continue
         x = X[:, cols[0]]
@@ -251,7 +261,7 @@ def best_cuts(oracle: Oracle, cube: Cube, X, y, max_candidates: int = 32):
             gain = base - _impurity(ys[:k], oracle.regression) - _impurity(ys[k:], oracle.regression)
             if best is None or gain > best[0] + 1e-12:
                 best = (gain, ("cut", float(t)))
-        if best and best[0] > 1e-9 and significant(x <= best[1][1], y, oracle.regression):
+        if best and best[0] > 1e-9 and significant(x <= best[1][1], y, oracle.regression, scale=scale):
             out.append((best[0], i, best[1]))
     out.sort(key=lambda t: (-t[0], t[1]))
     return out

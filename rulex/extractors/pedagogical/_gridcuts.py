@@ -11,7 +11,7 @@ from ._cubes import _impurity, best_cuts
 __all__ = ["grid_cuts"]
 
 
-def _cell_gain(cells, side, y, regression):
+def _cell_gain(cells, side, y, regression, scale=1.0):
     """Impurity decrease of cutting every cell of ``cells`` (ids) by ``side`` (bool), and the
     p-value of that cut within the cells (classification: chi-square statistics summed over cells;
     regression: F-test of the side means within the cells)."""
@@ -28,7 +28,7 @@ def _cell_gain(cells, side, y, regression):
             labels = np.unique(yc)
             if len(labels) < 2:
                 continue
-            table = np.array([[np.sum(yc[sc] == k) for k in labels], [np.sum(yc[~sc] == k) for k in labels]])
+            table = np.array([[np.sum(yc[sc] == k) for k in labels], [np.sum(yc[~sc] == k) for k in labels]]) * scale
             s, _, d, _ = stats.chi2_contingency(table, correction=False)
             stat, dof = stat + float(s), dof + int(d)
     if groups == 0 or gain <= 1e-9:
@@ -36,7 +36,7 @@ def _cell_gain(cells, side, y, regression):
     if regression:
         resid = sum(_impurity(y[(cells == c) & side], True) + _impurity(y[(cells == c) & ~side], True)
                     for c in np.unique(cells))
-        df2 = len(y) - 2 * groups
+        df2 = scale * len(y) - 2 * groups
         if df2 <= 0:
             return gain, 1.0
         if resid <= 1e-12:
@@ -45,7 +45,7 @@ def _cell_gain(cells, side, y, regression):
     return gain, float(stats.chi2.sf(stat, dof)) if dof else 1.0
 
 
-def grid_cuts(oracle, cube, X, y, k: int, alpha: float = 0.01):
+def grid_cuts(oracle, cube, X, y, k: int, alpha: float = 0.01, scale: float = 1.0):
     """Up to ``k`` cuts ``(gain, feature, how)`` for a cube's grid. The first is the best single cut
     (:func:`~._cubes.best_cuts`); each next one is the feature and threshold (or category set) that
     most decrease the impurity within the cells of the cuts already chosen, kept only if that
@@ -67,7 +67,7 @@ def grid_cuts(oracle, cube, X, y, k: int, alpha: float = 0.01):
                     best = (gain, i, how, side)
         if best is None or best[0] < 0.1 * chosen[0][0]:
             break
-        gain, p = _cell_gain(cells, best[3], y, oracle.regression)
+        gain, p = _cell_gain(cells, best[3], y, oracle.regression, scale)
         if p >= alpha:
             break
         chosen.append((gain, best[1], best[2]))

@@ -5,10 +5,12 @@ CReEPy's cluster boxes, the latter cut halfway to the nearest point *outside* th
 cluster box is as tight as its members). Once pruning has chosen the cubes, each bound is moved,
 one at a time, to the position where the ordered list agrees most with the network on the
 training rows, the other cubes and bounds fixed (a bound may also be dropped, or a category added
-or removed); rounds repeat while some move gains a row. Each move is exact: for one bound, every
+or removed), while some move gains a row. Each move is exact: for one bound, every
 candidate position is scored at once from the rows sorted along that feature (the rows the cube
 could take and, for each, whether the cube's answer or the answer they get without the cube is
-right), so a round costs a sort per bound.
+right), so a move costs a sort per bound; the move that gains the most is made first (moving
+one bound at a time in a fixed order can shrink a cube onto a few rows before the bound that
+mattered is reached).
 """
 from __future__ import annotations
 
@@ -17,10 +19,10 @@ import numpy as np
 __all__ = ["refine"]
 
 
-def refine(oracle, cubes, default, *, rounds: int = 5):
+def refine(oracle, cubes, default, *, max_moves: int = 50):
     """Move the bounds of ``cubes`` (``(cube, output, n_train)``, in order) to raise the ordered
-    list's agreement with the network on the training rows; the default is re-chosen after every
-    move. Cubes with a linear-model output are returned unchanged. Returns ``(cubes, default)``."""
+    list's agreement with the network on the training rows: at most ``max_moves`` times, the one
+    move (of one bound of one cube) that gains the most, the default re-chosen after every move. Cubes with a linear-model output are returned unchanged. Returns ``(cubes, default)``."""
     cubes = [(c.copy(), o, n) for c, o, n in cubes]
     if not cubes or any(not isinstance(o, (int, float, np.integer, np.floating)) for _, o, _ in cubes):
         return cubes, default
@@ -48,45 +50,42 @@ def refine(oracle, cubes, default, *, rounds: int = 5):
 
     member = [oracle.contains(c, X) for c, _, _ in cubes]
     dflt = best_default(free_rows(member))
-    for _ in range(int(rounds)):
-        moved = False
+    for _ in range(int(max_moves)):
+        oracle.budget.check("refining the cubes' bounds")
+        best = None
         for k in range(len(cubes)):
+            taken = np.zeros(len(y), dtype=bool)
+            for j in range(k):
+                taken |= member[j]
+            # the answer every row gets without cube k: a later cube's, else the default
+            without = np.full(len(y), float(dflt))
+            left = ~taken
+            for j in range(k + 1, len(cubes)):
+                without[left & member[j]] = outs[j]
+                left &= ~member[j]
+            delta = good(np.full(len(y), outs[k])) - good(without)
             for i, cols in enumerate(oracle.cols):
                 for side in (("allowed",) if oracle.categorical[i] else ("lo", "hi")):
-                    oracle.budget.check("refining the cubes' bounds")
-                    taken = np.zeros(len(y), dtype=bool)
-                    for j in range(k):
-                        taken |= member[j]
-                    # the answer every row gets without cube k: a later cube's, else the default
-                    without = np.full(len(y), float(dflt))
-                    left = ~taken
-                    for j in range(k + 1, len(cubes)):
-                        t = left & member[j]
-                        without[t] = outs[j]
-                        left &= ~member[j]
                     trial = cubes[k][0].copy()
                     if side == "allowed":
                         trial.allowed[i] = frozenset(range(len(cols)))
                     else:
                         getattr(trial, side)[i] = -np.inf if side == "lo" else np.inf
                     open_ = ~taken & oracle.contains(trial, X)       # rows cube k takes for some bound
-                    delta = good(np.full(len(y), outs[k])) - good(without)
-                    new = _best_bound(oracle, cubes[k][0], i, side, X[open_], delta[open_])
-                    if new is None:
-                        continue
-                    c = cubes[k][0].copy()
-                    if side == "allowed":
-                        c.allowed[i] = new
-                    else:
-                        getattr(c, side)[i] = new
-                    if oracle.empty(c):
-                        continue
-                    cubes[k] = (c, cubes[k][1], cubes[k][2])
-                    member[k] = oracle.contains(c, X)
-                    dflt = best_default(free_rows(member))
-                    moved = True
-        if not moved:
+                    move = _best_bound(oracle, cubes[k][0], i, side, X[open_], delta[open_])
+                    if move is not None and (best is None or move[0] > best[0] + 1e-9):
+                        best = (move[0], k, i, side, move[1])
+        if best is None:
             break
+        _, k, i, side, new = best
+        c = cubes[k][0].copy()
+        if side == "allowed":
+            c.allowed[i] = new
+        else:
+            getattr(c, side)[i] = new
+        cubes[k] = (c, cubes[k][1], cubes[k][2])
+        member[k] = oracle.contains(c, X)
+        dflt = best_default(free_rows(member))
     free = np.ones(len(y), dtype=bool)
     out = []
     for c, o, _ in cubes:
@@ -97,9 +96,10 @@ def refine(oracle, cubes, default, *, rounds: int = 5):
 
 
 def _best_bound(oracle, cube, i, side, Xo, delta, tol=1e-9):
-    """The position of ``cube``'s bound ``side`` on feature ``i`` that maximises the summed
-    ``delta`` of the rows ``Xo`` it lets in (rows the cube could take once that bound is free), or
-    None when no position beats the current one. Ties: dropping the bound, else the middle of the
+    """``(gain, position)``: the position of ``cube``'s bound ``side`` on feature ``i`` that
+    maximises the summed ``delta`` of the rows ``Xo`` it lets in (rows the cube could take once
+    that bound is free) and its gain over the current one, or None when none beats the current one
+    (a bound that lets no row in is never chosen). Ties: dropping the bound, else the middle of the
     best stretch between training values."""
     cols = oracle.cols[i]
     if side == "allowed":
@@ -113,9 +113,10 @@ def _best_bound(oracle, cube, i, side, Xo, delta, tol=1e-9):
             if not trial:
                 continue
             s = score - gain[p] if p in cur else score + gain[p]
-            if s > score + tol and (best is None or s > best[0] + tol):
+            holds = bool(np.isin(cat, list(trial)).any())      # never a category set without rows
+            if holds and s > score + tol and (best is None or s > best[0] + tol):
                 best = (s, frozenset(trial))
-        return None if best is None else best[1]
+        return None if best is None else (best[0] - score, best[1])
     x = Xo[:, cols[0]]
     cur = getattr(cube, side)[i]
     if not len(x):
@@ -139,10 +140,11 @@ def _best_bound(oracle, cube, i, side, Xo, delta, tol=1e-9):
     if not np.isfinite(top) or top <= float(scores[p_cur]) + tol:
         return None
     free_p = len(u) if side == "hi" else 0
+    gain = top - float(scores[p_cur])
     if scores[free_p] >= top - tol:
-        return np.inf if side == "hi" else -np.inf
+        return gain, (np.inf if side == "hi" else -np.inf)
     best = np.flatnonzero(scores >= top - tol)
     # the middle of the longest stretch of best positions next to each other
     runs = np.split(best, np.flatnonzero(np.diff(best) > 1) + 1)
     run = max(runs, key=len)
-    return float((bound(int(run[0])) + bound(int(run[-1]))) / 2)
+    return gain, float((bound(int(run[0])) + bound(int(run[-1]))) / 2)

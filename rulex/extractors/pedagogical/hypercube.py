@@ -129,7 +129,7 @@ class _Grid(_HyperCube):
                     leaves.append((cube, out, div, n, X, y))
                     self._done.append((cube, out, n))
                     continue
-                cuts = grid_cuts(oracle, cube, X, y, int(self.n_features))
+                cuts = grid_cuts(oracle, cube, X, y, int(self.n_features), scale=oracle.evidence(len(y), n))
                 if not cuts:
                     leaves.append((cube, out, div, n, X, y))
                     self._done.append((cube, out, n))
