@@ -81,6 +81,32 @@ def test_creepy_refine_is_a_validated_parameter(box_net):  # noqa: F811
         rulex.extract(net, train, method="creepy", refine="yes")
     with pytest.raises(ValueError, match="augment"):
         rulex.extract(net, train, method="gridex", augment=-1.0)
+    with pytest.raises(ValueError, match="refine"):
+        rulex.extract(net, train, method="gridex", refine="sometimes")
     plain = rulex.extract(net, train, method="creepy", refine=False, random_state=0, max_rules=1)
     refined = rulex.extract(net, train, method="creepy", refine=True, random_state=0, max_rules=1)
     assert rulex.evaluate(refined, net, test).fidelity >= rulex.evaluate(plain, net, test).fidelity
+
+
+def test_pruning_swaps_recover_the_best_single_cube_greedy_removal_misses(box_net):  # noqa: F811
+    """A and B (the two halves of the "in" box along the irrelevant x1) make C (most of the box)
+    redundant, so greedy removal drops C first and, held to one cube, keeps a half; the best single
+    cube is C."""
+    from rulex.extractors.pedagogical._cubes import prune
+    net, train, _ = box_net
+    oracle = _oracle(net, train)
+    in_, out = net.classes.index("in"), net.classes.index("out")
+    a = oracle.root()
+    a.lo[0], a.hi[1], a.allowed[2] = 0.5, 0.5, frozenset([0])
+    b = a.copy()
+    b.lo[1], b.hi[1] = 0.5, np.inf
+    c = oracle.root()
+    c.lo[0], c.allowed[2] = 0.6, frozenset([0])
+    cubes = [(a, in_, 1), (b, in_, 1), (c, in_, 1)]
+    greedy, _ = prune(oracle, cubes, out, max_rules=1, min_gain=0.0, swaps=False)
+    best, default = prune(oracle, cubes, out, max_rules=1, min_gain=0.0)
+    assert [k.key() for k, _, _ in greedy] in ([a.key()], [b.key()])
+    assert [k.key() for k, _, _ in best] == [c.key()] and default == out
+    # without a budget nothing is lost: A and B stay, C goes
+    kept, _ = prune(oracle, cubes, out, max_rules=3, min_gain=0.0)
+    assert [k.key() for k, _, _ in kept] == [a.key(), b.key()]

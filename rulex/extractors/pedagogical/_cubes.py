@@ -343,13 +343,14 @@ def union(a: Cube, b: Cube, i: int, categorical: bool) -> Cube:
     return c
 
 
-def prune(oracle: Oracle, cubes, default, *, max_rules: int, min_gain: float):
+def prune(oracle: Oracle, cubes, default, *, max_rules: int, min_gain: float, swaps: bool = True):
     """Backward elimination of the ordered ``cubes`` (``(cube, output, n_train)``) on the network's
     labels of the training rows: the cube whose removal costs the least agreement (classification:
     share of rows on which first-matching cube or default gives the network's class; regression
     with constant outputs: 1 - mean squared error / variance) is dropped while that cost is at most
     ``min_gain`` or more than ``max_rules`` cubes remain; after every removal the default becomes
-    the best answer on the rows no cube takes. Cubes with a linear-model output are kept as they are.
+    the best answer on the rows no cube takes. Then (``swaps``) a kept cube is exchanged for a removed
+    one while that raises the agreement. Cubes with a linear-model output are kept as they are.
     Returns ``(cubes, default)``."""
     cubes = list(cubes)
     if not cubes or any(not isinstance(o, (int, float, np.integer, np.floating)) or o is None
@@ -396,6 +397,21 @@ def prune(oracle: Oracle, cubes, default, *, max_rules: int, min_gain: float):
             break
         active.remove(k)
         cur, best_default = s, d
+    if swaps:
+        # greedy removal can drop a cube that another pair needed: swap a kept cube for a removed
+        # one (in its place in the order) while that raises the agreement
+        while True:
+            oracle.budget.check("pruning the cubes")
+            best = None
+            for a in active:
+                for b in (j for j in range(len(cubes)) if j not in active):
+                    trial = sorted([j for j in active if j != a] + [b])
+                    s, d = score(trial)
+                    if s > cur + 1e-12 and (best is None or s > best[0] + 1e-12):
+                        best = (s, d, trial)
+            if best is None:
+                break
+            cur, best_default, active = best
     if oracle.regression:
         return [cubes[k] for k in active], float(best_default)
     return [cubes[k] for k in active], int(best_default)

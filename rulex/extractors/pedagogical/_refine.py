@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["refine"]
+__all__ = ["agreement", "refine", "validated"]
 
 
 def refine(oracle, cubes, default, *, max_moves: int = 50):
@@ -148,3 +148,30 @@ def _best_bound(oracle, cube, i, side, Xo, delta, tol=1e-9):
     runs = np.split(best, np.flatnonzero(np.diff(best) > 1) + 1)
     run = max(runs, key=len)
     return gain, float((bound(int(run[0])) + bound(int(run[-1]))) / 2)
+
+
+def agreement(oracle, cubes, default, X, y) -> float:
+    """Agreement of the ordered ``cubes`` and ``default`` with the network's labels ``y`` of ``X``
+    (regression: 1 - mean squared error / variance)."""
+    pred = np.full(len(y), np.nan)
+    free = np.ones(len(y), dtype=bool)
+    for c, o, _ in cubes:
+        m = free & oracle.contains(c, X)
+        pred[m] = o
+        free &= ~m
+    pred[free] = default
+    if oracle.regression:
+        return 1.0 - float(np.mean((pred - y) ** 2)) / (float(np.var(y)) or 1.0)
+    return float(np.mean(pred == y))
+
+
+def validated(oracle, before, after):
+    """``after`` (refined cubes and default) if it agrees with the network at least as well as
+    ``before`` on fresh points near the data, else ``before``: perturbed copies of the training rows
+    (one each, 0.3 standard deviations), labelled by the network and not used in the refinement."""
+    V = oracle.sampler.perturb(len(oracle.X), (), reference=oracle.X, scale=0.3)
+    if not len(V):
+        return after
+    oracle.calls += len(V)
+    yv = oracle.label(V)
+    return after if agreement(oracle, *after, V, yv) >= agreement(oracle, *before, V, yv) - 1e-12 else before

@@ -25,7 +25,7 @@ import numpy as np
 from ...exceptions import BudgetExceededError
 from ..base import Interval, Options, PedagogicalExtractor, register
 from ._gridcuts import grid_cuts
-from ._refine import refine
+from ._refine import refine, validated
 from ._cubes import (
     Oracle,
     _Budget,
@@ -92,12 +92,15 @@ class _HyperCube(PedagogicalExtractor):
             cubes, default = list(self._done), oracle.summary(oracle.X, oracle.y)[0]
         if complete:
             n_found = len(cubes)
+            free = prune(oracle, cubes, default, max_rules=len(cubes), min_gain=float(self.min_gain))
             cubes, default = prune(oracle, cubes, default, max_rules=int(self.max_rules),
                                    min_gain=float(self.min_gain))
-            if getattr(self, "refine", False):
-                cubes, default = refine(oracle, cubes, default)
-                cubes, default = prune(oracle, cubes, default, max_rules=int(self.max_rules),
-                                       min_gain=float(self.min_gain))
+            how = getattr(self, "refine", False)
+            # "auto": only when max_rules, not min_gain, decided how many cubes are left
+            if (how != "auto" and bool(how)) or (how == "auto" and len(free[0]) > len(cubes)):
+                after = prune(oracle, *refine(oracle, cubes, default), max_rules=int(self.max_rules),
+                              min_gain=float(self.min_gain))
+                cubes, default = validated(oracle, (cubes, default), after)
             self._pruned = n_found - len(cubes)
         if self._linear and network.task == "regression":
             default = float(np.mean(oracle.y))     # a linear cube everywhere; a constant default
@@ -190,7 +193,7 @@ class _Grid(_HyperCube):
 
 
 _GRID_PARAMS = dict(_COMMON, depth=[Interval(int, 1, 8)], n_features=[Interval(int, 1, 8)],
-                    augment=[Interval(float, 0.0, 10.0)])
+                    augment=[Interval(float, 0.0, 10.0)], refine=[bool, Options(("auto",))])
 
 
 @register
@@ -226,6 +229,9 @@ class GridEx(_Grid):
         A cube's points also hold this many perturbed copies of each of its training rows (a row
         plus Gaussian noise of 0.3 standard deviations, truncated to the cube) labelled by the
         network: cuts follow the network near the data, not only between its rows. 0: rows only.
+    refine : {"auto", True, False}, default "auto"
+        Move the kept cubes' bounds after pruning as CReEPy does (validated on fresh points);
+        "auto": only when ``max_rules`` left fewer cubes than ``min_gain`` alone would have.
     max_seconds : float or None, default 60
     on_budget : {"error", "partial"}, default "error"
     random_state : int or None, default 0
@@ -237,8 +243,8 @@ class GridEx(_Grid):
 
     def __init__(self, depth=3, n_features=2, threshold=0.1, min_points=100, max_rules=32, max_seconds=60.0,
                  on_budget="error", random_state=0, min_gain=_MIN_GAIN,
-                 max_rows=5000, augment=1.0):
-        self.augment = augment
+                 max_rows=5000, augment=1.0, refine="auto"):
+        self.augment, self.refine = augment, refine
         self.depth = depth
         self.n_features = n_features
         self.threshold = threshold
@@ -448,10 +454,11 @@ class CReEPy(_HyperCube):
         larger set; None: all of them), which bounds the time per cube on large data.
     augment : float, default 1.0
         As GridEx's: perturbed copies of a node's rows join its points (not its clusters).
-    refine : bool, default True
+    refine : {True, False, "auto"}, default True
         After pruning, every bound of the kept cubes moves (or is dropped) to where the rule list
         agrees most with the network on the training rows (a cluster's box is as tight as its
-        members; :func:`._refine.refine`), then pruning runs again.
+        members; :func:`._refine.refine`), then pruning runs again; the result is kept if it
+        agrees at least as well on fresh perturbed copies of the rows. "auto": as GridEx's.
     max_seconds : float or None, default 60
     on_budget : {"error", "partial"}, default "error"
     random_state : int or None, default 0
@@ -461,7 +468,7 @@ class CReEPy(_HyperCube):
     description = "CReEPy/CREAM: nested cubes from Gaussian-mixture clusters of inputs and network output"
     _parameter_constraints = dict(_COMMON, strategy=[Options(("exact", "cream"))], depth=[Interval(int, 1, 8)],
                                   components=[Interval(int, 2, 10)], augment=[Interval(float, 0.0, 10.0)],
-                                  refine=[bool])
+                                  refine=[bool, Options(("auto",))])
 
     def __init__(self, strategy="cream", depth=3, components=4, threshold=0.1, min_points=50, max_rules=32,
                  max_seconds=60.0, on_budget="error", random_state=0, min_gain=_MIN_GAIN,
