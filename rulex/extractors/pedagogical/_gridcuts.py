@@ -49,7 +49,8 @@ def grid_cuts(oracle, cube, X, y, k: int, alpha: float = 0.01, scale: float = 1.
     """Up to ``k`` cuts ``(gain, feature, how)`` for a cube's grid. The first is the best single cut
     (:func:`~._cubes.best_cuts`); each next one is the feature and threshold (or category set) that
     most decrease the impurity within the cells of the cuts already chosen, kept only if that
-    decrease is at least a tenth of the first cut's and significant within the cells (level
+    decrease is at least a tenth of the first cut's or of the impurity left in the cells (and 1 % of
+    the cube's impurity), and significant within the cells (level
     ``alpha``)."""
     first = best_cuts(oracle, cube, X, y)
     if not first:
@@ -65,7 +66,11 @@ def grid_cuts(oracle, cube, X, y, k: int, alpha: float = 0.01, scale: float = 1.
                 gain = _gain(cells, side, y, oracle.regression)
                 if best is None or gain > best[0] + 1e-12:
                     best = (gain, i, how, side)
-        if best is None or best[0] < 0.1 * chosen[0][0]:
+        # worth a condition: a tenth of the first cut's gain, or a tenth of the impurity still left
+        # in the cells (after a strong first cut, the cut that cleans up its mixed side gains little),
+        # and in any case 1 % of the cube's impurity
+        left = sum(_impurity(y[cells == c], oracle.regression) for c in np.unique(cells))
+        if best is None or best[0] < max(0.1 * min(chosen[0][0], left), 0.01 * _impurity(y, oracle.regression)):
             break
         gain, p = _cell_gain(cells, best[3], y, oracle.regression, scale)
         if p >= alpha:
