@@ -110,3 +110,15 @@ def test_pruning_swaps_recover_the_best_single_cube_greedy_removal_misses(box_ne
     # without a budget nothing is lost: A and B stay, C goes
     kept, _ = prune(oracle, cubes, out, max_rules=3, min_gain=0.0)
     assert [k.key() for k, _, _ in kept] == [a.key(), b.key()]
+
+
+def test_refine_leaves_linear_model_cubes_alone():
+    import warnings
+
+    from nets import diabetes_net
+    net, train, test = diabetes_net()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        plain = rulex.extract(net, train, method="gridrex", random_state=0, refine=False)
+        refined = rulex.extract(net, train, method="gridrex", random_state=0, refine=True)
+    assert refined.rules == plain.rules and all(isinstance(r.conclusion, rulex.LinearModel) for r in refined.rules)
