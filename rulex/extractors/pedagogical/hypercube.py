@@ -10,7 +10,10 @@ PSyKE's implementations (ALGORITHMS-2 §7), the cubes here
 * are cut where the network's answer changes (the best split per feature on the oracle's labels),
   and GridEx/GridREx split only the ``n_features`` most relevant features of each cube, not a
   fixed grid over all inputs (2^30 cubes on breast_cancer);
-* are sampled inside the data's support, every network call counted (``provenance["oracle_calls"]``);
+* are sampled inside the data's support, every network call counted (``provenance["oracle_calls"]``),
+  GridEx's and CReEPy's points including perturbed copies of the rows (``augment``);
+* are pruned to an ordered subset (greedy removal, then swaps), and CReEPy's bounds refined
+  (:mod:`._refine`);
 * are deterministic under ``random_state`` (one generator, no global seed), with a ``max_seconds``
   budget and ``on_budget`` like the decompositional methods.
 
