@@ -9,9 +9,10 @@ shared :class:`~rulex.extractors.sampling.Sampler` honours exactly and the base 
 original units (categories by name).
 
 :class:`Oracle` holds the training rows, the sampler and the network: ``points(cube)`` returns the
-training rows inside the cube topped up to ``min_points`` with points drawn from the data's
-marginals truncated to the cube (the data-support box, not a uniform box), all labelled by the
-network; every network call is counted. ``summary(cube, X, y)`` gives a cube's output (class,
+training rows inside the cube (with ``augment`` > 0, plus that many perturbed copies of each, as
+ANN-DT draws them: a row plus Gaussian noise of 0.3 training standard deviations, truncated to the
+cube) topped up to ``min_points`` with points drawn from the data's marginals truncated to the
+cube (the data-support box, not a uniform box), all labelled by the network; every network call is counted. ``summary(cube, X, y)`` gives a cube's output (class,
 mean or linear model) and its *diversity* (1 - share of the mode; the standard deviation or the
 mean absolute error of the linear fit, relative to the network's output spread).
 """
@@ -44,8 +45,9 @@ class Cube:
 class Oracle:
     """The network on training rows and on sampled points, with the schema's features as cube axes."""
 
-    def __init__(self, network, X, *, min_points: int, random_state, budget):
+    def __init__(self, network, X, *, min_points: int, random_state, budget, augment: float = 0.0):
         self.net, self.X, self.min_points, self.budget = network, X, int(min_points), budget
+        self.augment = float(augment)
         enc = network.encoder
         self.enc = enc
         self.features = list(enc.schema.features)
@@ -113,6 +115,15 @@ class Oracle:
         for e in exclude:
             mask &= ~self.contains(e, self.X)
         X, y = self.X[mask], self.y[mask]
+        if self.augment > 0 and len(X) >= 5:
+            # the network near the data: perturbed copies of the cube's rows (correlations kept)
+            S = self.sampler.perturb(int(self.augment * len(X)), self.conditions(cube), reference=X, scale=0.3)
+            for e in exclude:
+                if len(S):
+                    S = S[~self.contains(e, S)]
+            if len(S):
+                self.calls += len(S)
+                X, y = np.vstack([X, S]), np.concatenate([y, self.label(S)])
         need = self.min_points - len(X)
         if need > 0 and not self.empty(cube):
             S = self.sampler.sample(need + need // 2, self.conditions(cube),
@@ -125,6 +136,12 @@ class Oracle:
                 self.calls += len(S)
                 X, y = np.vstack([X, S]), np.concatenate([y, self.label(S)])
         return X, y, int(mask.sum())
+
+    def evidence(self, n_points: int, n_rows: int) -> float:
+        """Share of a cube's ``n_points`` that count as evidence in a significance test: all but
+        the perturbed copies of its ``n_rows`` training rows."""
+        extra = int(self.augment * n_rows) if n_rows >= 5 else 0
+        return min(1.0, max(n_rows, n_points - extra) / n_points) if n_points else 1.0
 
     # -- outputs -----------------------------------------------------------------------------
     def summary(self, X, y, linear=False):
@@ -173,9 +190,10 @@ def _impurity(y, regression):
     return float(1.0 - np.sum(p * p)) * len(y)
 
 
-def significant(left: np.ndarray, y: np.ndarray, regression: bool, alpha: float = 0.01) -> bool:
+def significant(left: np.ndarray, y: np.ndarray, regression: bool, alpha: float = 0.01, scale: float = 1.0) -> bool:
     """Whether the split ``left`` / not ``left`` of the labels ``y`` is unlikely under no effect
-    (chi-square test of the class counts; regression: Welch's t-test of the two means)."""
+    (chi-square test of the class counts; regression: Welch's t-test of the two means). ``scale``
+    < 1: the points count as that share of themselves (perturbed copies of rows are no new evidence)."""
     from scipy import stats
     a, b = y[left], y[~left]
     if len(a) < 2 or len(b) < 2:
@@ -183,15 +201,17 @@ def significant(left: np.ndarray, y: np.ndarray, regression: bool, alpha: float 
     if regression:
         if np.std(a) == 0 and np.std(b) == 0:
             return bool(np.mean(a) != np.mean(b))
-        return bool(stats.ttest_ind(a, b, equal_var=False).pvalue < alpha)
+        return bool(stats.ttest_ind_from_stats(np.mean(a), np.std(a, ddof=1), max(2.0, scale * len(a)),
+                                               np.mean(b), np.std(b, ddof=1), max(2.0, scale * len(b)),
+                                               equal_var=False).pvalue < alpha)
     labels = np.unique(y)
     if len(labels) < 2:
         return False
-    table = np.array([[np.sum(a == c) for c in labels], [np.sum(b == c) for c in labels]])
+    table = np.array([[np.sum(a == c) for c in labels], [np.sum(b == c) for c in labels]]) * float(scale)
     return bool(stats.chi2_contingency(table)[1] < alpha)
 
 
-def best_cuts(oracle: Oracle, cube: Cube, X, y, max_candidates: int = 32):
+def best_cuts(oracle: Oracle, cube: Cube, X, y, max_candidates: int = 32, scale: float = 1.0):
     """Per feature, the best binary split of ``cube`` on the points ``(X, y)``: a list of
     ``(gain, feature, ("cut", t) or ("set", left categories))``, best first; only splits with a
     positive gain that pass :func:`significant` (greedy single-feature cuts cannot see a parity, and
@@ -220,7 +240,8 @@ def best_cuts(oracle: Oracle, cube: Cube, X, y, max_candidates: int = 32):
                 gain = base - _impurity(y[left], oracle.regression) - _impurity(y[~left], oracle.regression)
                 if best is None or gain > best[0] + 1e-12:
                     best = (gain, ("set", frozenset(order[:k])))
-            if best and best[0] > 1e-9 and significant(np.isin(cat, list(best[1][1])), y, oracle.regression):
+            if best and best[0] > 1e-9 and significant(np.isin(cat, list(best[1][1])), y, oracle.regression,
+                                                           scale=scale):
                 out.append((best[0], i, best[1]))
             continue
         x = X[:, cols[0]]
@@ -240,7 +261,7 @@ def best_cuts(oracle: Oracle, cube: Cube, X, y, max_candidates: int = 32):
             gain = base - _impurity(ys[:k], oracle.regression) - _impurity(ys[k:], oracle.regression)
             if best is None or gain > best[0] + 1e-12:
                 best = (gain, ("cut", float(t)))
-        if best and best[0] > 1e-9 and significant(x <= best[1][1], y, oracle.regression):
+        if best and best[0] > 1e-9 and significant(x <= best[1][1], y, oracle.regression, scale=scale):
             out.append((best[0], i, best[1]))
     out.sort(key=lambda t: (-t[0], t[1]))
     return out
@@ -322,13 +343,14 @@ def union(a: Cube, b: Cube, i: int, categorical: bool) -> Cube:
     return c
 
 
-def prune(oracle: Oracle, cubes, default, *, max_rules: int, min_gain: float):
+def prune(oracle: Oracle, cubes, default, *, max_rules: int, min_gain: float, swaps: bool = True):
     """Backward elimination of the ordered ``cubes`` (``(cube, output, n_train)``) on the network's
     labels of the training rows: the cube whose removal costs the least agreement (classification:
     share of rows on which first-matching cube or default gives the network's class; regression
     with constant outputs: 1 - mean squared error / variance) is dropped while that cost is at most
     ``min_gain`` or more than ``max_rules`` cubes remain; after every removal the default becomes
-    the best answer on the rows no cube takes. Cubes with a linear-model output are kept as they are.
+    the best answer on the rows no cube takes. Then (``swaps``) a kept cube is exchanged for a removed
+    one while that raises the agreement. Cubes with a linear-model output are kept as they are.
     Returns ``(cubes, default)``."""
     cubes = list(cubes)
     if not cubes or any(not isinstance(o, (int, float, np.integer, np.floating)) or o is None
@@ -375,6 +397,21 @@ def prune(oracle: Oracle, cubes, default, *, max_rules: int, min_gain: float):
             break
         active.remove(k)
         cur, best_default = s, d
+    if swaps:
+        # greedy removal can drop a cube that another pair needed: swap a kept cube for a removed
+        # one (in its place in the order) while that raises the agreement
+        while True:
+            oracle.budget.check("pruning the cubes")
+            best = None
+            for a in active:
+                for b in (j for j in range(len(cubes)) if j not in active):
+                    trial = sorted([j for j in active if j != a] + [b])
+                    s, d = score(trial)
+                    if s > cur + 1e-12 and (best is None or s > best[0] + 1e-12):
+                        best = (s, d, trial)
+            if best is None:
+                break
+            cur, best_default, active = best
     if oracle.regression:
         return [cubes[k] for k in active], float(best_default)
     return [cubes[k] for k in active], int(best_default)

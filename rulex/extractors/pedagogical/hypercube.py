@@ -10,7 +10,10 @@ PSyKE's implementations (ALGORITHMS-2 §7), the cubes here
 * are cut where the network's answer changes (the best split per feature on the oracle's labels),
   and GridEx/GridREx split only the ``n_features`` most relevant features of each cube, not a
   fixed grid over all inputs (2^30 cubes on breast_cancer);
-* are sampled inside the data's support, every network call counted (``provenance["oracle_calls"]``);
+* are sampled inside the data's support, every network call counted (``provenance["oracle_calls"]``),
+  GridEx's and CReEPy's points including perturbed copies of the rows (``augment``);
+* are pruned to an ordered subset (greedy removal, then swaps), and CReEPy's bounds refined
+  (:mod:`._refine`);
 * are deterministic under ``random_state`` (one generator, no global seed), with a ``max_seconds``
   budget and ``on_budget`` like the decompositional methods.
 
@@ -24,6 +27,8 @@ import numpy as np
 
 from ...exceptions import BudgetExceededError
 from ..base import Interval, Options, PedagogicalExtractor, register
+from ._gridcuts import grid_cuts
+from ._refine import refine, validated
 from ._cubes import (
     Oracle,
     _Budget,
@@ -75,7 +80,8 @@ class _HyperCube(PedagogicalExtractor):
             # a large set: grow the cubes on a seeded random subset of the training rows
             keep = np.random.default_rng(self.random_state).choice(len(X), int(self.max_rows), replace=False)
             X = X[np.sort(keep)]
-        oracle = Oracle(network, X, min_points=self.min_points, random_state=self.random_state, budget=budget)
+        oracle = Oracle(network, X, min_points=self.min_points, random_state=self.random_state, budget=budget,
+                        augment=getattr(self, "augment", 0.0))
         self._done = []                 # (cube, output, training rows) finished so far, in rule order
         complete = True
         try:
@@ -89,8 +95,15 @@ class _HyperCube(PedagogicalExtractor):
             cubes, default = list(self._done), oracle.summary(oracle.X, oracle.y)[0]
         if complete:
             n_found = len(cubes)
+            free = prune(oracle, cubes, default, max_rules=len(cubes), min_gain=float(self.min_gain))
             cubes, default = prune(oracle, cubes, default, max_rules=int(self.max_rules),
                                    min_gain=float(self.min_gain))
+            how = getattr(self, "refine", False)
+            # "auto": only when max_rules, not min_gain, decided how many cubes are left
+            if (how != "auto" and bool(how)) or (how == "auto" and len(free[0]) > len(cubes)):
+                after = prune(oracle, *refine(oracle, cubes, default), max_rules=int(self.max_rules),
+                              min_gain=float(self.min_gain))
+                cubes, default = validated(oracle, (cubes, default), after)
             self._pruned = n_found - len(cubes)
         if self._linear and network.task == "regression":
             default = float(np.mean(oracle.y))     # a linear cube everywhere; a constant default
@@ -122,7 +135,7 @@ class _Grid(_HyperCube):
                     leaves.append((cube, out, div, n, X, y))
                     self._done.append((cube, out, n))
                     continue
-                cuts = relevant(best_cuts(oracle, cube, X, y), int(self.n_features))
+                cuts = grid_cuts(oracle, cube, X, y, int(self.n_features), scale=oracle.evidence(len(y), n))
                 if not cuts:
                     leaves.append((cube, out, div, n, X, y))
                     self._done.append((cube, out, n))
@@ -182,7 +195,8 @@ class _Grid(_HyperCube):
             items = [it for k, it in enumerate(items) if k not in (a, b)] + [merged]
 
 
-_GRID_PARAMS = dict(_COMMON, depth=[Interval(int, 1, 8)], n_features=[Interval(int, 1, 8)])
+_GRID_PARAMS = dict(_COMMON, depth=[Interval(int, 1, 8)], n_features=[Interval(int, 1, 8)],
+                    augment=[Interval(float, 0.0, 10.0)], refine=[bool, Options(("auto",))])
 
 
 @register
@@ -194,9 +208,10 @@ class GridEx(_Grid):
     depth : int, default 3
         Iterations: how many times a cube may be split again.
     n_features : int, default 2
-        Features split per cube and iteration, the most relevant ones on the cube's points (the
-        largest impurity decrease of their best cut; a feature whose best cut gains less than a
-        tenth of the best feature's is not split); a cube becomes up to 2**n_features children.
+        Features split per cube and iteration, chosen one after another on the cube's points: the
+        best single cut first, then the cut that most decreases the impurity within the cells of
+        the cuts already chosen (so a feature that repeats an earlier one is passed over), while
+        it gains at least a tenth of the first and is significant; up to 2**n_features children.
     threshold : float, default 0.1
         A cube whose diversity is at most this is not split (classification: 1 - share of the
         majority class; regression: standard deviation relative to the network's output spread).
@@ -213,6 +228,13 @@ class GridEx(_Grid):
     max_rows : int or None, default 5000
         Cubes are grown and pruned on at most this many training rows (a seeded random subset of a
         larger set; None: all of them), which bounds the time per cube on large data.
+    augment : float, default 1.0
+        A cube's points also hold this many perturbed copies of each of its training rows (a row
+        plus Gaussian noise of 0.3 standard deviations, truncated to the cube) labelled by the
+        network: cuts follow the network near the data, not only between its rows. 0: rows only.
+    refine : {"auto", True, False}, default "auto"
+        Move the kept cubes' bounds after pruning as CReEPy does (validated on fresh points);
+        "auto": only when ``max_rules`` left fewer cubes than ``min_gain`` alone would have.
     max_seconds : float or None, default 60
     on_budget : {"error", "partial"}, default "error"
     random_state : int or None, default 0
@@ -224,7 +246,8 @@ class GridEx(_Grid):
 
     def __init__(self, depth=3, n_features=2, threshold=0.1, min_points=100, max_rules=32, max_seconds=60.0,
                  on_budget="error", random_state=0, min_gain=_MIN_GAIN,
-                 max_rows=5000):
+                 max_rows=5000, augment=1.0, refine="auto"):
+        self.augment, self.refine = augment, refine
         self.depth = depth
         self.n_features = n_features
         self.threshold = threshold
@@ -432,6 +455,13 @@ class CReEPy(_HyperCube):
     max_rows : int or None, default 5000
         Cubes are grown and pruned on at most this many training rows (a seeded random subset of a
         larger set; None: all of them), which bounds the time per cube on large data.
+    augment : float, default 1.0
+        As GridEx's: perturbed copies of a node's rows join its points (not its clusters).
+    refine : {True, False, "auto"}, default True
+        After pruning, every bound of the kept cubes moves (or is dropped) to where the rule list
+        agrees most with the network on the training rows (a cluster's box is as tight as its
+        members; :func:`._refine.refine`), then pruning runs again; the result is kept if it
+        agrees at least as well on fresh perturbed copies of the rows. "auto": as GridEx's.
     max_seconds : float or None, default 60
     on_budget : {"error", "partial"}, default "error"
     random_state : int or None, default 0
@@ -440,11 +470,13 @@ class CReEPy(_HyperCube):
     name = "creepy"
     description = "CReEPy/CREAM: nested cubes from Gaussian-mixture clusters of inputs and network output"
     _parameter_constraints = dict(_COMMON, strategy=[Options(("exact", "cream"))], depth=[Interval(int, 1, 8)],
-                                  components=[Interval(int, 2, 10)])
+                                  components=[Interval(int, 2, 10)], augment=[Interval(float, 0.0, 10.0)],
+                                  refine=[bool, Options(("auto",))])
 
     def __init__(self, strategy="cream", depth=3, components=4, threshold=0.1, min_points=50, max_rules=32,
                  max_seconds=60.0, on_budget="error", random_state=0, min_gain=_MIN_GAIN,
-                 max_rows=5000):
+                 max_rows=5000, augment=1.0, refine=True):
+        self.augment, self.refine = augment, refine
         self.strategy = strategy
         self.depth = depth
         self.components = components
