@@ -8,7 +8,7 @@ from test_hypercube import _oracle, box_net  # noqa: F401  (the fixture)
 import rulex
 from rulex.extractors.pedagogical._cubes import best_cuts, relevant
 from rulex.extractors.pedagogical._gridcuts import grid_cuts
-from rulex.extractors.pedagogical._refine import refine
+from rulex.extractors.pedagogical._cube_refine import refine
 
 
 @pytest.fixture(scope="module")

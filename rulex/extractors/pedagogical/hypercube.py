@@ -28,7 +28,7 @@ import numpy as np
 from ...exceptions import BudgetExceededError
 from ..base import Interval, Options, PedagogicalExtractor, register
 from ._gridcuts import grid_cuts
-from ._refine import refine, validated
+from ._cube_refine import refine, validated
 from ._cubes import (
     Oracle,
     _Budget,
