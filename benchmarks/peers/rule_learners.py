@@ -198,7 +198,7 @@ def score_rulex(net, train, test, seed, methods, max_seconds):
         params["random_state"] = seed
         accepted = rulex.extractors.EXTRACTORS[base]().get_params()
         if "max_seconds" in accepted and max_seconds is not None:
-            params["max_seconds"] = float(max_seconds)
+            params.setdefault("max_seconds", float(max_seconds))     # a method's own [max_seconds=...] wins
         if base == "trepan":
             params["min_samples"] = 500
         t0 = time.perf_counter()
