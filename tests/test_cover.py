@@ -114,3 +114,13 @@ def test_cover_prune_metric_auto_switches_on_large_pools_and_validates():
     assert big.provenance["prune_metric"] == "accuracy"
     with pytest.raises(rulex.DataError, match="prune_metric"):
         rulex.extract(net, train, method="cover", prune_metric="recall")
+
+
+def test_cover_max_rows_caps_the_pool_it_learns_on():
+    net, train, _test, _terms = dnf_net()
+    small = rulex.extract(net, train, method="cover", max_rows=600, n_rounds=0, random_state=0)
+    full = rulex.extract(net, train, method="cover", n_rounds=0, random_state=0)
+    assert abs(small.provenance["rounds"][0]["grow_rows"] - (1 - 0.33) * 600) <= 1    # the grow share kept
+    assert full.provenance["rounds"][0]["grow_rows"] > 2000
+    again = rulex.extract(net, train, method="cover", max_rows=600, n_rounds=0, random_state=0)
+    assert str(again) == str(small)

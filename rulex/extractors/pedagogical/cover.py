@@ -84,6 +84,9 @@ class Cover(PedagogicalExtractor):
         Fewest positives (grow rows) a rule must cover.
     prune_size : float in (0, 1), default 0.33
         Share of rows held out for pruning.
+    max_rows : int or None, default 50000
+        Most labelled rows (grow and prune pools together, before the active passes add theirs) the
+        rules are learned on: larger pools are subsampled at random (seeded). None: all of them.
     prune_metric : {"auto", "precision", "accuracy"}, default "auto"
         How a grown rule is cut back on the prune rows: keep the prefix of its literals with the best
         ``(p - n) / (p + n)`` (``precision``, RIPPER's) or ``p - n`` (``accuracy``, IREP's). On a large
@@ -117,6 +120,7 @@ class Cover(PedagogicalExtractor):
         "max_rule_conditions": [Interval(int, 1, None)],
         "min_support": [Interval(int, 1, None)],
         "prune_size": [Interval(float, 0.01, 0.9)],
+        "max_rows": [Interval(int, 10, None), None],
         "prune_metric": [Options(("auto", "precision", "accuracy"))],
         "lookahead": [bool],
         "min_rule_gain": [Interval(float, 0.0, 1.0)],
@@ -126,9 +130,8 @@ class Cover(PedagogicalExtractor):
     }
 
     def __init__(self, semantics="ordered", stop="mdl", fidelity_target=0.99, n_samples=2000, n_rounds=2,
-                 max_rules=50, max_rule_conditions=8, min_support=3, prune_size=0.33, prune_metric="auto",
-                 lookahead=True,
-                 min_rule_gain=0.002, max_seconds=60.0, on_budget="partial", random_state=0):
+                 max_rules=50, max_rule_conditions=8, min_support=3, prune_size=0.33, max_rows=50000,
+                 prune_metric="auto", lookahead=True, min_rule_gain=0.002, max_seconds=60.0, on_budget="partial", random_state=0):
         self.semantics = semantics
         self.stop = stop
         self.fidelity_target = fidelity_target
@@ -138,6 +141,7 @@ class Cover(PedagogicalExtractor):
         self.max_rule_conditions = max_rule_conditions
         self.min_support = min_support
         self.prune_size = prune_size
+        self.max_rows = max_rows
         self.prune_metric = prune_metric
         self.lookahead = lookahead
         self.min_rule_gain = min_rule_gain
@@ -209,6 +213,13 @@ class Cover(PedagogicalExtractor):
         sampler = Sampler(network.encoder, X, random_state=self.random_state)
         table, grow, prune = network_pools(network, dataset, X, n_samples=self.n_samples,
                                            prune_size=self.prune_size, rng=rng, sampler=sampler)
+        n = len(grow[0]) + len(prune[0])
+        if self.max_rows is not None and n > self.max_rows:     # keep the grow/prune shares
+            def keep(V, y, k):
+                idx = np.sort(rng.choice(len(V), k, replace=False))
+                return V[idx], y[idx]
+            grow = keep(*grow, max(1, round(self.max_rows * len(grow[0]) / n)))
+            prune = keep(*prune, max(1, round(self.max_rows * len(prune[0]) / n)))
         n_classes = len(network.classes)
         n_cand = sum(len(np.unique(grow[0][:, j][~np.isnan(grow[0][:, j])])) for j in range(grow[0].shape[1]))
         engine = Covering(table, max_rule_conditions=self.max_rule_conditions, min_support=self.min_support,
