@@ -112,3 +112,16 @@ def test_auto_max_conditions_returns_the_most_faithful_within_the_budget():
                       candidates=[("surrogate_tree", {"max_leaf_nodes": 16})])
     with pytest.raises(rulex.DataError, match="max_conditions"):
         rulex.extract(net, train, method="auto", max_conditions=0)
+
+
+def test_auto_keeps_its_candidates_warnings_with_them():
+    import warnings
+    net, train, _test = iris_net()
+    cands = [("surrogate_tree", {"max_leaf_nodes": 2}), ("surrogate_tree", {"max_leaf_nodes": 8})]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", rulex.RulexWarning)        # the 2-leaf tree cannot reach a class
+        rules = rulex.extract(net, train, method="auto", candidates=cands, compress=False, tolerance=0.0,
+                              random_state=0)
+    small = next(c for c in rules.provenance["candidates"] if c["parameters"] == {"max_leaf_nodes": 2})
+    assert any("no rule concludes" in w for w in small["warnings"])
+    assert rules.provenance["winner"]["parameters"] == {"max_leaf_nodes": 8}

@@ -9,10 +9,11 @@ candidate's score.
 from __future__ import annotations
 
 import time
+import warnings
 
 import numpy as np
 
-from ..exceptions import BudgetExceededError, RulexError
+from ..exceptions import BudgetExceededError, RulexError, RulexWarning
 from .base import EXTRACTORS, Interval, Options, PedagogicalExtractor, register
 
 __all__ = ["Auto", "budget_candidates", "default_candidates"]
@@ -173,10 +174,18 @@ class Auto(PedagogicalExtractor):
                 p["max_seconds"] = float(rest if own is None else min(own, rest))
             t0 = time.perf_counter()
             try:
-                rules = EXTRACTORS[method](**p).fit(network, fit_ds).rules_
+                # a candidate's warnings (e.g. a 2-leaf tree that cannot reach a class) are about a rule
+                # set the user may never see: kept with the candidate, not raised
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always", RulexWarning)
+                    rules = EXTRACTORS[method](**p).fit(network, fit_ds).rules_
             except (RulexError, MemoryError) as exc:
                 tried.append({"method": method, "parameters": dict(params), "error": f"{type(exc).__name__}: {exc}"})
                 continue
+            for w in caught:
+                if not issubclass(w.category, RulexWarning):
+                    warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+            notes = [str(w.message) for w in caught if issubclass(w.category, RulexWarning)]
             versions = [(None, rules, time.perf_counter() - t0)]
             if self.compress and (left() is None or left() > 0):
                 t1 = time.perf_counter()
@@ -200,6 +209,8 @@ class Auto(PedagogicalExtractor):
                        "seconds": round(secs, 3)}
                 if tol:
                     rec["compress_tolerance"] = tol
+                if notes:
+                    rec["warnings"] = notes
                 tried.append(rec)
                 pool.append((rec, r))
         if not pool:
