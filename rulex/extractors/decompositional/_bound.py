@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._bits import count_bits
 from ._engine import Clauses
 
 __all__ = ["BoundStats", "cover_bound", "at_least"]
@@ -57,14 +58,14 @@ def cover_bound(clauses: Clauses, limit: int | None, stats: BoundStats) -> Claus
     if limit is None or len(items) <= limit:
         return clauses
     P = np.stack([m for _, m, _ in items])                 # packed row masks, one row per clause
-    size = np.bitwise_count(P).sum(axis=1, dtype=np.int64)
+    size = count_bits(P)
     n_lits = np.array([len(c) for c, _, _ in items])
     order = np.arange(len(items))
     uncovered = np.bitwise_or.reduce(P, axis=0)
     alive = np.ones(len(items), dtype=bool)
     keep: list[int] = []
     while len(keep) < limit:
-        gain = np.bitwise_count(P & uncovered).sum(axis=1, dtype=np.int64)
+        gain = count_bits(P & uncovered)
         gain[~alive] = -1
         best = int(np.lexsort((order, n_lits, -size, -gain))[0])
         if gain[best] <= 0:
@@ -74,7 +75,7 @@ def cover_bound(clauses: Clauses, limit: int | None, stats: BoundStats) -> Claus
         uncovered &= ~P[best]
     stats.stages_bounded += 1
     stats.clauses_dropped += len(items) - len(keep)
-    lost = int(np.bitwise_count(uncovered).sum())
+    lost = int(count_bits(uncovered, axis=None))
     if lost:
         stats.stages_truncated += 1
         stats.rows_lost += lost

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._bits import pack as _pack
+from .._bits import popcount as _popcount
 from ..sampling import Literal, Sampler
 
 __all__ = ["LiteralBank", "MofNSearch"]
@@ -97,26 +99,6 @@ class LiteralBank:
 
     def __len__(self):
         return len(self.literals)
-
-
-def _pack(B: np.ndarray) -> np.ndarray:
-    """Rows of a boolean matrix (or one boolean vector) as bits in uint64 words (zero-padded)."""
-    B = np.atleast_2d(B)
-    bytes_ = np.packbits(B, axis=1, bitorder="little")
-    pad = (-bytes_.shape[1]) % 8
-    if pad:
-        bytes_ = np.pad(bytes_, ((0, 0), (0, pad)))
-    return np.ascontiguousarray(bytes_).view(np.uint64)
-
-
-_BYTE_BITS = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
-
-
-def _popcount(A: np.ndarray) -> np.ndarray:
-    """Set bits per element of a uint64 array (``np.bitwise_count`` where numpy has it, numpy < 2)."""
-    if hasattr(np, "bitwise_count"):
-        return np.bitwise_count(A)
-    return _BYTE_BITS[A.view(np.uint8)].reshape(A.shape + (8,)).sum(axis=-1)    # pragma: no cover
 
 
 def _thresholds(x: np.ndarray, y: np.ndarray, n_classes: int) -> list:
