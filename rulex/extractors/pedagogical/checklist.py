@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...rules import MofN, Rule, RuleSet
+from .._bits import count_bits, pack
 from .._covering import Clock
 from .._table import Lit, ValueTable, candidate_cuts
 from ..base import Interval, Options, PedagogicalExtractor, register
@@ -80,15 +81,13 @@ class _PackedAgreement:
     copy of ``B``'s edge rows (most of the time at 200k rows went there)."""
 
     def __init__(self, B: np.ndarray, pos: np.ndarray, w: np.ndarray):
-        from ._mofn_search import _pack
-        self.packed = _pack(np.ascontiguousarray(B.T))            # (literals, words)
+        self.packed = pack(np.ascontiguousarray(B.T))              # (literals, words)
         values, inv = np.unique(w, return_inverse=True)
         self.groups = [(float(v) if p else -float(v), (inv == g) & (pos if p else ~pos))
                        for g, v in enumerate(values) for p in (True, False)]
         self.pos, self.w = pos, w
 
     def __call__(self, counts, m) -> np.ndarray:
-        from ._mofn_search import _pack, _popcount
         pos, w = self.pos, self.w
         base = float(w[(counts >= m) & pos].sum() + w[(counts < m - 1) & ~pos].sum())
         edge = counts == m - 1
@@ -99,7 +98,7 @@ class _PackedAgreement:
         for sign_w, group in self.groups:
             sel = edge & group
             if sel.any():
-                hits = _popcount(self.packed & _pack(sel)[0]).sum(axis=1, dtype=np.int64)
+                hits = count_bits(self.packed & pack(sel)[0])
                 signed += sign_w * hits
         return np.round(total + signed, 3)
 
@@ -108,15 +107,16 @@ class _Search:
     """Greedy selection with coordinate refinement for one class on boolean literal matrices."""
 
     def __init__(self, B, pos, w, feature_of, max_conditions, clock):
-        self.B, self.pos, self.w, self.feat = B.astype(np.float32), pos, w, feature_of
+        self.B, self.pos, self.w, self.feat = B, pos, w, feature_of
         self.max_conditions, self.clock = max_conditions, clock
-        self.packed = (_PackedAgreement(B, pos, w) if len(np.unique(w)) <= _MAX_WEIGHT_GROUPS and B.shape[1]
-                       else None)
+        packed = len(np.unique(w)) <= _MAX_WEIGHT_GROUPS and B.shape[1]
+        self.packed = _PackedAgreement(B, pos, w) if packed else None
+        self.Bf = None if packed else B.astype(np.float32)      # the matrix product's operand
 
     def _score(self, counts, m) -> np.ndarray:
         if self.packed is not None:
             return self.packed(counts, m)
-        return _agreement(counts, self.B, self.pos, m, self.w)
+        return _agreement(counts, self.Bf, self.pos, m, self.w)
 
     def _best_addition(self, chosen):
         """Best (agreement, literal, m) adding one literal to ``chosen`` (no feature twice)."""
@@ -221,7 +221,7 @@ class Checklist(PedagogicalExtractor):
     def _pools(self, network, dataset, X, rng):
         from ..budget import check_rows
         from ..sampling import Sampler
-        from .cover import network_pools
+        from .cover import cap_pools, network_pools
         check_rows("n_samples", self.n_samples, X.shape[1])
         sampler = Sampler(network.encoder, X, random_state=self.random_state)
         table, grow, prune = network_pools(network, dataset, X, n_samples=self.n_samples,
@@ -236,15 +236,7 @@ class Checklist(PedagogicalExtractor):
                 w[:real] = max(1.0, (len(V) - real) / real)
             return V, y, w
         grow, prune = weighted(*grow, n_real - k_real), weighted(*prune, k_real)
-        n = len(grow[0]) + len(prune[0])
-        if n > self.max_rows:                       # keep the grow/prune shares
-
-            def keep(V, y, w, k):
-                idx = np.sort(rng.choice(len(V), k, replace=False))
-                return V[idx], y[idx], w[idx]
-            grow = keep(*grow, max(1, round(self.max_rows * len(grow[0]) / n)))
-            prune = keep(*prune, max(1, round(self.max_rows * len(prune[0]) / n)))
-        return table, grow, prune
+        return (table, *cap_pools(grow, prune, self.max_rows, rng))
 
     def _extract(self, network, dataset, X):
         clock = Clock(self.max_seconds, self.on_budget, self.name)

@@ -22,7 +22,7 @@ from .._refine import refine_ordered, refine_rows
 from .._table import ValueTable
 from ..base import Interval, Options, PedagogicalExtractor, register
 
-__all__ = ["Cover", "draw_points", "network_pools"]
+__all__ = ["Cover", "cap_pools", "draw_points", "network_pools"]
 
 _ACCURACY_PRUNE_ROWS = 10_000   # prune_metric="auto": grow pools of this size and more prune by accuracy
 
@@ -54,6 +54,21 @@ def network_pools(network, dataset, X, *, n_samples: int, prune_size: float, rng
         prune.append((V[idx[:k]], y[idx[:k]]))
     cat = lambda ps: (np.vstack([p[0] for p in ps]), np.concatenate([p[1] for p in ps]))
     return table, cat(grow), cat(prune)
+
+
+def cap_pools(grow: tuple, prune: tuple, max_rows, rng) -> tuple:
+    """``grow`` and ``prune`` (tuples of row-aligned arrays: values, labels, weights...) cut to
+    ``max_rows`` rows together by a random subsample of each that keeps their shares (unchanged
+    when they hold no more, or ``max_rows`` is None)."""
+    n = len(grow[0]) + len(prune[0])
+    if max_rows is None or n <= max_rows:
+        return grow, prune
+
+    def keep(part, k):
+        idx = np.sort(rng.choice(len(part[0]), k, replace=False))
+        return tuple(a[idx] for a in part)
+    return (keep(grow, max(1, round(max_rows * len(grow[0]) / n))),
+            keep(prune, max(1, round(max_rows * len(prune[0]) / n))))
 
 
 @register
@@ -131,7 +146,8 @@ class Cover(PedagogicalExtractor):
 
     def __init__(self, semantics="ordered", stop="mdl", fidelity_target=0.99, n_samples=2000, n_rounds=2,
                  max_rules=50, max_rule_conditions=8, min_support=3, prune_size=0.33, max_rows=50000,
-                 prune_metric="auto", lookahead=True, min_rule_gain=0.002, max_seconds=60.0, on_budget="partial", random_state=0):
+                 prune_metric="auto", lookahead=True, min_rule_gain=0.002, max_seconds=60.0, on_budget="partial",
+                 random_state=0):
         self.semantics = semantics
         self.stop = stop
         self.fidelity_target = fidelity_target
@@ -213,13 +229,7 @@ class Cover(PedagogicalExtractor):
         sampler = Sampler(network.encoder, X, random_state=self.random_state)
         table, grow, prune = network_pools(network, dataset, X, n_samples=self.n_samples,
                                            prune_size=self.prune_size, rng=rng, sampler=sampler)
-        n = len(grow[0]) + len(prune[0])
-        if self.max_rows is not None and n > self.max_rows:     # keep the grow/prune shares
-            def keep(V, y, k):
-                idx = np.sort(rng.choice(len(V), k, replace=False))
-                return V[idx], y[idx]
-            grow = keep(*grow, max(1, round(self.max_rows * len(grow[0]) / n)))
-            prune = keep(*prune, max(1, round(self.max_rows * len(prune[0]) / n)))
+        grow, prune = cap_pools(grow, prune, self.max_rows, rng)
         n_classes = len(network.classes)
         n_cand = sum(len(np.unique(grow[0][:, j][~np.isnan(grow[0][:, j])])) for j in range(grow[0].shape[1]))
         engine = Covering(table, max_rule_conditions=self.max_rule_conditions, min_support=self.min_support,
@@ -264,7 +274,8 @@ class Cover(PedagogicalExtractor):
             grow = (np.vstack([grow[0], Vn[idx[k:]]]), np.concatenate([grow[1], yn[idx[k:]]]))
             prune = (np.vstack([prune[0], Vn[idx[:k]]]), np.concatenate([prune[1], yn[idx[:k]]]))
         _, _, rules, default = best
-        self._extra_provenance = {"rounds": history, "prune_metric": engine.prune_metric, "budget_exhausted": bool(clock.hit),
+        self._extra_provenance = {"rounds": history, "prune_metric": engine.prune_metric,
+                                  "budget_exhausted": bool(clock.hit),
                                   "validation_fidelity": history and max(h["validation_fidelity"] for h in history)}
         return to_ruleset(rules, default, self.semantics, table, network)
 
