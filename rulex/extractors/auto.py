@@ -125,9 +125,8 @@ class Auto(PedagogicalExtractor):
         "random_state": [Interval(int, 0, None), None],
     }
 
-    def __init__(self, tolerance=0.01, candidates=None, max_conditions=None, compress=True, holdout=0.3, n_holdout_samples=2000,
-                 max_rows=20000, max_seconds=120.0,
-                 on_budget="partial", random_state=0):
+    def __init__(self, tolerance=0.01, candidates=None, max_conditions=None, compress=True, holdout=0.3,
+                 n_holdout_samples=2000, max_rows=20000, max_seconds=120.0, on_budget="partial", random_state=0):
         self.tolerance = tolerance
         self.candidates = candidates
         self.max_conditions = max_conditions

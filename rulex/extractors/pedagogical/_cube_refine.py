@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._cubes import constant_output
+
 __all__ = ["agreement", "refine", "validated"]
 
 
@@ -23,7 +25,7 @@ def refine(oracle, cubes, default, *, max_moves: int = 50):
     """Move the bounds of ``cubes`` (``(cube, output, n_train)``, in order) to raise the ordered
     list's agreement with the network on the training rows: at most ``max_moves`` times, the one
     move (of one bound of one cube) that gains the most, the default re-chosen after every move. Cubes with a linear-model output are returned unchanged. Returns ``(cubes, default)``."""
-    if not cubes or any(not _constant(o) for _, o, _ in cubes):
+    if not cubes or any(not constant_output(o) for _, o, _ in cubes):
         return list(cubes), default
     cubes = [(c.copy(), o, n) for c, o, n in cubes]
     X, y = oracle.X, oracle.y
@@ -150,10 +152,6 @@ def _best_bound(oracle, cube, i, side, Xo, delta, tol=1e-9):
     return gain, float((bound(int(run[0])) + bound(int(run[-1]))) / 2)
 
 
-def _constant(output) -> bool:
-    return isinstance(output, (int, float, np.integer, np.floating))
-
-
 def agreement(oracle, cubes, default, X, y) -> float:
     """Agreement of the ordered ``cubes`` and ``default`` with the network's labels ``y`` of ``X``
     (regression: 1 - mean squared error / variance)."""
@@ -173,7 +171,7 @@ def validated(oracle, before, after):
     """``after`` (refined cubes and default) if it agrees with the network at least as well as
     ``before`` on fresh points near the data, else ``before``: perturbed copies of the training rows
     (one each, 0.3 standard deviations), labelled by the network and not used in the refinement."""
-    if after[0] == before[0] or any(not _constant(o) for _, o, _ in before[0] + after[0]):
+    if after[0] == before[0] or any(not constant_output(o) for _, o, _ in before[0] + after[0]):
         return after                  # nothing moved, or linear-model cubes (never refined)
     V = oracle.sampler.perturb(len(oracle.X), (), reference=oracle.X, scale=0.3)
     if not len(V):

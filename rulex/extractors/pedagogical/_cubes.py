@@ -24,7 +24,7 @@ from ...exceptions import BudgetExceededError
 from ...rules import Condition, LinearModel, LinearTerm, Rule, RuleSet
 from ..sampling import Sampler
 
-__all__ = ["Cube", "Oracle", "best_cuts", "cubes_to_rules", "prune", "relevant"]
+__all__ = ["Cube", "Oracle", "best_cuts", "constant_output", "cubes_to_rules", "prune", "relevant"]
 
 
 class Cube:
@@ -179,6 +179,11 @@ class _Budget:
             raise BudgetExceededError(f"{self.method}: stopped after {self.time() - self.start:.1f} s "
                                       f"(max_seconds={self.max_seconds}) while {where}. Raise max_seconds, "
                                       "or use on_budget='partial' to keep the cubes finished so far")
+
+
+def constant_output(output) -> bool:
+    """A cube concluding one class or value (not a linear model)."""
+    return isinstance(output, (int, float, np.integer, np.floating))
 
 
 def _impurity(y, regression):
@@ -353,8 +358,7 @@ def prune(oracle: Oracle, cubes, default, *, max_rules: int, min_gain: float, sw
     one while that raises the agreement. Cubes with a linear-model output are kept as they are.
     Returns ``(cubes, default)``."""
     cubes = list(cubes)
-    if not cubes or any(not isinstance(o, (int, float, np.integer, np.floating)) or o is None
-                        for _, o, _ in cubes):
+    if not cubes or any(not constant_output(o) for _, o, _ in cubes):
         return cubes, default
     X, y = oracle.X, oracle.y
     member = np.array([oracle.contains(c, X) for c, _, _ in cubes])

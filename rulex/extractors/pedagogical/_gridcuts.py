@@ -11,18 +11,17 @@ from ._cubes import _impurity, best_cuts
 __all__ = ["grid_cuts"]
 
 
-def _cell_gain(cells, side, y, regression, scale=1.0):
-    """Impurity decrease of cutting every cell of ``cells`` (ids) by ``side`` (bool), and the
-    p-value of that cut within the cells (classification: chi-square statistics summed over cells;
-    regression: F-test of the side means within the cells)."""
+def _cell_pvalue(cells, side, y, regression, gain, scale=1.0):
+    """p-value of cutting every cell of ``cells`` (ids) by ``side`` (bool), whose impurity decrease
+    is ``gain`` (:func:`_gain`): classification, chi-square statistics summed over the cells;
+    regression, F-test of the side means within the cells."""
     from scipy import stats
-    gain, stat, dof, groups = 0.0, 0.0, 0, 0
+    stat, dof, groups = 0.0, 0, 0
     for c in np.unique(cells):
         m = cells == c
         yc, sc = y[m], side[m]
         if sc.all() or not sc.any():
             continue
-        gain += _impurity(yc, regression) - _impurity(yc[sc], regression) - _impurity(yc[~sc], regression)
         groups += 1
         if not regression:
             labels = np.unique(yc)
@@ -32,17 +31,17 @@ def _cell_gain(cells, side, y, regression, scale=1.0):
             s, _, d, _ = stats.chi2_contingency(table, correction=False)
             stat, dof = stat + float(s), dof + int(d)
     if groups == 0 or gain <= 1e-9:
-        return gain, 1.0
+        return 1.0
     if regression:
         resid = sum(_impurity(y[(cells == c) & side], True) + _impurity(y[(cells == c) & ~side], True)
                     for c in np.unique(cells))
         df2 = scale * len(y) - 2 * groups
         if df2 <= 0:
-            return gain, 1.0
+            return 1.0
         if resid <= 1e-12:
-            return gain, 0.0
-        return gain, float(stats.f.sf((gain / groups) / (resid / df2), groups, df2))
-    return gain, float(stats.chi2.sf(stat, dof)) if dof else 1.0
+            return 0.0
+        return float(stats.f.sf((gain / groups) / (resid / df2), groups, df2))
+    return float(stats.chi2.sf(stat, dof)) if dof else 1.0
 
 
 def grid_cuts(oracle, cube, X, y, k: int, alpha: float = 0.01, scale: float = 1.0):
@@ -72,10 +71,9 @@ def grid_cuts(oracle, cube, X, y, k: int, alpha: float = 0.01, scale: float = 1.
         left = sum(_impurity(y[cells == c], oracle.regression) for c in np.unique(cells))
         if best is None or best[0] < max(0.1 * min(chosen[0][0], left), 0.01 * _impurity(y, oracle.regression)):
             break
-        gain, p = _cell_gain(cells, best[3], y, oracle.regression, scale)
-        if p >= alpha:
+        if _cell_pvalue(cells, best[3], y, oracle.regression, best[0], scale) >= alpha:
             break
-        chosen.append((gain, best[1], best[2]))
+        chosen.append(best[:3])
     return chosen
 
 

@@ -24,8 +24,7 @@ import numpy as np
 
 from ...rules import Rule, RuleSet  # noqa: F401  (RuleSet built by to_ruleset)
 from .._covering import Clock, rule_mask
-from .._refine import REFINE_ROWS as _REFINE_ROWS
-from .._refine import refine_ordered
+from .._refine import REFINE_ROWS, refine_ordered
 from .._table import Lit
 from ..base import Interval, Options, PedagogicalExtractor, register
 from .cover import draw_points, to_ruleset
@@ -192,12 +191,12 @@ class BRCG(PedagogicalExtractor):
         if self.n_samples:
             S = draw_points(Sampler(network.encoder, X, random_state=self.random_state), self.n_samples)
         # the pool is the training rows then the sampler's points; the optimisation uses max_rows of
-        # them, the final refinement all of them up to _REFINE_ROWS (beyond: the same max_rows). Only
+        # them, the final refinement all of them up to REFINE_ROWS (beyond: the same max_rows). Only
         # the rows used are tabulated and labelled, each once.
         n_pool = len(X) + len(S)
         keep = np.sort(rng.choice(n_pool, self.max_rows, replace=False)) if n_pool > self.max_rows \
             else np.arange(n_pool)
-        rows = np.arange(n_pool) if n_pool <= _REFINE_ROWS else keep
+        rows = np.arange(n_pool) if n_pool <= REFINE_ROWS else keep
         kx, ks = rows[rows < len(X)], rows[rows >= len(X)] - len(X)
         parts = [(table.from_frame(dataset.frame.iloc[kx]), network.predict_index(X[kx]))]
         if len(ks):
