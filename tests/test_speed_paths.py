@@ -7,7 +7,12 @@ import pytest
 from scipy.stats import ks_2samp
 
 from rulex.extractors.pedagogical import _mofn_search as ms
-from rulex.extractors.pedagogical.trepan import _KS_EXACT_N, _ks_asymptotic
+from rulex.extractors.pedagogical._ks import KS_EXACT_N as _KS_EXACT_N
+from rulex.extractors.pedagogical._ks import KS_RATIO as _KS_RATIO
+from rulex.extractors.pedagogical._ks import KS_RATIO_N as _KS_RATIO_N
+from rulex.extractors.pedagogical._ks import ks_asymptotic as _ks_asymptotic
+from rulex.extractors.pedagogical._ks import ks_pvalue as _ks_pvalue
+from rulex.extractors.pedagogical._ks import subset_mark
 
 
 def _thresholds_plain(x, y, n_classes):
@@ -33,6 +38,26 @@ def test_thresholds_match_plain_computation(seed):
     x = rng.integers(0, 30, n).astype(float) if seed % 2 else rng.normal(size=n).round(2)
     y = rng.integers(0, k, n)
     assert ms._thresholds(x, y, k) == _thresholds_plain(x, y, k)
+    # with a known sort order (linear-time unique), on the column and on a subset of its rows
+    order = np.argsort(x)
+    assert ms._thresholds(x, y, k, order) == _thresholds_plain(x, y, k)
+    keep = rng.random(n) < 0.6
+    if keep.any():
+        sub = ms.order_subset(order, keep)
+        assert np.array_equal(x[keep][sub], np.sort(x[keep]))
+        assert ms._thresholds(x[keep], y[keep], k, sub) == _thresholds_plain(x[keep], y[keep], k)
+
+
+def test_unique_with_order_matches_numpy_and_leaves_nan_to_numpy():
+    rng = np.random.default_rng(3)
+    x = rng.integers(0, 50, 3000).astype(float)
+    values, inv = ms._unique(x, np.argsort(x))
+    ref_values, ref_inv = np.unique(x, return_inverse=True)
+    assert np.array_equal(values, ref_values) and np.array_equal(inv, ref_inv.ravel())
+    x[::7] = np.nan
+    values, inv = ms._unique(x, np.argsort(x))
+    ref_values, ref_inv = np.unique(x, return_inverse=True)
+    assert np.array_equal(values, ref_values, equal_nan=True) and np.array_equal(inv, ref_inv.ravel())
 
 
 def test_gain_two_classes_matches_numpy_sum():
@@ -76,6 +101,69 @@ def test_ks_fast_path_decides_like_scipy(seed):
     for level in (0.0125, 0.05):
         assert (_ks_asymptotic(a, np.sort(b), level) < level) == (ref < level)
     assert _ks_asymptotic(a, np.sort(b)) == pytest.approx(ref, rel=1e-12, abs=1e-300)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_ks_on_a_subset_of_the_reference_rows_decides_like_scipy(seed):
+    """TREPAN's child-against-parent test: a child's examples are rows of the parent's reference, so
+    the counts come from one running sum along the reference's sorted order."""
+    rng = np.random.default_rng(seed)
+    n2 = int(rng.integers(_KS_EXACT_N + 1, 40_000))
+    b = rng.normal(0, 1, n2)
+    if seed % 2:
+        b = np.round(b * 4)                        # ties
+    share = [0.9, 0.5, 0.2][seed % 3]
+    mask = rng.random(n2) < np.where(b > 0.3, share + [0.0, 0.005, 0.02][seed % 3], share)
+    a = b[mask]
+    order = np.argsort(b, kind="stable")
+    v = b[order]
+    last = np.flatnonzero(np.append(v[1:] != v[:-1], True))
+    rows = np.flatnonzero(mask) + 7
+    mark = subset_mark(np.arange(n2) + 7, rows)
+    assert np.array_equal(mark, mask)
+    assert len(subset_mark(np.arange(n2) + 7, np.array([3]))) == 0       # not a subset: no mask
+    c1 = np.cumsum(mark[order])[last]
+    ref = ks_2samp(a, b).pvalue
+    assert _ks_pvalue(c1, last + 1, len(a), n2) == pytest.approx(ref, rel=1e-12, abs=1e-300)
+    for level in (0.001, 0.0125, 0.05):
+        assert (_ks_pvalue(c1, last + 1, len(a), n2, level) < level) == (ref < level)
+
+
+def test_ks_lower_bound_ratio_holds_on_a_grid():
+    """The shortcut's claim: the one-sided tail is at least _KS_RATIO exp(-2 n d^2) from n = _KS_RATIO_N."""
+    from scipy.special import smirnov
+    for n in (_KS_RATIO_N, 7_000, 20_000, 100_000, 400_000):
+        for t in np.linspace(1e-3, 18.0, 60):
+            d = np.sqrt(t / n)
+            assert smirnov(n, d) >= _KS_RATIO * np.exp(-2 * t), (n, t)
+
+
+def test_kde_draws_are_the_same_with_the_mixture_cached():
+    import rulex
+    from rulex.extractors.sampling import Sampler
+    ds = rulex.load_dataset("heart")
+    net = rulex.train_network(ds, (2,), "sigmoid", max_epochs=1, random_state=0)
+    X = net.encoder.transform(ds.frame)
+    cached, plain = Sampler(net.encoder, X, random_state=4), Sampler(net.encoder, X, random_state=4)
+    col = next(s.cols[0] for s in plain.specs if s.kind == "numeric")
+    for a, b, n in [(-np.inf, np.inf, 50), (0.2, 0.6, 30), (-np.inf, 0.1, 0), (0.2, 0.6, 70), (5.0, 6.0, 5)]:
+        got = cached._kde(X[:, col], n, a, b, 1.0, key=(X, col))
+        want = plain._kde(X[:, col], n, a, b, 1.0)
+        assert np.array_equal(got, want)
+    assert len(cached._kernels.cache) == 4
+
+
+def test_compress_reuses_a_given_sample():
+    import rulex
+    from rulex.exceptions import DataError
+    from rulex.extractors.compression import compress, compression_sample
+    ds = rulex.load_dataset("iris")
+    net = rulex.train_network(ds, (4,), "sigmoid", max_epochs=30, random_state=0)
+    rules = rulex.extract(net, ds, "surrogate_tree", max_leaf_nodes=8)
+    sample = compression_sample(net, ds, 500, 0)
+    assert str(compress(rules, net, ds, n_samples=500, sample=sample)) == str(compress(rules, net, ds, n_samples=500))
+    with pytest.raises(DataError, match="sample must be"):
+        compress(rules, net, ds, sample=(sample[0].iloc[:10], sample[1][:10]))
 
 
 def test_covering_grow_on_a_row_mask_equals_grow_on_the_subset():

@@ -12,10 +12,12 @@ def pack(B: np.ndarray) -> np.ndarray:
     """Rows of a boolean matrix (or one boolean vector) as bits in uint64 words (zero-padded)."""
     B = np.atleast_2d(B)
     bytes_ = np.packbits(B, axis=1, bitorder="little")
-    pad = (-bytes_.shape[1]) % 8
-    if pad:
-        bytes_ = np.pad(bytes_, ((0, 0), (0, pad)))
-    return np.ascontiguousarray(bytes_).view(np.uint64)
+    width = bytes_.shape[1]
+    if width % 8 or not bytes_.flags.c_contiguous:
+        out = np.zeros((len(bytes_), -(-width // 8) * 8), dtype=np.uint8)     # np.pad's cost was its setup
+        out[:, :width] = bytes_
+        bytes_ = out
+    return bytes_.view(np.uint64)
 
 
 def popcount(A: np.ndarray) -> np.ndarray:

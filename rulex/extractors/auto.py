@@ -159,6 +159,7 @@ class Auto(PedagogicalExtractor):
         if self.candidates is None and self.max_conditions is not None:
             cands = [c for c in budget_candidates(self.max_conditions, *shape) if c not in cands] + list(cands)
         tried, pool = [], []
+        shared = compression_sample(network, fit_ds, 4000, self.random_state) if self.compress else None
         for method, params in cands:
             rest = left()
             if rest is not None and rest <= 0:
@@ -188,7 +189,8 @@ class Auto(PedagogicalExtractor):
             versions = [(None, rules, time.perf_counter() - t0)]
             if self.compress and (left() is None or left() > 0):
                 t1 = time.perf_counter()
-                small = compress_rules(rules, network, fit_ds, tolerance=0.0, random_state=self.random_state)
+                small = compress_rules(rules, network, fit_ds, tolerance=0.0, random_state=self.random_state,
+                                       sample=shared)
                 versions.append((0.0, small, versions[0][2] + time.perf_counter() - t1))
                 budget = self.max_conditions
                 # over the reader's budget but near it: compress harder, step by step, until it fits
@@ -196,7 +198,8 @@ class Auto(PedagogicalExtractor):
                     for tol in _BUDGET_TOLERANCES:
                         if left() is not None and left() <= 0:
                             break
-                        smaller = compress_rules(rules, network, fit_ds, tolerance=tol, random_state=self.random_state)
+                        smaller = compress_rules(rules, network, fit_ds, tolerance=tol,
+                                                 random_state=self.random_state, sample=shared)
                         if smaller.conditions_count() < versions[-1][1].conditions_count():
                             versions.append((tol, smaller, versions[0][2] + time.perf_counter() - t1))
                         if smaller.conditions_count() <= budget:

@@ -117,7 +117,7 @@ def _mofn_variants(c: MofN):
 
 
 def compress(rules, network, dataset, tolerance: float = 0.0, random_state=0, *, n_samples: int = 4000,
-             max_passes: int = 10):
+             max_passes: int = 10, sample=None):
     """Remove conditions, m-of-n literals and rules (and merge rules) while fidelity holds.
 
     Parameters
@@ -134,6 +134,10 @@ def compress(rules, network, dataset, tolerance: float = 0.0, random_state=0, *,
     n_samples : int, default 4000
         Sampler points added to the rows of ``dataset``.
     max_passes : int, default 10
+    sample : (frame, labels) or None, default None
+        What :func:`compression_sample` returns for ``(network, dataset, n_samples, random_state)``,
+        to reuse across calls on the same rows (``auto`` compresses every candidate on one sample);
+        None: drawn here.
 
     Returns
     -------
@@ -168,7 +172,14 @@ def compress(rules, network, dataset, tolerance: float = 0.0, random_state=0, *,
     if set(rules.classes) - set(network.classes) or set(network.classes) - set(rules.classes):
         raise DataError(f"compress: the rules' classes {list(rules.classes)} differ from the network's "
                         f"{list(network.classes)}")
-    frame, y = compression_sample(network, dataset, n_samples, random_state)
+    if sample is None:
+        frame, y = compression_sample(network, dataset, n_samples, random_state)
+    elif (not isinstance(sample, tuple) or len(sample) != 2 or not isinstance(sample[0], pd.DataFrame)
+          or len(sample[0]) != len(sample[1]) or len(sample[0]) < len(dataset.frame)):
+        raise DataError("compress: sample must be the (frame, labels) pair compression_sample returns for the "
+                        "same network and dataset")
+    else:
+        frame, y = sample
     st = _State(rules, frame, y)
     cur = list(rules.rules)
     masks = [st.rmask(r.conditions) for r in cur]

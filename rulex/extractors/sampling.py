@@ -50,6 +50,7 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import DataError, RuleError
+from ._kernels import KernelDensity, truncnorm
 from .budget import check_rows
 
 __all__ = ["Sampler", "Literal", "compile_constraints", "constraints_mask"]
@@ -231,6 +232,7 @@ class Sampler:
         self.stats = {"requested": 0, "delivered": 0, "starved": 0, "starved_calls": 0, "rejected": 0,
                       "forced": 0}
         self.last_starved = 0
+        self._kernels = KernelDensity(self.kernel_width)
 
     # -- schema helpers ---------------------------------------------------------------------
     def _bounds(self, spec) -> tuple[float, float]:
@@ -394,50 +396,12 @@ class Sampler:
     # -- marginals --------------------------------------------------------------------------
     def _truncnorm(self, centers: np.ndarray, sigma, a: float, b: float) -> np.ndarray:
         """One draw per centre from N(centre, sigma^2) truncated to [a, b] (inverse CDF)."""
-        from scipy.special import ndtr, ndtri
-        centers = np.asarray(centers, dtype=np.float64)
-        sigma = np.broadcast_to(np.asarray(sigma, dtype=np.float64), centers.shape)
-        out = np.clip(centers, a, b)
-        if not a < b:
-            return out
-        pos = sigma > 0
-        if not pos.any():
-            return out
-        c, s = centers[pos], sigma[pos]
-        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-            lo, hi = (a - c) / s, (b - c) / s
-            # work in the left tail, where the normal CDF keeps its relative precision
-            flip = lo > 0
-            lo2, hi2 = np.where(flip, -hi, lo), np.where(flip, -lo, hi)
-            p_lo, p_hi = ndtr(lo2), ndtr(hi2)
-            u = self.rng.random(len(c))
-            z = ndtri(p_lo + u * (p_hi - p_lo))
-            tiny = ~(p_hi - p_lo > 0) | ~np.isfinite(z)
-            # both ends beyond ~37 sd: the mass sits at the near end (exponential tail)
-            z = np.where(tiny, hi2 + np.log(np.maximum(u, 1e-300)) / np.maximum(np.abs(hi2), 1.0), z)
-            z = np.clip(z, lo2, hi2)
-            z = np.where(flip, -z, z)
-        out[pos] = np.clip(c + s * z, a, b)
-        return out
+        return truncnorm(self.rng, centers, sigma, a, b)
 
-    def _kde(self, ref: np.ndarray, n: int, a: float, b: float, span: float) -> np.ndarray:
-        """n draws from the Gaussian kernel density of ``ref`` truncated to [a, b]."""
-        from scipy.special import ndtr
-        m = len(ref)
-        rng_ = float(ref.max() - ref.min()) if m else 0.0
-        if rng_ <= 0:
-            rng_ = span
-        sigma = self.kernel_width * rng_ / math.sqrt(max(m, 1))
-        if sigma <= 0 or not math.isfinite(sigma):
-            return np.clip(np.full(n, ref[0] if m else 0.0), a, b)
-        w = ndtr((b - ref) / sigma) - ndtr((a - ref) / sigma)
-        total = w.sum()
-        if total > 1e-12:
-            comp = self.rng.choice(m, size=n, p=w / total)
-        else:   # every kernel is (numerically) outside the interval: use the nearest one
-            dist = np.where(ref < a, a - ref, np.where(ref > b, ref - b, 0.0))
-            comp = np.full(n, int(dist.argmin()))
-        return self._truncnorm(ref[comp], sigma, a, b)
+    def _kde(self, ref: np.ndarray, n: int, a: float, b: float, span: float, key=None) -> np.ndarray:
+        """n draws from the Gaussian kernel density of ``ref`` truncated to [a, b] (``key``: the
+        reference sample and column ``ref`` is, to reuse the mixture for the same interval)."""
+        return self._kernels.draw(self.rng, ref, n, a, b, span, key)
 
     def _draw_marginals(self, n: int, ref: np.ndarray, box: _Box, only=None, out=None) -> np.ndarray:
         """Draw every feature (or the features in ``only``, into ``out``) from its truncated marginal."""
@@ -450,7 +414,7 @@ class Sampler:
                 a, b = box.lo[i], box.hi[i]
                 blo, bhi = (spec.enc(spec.lower), spec.enc(spec.upper))
                 span = (bhi - blo) or 1.0
-                v = self._kde(ref[:, c[0]], n, a, b, span)
+                v = self._kde(ref[:, c[0]], n, a, b, span, key=(ref, c[0]))
                 if spec.kind == "integer":
                     k = np.clip(np.round(v * spec.sc + spec.off), box.kmin[i], box.kmax[i])
                     v = spec.enc(k)

@@ -16,7 +16,7 @@ from .._bits import pack as _pack
 from .._bits import popcount as _popcount
 from ..sampling import Literal, Sampler
 
-__all__ = ["LiteralBank", "MofNSearch"]
+__all__ = ["LiteralBank", "MofNSearch", "order_subset"]
 
 _MAX_THRESHOLDS = 10     # candidate thresholds kept per continuous input (best by gain)
 _CHUNK_CELLS = 4_000_000  # literal x instance cells evaluated at once in the beam search
@@ -70,7 +70,10 @@ def _chi2_pvalues(ref: np.ndarray, cand: np.ndarray) -> np.ndarray:
 class LiteralBank:
     """Candidate literals at one node and their truth values on its instances."""
 
-    def __init__(self, sampler: Sampler, X: np.ndarray, y: np.ndarray, n_classes: int):
+    def __init__(self, sampler: Sampler, X: np.ndarray, y: np.ndarray, n_classes: int, orders: dict | None = None):
+        """``orders``: ``{column: argsort of X[:, column]}`` known for some columns (a node whose rows
+        are a subset of its parent's derives them from the parent's in linear time); filled in for
+        every continuous column it lacks, so that the node's children can derive theirs."""
         lits, feats, cat = [], [], []
         for spec in sampler.specs:
             if spec.kind == "categorical":
@@ -80,7 +83,9 @@ class LiteralBank:
                             lits.append(Literal(c, le, 0.5)); feats.append(spec.index); cat.append(True)
                 continue
             c = spec.cols[0]
-            for thr in _thresholds(X[:, c], y, n_classes):
+            if orders is not None and c not in orders:
+                orders[c] = np.argsort(X[:, c])
+            for thr in _thresholds(X[:, c], y, n_classes, None if orders is None else orders[c]):
                 for le in (True, False):
                     lits.append(Literal(c, le, thr)); feats.append(spec.index); cat.append(False)
         self.literals = lits
@@ -101,10 +106,32 @@ class LiteralBank:
         return len(self.literals)
 
 
-def _thresholds(x: np.ndarray, y: np.ndarray, n_classes: int) -> list:
+def _unique(x: np.ndarray, order: np.ndarray | None):
+    """``np.unique(x, return_inverse=True)``, in linear time when ``order`` (an argsort of ``x``) is
+    given and ``x`` has no NaN (np.unique folds NaNs into one value)."""
+    if order is None or not len(x):
+        return np.unique(x, return_inverse=True)
+    xs = x[order]
+    if np.isnan(xs[-1]):        # NaNs sort last
+        return np.unique(x, return_inverse=True)
+    new = np.empty(len(xs), dtype=bool)
+    new[0] = True
+    np.not_equal(xs[1:], xs[:-1], out=new[1:])
+    inv = np.empty(len(x), dtype=np.int64)
+    inv[order] = np.cumsum(new) - 1
+    return xs[new], inv
+
+
+def order_subset(order: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The argsort of ``x[mask]`` from the argsort ``order`` of ``x``: a stable filter, linear time."""
+    local = np.cumsum(mask) - 1
+    return local[order[mask[order]]]
+
+
+def _thresholds(x: np.ndarray, y: np.ndarray, n_classes: int, order: np.ndarray | None = None) -> list:
     """Midpoints between adjacent distinct values whose classes differ (boundary points),
-    the best ``_MAX_THRESHOLDS`` by information gain."""
-    values, inv = np.unique(x, return_inverse=True)
+    the best ``_MAX_THRESHOLDS`` by information gain (``order``: an argsort of ``x``, if known)."""
+    values, inv = _unique(x, order)
     if len(values) < 2:
         return []
     counts = np.bincount(inv.ravel() * n_classes + y, minlength=len(values) * n_classes)

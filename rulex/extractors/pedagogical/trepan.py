@@ -21,7 +21,9 @@ from ...decoding import decode_condition
 from .surrogate import TreeWalk, split_default
 from ..base import Interval, PedagogicalExtractor, register
 from ..sampling import Sampler
-from ._mofn_search import LiteralBank, MofNSearch
+from ._ks import KS_EXACT_N as _KS_EXACT_N
+from ._ks import ks_asymptotic, ks_pvalue, subset_mark
+from ._mofn_search import LiteralBank, MofNSearch, order_subset
 
 __all__ = ["Trepan", "TrepanTree", "MofNTest"]
 
@@ -125,6 +127,9 @@ class _Node:
     children: tuple = ()             # (true child, false child)
     starved: int = 0
     counts: Any = None
+    rows: Any = None                 # indices of the training examples in the root's rows
+    ref_rows: Any = None             # the same for ``ref`` (always an ancestor's, or its own, examples)
+    orders: Any = None               # {column: argsort of X[:, column]} while X holds examples only
 
     def __post_init__(self):
         self.recount()
@@ -381,7 +386,8 @@ class Trepan(PedagogicalExtractor):
         self._next_id = 0
         self._sorted_refs: dict = {}
         y = network.predict_index(X).astype(np.int64)
-        root = self._make_node(0, [], X, y, len(X), X, 1.0, K)
+        rows = np.arange(len(X))
+        root = self._make_node(0, [], X, y, len(X), X, 1.0, K, rows, rows, {})
         heap = []
         self._push(heap, root)
         internal = 0
@@ -406,11 +412,13 @@ class Trepan(PedagogicalExtractor):
         del self._sampler, self._oracle, self._sorted_refs
         return tree.to_rules(network.classes, encoder)
 
-    def _make_node(self, depth, path, X, y, n_examples, ref, reach, K) -> _Node:
-        node = _Node(self._next_id, depth, path, X, y, n_examples, ref, reach, K)
+    def _make_node(self, depth, path, X, y, n_examples, ref, reach, K, rows, ref_rows, orders) -> _Node:
+        node = _Node(self._next_id, depth, path, X, y, n_examples, ref, reach, K, rows=rows, ref_rows=ref_rows,
+                     orders=orders if len(X) == n_examples else None)
         self._next_id += 1
         need = self.min_samples - len(X)
         if need > 0:
+            node.orders = None          # queries join X: sorted orders are not derived for them
             constraints = [t.sampling_constraint(o) for t, o in path]
             Q = self._sampler.sample(need, constraints, reference=ref)
             if self._sampler.last_starved:
@@ -443,7 +451,8 @@ class Trepan(PedagogicalExtractor):
         heapq.heappush(heap, (-priority, node.id, node))
 
     def _split(self, node: _Node, sampler: Sampler, K: int) -> bool:
-        bank = LiteralBank(sampler, node.X, node.y, K)
+        orders, node.orders = node.orders, None
+        bank = LiteralBank(sampler, node.X, node.y, K, orders)
         excluded: set = set()
         if not self.reuse_features:
             for t, _ in node.path:
@@ -465,22 +474,31 @@ class Trepan(PedagogicalExtractor):
             Xc = np.vstack([examples, node.X[node.n_examples:][mask[node.n_examples:]]])
             yc = np.concatenate([node.y[:node.n_examples][ex_mask], node.y[node.n_examples:][mask[node.n_examples:]]])
             path = node.path + [(test, outcome)]
-            ref = self._local_reference(node, examples, path, sampler)
+            rows = node.rows[ex_mask]
+            ref = self._local_reference(node, examples, rows, path, sampler)
             reach = node.reach * (mask.sum() / max(n_total, 1))
-            children.append(self._make_node(node.depth + 1, path, Xc, yc, len(examples), ref, reach, K))
+            # a child that keeps only examples (no queries to add) sorts its columns by filtering ours
+            sub = ({c: order_subset(o, mask) for c, o in orders.items()}
+                   if orders is not None and len(Xc) >= self.min_samples else None)
+            children.append(self._make_node(node.depth + 1, path, Xc, yc, len(examples), ref, reach, K, rows,
+                                            rows if ref is examples else node.ref_rows, sub))
         node.test = test
         node.children = tuple(children)
         return True
 
-    def _sorted_column(self, ref: np.ndarray, col: int) -> np.ndarray:
-        """``np.sort(ref[:, col])``, kept per reference sample (children share their parent's)."""
+    def _sorted_column(self, ref: np.ndarray, col: int):
+        """``(argsort, sorted values, last position of each distinct value)`` of ``ref[:, col]``, kept
+        per reference sample (children share their parent's)."""
         key = (id(ref), col)
         hit = self._sorted_refs.get(key)
         if hit is None or hit[0] is not ref:
-            hit = self._sorted_refs[key] = (ref, np.sort(ref[:, col]))
-        return hit[1]
+            order = np.argsort(ref[:, col], kind="stable")
+            v = ref[order, col]
+            last = np.flatnonzero(np.append(v[1:] != v[:-1], True))
+            hit = self._sorted_refs[key] = (ref, order, v, last)
+        return hit[1:]
 
-    def _local_reference(self, parent: _Node, examples: np.ndarray, path, sampler: Sampler) -> np.ndarray:
+    def _local_reference(self, parent: _Node, examples: np.ndarray, rows, path, sampler: Sampler) -> np.ndarray:
         """The child's own examples if they differ from the parent's model, else the parent's."""
         if len(examples) < 10:
             return parent.ref
@@ -490,13 +508,20 @@ class Trepan(PedagogicalExtractor):
         if not tests:
             return parent.ref
         level = self.distribution_alpha / len(tests)
+        mark = None       # which of the reference rows are the child's examples (they always are some)
         for spec in tests:
             if spec.kind in ("numeric", "integer"):
                 a, b = examples[:, spec.cols[0]], parent.ref[:, spec.cols[0]]
                 if np.ptp(a) == 0 and np.ptp(b) == 0 and a[0] == b[0]:
                     continue
                 if max(len(a), len(b)) > _KS_EXACT_N and not np.isnan(a).any():
-                    p = _ks_asymptotic(a, self._sorted_column(parent.ref, spec.cols[0]), level)
+                    order, v, last = self._sorted_column(parent.ref, spec.cols[0])
+                    if mark is None:
+                        mark = subset_mark(parent.ref_rows, rows)
+                    if len(mark) and not np.isnan(v[-1]):
+                        p = ks_pvalue(np.cumsum(mark[order])[last], last + 1, len(a), len(b), level)
+                    else:
+                        p = ks_asymptotic(a, v, level)
                 else:
                     p = ks_2samp(a, b).pvalue
             else:
@@ -510,36 +535,6 @@ class Trepan(PedagogicalExtractor):
             if p < level:
                 return examples
         return parent.ref
-
-
-#: scipy's ks_2samp computes exact p-values up to this sample size, Smirnov's asymptotic one above
-_KS_EXACT_N = 10000
-
-
-def _ks_asymptotic(a: np.ndarray, b_sorted: np.ndarray, level: float = 0.0) -> float:
-    """Two-sided two-sample KS p-value as ``scipy.stats.ks_2samp(a, b).pvalue`` gives it when a sample
-    exceeds ``_KS_EXACT_N`` (same statistic, same ``kstwo`` p-value), with ``b`` sorted once by the
-    caller: both empirical CDFs are read off one stable merge of the sorted samples.
-
-    When the Dvoretzky-Kiefer-Wolfowitz bound (Massart's constant), ``P(D_n >= d) <= 2 exp(-2 n d^2)``,
-    is already below ``level / 2``, that bound is returned instead: the test rejects at ``level``
-    either way, and ``kstwo.sf`` costs ~0.1 s for small p at large n."""
-    from scipy.stats import kstwo
-    n1, n2 = len(a), len(b_sorted)
-    both = np.concatenate([np.sort(a), b_sorted])
-    order = np.argsort(both, kind="stable")          # two sorted runs: a linear merge
-    v = both[order]
-    c2 = np.cumsum(order >= n1)
-    c1 = np.arange(1, n1 + n2 + 1) - c2
-    last = np.flatnonzero(np.append(v[1:] != v[:-1], True))   # CDFs after every distinct value
-    diffs = c1[last] / n1 - c2[last] / n2
-    d = max(float(np.clip(-diffs.min(), 0, 1)), float(diffs.max()))
-    m, n = sorted([float(n1), float(n2)], reverse=True)
-    en = np.round(m * n / (m + n))
-    bound = 2.0 * np.exp(-2.0 * en * d * d)
-    if bound < level / 2:
-        return float(bound)
-    return float(np.clip(kstwo.sf(d, en), 0, 1))
 
 
 def _prune(node: _Node) -> None:
