@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ..rules import Condition
-from ..schema.features import to_native
+from ..schema.features import codes_among, to_native
 
 __all__ = ["Lit", "ValueTable", "candidate_cuts"]
 
@@ -74,8 +74,7 @@ class ValueTable:
             else:
                 # each distinct value is looked up once (factorize groups values as the lookup does)
                 rows, uniques = pd.factorize(col)
-                known = pd.Categorical(pd.Series(list(uniques), dtype=object).map(to_native),
-                                       categories=list(f.categories)).codes
+                known = codes_among(pd.Series(list(uniques), dtype=object).map(to_native), f.categories)
                 codes = np.where(rows >= 0, known[np.maximum(rows, 0)] if len(known) else -1, -1).astype(np.float64)
                 codes[codes < 0] = np.nan
                 V[:, j] = codes

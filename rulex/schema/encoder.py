@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import DataError, NotFittedError, SchemaError
-from .features import Feature, Schema, as_numbers, to_native
+from .features import Feature, Schema, as_numbers, codes_among, to_native
 
 __all__ = ["Encoder"]
 
@@ -34,7 +34,7 @@ def category_positions(f: Feature, col) -> np.ndarray:
     so an unknown value is never encoded as some other category.
     """
     values = pd.Series(col).reset_index(drop=True)
-    codes = pd.Categorical(values, categories=list(f.categories)).codes.astype(np.int64)
+    codes = codes_among(values, f.categories)
     unmatched = np.flatnonzero(codes < 0)
     if len(unmatched):       # pandas matches types strictly (0 is not False): look those up by equality
         index = {c: i for i, c in enumerate(f.categories)}

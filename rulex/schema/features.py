@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..exceptions import DataError, SchemaError, did_you_mean
 
-__all__ = ["Feature", "Schema", "KINDS", "to_native", "sort_values", "numbers_from_text", "as_numbers"]
+__all__ = ["Feature", "Schema", "KINDS", "to_native", "sort_values", "numbers_from_text", "as_numbers", "codes_among"]
 
 KINDS = ("numeric", "integer", "binary", "categorical", "ordinal")
 DISCRETE = ("binary", "categorical", "ordinal")
@@ -28,6 +28,13 @@ def to_native(value: Any) -> Any:
     if isinstance(value, np.generic):
         return value.item()
     return value
+
+
+def codes_among(values, categories) -> np.ndarray:
+    """Position of each of ``values`` among ``categories`` (-1: none), matched as
+    ``pd.Categorical(values, categories=categories).codes`` matches them, without the construction
+    pandas deprecates (and will refuse) when a value is no category."""
+    return np.asarray(pd.CategoricalDtype(list(categories)).categories.get_indexer_for(values), dtype=np.int64)
 
 
 def sort_values(values: Iterable[Any]) -> tuple:
