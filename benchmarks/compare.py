@@ -152,7 +152,7 @@ def merge_existing(df: pd.DataFrame, methods, out=RESULTS) -> pd.DataFrame:
         path = Path(out) / f"compare_{d}.csv"
         if path.exists():
             old = pd.read_csv(path, keep_default_na=False, na_values=[""])
-            old["error"] = old["error"].fillna("")
+            old["error"] = old["error"].astype(object).fillna("")     # all-empty: read as floats
             key = ["seed", "fold"]
             a = new.drop_duplicates(key).set_index(key)["network_accuracy"]
             b = old.drop_duplicates(key).set_index(key)["network_accuracy"]

@@ -516,7 +516,7 @@ def merge_previous(df: pd.DataFrame, path: Path, label: str | None = None) -> pd
     if not path.exists():
         return df
     old = pd.read_csv(path, keep_default_na=False, na_values=[""]).reindex(columns=COLUMNS)   # "n/a" is a status
-    old["run"] = old["run"].fillna(label or "an earlier run")
+    old["run"] = old["run"].astype(object).fillna(label or "an earlier run")     # all-empty: read as floats
     redone = set(zip(df["axis"], df["method"]))
     keep = old[[(a, m) not in redone for a, m in zip(old["axis"], old["method"])]]
     out = pd.concat([df, keep], ignore_index=True).reindex(columns=COLUMNS)

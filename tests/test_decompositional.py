@@ -217,3 +217,16 @@ def test_provenance_chain_is_shown(deep_net):
     chain = rules.explain(test.frame)["hidden_terms"]
     decided = rules.decide(test.frame) >= 0
     assert chain[decided].str.startswith("h2_").all() and (chain[~decided] == "").all()
+
+
+def test_relu_on_thresholds_are_half_the_mean_positive_activation_without_numpy_warnings():
+    import warnings
+    from rulex.extractors.decompositional._units import half_positive_mean, unit_thresholds
+    from rulex.extractors.decompositional.tsukimoto import Tsukimoto
+    H = np.array([[0.0, 1.0, 2.0], [0.0, 3.0, -1.0], [-2.0, 0.5, 4.0]])      # unit 0 never fires
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tau = half_positive_mean(H)
+        assert np.array_equal(Tsukimoto._on_threshold("relu", H), tau)
+        assert np.array_equal(unit_thresholds("relu", H, 0.5)[0], tau)
+    assert tau.tolist() == [0.0, 0.75, 1.5]

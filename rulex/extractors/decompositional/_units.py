@@ -20,7 +20,7 @@ import numpy as np
 from ...exceptions import NetworkError
 from ...rules import Condition
 
-__all__ = ["Lit", "Var", "hidden_variables", "input_variables", "min_contrib", "unit_thresholds"]
+__all__ = ["Lit", "Var", "half_positive_mean", "hidden_variables", "input_variables", "min_contrib", "unit_thresholds"]
 
 
 class Lit:
@@ -105,6 +105,15 @@ def input_variables(network, X: np.ndarray, n_thresholds: int) -> list:
     return out
 
 
+def half_positive_mean(H: np.ndarray) -> np.ndarray:
+    """Half the mean positive activation of each ReLU unit on the rows (0 for a unit never on): the
+    sums and counts ``np.nanmean`` divides, without its "mean of empty slice" warning."""
+    on = H > 0
+    count = on.sum(axis=0)
+    total = np.where(on, H, 0.0).sum(axis=0)
+    return np.divide(total, count, out=np.zeros(H.shape[1]), where=count > 0) / 2
+
+
 def unit_thresholds(activation: str, H: np.ndarray, level: float):
     """``(t_on, t_off, v_on, v_off, v_min, v_max)`` per unit of a hidden layer.
 
@@ -124,9 +133,7 @@ def unit_thresholds(activation: str, H: np.ndarray, level: float):
         v_on, v_off = 2 * level - 1, 1 - 2 * level
         t_on, t_off = np.arctanh(v_on), np.arctanh(v_off)
     elif activation == "relu":
-        pos = np.where(H > 0, H, np.nan)
-        with np.errstate(all="ignore"):
-            tau = np.nan_to_num(np.nanmean(pos, axis=0) / 2) if np.isfinite(pos).any() else np.zeros(m)
+        tau = half_positive_mean(H)
         top = np.maximum(H.max(axis=0), 2 * tau)
         return tau, tau, tau, tau, np.zeros(m), top
     else:

@@ -30,6 +30,7 @@ from ...rules import Condition
 from ...decoding import decode_condition
 from ..base import DecompositionalExtractor, Interval, Options, register
 from ._engine import Budget, Clauses, compose, finish_within, pairwise_logits, unit_name
+from ._units import half_positive_mean
 
 __all__ = ["Tsukimoto"]
 
@@ -179,9 +180,7 @@ class Tsukimoto(DecompositionalExtractor):
         if activation == "tanh":
             return np.zeros(H.shape[1])
         if activation == "relu":
-            pos = np.where(H > 0, H, np.nan)
-            mean = np.nan_to_num(np.nanmean(pos, axis=0) if np.isfinite(pos).any() else np.zeros(H.shape[1]))
-            return mean / 2
+            return half_positive_mean(H)
         raise NetworkError(f"tsukimoto reads sigmoid, tanh and relu hidden units, not {activation!r}")
 
     # -- the term generator -----------------------------------------------------------------
