@@ -225,3 +225,16 @@ def test_checklist_packed_agreement_counts_exactly():
         for m in range(1, 6):
             dense = [float(np.sum(w * (((counts + B[:, j]) >= m) == pos))) for j in range(L)]
             assert np.array_equal(packed(counts, m), np.array(dense)), (n, L, m)
+
+
+def test_trepan_same_rules_without_the_per_node_sort_orders(monkeypatch):
+    """Sort orders filtered from the parent (the fast path) or each node sorting its own columns
+    (when the orders would not fit the memory budget): the same tree."""
+    import rulex
+    from rulex.extractors.pedagogical import trepan
+    ds = rulex.load_dataset("heart")
+    net = rulex.train_network(ds, (4,), "sigmoid", max_epochs=40, random_state=0)
+    fast = rulex.extract(net, ds, "trepan", max_internal_nodes=6, random_state=0)
+    monkeypatch.setattr(trepan, "memory_budget", lambda: 0)
+    plain = rulex.extract(net, ds, "trepan", max_internal_nodes=6, random_state=0)
+    assert str(fast) == str(plain) and fast.conditions_count() > 0

@@ -20,6 +20,7 @@ from ...rules import Condition, MofN, Rule, RuleSet
 from ...decoding import decode_condition
 from .surrogate import TreeWalk, split_default
 from ..base import Interval, PedagogicalExtractor, register
+from ..budget import memory_budget
 from ..sampling import Sampler
 from ._ks import KS_EXACT_N as _KS_EXACT_N
 from ._ks import ks_asymptotic, ks_pvalue, subset_mark
@@ -387,7 +388,11 @@ class Trepan(PedagogicalExtractor):
         self._sorted_refs: dict = {}
         y = network.predict_index(X).astype(np.int64)
         rows = np.arange(len(X))
-        root = self._make_node(0, [], X, y, len(X), X, 1.0, K, rows, rows, {})
+        # per-node sort orders (int64 per row and continuous column) unless they would take more
+        # than a quarter of the memory budget: then each node sorts its own columns, as before
+        n_cont = sum(1 for spec in sampler.specs if spec.kind != "categorical")
+        orders = {} if 8 * len(X) * max(n_cont, 1) <= memory_budget() // 4 else None
+        root = self._make_node(0, [], X, y, len(X), X, 1.0, K, rows, rows, orders)
         heap = []
         self._push(heap, root)
         internal = 0
