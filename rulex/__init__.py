@@ -8,8 +8,8 @@
 """
 from ._version import __version__
 
-from .exceptions import (BudgetExceededError, DataError, FormatError, NetworkError, NotFittedError, RuleError,
-                         RulexError, RulexWarning, SchemaError, UnknownNameError)
+from .exceptions import (BudgetExceededError, DataError, FormatError, NetworkError, NotFittedError,
+                         PartialResultWarning, RuleError, RulexError, RulexWarning, SchemaError, UnknownNameError)
 from .schema import Encoder, Feature, Schema
 from .data import Dataset, list_datasets, load_dataset
 from .network import Layer, Network, load_network, train_network
@@ -28,7 +28,7 @@ from . import plot
 __all__ = [
     "__version__",
     "RulexError", "RulexWarning", "DataError", "SchemaError", "NetworkError", "RuleError", "UnknownNameError",
-    "BudgetExceededError", "FormatError", "NotFittedError",
+    "BudgetExceededError", "FormatError", "NotFittedError", "PartialResultWarning",
     "Feature", "Schema", "Encoder", "Dataset", "load_dataset", "list_datasets",
     "Network", "Layer", "train_network", "load_network",
     "Condition", "MofN", "Rule", "RuleSet", "LinearModel", "LinearTerm",

@@ -14,6 +14,7 @@ from sklearn.exceptions import NotFittedError as _SkNotFittedError
 __all__ = [
     "RulexError",
     "RulexWarning",
+    "PartialResultWarning",
     "DataError",
     "SchemaError",
     "NetworkError",
@@ -67,6 +68,12 @@ class NotFittedError(RulexError, _SkNotFittedError):
 
 class RulexWarning(UserWarning):
     """A result that is valid but may not be what the user meant (the CLI prints it as one line)."""
+
+
+class PartialResultWarning(RulexWarning, RuntimeWarning):
+    """An extraction returned less than it was asked for: a budget ran out under
+    ``on_budget="partial"`` and what was found is returned, or a method could not express a
+    decision of the network in the form it extracts. Also a ``RuntimeWarning``, as it was before."""
 
 
 def did_you_mean(name: str, choices, what: str = "name") -> str:

@@ -171,6 +171,9 @@ def test_nofm_budget_and_partial(monk2_net):
     net, train, _ = monk2_net
     with pytest.raises(rulex.BudgetExceededError, match="nofm: .*max_seconds"):
         get_extractor("nofm", max_seconds=0.0).fit(net, train)
-    with pytest.warns(RuntimeWarning, match="partial"):
+    with pytest.warns(RuntimeWarning, match="partial") as said:
         ex = get_extractor("nofm", max_seconds=0.0, on_budget="partial").fit(net, train)
     assert ex.rules_.provenance["complete"] is False
+    # one class for rulex's own warnings: a partial result is a RulexWarning too (the CLI's one line)
+    assert any(issubclass(w.category, rulex.PartialResultWarning) for w in said)
+    assert all(issubclass(w.category, rulex.RulexWarning) for w in said)

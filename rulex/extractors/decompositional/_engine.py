@@ -18,7 +18,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from ...exceptions import BudgetExceededError
+from ...exceptions import BudgetExceededError, PartialResultWarning
 from ...rules import Condition, Rule, RuleSet
 from ...rules.intervals import fold
 from ...rules.simplify import simplify_dnf
@@ -220,7 +220,7 @@ def finish_within(extractor, dnfs: dict, network, X: np.ndarray, y_idx: np.ndarr
     except BudgetExceededError as exc:
         if getattr(extractor, "on_budget", "error") == "error":
             raise
-        warnings.warn(f"{exc}. Returning the rules unsimplified (on_budget='partial')", RuntimeWarning,
+        warnings.warn(f"{exc}. Returning the rules unsimplified (on_budget='partial')", PartialResultWarning,
                       stacklevel=3)
         extra = getattr(extractor, "_extra_provenance", {}) or {}
         extractor._extra_provenance = {**extra, "complete": False, "simplified": False}
@@ -344,7 +344,7 @@ def class_rules(network, n_rows: int, default: int, decision, budget, on_budget:
         if on_budget == "error":
             raise
         warnings.warn(f"{exc}. Returning the rules of the {len(done)} class(es) finished (on_budget='partial')",
-                      RuntimeWarning, stacklevel=3)
+                      PartialResultWarning, stacklevel=3)
     return dnfs, done
 
 

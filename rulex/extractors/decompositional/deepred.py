@@ -17,7 +17,7 @@ import warnings
 
 import numpy as np
 
-from ...exceptions import BudgetExceededError, NetworkError
+from ...exceptions import BudgetExceededError, NetworkError, PartialResultWarning
 from ..base import DecompositionalExtractor, Interval, Options, register
 from ._engine import Budget, Clauses, finish_within, hidden_frame, tree_dnf, unit_name
 
@@ -179,7 +179,7 @@ class DeepRED(_LayerWise):
                 raise
             complete = False
             warnings.warn(f"{exc}. Returning the partial rule set built from {done} of {len(order)} top-level "
-                          "clauses (on_budget='partial')", RuntimeWarning, stacklevel=3)
+                          "clauses (on_budget='partial')", PartialResultWarning, stacklevel=3)
         self._extra_provenance = {"complete": complete, "top_clauses": len(order), "top_clauses_done": done,
                                   "peak_clauses": budget.peak, "intermediate_trees": len(memo)}
         return finish_within(self, dnfs, network, X, y, default, budget=budget)
@@ -333,7 +333,7 @@ class CRED(_LayerWise):
             if self.on_budget == "error":
                 raise
             warnings.warn(f"{exc}. Returning the partial rule set built from {done} top-level clauses "
-                          "(on_budget='partial')", RuntimeWarning, stacklevel=3)
+                          "(on_budget='partial')", PartialResultWarning, stacklevel=3)
         self._extra_provenance = {"complete": done == total or not total, "top_clauses_done": done,
                                   "peak_clauses": budget.peak}
         return finish_within(self, dnfs, network, X, y, default, budget=budget)

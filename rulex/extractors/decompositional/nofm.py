@@ -35,7 +35,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from ...exceptions import BudgetExceededError, NetworkError
+from ...exceptions import BudgetExceededError, NetworkError, PartialResultWarning
 from ...rules import Condition, MofN
 from ..base import DecompositionalExtractor, Interval, Options, register
 from ._bound import BoundStats, at_least, cover_bound
@@ -429,7 +429,7 @@ class NofM(DecompositionalExtractor):
             if self.on_budget == "error":
                 raise
             warnings.warn(f"{exc}. Returning the rules of the {len(done)} class(es) finished "
-                          f"(on_budget='partial')", RuntimeWarning, stacklevel=3)
+                          f"(on_budget='partial')", PartialResultWarning, stacklevel=3)
         self.units_ = units
         self.unit_rules_ = unit_rules
         self._extra_provenance = {"complete": len(done) == K - 1, "classes_done": done,

@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ...exceptions import NetworkError
+from ...exceptions import NetworkError, PartialResultWarning
 from ...rules import Condition
 from ...decoding import decode_condition
 from ..base import DecompositionalExtractor, Interval, Options, register
@@ -364,7 +364,7 @@ class Tsukimoto(DecompositionalExtractor):
                                   f"literals decides class {network.classes[c]!r} against "
                                   f"{network.classes[c2]!r} ({self.hidden_domain_} test); the network spreads "
                                   "this decision over many "
-                                  "units. Raise max_order, or use deepred", RuntimeWarning, stacklevel=4)
+                                  "units. Raise max_order, or use deepred", PartialResultWarning, stacklevel=4)
                 expr.append(describe(terms, n_hidden))
                 part = compose(terms, n_hidden, _literals, unit_dnf, frame0, budget,
                                f"the decision for class {network.classes[c]!r}")

@@ -25,7 +25,7 @@ import warnings
 
 import numpy as np
 
-from ...exceptions import BudgetExceededError
+from ...exceptions import BudgetExceededError, PartialResultWarning
 from ..base import Interval, Options, PedagogicalExtractor, register
 from ._gridcuts import grid_cuts
 from ._cube_refine import refine, validated
@@ -91,7 +91,7 @@ class _HyperCube(PedagogicalExtractor):
                 raise
             complete = False
             warnings.warn(f"{exc}. Returning the {len(self._done)} cube(s) finished (on_budget='partial')",
-                          RuntimeWarning, stacklevel=3)
+                          PartialResultWarning, stacklevel=3)
             cubes, default = list(self._done), oracle.summary(oracle.X, oracle.y)[0]
         if complete:
             n_found = len(cubes)
