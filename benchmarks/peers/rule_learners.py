@@ -174,18 +174,11 @@ def score_peers(net, train, test, seed, only=None):
 
 
 def _method_params(spec: str) -> tuple[str, dict]:
-    """``"cover[prune_metric=accuracy;max_rules=5]"`` -> ``("cover", {...})`` (values as Python literals
-    where they parse, else strings)."""
-    import ast
+    """``"cover[prune_metric=accuracy;max_rules=5]"`` -> ``("cover", {...})``: the parameters read as
+    the CLI reads ``--param key=value`` (numbers, booleans, None, text)."""
+    from rulex.cli import _params
     base, _, rest = spec.partition("[")
-    params = {}
-    for item in filter(None, rest.rstrip("]").split(";")):
-        key, _, value = item.partition("=")
-        try:
-            params[key.strip()] = ast.literal_eval(value.strip())
-        except (ValueError, SyntaxError):
-            params[key.strip()] = value.strip()
-    return base, params
+    return base, _params([item for item in rest.rstrip("]").split(";") if item])
 
 
 def score_rulex(net, train, test, seed, methods, max_seconds):
