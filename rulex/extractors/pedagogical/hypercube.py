@@ -13,7 +13,7 @@ PSyKE's implementations (ALGORITHMS-2 §7), the cubes here
 * are sampled inside the data's support, every network call counted (``provenance["oracle_calls"]``),
   GridEx's and CReEPy's points including perturbed copies of the rows (``augment``);
 * are pruned to an ordered subset (greedy removal, then swaps), and CReEPy's bounds refined
-  (:mod:`._refine`);
+  (:mod:`._cube_refine`);
 * are deterministic under ``random_state`` (one generator, no global seed), with a ``max_seconds``
   budget and ``on_budget`` like the decompositional methods.
 
@@ -95,12 +95,16 @@ class _HyperCube(PedagogicalExtractor):
             cubes, default = list(self._done), oracle.summary(oracle.X, oracle.y)[0]
         if complete:
             n_found = len(cubes)
-            free = prune(oracle, cubes, default, max_rules=len(cubes), min_gain=float(self.min_gain))
+            found, found_default = cubes, default
             cubes, default = prune(oracle, cubes, default, max_rules=int(self.max_rules),
                                    min_gain=float(self.min_gain))
             how = getattr(self, "refine", False)
-            # "auto": only when max_rules, not min_gain, decided how many cubes are left
-            if (how != "auto" and bool(how)) or (how == "auto" and len(free[0]) > len(cubes)):
+            # "auto": only when max_rules, not min_gain, decided how many cubes are left (the pruning
+            # by min_gain alone that tells is run for "auto" only)
+            if how == "auto":
+                free = prune(oracle, found, found_default, max_rules=len(found), min_gain=float(self.min_gain))
+                how = len(free[0]) > len(cubes)
+            if how:
                 after = prune(oracle, *refine(oracle, cubes, default), max_rules=int(self.max_rules),
                               min_gain=float(self.min_gain))
                 cubes, default = validated(oracle, (cubes, default), after)
@@ -460,7 +464,7 @@ class CReEPy(_HyperCube):
     refine : {True, False, "auto"}, default True
         After pruning, every bound of the kept cubes moves (or is dropped) to where the rule list
         agrees most with the network on the training rows (a cluster's box is as tight as its
-        members; :func:`._refine.refine`), then pruning runs again; the result is kept if it
+        members; :func:`._cube_refine.refine`), then pruning runs again; the result is kept if it
         agrees at least as well on fresh perturbed copies of the rows. "auto": as GridEx's.
     max_seconds : float or None, default 60
     on_budget : {"error", "partial"}, default "error"
