@@ -149,8 +149,8 @@ def test_kde_draws_are_the_same_with_the_mixture_cached():
     cached, plain = Sampler(net.encoder, X, random_state=4), Sampler(net.encoder, X, random_state=4)
     col = next(s.cols[0] for s in plain.specs if s.kind == "numeric")
     for a, b, n in [(-np.inf, np.inf, 50), (0.2, 0.6, 30), (-np.inf, 0.1, 0), (0.2, 0.6, 70), (5.0, 6.0, 5)]:
-        got = cached._kde(X[:, col], n, a, b, 1.0, key=(X, col))
-        want = plain._kde(X[:, col], n, a, b, 1.0)
+        got = cached._kernels.draw(cached.rng, X[:, col], n, a, b, 1.0, key=(X, col))
+        want = plain._kernels.draw(plain.rng, X[:, col], n, a, b, 1.0)
         assert np.array_equal(got, want)
     assert len(cached._kernels.cache) == 4
 

@@ -394,15 +394,6 @@ class Sampler:
         return k_lo, k_hi
 
     # -- marginals --------------------------------------------------------------------------
-    def _truncnorm(self, centers: np.ndarray, sigma, a: float, b: float) -> np.ndarray:
-        """One draw per centre from N(centre, sigma^2) truncated to [a, b] (inverse CDF)."""
-        return truncnorm(self.rng, centers, sigma, a, b)
-
-    def _kde(self, ref: np.ndarray, n: int, a: float, b: float, span: float, key=None) -> np.ndarray:
-        """n draws from the Gaussian kernel density of ``ref`` truncated to [a, b] (``key``: the
-        reference sample and column ``ref`` is, to reuse the mixture for the same interval)."""
-        return self._kernels.draw(self.rng, ref, n, a, b, span, key)
-
     def _draw_marginals(self, n: int, ref: np.ndarray, box: _Box, only=None, out=None) -> np.ndarray:
         """Draw every feature (or the features in ``only``, into ``out``) from its truncated marginal."""
         X = np.zeros((n, len(self.input_names))) if out is None else out
@@ -414,7 +405,7 @@ class Sampler:
                 a, b = box.lo[i], box.hi[i]
                 blo, bhi = (spec.enc(spec.lower), spec.enc(spec.upper))
                 span = (bhi - blo) or 1.0
-                v = self._kde(ref[:, c[0]], n, a, b, span, key=(ref, c[0]))
+                v = self._kernels.draw(self.rng, ref[:, c[0]], n, a, b, span, key=(ref, c[0]))
                 if spec.kind == "integer":
                     k = np.clip(np.round(v * spec.sc + spec.off), box.kmin[i], box.kmax[i])
                     v = spec.enc(k)
@@ -451,7 +442,7 @@ class Sampler:
                 i, c = spec.index, spec.cols
                 sigma = scale * self._sd[c]
                 if spec.kind in _CONTINUOUS:
-                    v = self._truncnorm(rows[:, c[0]], sigma[0], box.lo[i], box.hi[i])
+                    v = truncnorm(self.rng, rows[:, c[0]], sigma[0], box.lo[i], box.hi[i])
                     if spec.kind == "integer":
                         v = spec.enc(np.clip(np.round(v * spec.sc + spec.off), box.kmin[i], box.kmax[i]))
                     X[:, c[0]] = v
