@@ -63,6 +63,7 @@ def cell_network(data, seed: int, fold: int, folds: int, hidden=(16,), epochs=No
     random subset of that many rows (seed 0) before the folds are cut, for quick grids.
     """
     from .data import load_dataset
+    from .extractors.budget import capped_rows
     from .network import train_network
     warnings.simplefilter("ignore")
     try:                                   # one thread: same numbers in any worker, fair timings
@@ -71,8 +72,8 @@ def cell_network(data, seed: int, fold: int, folds: int, hidden=(16,), epochs=No
     except ImportError:                    # pragma: no cover
         pass
     ds = load_dataset(data) if isinstance(data, str) else data
-    if max_rows is not None and len(ds.frame) > max_rows:
-        keep = np.sort(np.random.default_rng(0).choice(len(ds.frame), int(max_rows), replace=False))
+    keep = capped_rows(len(ds.frame), max_rows, 0)
+    if keep is not None:
         ds = ds.subset(keep)
     tr_idx, te_idx = fold_indices(ds, folds, fold)
     train, test = ds.subset(tr_idx, f"-fold{fold}-train"), ds.subset(te_idx, f"-fold{fold}-test")

@@ -26,6 +26,7 @@ import numpy as np
 
 from ._covering import predict_rules, rule_mask
 from ._table import Lit
+from .budget import capped_rows
 
 __all__ = ["REFINE_ROWS", "refine_ordered", "refine_rows"]
 
@@ -34,10 +35,8 @@ REFINE_ROWS = 50_000     # most labelled rows a refinement runs on (a seeded sub
 
 def refine_rows(V: np.ndarray, y: np.ndarray, random_state, limit: int = REFINE_ROWS):
     """``(V, y)``, or a seeded subsample of ``limit`` of their rows when there are more."""
-    if len(V) <= limit:
-        return V, y
-    keep = np.sort(np.random.default_rng(random_state).choice(len(V), limit, replace=False))
-    return V[keep], y[keep]
+    keep = capped_rows(len(V), limit, random_state)
+    return (V, y) if keep is None else (V[keep], y[keep])
 
 
 def _fall_through(rules, i, default, V):

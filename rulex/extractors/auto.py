@@ -15,6 +15,7 @@ import numpy as np
 
 from ..exceptions import BudgetExceededError, RulexError, RulexWarning
 from .base import EXTRACTORS, Interval, Options, PedagogicalExtractor, register
+from .budget import capped_rows
 
 __all__ = ["Auto", "budget_candidates", "default_candidates"]
 
@@ -143,9 +144,9 @@ class Auto(PedagogicalExtractor):
         start = time.perf_counter()
         left = lambda: None if self.max_seconds is None else self.max_seconds - (time.perf_counter() - start)
         n_given = len(dataset)
-        if self.max_rows is not None and n_given > self.max_rows:
-            rng = np.random.default_rng(self.random_state)
-            dataset = dataset.subset(np.sort(rng.choice(n_given, self.max_rows, replace=False)))
+        keep = capped_rows(n_given, self.max_rows, self.random_state)
+        if keep is not None:
+            dataset = dataset.subset(keep)
         if len(dataset) >= 20:
             fit_ds, held = dataset.split(test_size=self.holdout, random_state=self.random_state)
         else:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..exceptions import DataError
 
-__all__ = ["memory_budget", "check_rows"]
+__all__ = ["capped_rows", "check_rows", "memory_budget"]
 
 
 def memory_budget() -> int:
@@ -32,3 +32,12 @@ def check_rows(name: str, n_rows, n_inputs: int, copies: int = 4) -> None:
         raise DataError(f"{name}={n_rows} would need about {int(n_rows) * per_row / 2**30:.1f} GiB for "
                         f"{n_inputs} network inputs, over the memory budget of {budget / 2**30:.1f} GiB; the "
                         f"largest value that fits is {budget // per_row} (RULEX_MEMORY_BUDGET_MB sets the budget)")
+
+
+def capped_rows(n: int, limit, random_state):
+    """Sorted indices of a seeded random ``limit`` of ``n`` rows, or None when there are no more than
+    ``limit`` (or ``limit`` is None): how a method caps the rows it works on."""
+    import numpy as np
+    if limit is None or n <= limit:
+        return None
+    return np.sort(np.random.default_rng(random_state).choice(n, int(limit), replace=False))
