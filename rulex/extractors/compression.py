@@ -259,7 +259,7 @@ def compress(rules, network, dataset, tolerance: float = 0.0, random_state=0, *,
             break
     after = st.fidelity(cur, masks)
     out = rules.replace(rules=tuple(cur)).simplify()
-    y_rows = network.predict(dataset.frame)
+    y_rows = np.array(list(y[:n_rows]))       # the sample starts with the rows, labelled by the network
     out = annotate(out, dataset.frame, y_rows)
     prov = dict(rules.provenance)
     if "train_fidelity" in prov:
