@@ -155,7 +155,7 @@ class BaseExtractor(BaseEstimator):
         tracemalloc.reset_peak()
         started = time.perf_counter()
         try:
-            rules = self._extract(network, dataset, X)
+            rules, extra = _split_extraction(self._extract(network, dataset, X))
             if rules.space == "encoded":
                 rules = decode_rules(network.encoder, rules)
             rules = rules.simplify()
@@ -176,7 +176,8 @@ class BaseExtractor(BaseEstimator):
             "train_fidelity": agreement(rules.predict(frame), y_net, network.task),
             "run": {"seconds": round(seconds, 4), "peak_memory_mb": round(max(peak - base_current, 0) / 2**20, 3)},
         }
-        provenance.update(getattr(self, "_extra_provenance", {}))
+        provenance.update(getattr(self, "_extra_provenance", {}))   # TODO(transition): removed once no method sets it
+        provenance.update(extra)
         _warn_unreached_classes(self.name, rules, y_net, network)
         self.rules_ = rules.replace(provenance=provenance, target=network.schema.target)
         if compress is not False and network.task == "classification":
@@ -227,6 +228,16 @@ def _warn_unreached_classes(method: str, rules, y_net, network) -> None:
         warnings.warn(f"{method}: no rule concludes {len(missing)} class(es) the network predicts on "
                       f"{share:.1%} of the extraction rows ({shown}); raise the method's size budget "
                       "(e.g. max_leaf_nodes, max_rules) to reach them", RulexWarning, stacklevel=3)
+
+
+def _split_extraction(out):
+    """``_extract`` returns a :class:`RuleSet`, or ``(rules, extra)`` where ``extra`` is a dict of
+    method-specific provenance (e.g. ``complete``, the units read approximately) that the base adds
+    after its own keys."""
+    if isinstance(out, tuple):
+        rules, extra = out
+        return rules, dict(extra)
+    return out, {}
 
 
 def _jsonable(params: dict) -> dict:
