@@ -15,8 +15,8 @@ from .data import Dataset, list_datasets, load_dataset
 from .network import Layer, Network, load_network, train_network
 from .rules import Condition, LinearModel, LinearTerm, MofN, Rule, RuleSet
 from .verification import verify
-from .extractors import BaseExtractor, available_methods, extract, get_extractor
-from .extractors.compression import compress
+from .extractors import BaseExtractor, available_methods, get_extractor
+from .refine import compress, extract
 from .metrics import fidelity, accuracy
 from .evaluate import Report, evaluate
 from .compare import compare

@@ -16,7 +16,8 @@ from .compare import compare
 from .data import Dataset, list_datasets, load_dataset
 from .evaluate import evaluate
 from .explain import explain_row, influence, profile_units
-from .extractors import EXTRACTORS, available_methods, extract
+from .extractors import EXTRACTORS, available_methods
+from .refine import extract
 from .formats import FORMATS, export, load_rules, save_rules
 from .metrics import agreement
 from .network import load_network, train_network

@@ -3,10 +3,14 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed
+from tqdm.auto import tqdm
 
-from .exceptions import RulexError, UnknownNameError, did_you_mean
-from .extractors.base import EXTRACTORS, get_extractor
+from .evaluate import evaluate
+from .exceptions import RulexError
+from .extractors.base import EXTRACTORS, extractor_class, seeded_extractor
 
 __all__ = ["compare", "COLUMNS"]
 
@@ -14,16 +18,12 @@ COLUMNS = ["method", "kind", "fidelity", "accuracy", "network_accuracy", "rules"
            "features", "coverage", "seconds", "peak_mb", "complete", "warnings", "error", "pareto"]
 
 
-def _run_method(m, p, random_state, network, train, test, as_json: bool = False):
-    """One method of :func:`compare`: ``(row, rules or None)``; module-level for process workers,
-    which return the rules as lossless JSON (``as_json``: rule objects are immutable, not picklable)."""
-    from .evaluate import evaluate
-    row = {"method": m, "kind": EXTRACTORS[m].kind}
+def _run_method(m, p, random_state, network, train, test):
+    """One method of :func:`compare`: ``(row, rules or None)``; module-level for process workers
+    (rule sets pickle, so workers return them as they are)."""
+    row = {"method": m, "kind": extractor_class(m).kind}
     try:
-        p = dict(p)
-        if "random_state" in EXTRACTORS[m]().get_params(deep=False):
-            p.setdefault("random_state", random_state)
-        ex = get_extractor(m, **p)
+        ex = seeded_extractor(m, p, random_state)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             ex.fit(network, train)
@@ -37,9 +37,6 @@ def _run_method(m, p, random_state, network, train, test, as_json: bool = False)
                    rules=rep.n_rules, conditions=rep.n_conditions, mean_length=rep.mean_rule_length,
                    features=rep.n_features_used, coverage=rep.coverage, seconds=ex.extraction_seconds_,
                    peak_mb=ex.peak_memory_mb_, error="")
-        if as_json:
-            from .formats.jsonio import to_json
-            return row, to_json(ex.rules_)
         return row, ex.rules_
     except (RulexError, NotImplementedError, MemoryError) as exc:
         row["error"] = f"{type(exc).__name__}: {exc}"
@@ -91,7 +88,6 @@ def compare(network, train, test, methods=None, params: dict | None = None, rand
     UnknownNameError
         For an unknown method name.
     """
-    from tqdm.auto import tqdm
     params = dict(params or {})
     if methods is None:
         methods = [n for n, c in sorted(EXTRACTORS.items())
@@ -99,14 +95,10 @@ def compare(network, train, test, methods=None, params: dict | None = None, rand
     elif isinstance(methods, str):
         methods = [m.strip() for m in methods.split(",") if m.strip()]
     for m in list(methods) + list(params):
-        if m not in EXTRACTORS:
-            raise UnknownNameError(did_you_mean(m, EXTRACTORS, "method"))
+        extractor_class(m)
     if n_jobs is not None and n_jobs != 1:
-        from joblib import Parallel, delayed
         results = Parallel(n_jobs=n_jobs)(delayed(_run_method)(m, params.get(m, {}), random_state, network, train,
-                                                               test, True) for m in methods)
-        from .formats.jsonio import from_json
-        results = [(row, None if rules is None else from_json(rules)) for row, rules in results]
+                                                               test) for m in methods)
     else:
         results = []
         bar = tqdm(methods, desc="extracting", unit="method", disable=None if progress is None else not progress,
@@ -123,7 +115,6 @@ def compare(network, train, test, methods=None, params: dict | None = None, rand
 
 def _pareto(fidelity, conditions):
     """Rows on the fidelity-conditions front (NaN rows, i.e. failed methods, never are)."""
-    import numpy as np
     keep = np.zeros(len(fidelity), dtype=bool)
     for i in range(len(fidelity)):
         if np.isnan(fidelity[i]) or np.isnan(conditions[i]):

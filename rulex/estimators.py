@@ -26,12 +26,12 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_consistent_length, check_is_fitted, column_or_1d, validate_data
 
 from .data.dataset import Dataset
-from .exceptions import DataError, NetworkError, did_you_mean
-from .extractors.base import EXTRACTORS, BaseExtractor, get_extractor
+from .exceptions import DataError, NetworkError, UnknownNameError
+from .extractors.base import EXTRACTORS, BaseExtractor, extractor_class, seeded_extractor
 from .network.adapter import Network
 from .network.pipeline import network_from_model, split_pipeline
 from .network.train import train_network
-from .schema.features import to_native
+from .schema.features import Schema, to_native
 
 __all__ = ["RuleExtractorClassifier", "RuleExtractorRegressor"]
 
@@ -164,8 +164,11 @@ class _RuleExtractor(BaseEstimator):
             raise DataError(f"score_against must be 'model' or 'truth', got {self.score_against!r}")
         if self.method_params is not None and not isinstance(self.method_params, dict):
             raise DataError(f"method_params must be a dict or None, got {type(self.method_params).__name__}")
-        if isinstance(self.method, str) and self.method not in EXTRACTORS:
-            raise DataError("method: " + did_you_mean(self.method, EXTRACTORS, "method"))
+        if isinstance(self.method, str):
+            try:
+                extractor_class(self.method)
+            except UnknownNameError as exc:
+                raise DataError(f"method: {exc}") from None
         if not isinstance(self.method, (str, BaseExtractor)):
             raise DataError(f"method must be a method name ({', '.join(sorted(EXTRACTORS))}) or an extractor, "
                             f"got {type(self.method).__name__}")
@@ -177,9 +180,7 @@ class _RuleExtractor(BaseEstimator):
             if params:
                 ex.set_params(**params)
         else:
-            if self.method in EXTRACTORS and "random_state" in EXTRACTORS[self.method]().get_params():
-                params.setdefault("random_state", self.random_state)
-            ex = get_extractor(self.method, **params)
+            ex = seeded_extractor(self.method, params, self.random_state)
         return ex
 
     def _target_name(self, columns) -> str:
@@ -202,7 +203,6 @@ class _RuleExtractor(BaseEstimator):
             data = frame.assign(**{target: y})
             schema = model.schema
             if schema.target != target:
-                from .schema.features import Schema
                 schema = Schema(schema.features, target=target, task=schema.task, classes=schema.classes)
             return model, Dataset(data, target, schema)
         target = self._target_name(frame.columns)

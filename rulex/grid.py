@@ -15,13 +15,20 @@ The cell functions are module-level so that process workers import them by name.
 """
 from __future__ import annotations
 
+import inspect
 import time
 import warnings
 
 import numpy as np
 import pandas as pd
 
+from .compare import compare
+from .data import load_dataset
 from .exceptions import DataError
+from .extractors.base import EXTRACTORS
+from .extractors.budget import capped_rows
+from .metrics import agreement
+from .network import train_network
 
 __all__ = [
     "GRID_COLUMNS",
@@ -62,9 +69,6 @@ def cell_network(data, seed: int, fold: int, folds: int, hidden=(16,), epochs=No
     ``data`` is a bundled data set name or a :class:`rulex.Dataset`; ``max_rows`` keeps a fixed
     random subset of that many rows (seed 0) before the folds are cut, for quick grids.
     """
-    from .data import load_dataset
-    from .extractors.budget import capped_rows
-    from .network import train_network
     warnings.simplefilter("ignore")
     try:                                   # one thread: same numbers in any worker, fair timings
         import torch
@@ -83,9 +87,6 @@ def cell_network(data, seed: int, fold: int, folds: int, hidden=(16,), epochs=No
 
 def budget_params(methods, max_seconds, params=None) -> dict:
     """Per-method parameters: ``params`` plus ``max_seconds`` for every method that takes a budget."""
-    import inspect
-
-    from .extractors.base import EXTRACTORS
     out = {m: dict(p) for m, p in (params or {}).items()}
     if max_seconds is None:
         return out
@@ -102,8 +103,6 @@ def run_cell(data, seed: int, fold: int, folds: int, methods=None, hidden=(16,),
 
     ``network_accuracy`` is the network's test accuracy (R² for regression).
     """
-    from .compare import compare
-    from .metrics import agreement
     t = time.perf_counter()
     net, train, test = cell_network(data, seed, fold, folds, hidden, epochs, max_rows)
     train_seconds = time.perf_counter() - t

@@ -9,7 +9,7 @@ from nets import breast_cancer_net, iris_net
 from test_compare_evaluate import SWEEP_PARAMS
 
 import rulex
-from rulex.extractors.compression import compression_sample
+from rulex.refine.compression import compression_sample
 
 N = 600   # sampler points: small keeps the property test fast
 

@@ -18,11 +18,17 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from ..exceptions import DataError, NetworkError, NotFittedError, RulexWarning, UnknownNameError, did_you_mean
+from .._version import __version__
+from ..data.dataset import Dataset
 from ..decoding import decode_rules
+from ..exceptions import DataError, NetworkError, NotFittedError, RulexWarning, UnknownNameError, did_you_mean
+from ..metrics import agreement
+from ..network.adapter import Network
+from .budget import check_rows
 
 __all__ = ["BaseExtractor", "DecompositionalExtractor", "PedagogicalExtractor", "register", "EXTRACTORS",
-           "available_methods", "get_extractor", "extract", "Interval", "Options", "MethodInfo"]
+           "available_methods", "get_extractor", "extractor_class", "seeded_extractor", "annotate", "Interval",
+           "Options", "MethodInfo"]
 
 EXTRACTORS: dict = {}
 
@@ -116,8 +122,6 @@ class BaseExtractor(BaseEstimator):
             raise DataError(f"{type(self).__name__}: invalid parameter(s): " + "; ".join(problems))
 
     def _check_inputs(self, network, dataset):
-        from ..data.dataset import Dataset
-        from ..network.adapter import Network
         if not isinstance(network, Network):
             raise NetworkError(f"{self.name}: expected a rulex Network, got {type(network).__name__}; wrap your "
                                "model with rulex.Network.from_sklearn/from_torch/from_skorch")
@@ -131,15 +135,21 @@ class BaseExtractor(BaseEstimator):
     #: parameters that set how many points of network inputs are generated -> copies held at once
     _row_parameters: ClassVar[dict] = {}
 
-    def fit(self, network, dataset, compress=False):
+    def fit(self, network, dataset):
         """Extract rules from ``network`` using the rows of ``dataset`` (usually the training split).
 
-        ``compress=True`` (or a tolerance in [0, 1]) passes the rules through
-        :func:`rulex.compress` (tolerance 0.0 for ``True``); the provenance records it.
+        Parameters
+        ----------
+        network : Network
+        dataset : Dataset
+
+        Returns
+        -------
+        self
+            With ``rules_`` (a :class:`~rulex.RuleSet` in original units, with support, precision and
+            provenance), ``extraction_seconds_``, ``peak_memory_mb_`` and ``n_features_in_``.
+            :func:`rulex.extract` also compresses or certifies on request (``rulex.refine``).
         """
-        from .budget import check_rows
-        if not (isinstance(compress, bool) or (isinstance(compress, (int, float)) and 0 <= compress <= 1)):
-            raise DataError(f"compress must be True, False or a tolerance in [0, 1], got {compress!r}")
         self._validate_params()
         self._check_inputs(network, dataset)
         for name, copies in self._row_parameters.items():
@@ -166,8 +176,6 @@ class BaseExtractor(BaseEstimator):
                 tracemalloc.stop()
         y_net = network.predict(frame)
         rules = annotate(rules, frame, y_net)
-        from .._version import __version__
-        from ..metrics import agreement
         provenance = {
             "method": self.name, "kind": self.kind, "parameters": _jsonable(self.get_params(deep=False)),
             "network_fingerprint": network.fingerprint(), "network": network.architecture,
@@ -180,11 +188,6 @@ class BaseExtractor(BaseEstimator):
         provenance.update(extra)
         _warn_unreached_classes(self.name, rules, y_net, network)
         self.rules_ = rules.replace(provenance=provenance, target=network.schema.target)
-        if compress is not False and network.task == "classification":
-            from .compression import compress as _compress
-            tol = 0.0 if compress is True else float(compress)
-            rnd = getattr(self, "random_state", 0)
-            self.rules_ = _compress(self.rules_, network, dataset, tolerance=tol, random_state=rnd)
         self.extraction_seconds_ = seconds
         self.peak_memory_mb_ = max(peak - base_current, 0) / 2**20
         self.n_features_in_ = len(network.schema)
@@ -289,6 +292,39 @@ def available_methods() -> dict:
     return {n: MethodInfo(n, c.kind, c.description, c.supports_regression) for n, c in sorted(EXTRACTORS.items())}
 
 
+def extractor_class(method: str) -> type[BaseExtractor]:
+    """The registered class of ``method``: the one place a method name is checked.
+
+    Raises
+    ------
+    UnknownNameError
+        For a name that is not registered (the message suggests the nearest).
+    """
+    if not isinstance(method, str) or method not in EXTRACTORS:
+        raise UnknownNameError(did_you_mean(method, EXTRACTORS, "method"))
+    return EXTRACTORS[method]
+
+
+def takes_seed(method: str) -> bool:
+    """Whether ``method`` has a ``random_state`` parameter."""
+    return "random_state" in extractor_class(method)().get_params(deep=False)
+
+
+def seeded_extractor(method: str, params: dict | None = None, random_state=0) -> BaseExtractor:
+    """A new extractor of ``method`` with ``params``, seeded with ``random_state`` when the method takes
+    a seed and ``params`` does not set one: the one place the seeding rule is written.
+
+    Raises
+    ------
+    UnknownNameError, DataError
+        As :func:`get_extractor`.
+    """
+    params = dict(params or {})
+    if takes_seed(method):
+        params.setdefault("random_state", random_state)
+    return get_extractor(method, **params)
+
+
 def get_extractor(method: str, **params) -> BaseExtractor:
     """A new, unfitted extractor of ``method`` with ``params``.
 
@@ -310,62 +346,10 @@ def get_extractor(method: str, **params) -> BaseExtractor:
     DataError
         For a parameter the method does not take (the message lists those it takes).
     """
-    if method not in EXTRACTORS:
-        raise UnknownNameError(did_you_mean(method, EXTRACTORS, "method"))
-    cls = EXTRACTORS[method]
+    cls = extractor_class(method)
     valid = cls().get_params(deep=False)
     unknown = [k for k in params if k not in valid]
     if unknown:
         raise DataError(f"method {method!r} has no parameter(s) {unknown}; it takes "
                         + (", ".join(sorted(valid)) or "no parameters"))
     return cls(**params)
-
-
-def extract(network, dataset, method: str = "surrogate_tree", random_state: int | None = 0, *, certify: bool = False,
-            certify_seconds: float = 60, certify_rounds: int = 5, **params):
-    """Extract a :class:`RuleSet` from ``network`` with ``method`` on the rows of ``dataset``.
-
-    Parameters
-    ----------
-    network : Network
-        The trained network to explain.
-    dataset : Dataset
-        The rows to extract from (usually the training split).
-    method : str, default "surrogate_tree"
-        A registered method (listed below; ``rulex methods NAME`` shows its parameters).
-    random_state : int or None, default 0
-        Seed of the method, when it takes one.
-    certify : bool, default False
-        Pedagogical methods: verify the rules and re-extract with the verifier's counterexamples
-        added, for at most ``certify_rounds`` rounds and ``certify_seconds`` seconds
-        (:mod:`rulex.extractors.certify`).
-    certify_seconds : float, default 60
-    certify_rounds : int, default 5
-    **params
-        The method's parameters; ``compress=True`` (or a tolerance) also shrinks the rules with
-        :func:`rulex.compress` (not together with ``certify``: compression would void the certificates).
-
-    Returns
-    -------
-    RuleSet
-        In the data's original units, with support, precision and provenance.
-
-    Raises
-    ------
-    UnknownNameError
-        For an unknown method.
-    DataError
-        For an unknown or invalid parameter, or data that does not fit the network.
-    """
-    if certify:
-        if params.get("compress"):
-            raise DataError("certify=True and compress= cannot be combined: compress first, then verify the "
-                            "compressed rules with rulex.verify")
-        params.pop("compress", None)
-        from .certify import extract_certified
-        return extract_certified(network, dataset, method, random_state, params, max_seconds=certify_seconds,
-                                 max_rounds=certify_rounds)
-    if method in EXTRACTORS and "random_state" in EXTRACTORS[method]().get_params(deep=False):
-        params.setdefault("random_state", random_state)
-    compress = params.pop("compress", False)
-    return get_extractor(method, **params).fit(network, dataset, compress=compress).rules_

@@ -14,8 +14,11 @@ import warnings
 import numpy as np
 
 from ..exceptions import BudgetExceededError, RulexError, RulexWarning
-from .base import EXTRACTORS, Interval, Options, PedagogicalExtractor, register
-from .budget import capped_rows
+from ..extractors.base import (EXTRACTORS, Interval, Options, PedagogicalExtractor, extractor_class, register,
+                               seeded_extractor)
+from ..extractors.budget import capped_rows
+from .compression import compress as compress_rules
+from .compression import compression_sample
 
 __all__ = ["Auto", "budget_candidates", "default_candidates"]
 
@@ -140,7 +143,6 @@ class Auto(PedagogicalExtractor):
         self.random_state = random_state
 
     def _extract(self, network, dataset, X):
-        from .compression import compress as compress_rules
         start = time.perf_counter()
         left = lambda: None if self.max_seconds is None else self.max_seconds - (time.perf_counter() - start)
         n_given = len(dataset)
@@ -151,80 +153,106 @@ class Auto(PedagogicalExtractor):
             fit_ds, held = dataset.split(test_size=self.holdout, random_state=self.random_state)
         else:
             fit_ds, held = dataset, dataset
-        from .compression import compression_sample
         # held-out rows plus network-labelled perturbations of them: a 0.01 tolerance means something
-        held_frame, y_held = compression_sample(network, held, self.n_holdout_samples, self.random_state,
-                                                marginal=False)
-        shape = (len(dataset), X.shape[1], len(network.classes))
-        cands = self.candidates if self.candidates is not None else default_candidates(*shape)
-        if self.candidates is None and self.max_conditions is not None:
-            cands = [c for c in budget_candidates(self.max_conditions, *shape) if c not in cands] + list(cands)
-        tried, pool = [], []
+        held_out = compression_sample(network, held, self.n_holdout_samples, self.random_state, marginal=False)
         shared = compression_sample(network, fit_ds, 4000, self.random_state) if self.compress else None
-        for method, params in cands:
+        tried, pool = [], []
+        for method, params in self._candidate_list(len(dataset), X.shape[1], len(network.classes)):
             rest = left()
             if rest is not None and rest <= 0:
                 tried.append({"method": method, "parameters": dict(params), "error": "skipped: budget spent"})
                 continue
-            p = dict(params)
-            accepted = EXTRACTORS[method]().get_params(deep=False)
-            if "random_state" in accepted:
-                p.setdefault("random_state", self.random_state)
-            if "max_seconds" in accepted and rest is not None:
-                own = p.get("max_seconds", getattr(EXTRACTORS[method](), "max_seconds", None))
-                p["max_seconds"] = float(rest if own is None else min(own, rest))
-            t0 = time.perf_counter()
-            try:
-                # a candidate's warnings (e.g. a 2-leaf tree that cannot reach a class) are about a rule
-                # set the user may never see: kept with the candidate, not raised
-                with warnings.catch_warnings(record=True) as caught:
-                    warnings.simplefilter("always", RulexWarning)
-                    rules = EXTRACTORS[method](**p).fit(network, fit_ds).rules_
-            except (RulexError, MemoryError) as exc:
-                tried.append({"method": method, "parameters": dict(params), "error": f"{type(exc).__name__}: {exc}"})
-                continue
-            for w in caught:
-                if not issubclass(w.category, RulexWarning):
-                    warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-            notes = [str(w.message) for w in caught if issubclass(w.category, RulexWarning)]
-            versions = [(None, rules, time.perf_counter() - t0)]
-            if self.compress and (left() is None or left() > 0):
-                t1 = time.perf_counter()
-                small = compress_rules(rules, network, fit_ds, tolerance=0.0, random_state=self.random_state,
-                                       sample=shared)
-                versions.append((0.0, small, versions[0][2] + time.perf_counter() - t1))
-                budget = self.max_conditions
-                # over the reader's budget but near it: compress harder, step by step, until it fits
-                if budget is not None and budget < small.conditions_count() <= 4 * budget:
-                    for tol in _BUDGET_TOLERANCES:
-                        if left() is not None and left() <= 0:
-                            break
-                        smaller = compress_rules(rules, network, fit_ds, tolerance=tol,
-                                                 random_state=self.random_state, sample=shared)
-                        if smaller.conditions_count() < versions[-1][1].conditions_count():
-                            versions.append((tol, smaller, versions[0][2] + time.perf_counter() - t1))
-                        if smaller.conditions_count() <= budget:
-                            break
-            for tol, r, secs in versions:
-                fid = _fidelity(r, held_frame, y_held)
-                rec = {"method": method, "parameters": dict(params), "compressed": tol is not None,
-                       "holdout_fidelity": round(fid, 6), "rules": len(r), "conditions": r.conditions_count(),
-                       "seconds": round(secs, 3)}
-                if tol:
-                    rec["compress_tolerance"] = tol
-                if notes:
-                    rec["warnings"] = notes
+            for rec, r in self._run_candidate(method, params, rest, left, network, fit_ds, held_out, shared):
                 tried.append(rec)
-                pool.append((rec, r))
+                if r is not None:
+                    pool.append((rec, r))
         if not pool:
-            if self.on_budget == "error":
-                raise BudgetExceededError(f"auto: no candidate finished within max_seconds={self.max_seconds}")
-            rules = EXTRACTORS["surrogate_tree"](max_leaf_nodes=4, random_state=self.random_state).fit(
-                network, fit_ds).rules_
-            rec = {"method": "surrogate_tree", "parameters": {"max_leaf_nodes": 4}, "compressed": False,
-                   "holdout_fidelity": round(_fidelity(rules, held_frame, y_held), 6),
-                   "rules": len(rules), "conditions": rules.conditions_count(), "seconds": 0.0}
-            pool.append((rec, rules))
+            pool.append(self._fallback(network, fit_ds, held_out))
+        rec, rules, best = self._choose(pool)
+        extra = {
+            "winner": {k: rec[k] for k in ("method", "parameters", "compressed", "compress_tolerance",
+                                           "holdout_fidelity") if k in rec},
+            "best_holdout_fidelity": best,
+            "candidates": [{k: v for k, v in t.items() if k != "seconds"} for t in tried], "holdout_rows": len(held),
+            "rows_used": len(dataset), "rows_given": n_given,
+            "budget_exhausted": bool(left() is not None and left() <= 0)}
+        self.candidates_ = tried       # with each candidate's seconds (kept out of the provenance)
+        return rules.replace(provenance={}), extra
+
+    def _candidate_list(self, n_rows: int, n_inputs: int, n_classes: int) -> list:
+        shape = (n_rows, n_inputs, n_classes)
+        cands = self.candidates if self.candidates is not None else default_candidates(*shape)
+        if self.candidates is None and self.max_conditions is not None:
+            cands = [c for c in budget_candidates(self.max_conditions, *shape) if c not in cands] + list(cands)
+        return cands
+
+    def _run_candidate(self, method, params, rest, left, network, fit_ds, held_out, shared) -> list:
+        """``[(record, rules or None)]``: the candidate as fitted and, with ``compress``, compressed."""
+        p = dict(params)
+        if "max_seconds" in extractor_class(method)().get_params(deep=False) and rest is not None:
+            own = p.get("max_seconds", getattr(extractor_class(method)(), "max_seconds", None))
+            p["max_seconds"] = float(rest if own is None else min(own, rest))
+        extractor = seeded_extractor(method, p, self.random_state)   # a bad parameter is the user's error
+        t0 = time.perf_counter()
+        try:
+            # a candidate's warnings (e.g. a 2-leaf tree that cannot reach a class) are about a rule
+            # set the user may never see: kept with the candidate, not raised
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", RulexWarning)
+                rules = extractor.fit(network, fit_ds).rules_
+        except (RulexError, MemoryError) as exc:
+            return [({"method": method, "parameters": dict(params), "error": f"{type(exc).__name__}: {exc}"}, None)]
+        for w in caught:
+            if not issubclass(w.category, RulexWarning):
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        notes = [str(w.message) for w in caught if issubclass(w.category, RulexWarning)]
+        versions = [(None, rules, time.perf_counter() - t0)]
+        if self.compress and (left() is None or left() > 0):
+            versions += self._compressed(rules, versions[0][2], left, network, fit_ds, shared)
+        out = []
+        for tol, r, secs in versions:
+            rec = {"method": method, "parameters": dict(params), "compressed": tol is not None,
+                   "holdout_fidelity": round(_fidelity(r, *held_out), 6), "rules": len(r),
+                   "conditions": r.conditions_count(), "seconds": round(secs, 3)}
+            if tol:
+                rec["compress_tolerance"] = tol
+            if notes:
+                rec["warnings"] = notes
+            out.append((rec, r))
+        return out
+
+    def _compressed(self, rules, fit_seconds, left, network, fit_ds, shared) -> list:
+        """``[(tolerance, rules, seconds)]``: compressed at tolerance 0 and, when that is over the reader's
+        budget but near it, harder, step by step, until it fits."""
+        t1 = time.perf_counter()
+        small = compress_rules(rules, network, fit_ds, tolerance=0.0, random_state=self.random_state, sample=shared)
+        versions = [(0.0, small, fit_seconds + time.perf_counter() - t1)]
+        budget = self.max_conditions
+        if budget is not None and budget < small.conditions_count() <= 4 * budget:
+            for tol in _BUDGET_TOLERANCES:
+                if left() is not None and left() <= 0:
+                    break
+                smaller = compress_rules(rules, network, fit_ds, tolerance=tol, random_state=self.random_state,
+                                         sample=shared)
+                if smaller.conditions_count() < versions[-1][1].conditions_count():
+                    versions.append((tol, smaller, fit_seconds + time.perf_counter() - t1))
+                if smaller.conditions_count() <= budget:
+                    break
+        return versions
+
+    def _fallback(self, network, fit_ds, held_out):
+        """No candidate finished: the smallest surrogate tree (``on_budget="partial"``), or an error."""
+        if self.on_budget == "error":
+            raise BudgetExceededError(f"auto: no candidate finished within max_seconds={self.max_seconds}")
+        rules = seeded_extractor("surrogate_tree", {"max_leaf_nodes": 4}, self.random_state).fit(
+            network, fit_ds).rules_
+        rec = {"method": "surrogate_tree", "parameters": {"max_leaf_nodes": 4}, "compressed": False,
+               "holdout_fidelity": round(_fidelity(rules, *held_out), 6),
+               "rules": len(rules), "conditions": rules.conditions_count(), "seconds": 0.0}
+        return rec, rules
+
+    def _choose(self, pool):
+        """``(record, rules, best held-out fidelity)`` of the winner (see the class docstring)."""
         if self.max_conditions is not None:
             fits = [(rec, r) for rec, r in pool if rec["conditions"] <= self.max_conditions]
             if not fits:
@@ -237,12 +265,4 @@ class Auto(PedagogicalExtractor):
         slack = 0.0 if self.max_conditions is not None else self.tolerance
         ok = [(rec, r) for rec, r in pool if rec["holdout_fidelity"] >= best - slack - 1e-12]
         rec, rules = min(ok, key=lambda t: (t[0]["conditions"], t[0]["rules"], -t[0]["holdout_fidelity"]))
-        self._extra_provenance = {
-            "winner": {k: rec[k] for k in ("method", "parameters", "compressed", "compress_tolerance",
-                                           "holdout_fidelity") if k in rec},
-            "best_holdout_fidelity": best,
-            "candidates": [{k: v for k, v in t.items() if k != "seconds"} for t in tried], "holdout_rows": len(held),
-            "rows_used": len(dataset), "rows_given": n_given,
-            "budget_exhausted": bool(left() is not None and left() <= 0)}
-        self.candidates_ = tried       # with each candidate's seconds (kept out of the provenance)
-        return rules.replace(provenance={})
+        return rec, rules, best

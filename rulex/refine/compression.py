@@ -23,7 +23,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..data.dataset import Dataset
 from ..exceptions import DataError, NetworkError
+from ..extractors.base import annotate
+from ..extractors.budget import check_rows
+from ..extractors.sampling import Sampler
+from ..network.adapter import Network
 from ..rules import MofN, RuleSet
 
 __all__ = ["compress", "compression_sample"]
@@ -35,8 +40,6 @@ def compression_sample(network, dataset, n_samples: int = 4000, random_state=0, 
     (:meth:`Sampler.perturb`) and a draw from the marginals (:meth:`Sampler.sample`), so that any
     prefix of the points is half of each; ``marginal=False``: perturbed copies only (points like the
     data, as ``auto`` scores its candidates). Deterministic under ``random_state``."""
-    from .budget import check_rows
-    from .sampling import Sampler
     frame = dataset.frame[network.schema.feature_names]
     X = network.encoder.transform(frame)
     parts, labels = [frame.reset_index(drop=True)], [network.predict_index(X)]
@@ -152,9 +155,40 @@ def compress(rules, network, dataset, tolerance: float = 0.0, random_state=0, *,
     NetworkError
         If ``network`` is not a rulex Network.
     """
-    from ..data.dataset import Dataset
-    from ..network.adapter import Network
-    from .base import annotate
+    _check_inputs(rules, network, dataset, tolerance, n_samples)
+    frame, y = _sample(network, dataset, n_samples, random_state, sample)
+    st = _State(rules, frame, y)
+    n_rows = len(dataset.frame)
+    check = np.zeros(len(frame), dtype=bool)          # the later half of the sampler points
+    check[n_rows + (len(frame) - n_rows) // 2:] = True
+    rows = np.zeros(len(frame), dtype=bool)
+    rows[:n_rows] = True
+    # the rows given, the search half and the check half of the sampler points: each must hold
+    edit = _Edit(st, list(rules.rules), [h for h in (rows, ~rows & ~check, check) if h.any()], tolerance)
+    before, size0 = edit.fidelity(), (len(rules.rules), rules.conditions_count())
+    for _ in range(max_passes):
+        changed = edit.drop_weak_rules(rules.default)
+        changed = edit.drop_rules() or changed
+        changed = edit.merge_rules() or changed
+        changed = edit.drop_conditions() or changed
+        if not changed:
+            break
+    after = edit.fidelity()
+    out = rules.replace(rules=tuple(edit.rules)).simplify()
+    y_rows = np.array(list(y[:n_rows]))       # the sample starts with the rows, labelled by the network
+    out = annotate(out, dataset.frame, y_rows)
+    prov = dict(rules.provenance)
+    if "train_fidelity" in prov:
+        prov["train_fidelity"] = float(np.mean(out.predict(dataset.frame) == y_rows))
+    prov["compression"] = {"tolerance": float(tolerance), "random_state": random_state, "rows": len(frame),
+                           "check_rows": int(check.sum()),
+                           "fidelity_before": round(before, 6), "fidelity_after": round(after, 6),
+                           "rules_before": size0[0], "conditions_before": size0[1],
+                           "rules_after": len(out), "conditions_after": out.conditions_count()}
+    return out.replace(provenance=prov)
+
+
+def _check_inputs(rules, network, dataset, tolerance, n_samples) -> None:
     if not isinstance(rules, RuleSet):
         raise DataError(f"compress: rules must be a RuleSet, got {type(rules).__name__}")
     if not isinstance(network, Network):
@@ -172,101 +206,109 @@ def compress(rules, network, dataset, tolerance: float = 0.0, random_state=0, *,
     if set(rules.classes) - set(network.classes) or set(network.classes) - set(rules.classes):
         raise DataError(f"compress: the rules' classes {list(rules.classes)} differ from the network's "
                         f"{list(network.classes)}")
+
+
+def _sample(network, dataset, n_samples, random_state, sample):
+    """The (frame, labels) pair to measure on: ``sample`` checked, or drawn."""
     if sample is None:
-        frame, y = compression_sample(network, dataset, n_samples, random_state)
-    elif (not isinstance(sample, tuple) or len(sample) != 2 or not isinstance(sample[0], pd.DataFrame)
-          or len(sample[0]) != len(sample[1]) or len(sample[0]) < len(dataset.frame)):
+        return compression_sample(network, dataset, n_samples, random_state)
+    if (not isinstance(sample, tuple) or len(sample) != 2 or not isinstance(sample[0], pd.DataFrame)
+            or len(sample[0]) != len(sample[1]) or len(sample[0]) < len(dataset.frame)):
         raise DataError("compress: sample must be the (frame, labels) pair compression_sample returns for the "
                         "same network and dataset")
-    else:
-        frame, y = sample
-    st = _State(rules, frame, y)
-    cur = list(rules.rules)
-    masks = [st.rmask(r.conditions) for r in cur]
-    n_rows = len(dataset.frame)
-    check = np.zeros(len(frame), dtype=bool)          # the later half of the sampler points
-    check[n_rows + (len(frame) - n_rows) // 2:] = True
-    rows = np.zeros(len(frame), dtype=bool)
-    rows[:n_rows] = True
-    # the rows given, the search half and the check half of the sampler points: each must hold
-    halves = [h for h in (rows, ~rows & ~check, check) if h.any()]
-    agree0 = st.agreement(cur, masks)
-    before = float(np.mean(agree0))
-    floors = [float(np.mean(agree0[h])) - float(tolerance) - 1e-12 for h in halves]
-    size0 = (len(cur), rules.conditions_count())
+    return sample
 
-    def ok(trial_rules, trial_masks):
-        agree = st.agreement(trial_rules, trial_masks)
-        return all(float(np.mean(agree[h])) >= f for h, f in zip(halves, floors)), float(np.mean(agree))
 
-    for _ in range(max_passes):
-        changed = False
-        # 1. rules that decide nothing, or decide worse than the default does on its rows
-        d = st.decide(cur, masks)
-        dflt = st.lookup[rules.default]
+class _Edit:
+    """The greedy edits of :func:`compress` on one rule list; each is kept only while every part of
+    the sample (``halves``) keeps its fidelity within ``tolerance``."""
+
+    def __init__(self, st: _State, rules: list, halves: list, tolerance: float):
+        self.st, self.rules, self.halves = st, rules, halves
+        self.masks = [st.rmask(r.conditions) for r in rules]
+        agree0 = st.agreement(self.rules, self.masks)
+        self.floors = [float(np.mean(agree0[h])) - float(tolerance) - 1e-12 for h in halves]
+
+    def fidelity(self) -> float:
+        return self.st.fidelity(self.rules, self.masks)
+
+    def _try(self, rules: list, masks: list) -> bool:
+        """Keep ``rules`` (with their ``masks``) if every part of the sample holds."""
+        agree = self.st.agreement(rules, masks)
+        if all(float(np.mean(agree[h])) >= f for h, f in zip(self.halves, self.floors)):
+            self.rules, self.masks = rules, masks
+            return True
+        return False
+
+    def _without(self, i: int) -> bool:
+        return self._try(self.rules[:i] + self.rules[i + 1:], self.masks[:i] + self.masks[i + 1:])
+
+    def drop_weak_rules(self, default) -> bool:
+        """1. rules that decide nothing, or decide worse than the default does on its rows."""
+        st, changed = self.st, False
+        d = st.decide(self.rules, self.masks)
+        dflt = st.lookup[default]
         on_default = d == -1
         dprec = float(np.mean(st.yi[on_default] == dflt)) if on_default.any() else 0.0
-        for i in range(len(cur) - 1, -1, -1):
+        for i in range(len(self.rules) - 1, -1, -1):
             mine = d == i
-            prec = float(np.mean(st.yi[mine] == st.lookup[cur[i].conclusion])) if mine.any() else -1.0
-            if prec < dprec:
-                tr, tm = cur[:i] + cur[i + 1:], masks[:i] + masks[i + 1:]
-                good, _ = ok(tr, tm)
-                if good:
-                    cur, masks, changed = tr, tm, True
-        # 2. whole rules, last first
-        for i in range(len(cur) - 1, -1, -1):
-            tr, tm = cur[:i] + cur[i + 1:], masks[:i] + masks[i + 1:]
-            if ok(tr, tm)[0]:
-                cur, masks, changed = tr, tm, True
-        # 3. merges: two rules of one class replaced by the conditions they share
-        i = 0
-        while i < len(cur):
-            merged = False
-            for j in range(i + 1, len(cur)):
-                a, b = cur[i], cur[j]
-                if a.conclusion != b.conclusion:
-                    continue
-                common = [c for c in a.conditions if c in b.conditions]
-                if len(common) == len(a.conditions) == len(b.conditions):
-                    common = list(a.conditions)
-                new = a.replace(conditions=tuple(common))
-                tr = cur[:i] + [new] + cur[i + 1:j] + cur[j + 1:]
-                tm = masks[:i] + [st.rmask(common)] + masks[i + 1:j] + masks[j + 1:]
-                if ok(tr, tm)[0]:
-                    cur, masks, changed, merged = tr, tm, True, True
-                    break
-            if not merged:
+            prec = float(np.mean(st.yi[mine] == st.lookup[self.rules[i].conclusion])) if mine.any() else -1.0
+            if prec < dprec and self._without(i):
+                changed = True
+        return changed
+
+    def drop_rules(self) -> bool:
+        """2. whole rules, last first."""
+        changed = False
+        for i in range(len(self.rules) - 1, -1, -1):
+            changed = self._without(i) or changed
+        return changed
+
+    def merge_rules(self) -> bool:
+        """3. two rules of one class replaced by the conditions they share."""
+        changed, i = False, 0
+        while i < len(self.rules):
+            if self._merge_first(i):
+                changed = True
+            else:
                 i += 1
-        # 4. single conditions and m-of-n literals, first acceptable removal, in order
-        for i in range(len(cur)):
+        return changed
+
+    def _merge_first(self, i: int) -> bool:
+        cur, masks = self.rules, self.masks
+        for j in range(i + 1, len(cur)):
+            a, b = cur[i], cur[j]
+            if a.conclusion != b.conclusion:
+                continue
+            common = [c for c in a.conditions if c in b.conditions]
+            if len(common) == len(a.conditions) == len(b.conditions):
+                common = list(a.conditions)
+            new = a.replace(conditions=tuple(common))
+            if self._try(cur[:i] + [new] + cur[i + 1:j] + cur[j + 1:],
+                         masks[:i] + [self.st.rmask(common)] + masks[i + 1:j] + masks[j + 1:]):
+                return True
+        return False
+
+    def drop_conditions(self) -> bool:
+        """4. single conditions and m-of-n literals, the first acceptable removal, in order."""
+        changed = False
+        for i in range(len(self.rules)):
             k = 0
-            while k < len(cur[i].conditions):
-                conds = list(cur[i].conditions)
-                c = conds[k]
-                options: list = [[]] + [v if isinstance(v, list) else [v] for v in
-                                  (_mofn_variants(c) if isinstance(c, MofN) else [])]
-                for repl in options:
-                    nc = conds[:k] + repl + conds[k + 1:]
-                    tr = cur[:i] + [cur[i].replace(conditions=tuple(nc))] + cur[i + 1:]
-                    tm = masks[:i] + [st.rmask(nc)] + masks[i + 1:]
-                    if ok(tr, tm)[0]:
-                        cur, masks, changed = tr, tm, True
-                        break
+            while k < len(self.rules[i].conditions):
+                if self._shorten(i, k):
+                    changed = True
                 else:
                     k += 1
-        if not changed:
-            break
-    after = st.fidelity(cur, masks)
-    out = rules.replace(rules=tuple(cur)).simplify()
-    y_rows = np.array(list(y[:n_rows]))       # the sample starts with the rows, labelled by the network
-    out = annotate(out, dataset.frame, y_rows)
-    prov = dict(rules.provenance)
-    if "train_fidelity" in prov:
-        prov["train_fidelity"] = float(np.mean(out.predict(dataset.frame) == y_rows))
-    prov["compression"] = {"tolerance": float(tolerance), "random_state": random_state, "rows": len(frame),
-                           "check_rows": int(check.sum()),
-                           "fidelity_before": round(before, 6), "fidelity_after": round(after, 6),
-                           "rules_before": size0[0], "conditions_before": size0[1],
-                           "rules_after": len(out), "conditions_after": out.conditions_count()}
-    return out.replace(provenance=prov)
+        return changed
+
+    def _shorten(self, i: int, k: int) -> bool:
+        conds = list(self.rules[i].conditions)
+        c = conds[k]
+        options: list = [[]] + [v if isinstance(v, list) else [v] for v in
+                                (_mofn_variants(c) if isinstance(c, MofN) else [])]
+        for repl in options:
+            nc = conds[:k] + repl + conds[k + 1:]
+            if self._try(self.rules[:i] + [self.rules[i].replace(conditions=tuple(nc))] + self.rules[i + 1:],
+                         self.masks[:i] + [self.st.rmask(nc)] + self.masks[i + 1:]):
+                return True
+        return False

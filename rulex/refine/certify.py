@@ -19,7 +19,11 @@ import time
 import numpy as np
 import pandas as pd
 
+from ..data.dataset import Dataset
 from ..exceptions import DataError
+from ..extractors.base import annotate, extractor_class, seeded_extractor
+from ..metrics import agreement
+from ..verification import verify
 
 __all__ = ["extract_certified"]
 
@@ -66,18 +70,16 @@ def extract_certified(network, dataset, method: str, random_state, params: dict,
     DataError
         If the method is not pedagogical or a budget parameter is invalid.
     """
-    from ..verification import verify
-    from .base import EXTRACTORS, annotate, extract
-    if method in EXTRACTORS and EXTRACTORS[method].kind != "pedagogical":
-        raise DataError(f"certify=True refines pedagogical methods; {method!r} is {EXTRACTORS[method].kind}")
+    kind = extractor_class(method).kind
+    if kind != "pedagogical":
+        raise DataError(f"certify=True refines pedagogical methods; {method!r} is {kind}")
     if not (isinstance(max_seconds, (int, float)) and max_seconds > 0):
         raise DataError(f"certify_seconds must be a positive number, got {max_seconds!r}")
     if not (isinstance(max_rounds, int) and max_rounds >= 1):
         raise DataError(f"certify_rounds must be a positive integer, got {max_rounds!r}")
-    from ..data.dataset import Dataset
     rng = np.random.default_rng(random_state)
     t_first = time.monotonic()
-    rules = extract(network, dataset, method, random_state, **params)
+    rules = seeded_extractor(method, params, random_state).fit(network, dataset).rules_
     started = time.monotonic()
     t_extract = started - t_first
     deadline = started + max_seconds
@@ -105,9 +107,8 @@ def extract_certified(network, dataset, method: str, random_state, params: dict,
         new = _augment(network, dataset, cex, copies, rng)
         frame = pd.concat([frame, new], ignore_index=True)
         added += len(new)
-        candidate = extract(network, Dataset(frame, dataset.target, dataset.schema, name=dataset.name),
-                            method, random_state, **params)
-        rules = candidate
+        rules = seeded_extractor(method, params, random_state).fit(
+            network, Dataset(frame, dataset.target, dataset.schema, name=dataset.name)).rules_
         result = None                     # the new rules are not verified yet
     if best is not None:                  # refinement is not monotone: return the best verified round
         _, chosen, rules, result = best
@@ -121,7 +122,6 @@ def extract_certified(network, dataset, method: str, random_state, params: dict,
               "seconds": round(time.monotonic() - started, 3)}
     y_net = network.predict(dataset.frame)
     rules = annotate(rules, dataset.frame, y_net)
-    from ..metrics import agreement
     prov = dict(rules.provenance)
     prov.update({"certify": record, "train_fidelity": agreement(rules.predict(dataset.frame), y_net, network.task),
                  "data_rows": len(dataset), "data_fingerprint": dataset.fingerprint()})
