@@ -25,8 +25,9 @@ import numpy as np
 from ...rules import Rule, RuleSet  # noqa: F401  (RuleSet built by to_ruleset)
 from .._covering import Clock, rule_mask
 from .._refine import REFINE_ROWS, refine_ordered
-from .._table import Lit
+from .._table import Lit, ValueTable
 from ..base import Interval, Options, PedagogicalExtractor, register
+from ..sampling import Sampler
 from .cover import draw_points, to_ruleset
 
 __all__ = ["BRCG"]
@@ -182,8 +183,6 @@ class BRCG(PedagogicalExtractor):
         self.random_state = random_state
 
     def _extract(self, network, dataset, X):
-        from .._table import ValueTable
-        from ..sampling import Sampler
         clock = Clock(self.max_seconds, self.on_budget, self.name)
         rng = np.random.default_rng(self.random_state)
         table = ValueTable(network.encoder)
@@ -222,11 +221,11 @@ class BRCG(PedagogicalExtractor):
         # the chosen clauses' cuts are quantile or CART cuts of a subsample: re-choose every threshold,
         # category set and literal exactly on the whole labelled pool (agreement never falls)
         refined = refine_ordered(rules, order[-1], V_all, y_all, table, clock=clock)
-        self._extra_provenance = {
+        extra = {
             "refined": refined != rules,
             "proven_optimal": bool(stages) and all(s["ip_optimal"] for s in stages) and not clock.hit,
             "budget_exhausted": bool(clock.hit), "stages": stages, "literals": len(lits), "rows": len(V)}
-        return to_ruleset(refined, order[-1], "ordered", table, network)
+        return to_ruleset(refined, order[-1], "ordered", table, network), extra
 
     # -- one class: column generation + integer program ------------------------------------------
     def _solve(self, L, pos, clock):

@@ -21,6 +21,7 @@ from .._covering import Clock, Covering, predict_rules, rule_mask
 from .._refine import refine_ordered, refine_rows
 from .._table import ValueTable
 from ..base import Interval, Options, PedagogicalExtractor, register
+from ..sampling import Sampler
 
 __all__ = ["Cover", "cap_pools", "draw_points", "network_pools"]
 
@@ -223,7 +224,6 @@ class Cover(PedagogicalExtractor):
 
     # -- extraction ------------------------------------------------------------------------------
     def _extract(self, network, dataset, X):
-        from ..sampling import Sampler
         clock = Clock(self.max_seconds, self.on_budget, self.name)
         rng = np.random.default_rng(self.random_state)
         sampler = Sampler(network.encoder, X, random_state=self.random_state)
@@ -274,10 +274,9 @@ class Cover(PedagogicalExtractor):
             grow = (np.vstack([grow[0], Vn[idx[k:]]]), np.concatenate([grow[1], yn[idx[k:]]]))
             prune = (np.vstack([prune[0], Vn[idx[:k]]]), np.concatenate([prune[1], yn[idx[:k]]]))
         _, _, rules, default = best
-        self._extra_provenance = {"rounds": history, "prune_metric": engine.prune_metric,
-                                  "budget_exhausted": bool(clock.hit),
-                                  "validation_fidelity": history and max(h["validation_fidelity"] for h in history)}
-        return to_ruleset(rules, default, self.semantics, table, network)
+        extra = {"rounds": history, "prune_metric": engine.prune_metric, "budget_exhausted": bool(clock.hit),
+                 "validation_fidelity": history and max(h["validation_fidelity"] for h in history)}
+        return to_ruleset(rules, default, self.semantics, table, network), extra
 
 
 def to_ruleset(rules, default, semantics, table, network) -> RuleSet:
