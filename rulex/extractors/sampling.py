@@ -51,7 +51,7 @@ import numpy as np
 
 from ..exceptions import DataError, RuleError
 from ..rules.conditions import Condition, MofN
-from ._kernels import KernelDensity, truncnorm
+from ._kernel_density import KernelDensity, truncnorm
 from .budget import check_rows
 
 __all__ = ["Sampler", "Literal", "compile_constraints", "constraints_mask"]

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._cubes import constant_output, prune
+from ._cube_oracle import constant_output, prune
 
 __all__ = ["agreement", "prune_and_refine", "refine", "validated"]
 
 
 def prune_and_refine(oracle, cubes, default, *, max_rules: int, min_gain: float, how):
-    """The grown cubes pruned to at most ``max_rules`` (:func:`._cubes.prune`), then, if ``how``,
+    """The grown cubes pruned to at most ``max_rules`` (:func:`._cube_oracle.prune`), then, if ``how``,
     their bounds refined (:func:`refine`), pruned again and kept if :func:`validated` says so.
     ``how="auto"``: refine only when ``max_rules``, not ``min_gain``, decided how many cubes are left
     (the pruning by ``min_gain`` alone that tells is run for "auto" only)."""

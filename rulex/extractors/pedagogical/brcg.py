@@ -15,7 +15,7 @@ errors exactly (a negative covered by several clauses counts once) and either
 The provenance says whether every integer program was solved to proven optimality (over the
 generated clauses) within the time budget. The chosen clauses are then refined on the whole
 labelled pool (every threshold, category set and literal re-chosen exactly against the list's
-agreement with the network, see ``rulex.extractors._refine``; provenance ``refined``) while the
+agreement with the network, see ``rulex.extractors._list_refinement``; provenance ``refined``) while the
 time budget lasts.
 """
 from __future__ import annotations
@@ -23,9 +23,9 @@ from __future__ import annotations
 import numpy as np
 
 from ...rules import Rule, RuleSet  # noqa: F401  (RuleSet built by to_ruleset)
-from .._covering import Clock, rule_mask
-from .._refine import REFINE_ROWS, refine_ordered
-from .._table import Lit, ValueTable
+from .._sequential_covering import Clock, rule_mask
+from .._list_refinement import REFINE_ROWS, refine_ordered
+from .._value_table import Lit, ValueTable
 from ..base import Interval, Options, PedagogicalExtractor, register
 from ..sampling import Sampler
 from .cover import draw_points, to_ruleset

@@ -26,8 +26,8 @@ import numpy as np
 from ...exceptions import DataError
 from ...rules import MofN, Rule, RuleSet
 from .._bits import count_bits, pack
-from .._covering import Clock
-from .._table import Lit, ValueTable, candidate_cuts
+from .._sequential_covering import Clock
+from .._value_table import Lit, ValueTable, candidate_cuts
 from ..base import Interval, Options, PedagogicalExtractor, register
 from ..budget import check_rows, memory_budget
 from ..sampling import Sampler

@@ -2,7 +2,7 @@
 
 All four cut the input space into boxes (categorical features: sets of categories) and give each
 box the network's answer there, on the training rows inside it topped up with points the shared
-sampler draws from the data's marginals truncated to the box (:mod:`._cubes`). Compared with
+sampler draws from the data's marginals truncated to the box (:mod:`._cube_oracle`). Compared with
 PSyKE's implementations (ALGORITHMS-2 §7), the cubes here
 
 * cover the whole input space (a box reaching the edge of the data is unbounded on that side, and
@@ -29,7 +29,7 @@ from ...exceptions import BudgetExceededError, PartialResultWarning
 from ..base import Interval, Options, PedagogicalExtractor, register
 from ._gridcuts import grid_cuts
 from ._cube_refine import prune_and_refine
-from ._cubes import (
+from ._cube_oracle import (
     Oracle,
     _Budget,
     adjacent,

@@ -23,8 +23,8 @@ from .surrogate import TreeWalk, split_default
 from ..base import Interval, PedagogicalExtractor, register
 from ..budget import memory_budget
 from ..sampling import Sampler
-from ._ks import KS_EXACT_N as _KS_EXACT_N
-from ._ks import ks_asymptotic, ks_pvalue, subset_mark
+from ._two_sample_ks import KS_EXACT_N as _KS_EXACT_N
+from ._two_sample_ks import ks_asymptotic, ks_pvalue, subset_mark
 from ._mofn_search import LiteralBank, MofNSearch, order_subset
 
 __all__ = ["Trepan", "TrepanTree", "MofNTest"]
