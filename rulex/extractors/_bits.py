@@ -1,6 +1,6 @@
 """Bit-packed row masks: packing and set-bit counts (``np.bitwise_count`` where numpy has it).
 
-Used by checklist, cover (the covering engine), TREPAN (the m-of-n search) and N-of-M (the stage bound).
+Used by checklist, TREPAN (the m-of-n search) and N-of-M (the stage bound).
 """
 from __future__ import annotations
 
