@@ -91,8 +91,8 @@ def test_time_budget_returns_or_raises():
 
 
 def test_prune_metric_precision_keeps_a_tightening_literal_that_accuracy_drops():
-    from rulex.extractors._covering import Covering
-    from rulex.extractors._table import Lit
+    from rulex.extractors._sequential_covering import Covering
+    from rulex.extractors._value_table import Lit
     # x0 > 0.5 covers 100 rows: 90 positives, 10 negatives; x1 > 0.5 keeps 40 of them, all positive:
     # precision rises (0.8 -> 1.0 in (p-n)/(p+n)) while p - n falls (80 -> 40)
     x0 = np.r_[np.ones(100), np.zeros(100)]

@@ -10,9 +10,9 @@ from benchload import load_script
 
 import rulex
 from rulex.data.generated import make_dnf
-from rulex.extractors._covering import predict_rules
-from rulex.extractors._refine import refine_ordered
-from rulex.extractors._table import Lit, ValueTable
+from rulex.extractors._sequential_covering import predict_rules
+from rulex.extractors._list_refinement import refine_ordered
+from rulex.extractors._value_table import Lit, ValueTable
 
 _BENCH = load_script("peers/rule_learners.py")
 

@@ -107,13 +107,13 @@ def test_gridrex_concludes_linear_models_on_regression():
 
 
 def _oracle(net, train):
-    from rulex.extractors.pedagogical._cubes import Oracle, _Budget
+    from rulex.extractors.pedagogical._cube_oracle import Oracle, _Budget
     X = net.encoder.transform(train.frame)
     return Oracle(net, X, min_points=20, random_state=0, budget=_Budget("test", None))
 
 
 def test_pruning_drops_cubes_that_add_nothing_and_rechooses_the_default(box_net):
-    from rulex.extractors.pedagogical._cubes import prune
+    from rulex.extractors.pedagogical._cube_oracle import prune
     net, train, _ = box_net
     oracle = _oracle(net, train)
     in_, out = net.classes.index("in"), net.classes.index("out")

@@ -6,7 +6,7 @@ import pytest
 from test_hypercube import _oracle, box_net  # noqa: F401  (the fixture)
 
 import rulex
-from rulex.extractors.pedagogical._cubes import best_cuts, relevant
+from rulex.extractors.pedagogical._cube_oracle import best_cuts, relevant
 from rulex.extractors.pedagogical._gridcuts import grid_cuts
 from rulex.extractors.pedagogical._cube_refine import refine
 
@@ -92,7 +92,7 @@ def test_pruning_swaps_recover_the_best_single_cube_greedy_removal_misses(box_ne
     """A and B (the two halves of the "in" box along the irrelevant x1) make C (most of the box)
     redundant, so greedy removal drops C first and, held to one cube, keeps a half; the best single
     cube is C."""
-    from rulex.extractors.pedagogical._cubes import prune
+    from rulex.extractors.pedagogical._cube_oracle import prune
     net, train, _ = box_net
     oracle = _oracle(net, train)
     in_, out = net.classes.index("in"), net.classes.index("out")

@@ -9,8 +9,8 @@ import pytest
 
 import rulex
 from rulex.extractors import get_extractor
-from rulex.extractors.decompositional._bound import BoundStats, cover_bound
-from rulex.extractors.decompositional._engine import Clauses
+from rulex.extractors.decompositional._stage_bound import BoundStats, cover_bound
+from rulex.extractors.decompositional._dnf_composition import Clauses
 
 
 def _three_of_six():
@@ -114,8 +114,8 @@ def test_default_budget_error_still_raises(net_ds):
 def test_at_least_recursion_gives_the_sum_of_products():
     # "at least 2 of four one-clause parts" unbounded is exactly the C(4, 2) = 6 pairs; bounded to 3 it
     # is a greedy cover of the rows the pairs cover (here 3 pairs cover all 16 rows' true set)
-    from rulex.extractors.decompositional._bound import at_least
-    from rulex.extractors.decompositional._engine import Budget
+    from rulex.extractors.decompositional._stage_bound import at_least
+    from rulex.extractors.decompositional._dnf_composition import Budget
     X = np.array(list(itertools.product((0, 1), repeat=4)), dtype=bool)
     lit = [rulex.Condition(f"x{i}", ">", 0.5) for i in range(4)]
     parts = [lambda i=i: Clauses([((lit[i],), np.packbits(X[:, i]), frozenset())]) for i in range(4)]

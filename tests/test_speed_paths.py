@@ -9,12 +9,12 @@ import pytest
 from scipy.stats import ks_2samp
 
 from rulex.extractors.pedagogical import _mofn_search as ms
-from rulex.extractors.pedagogical._ks import KS_EXACT_N as _KS_EXACT_N
-from rulex.extractors.pedagogical._ks import KS_RATIO as _KS_RATIO
-from rulex.extractors.pedagogical._ks import KS_RATIO_N as _KS_RATIO_N
-from rulex.extractors.pedagogical._ks import ks_asymptotic as _ks_asymptotic
-from rulex.extractors.pedagogical._ks import ks_pvalue as _ks_pvalue
-from rulex.extractors.pedagogical._ks import subset_mark
+from rulex.extractors.pedagogical._two_sample_ks import KS_EXACT_N as _KS_EXACT_N
+from rulex.extractors.pedagogical._two_sample_ks import KS_RATIO as _KS_RATIO
+from rulex.extractors.pedagogical._two_sample_ks import KS_RATIO_N as _KS_RATIO_N
+from rulex.extractors.pedagogical._two_sample_ks import ks_asymptotic as _ks_asymptotic
+from rulex.extractors.pedagogical._two_sample_ks import ks_pvalue as _ks_pvalue
+from rulex.extractors.pedagogical._two_sample_ks import subset_mark
 
 
 def _thresholds_plain(x, y, n_classes):
@@ -169,7 +169,7 @@ def test_compress_reuses_a_given_sample():
 
 
 def test_covering_grow_on_a_row_mask_equals_grow_on_the_subset():
-    from rulex.extractors._covering import Clock, Covering
+    from rulex.extractors._sequential_covering import Clock, Covering
 
     class _Table:
         continuous = np.array([True, True, False])
@@ -195,7 +195,7 @@ def test_covering_grow_on_a_row_mask_equals_grow_on_the_subset():
 
 def test_value_table_looks_categories_up_as_before():
     import rulex
-    from rulex.extractors._table import ValueTable
+    from rulex.extractors._value_table import ValueTable
     from rulex.schema.features import to_native
     ds = rulex.load_dataset("heart")
     net = rulex.train_network(ds, (2,), "sigmoid", max_epochs=1, random_state=0)

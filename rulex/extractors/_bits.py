@@ -1,4 +1,7 @@
-"""Bit-packed row masks: packing and set-bit counts (``np.bitwise_count`` where numpy has it)."""
+"""Bit-packed row masks: packing and set-bit counts (``np.bitwise_count`` where numpy has it).
+
+Used by checklist, TREPAN (the m-of-n search) and N-of-M (the stage bound).
+"""
 from __future__ import annotations
 
 import numpy as np

@@ -50,7 +50,8 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import DataError, RuleError
-from ._kernels import KernelDensity, truncnorm
+from ..rules.conditions import Condition, MofN
+from ._kernel_density import KernelDensity, truncnorm
 from .budget import check_rows
 
 __all__ = ["Sampler", "Literal", "compile_constraints", "constraints_mask"]
@@ -93,7 +94,6 @@ class _Spec:
 
 
 def _literal(cond, index: dict) -> Literal:
-    from ..rules.conditions import Condition
     if not isinstance(cond, Condition):
         raise RuleError(f"sampling constraints are Condition or MofN objects, got {type(cond).__name__}")
     if cond.op not in ("<=", ">"):
@@ -109,7 +109,6 @@ def compile_constraints(constraints, input_names) -> tuple[list, list]:
     Accepts :class:`~rulex.rules.Condition`, :class:`~rulex.rules.MofN`, :class:`Literal`
     and ``(m, [Literal, ...])`` pairs.
     """
-    from ..rules.conditions import MofN
     index = {n: i for i, n in enumerate(input_names)}
     simple, mofn = [], []
     for c in constraints or ():

@@ -1,4 +1,5 @@
-"""Units read as threshold functions of Boolean-like variables, shared by KT and N-of-M.
+"""Units read as threshold functions of Boolean-like variables, shared by KT and N-of-M (Tsukimoto
+and the DNF composition use its unit names and ReLU thresholds).
 
 A *variable* is one feature of a layer seen as a multi-valued antecedent (ALGORITHMS-2 §6,
 "One-hot groups and numeric thresholds"):
@@ -20,7 +21,7 @@ import numpy as np
 from ...exceptions import NetworkError
 from ...rules import Condition
 
-__all__ = ["Lit", "Var", "half_positive_mean", "hidden_variables", "input_variables", "min_contrib", "unit_thresholds"]
+__all__ = ["Lit", "Var", "half_positive_mean", "hidden_variables", "input_variables", "min_contrib", "quantile_cuts", "unit_name", "unit_thresholds"]
 
 
 class Lit:
@@ -51,6 +52,11 @@ class Var:
         return -self.free_min(-w)
 
 
+def unit_name(layer: int, unit: int) -> str:
+    """Name of hidden unit ``unit`` (0-based) of hidden layer ``layer`` (1-based): ``h1_0``."""
+    return f"h{layer}_{unit}"
+
+
 def min_contrib(var: Var, lit: Lit, w: np.ndarray) -> float:
     """Smallest contribution of ``var`` to ``w . v`` when ``lit`` holds."""
     wv = w[var.cols]
@@ -59,7 +65,7 @@ def min_contrib(var: Var, lit: Lit, w: np.ndarray) -> float:
     return float(np.minimum(wv * lit.lo, wv * lit.hi).sum())
 
 
-def _cuts(values: np.ndarray, n: int) -> list:
+def quantile_cuts(values: np.ndarray, n: int) -> list:
     """Up to ``n`` cuts between distinct observed values, at the training quantiles."""
     u = np.unique(values)
     if len(u) < 2:
@@ -92,7 +98,7 @@ def input_variables(network, X: np.ndarray, n_thresholds: int) -> list:
         name = enc.input_names_[col]
         vals = X[:, col]
         a, b = float(min(0.0, vals.min())), float(max(1.0, vals.max()))
-        cuts = [0.5] if f.kind == "binary" else _cuts(vals, n_thresholds)
+        cuts = [0.5] if f.kind == "binary" else quantile_cuts(vals, n_thresholds)
         lits = []
         for t in cuts:
             top = 1.0 if f.kind == "binary" else t
@@ -149,7 +155,6 @@ def hidden_variables(layer_idx: int, H: np.ndarray, bounds, boolean: bool) -> li
     its resting value); otherwise a literal stands for the whole interval of values it allows,
     which makes the rules sound for the real activations.
     """
-    from ._engine import unit_name
     _, _, v_on, v_off, v_min, v_max = bounds
     out = []
     for j in range(H.shape[1]):

@@ -16,10 +16,14 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import pandas as pd
 
 from ...exceptions import BudgetExceededError, NetworkError, PartialResultWarning
+from ...rules.intervals import box_of, fold
 from ..base import DecompositionalExtractor, Interval, Options, register
-from ._engine import Budget, Clauses, finish_within, hidden_frame, tree_dnf, unit_name
+from ..sampling import Sampler
+from ._dnf_composition import Budget, Clauses, finish_within, hidden_frame, tree_dnf
+from ._units import unit_name
 
 __all__ = ["DeepRED", "CRED"]
 
@@ -41,7 +45,6 @@ class _LayerWise(DecompositionalExtractor):
         the network: the trees then learn the network's function, not the noise of a small sample."""
         if not self.n_samples:
             return X
-        from ..sampling import Sampler
         sampler = Sampler(network.encoder, X, random_state=self.random_state)
         n_focus = int(round(self.n_samples * self.boundary_share))
         parts = [X, sampler.perturb(int(self.n_samples) - n_focus, scale=float(self.sample_scale))]
@@ -53,24 +56,20 @@ class _LayerWise(DecompositionalExtractor):
         return np.vstack(parts)
 
     def _setup(self, network, X):
-        acts = network.activations(X)
-        self.H_ = acts[:-1]
+        """``(y, default, hidden, frames)``: the network's class of each row and the most frequent one,
+        every hidden layer's activations, and the frames of every layer's values (inputs first)."""
+        hidden = network.activations(X)[:-1]
         y = network.predict_index(X)
         counts = np.bincount(y, minlength=len(network.classes))
         default = int(np.argmax(counts))
-        frames = [None] + [hidden_frame(h, l + 1) for l, h in enumerate(self.H_)]
-        import pandas as pd
-        frames[0] = pd.DataFrame(X, columns=network.encoder.input_names_)
-        return y, default, frames
+        frames = [pd.DataFrame(X, columns=network.encoder.input_names_)]
+        frames += [hidden_frame(h, l + 1) for l, h in enumerate(hidden)]
+        return y, default, hidden, frames
 
-    def _top(self, y, frames):
-        k = len(self.H_)
-        names = list(frames[k].columns)
-        return tree_dnf(self.H_[-1], y, names, min_samples_leaf=self.min_samples_leaf,
+    def _top(self, y, hidden, frames):
+        names = list(frames[len(hidden)].columns)
+        return tree_dnf(hidden[-1], y, names, min_samples_leaf=self.min_samples_leaf,
                         max_depth=self.max_depth, random_state=self.random_state)
-
-    def _layer_values(self, j, frames):
-        return frames[j].to_numpy()
 
 
 @register
@@ -143,14 +142,13 @@ class DeepRED(_LayerWise):
         if not network.hidden_layers:
             raise NetworkError("deepred needs at least one hidden layer; this network has none")
         X = self._augment(network, X)
-        y, default, frames = self._setup(network, X)
+        y, default, hidden, frames = self._setup(network, X)
         budget = Budget(self.max_clauses, self.max_seconds, "deepred")
-        top = self._top(y, frames)
-        k = len(self.H_)
+        top = self._top(y, hidden, frames)
+        k = len(hidden)
         n = len(X)
         dnfs = {}
         complete = True
-        self._extra_provenance = {}
         # process the biggest clauses first, so a partial result keeps the most support
         order = []
         for cls, conjs in top.items():
@@ -162,12 +160,12 @@ class DeepRED(_LayerWise):
                     mask &= lit.evaluate(frames[k])
                 order.append((-int(mask.sum()), cls, c))
         order.sort(key=lambda t: (t[0], t[1], str(t[2])))
-        memo: dict = {}
+        term_wise = _TermWise(self, hidden, frames, budget)
         done = 0
         try:
             for _, cls, clause in order:
                 if self.substitution == "term":
-                    dnf = self._expand_clause(clause, k, y, frames, memo, budget)
+                    dnf = term_wise.expand_clause(clause, k)
                 else:
                     dnf = self._clause_wise(clause, k, frames, budget)
                 dnfs[cls] = dnfs.get(cls, Clauses([])).or_(dnf)
@@ -180,59 +178,11 @@ class DeepRED(_LayerWise):
             complete = False
             warnings.warn(f"{exc}. Returning the partial rule set built from {done} of {len(order)} top-level "
                           "clauses (on_budget='partial')", PartialResultWarning, stacklevel=3)
-        self._extra_provenance = {"complete": complete, "top_clauses": len(order), "top_clauses_done": done,
-                                  "peak_clauses": budget.peak, "intermediate_trees": len(memo)}
-        return finish_within(self, dnfs, network, X, y, default, budget=budget)
-
-    # -- term-wise ---------------------------------------------------------------------
-    def _term_dnfs(self, layer, unit, thr, frames, memo, budget):
-        """DNFs (over layer-1 literals) for ``h > thr`` and ``h <= thr``; one tree per term."""
-        key = (layer, unit, thr)
-        if key not in memo:
-            target = self.H_[layer - 1][:, unit] > thr
-            A = frames[layer - 1].to_numpy()
-            names = list(frames[layer - 1].columns)
-            d = tree_dnf(A, target, names, min_samples_leaf=self.min_samples_leaf, max_depth=self.max_depth,
-                         random_state=self.random_state)
-            memo[key] = {"pos": d.get(True, []), "neg": d.get(False, []), "expanded": {}}
-            budget.check(0, f"learning the term {unit_name(layer, unit)} > {thr:.4g}")
-        return memo[key]
-
-    def _expand_literal(self, lit, layer, frames, memo, budget) -> Clauses:
-        """Full input-level DNF of a literal on hidden layer ``layer`` (memoised)."""
-        l, u = _parse_unit(lit.feature)
-        thr = lit.value
-        entry = self._term_dnfs(l, u, thr, frames, memo, budget)
-        side = "pos" if lit.op == ">" else "neg"
-        if side in entry["expanded"]:
-            return entry["expanded"][side]
-        term = (l, u, lit.op, thr)
-        below = l - 1
-        result = Clauses([])
-        for conj in entry[side]:
-            if below == 0:
-                part = Clauses.from_conjunctions([conj], frames[0])
-            else:
-                part = self._expand_clause(conj, below, None, frames, memo, budget)
-            result = result.or_(part)
-            budget.check(len(result), f"substituting layer {l} into layer {below} "
-                                      f"(term {lit.feature} {lit.op} {thr:.4g})")
-        result = result.with_terms([term])
-        entry["expanded"][side] = result
-        return result
-
-    def _expand_clause(self, clause, layer, y, frames, memo, budget) -> Clauses:
-        """AND of the expansions of a clause's literals (all on hidden layer ``layer``)."""
-        from ...rules.intervals import fold
-        clause = fold(clause) or ()
-        acc = Clauses.true(len(frames[0]))
-        for lit in sorted(clause, key=lambda c: (c.feature, c.op, c.value)):
-            part = self._expand_literal(lit, layer, frames, memo, budget)
-            acc = acc.and_(part, budget, f"multiplying out a clause of hidden layer {layer}",
-                           keep_uncovered=False)
-            if not len(acc):
-                break
-        return acc
+        extra = {"complete": complete, "top_clauses": len(order), "top_clauses_done": done,
+                 "peak_clauses": budget.peak, "intermediate_trees": len(term_wise.memo)}
+        rules, partial = finish_within(dnfs, network, X, y, default, budget=budget, generalise=self.generalise,
+                                       on_budget=self.on_budget)
+        return rules, {**extra, **partial}
 
     # -- clause-wise -------------------------------------------------------------------
     def _clause_wise(self, clause, layer, frames, budget) -> Clauses:
@@ -245,6 +195,63 @@ class DeepRED(_LayerWise):
         out = Clauses.from_conjunctions(d.get(True, []), frames[0], terms)
         budget.check(len(out), f"learning input rules for a clause of hidden layer {layer}")
         return out
+
+
+class _TermWise:
+    """DeepRED's term-wise substitution for one ``_extract`` call: every hidden term ``h > t`` is
+    learned by a tree over the layer below (memoised per term, the trees counted in ``memo``) and
+    replaced by its input-level DNF, multiplied out."""
+
+    def __init__(self, params: DeepRED, hidden, frames, budget):
+        self.params, self.hidden, self.frames, self.budget = params, hidden, frames, budget
+        self.memo: dict = {}
+
+    def term_dnfs(self, layer, unit, thr):
+        """DNFs (over layer-1 literals) for ``h > thr`` and ``h <= thr``; one tree per term."""
+        key = (layer, unit, thr)
+        if key not in self.memo:
+            p, below = self.params, self.frames[layer - 1]
+            target = self.hidden[layer - 1][:, unit] > thr
+            d = tree_dnf(below.to_numpy(), target, list(below.columns), min_samples_leaf=p.min_samples_leaf,
+                         max_depth=p.max_depth, random_state=p.random_state)
+            self.memo[key] = {"pos": d.get(True, []), "neg": d.get(False, []), "expanded": {}}
+            self.budget.check(0, f"learning the term {unit_name(layer, unit)} > {thr:.4g}")
+        return self.memo[key]
+
+    def expand_literal(self, lit) -> Clauses:
+        """Full input-level DNF of a literal on a hidden layer (memoised)."""
+        l, u = _parse_unit(lit.feature)
+        thr = lit.value
+        entry = self.term_dnfs(l, u, thr)
+        side = "pos" if lit.op == ">" else "neg"
+        if side in entry["expanded"]:
+            return entry["expanded"][side]
+        term = (l, u, lit.op, thr)
+        below = l - 1
+        result = Clauses([])
+        for conj in entry[side]:
+            if below == 0:
+                part = Clauses.from_conjunctions([conj], self.frames[0])
+            else:
+                part = self.expand_clause(conj, below)
+            result = result.or_(part)
+            self.budget.check(len(result), f"substituting layer {l} into layer {below} "
+                                           f"(term {lit.feature} {lit.op} {thr:.4g})")
+        result = result.with_terms([term])
+        entry["expanded"][side] = result
+        return result
+
+    def expand_clause(self, clause, layer) -> Clauses:
+        """AND of the expansions of a clause's literals (all on hidden layer ``layer``)."""
+        clause = fold(clause) or ()
+        acc = Clauses.true(len(self.frames[0]))
+        for lit in sorted(clause, key=lambda c: (c.feature, c.op, c.value)):
+            part = self.expand_literal(lit)
+            acc = acc.and_(part, self.budget, f"multiplying out a clause of hidden layer {layer}",
+                           keep_uncovered=False)
+            if not len(acc):
+                break
+        return acc
 
 
 @register
@@ -284,13 +291,12 @@ class CRED(_LayerWise):
         if n_hidden != 1:
             raise NetworkError(f"cred reads networks with exactly one hidden layer; this one has {n_hidden}. "
                                "Use method='deepred' for deeper networks")
-        from ...rules.intervals import box_of
         X = self._augment(network, X)
-        y, default, frames = self._setup(network, X)
+        y, default, hidden, frames = self._setup(network, X)
         budget = Budget(self.max_clauses, self.max_seconds, "cred",
                         advice="raise min_samples_leaf to get fewer intervals per hidden unit")
-        top = self._top(y, frames)
-        H = self.H_[0]
+        top = self._top(y, hidden, frames)
+        H = hidden[0]
         thresholds: dict = {}
         for cls, conjs in top.items():
             for c in conjs:
@@ -334,6 +340,7 @@ class CRED(_LayerWise):
                 raise
             warnings.warn(f"{exc}. Returning the partial rule set built from {done} top-level clauses "
                           "(on_budget='partial')", PartialResultWarning, stacklevel=3)
-        self._extra_provenance = {"complete": done == total or not total, "top_clauses_done": done,
-                                  "peak_clauses": budget.peak}
-        return finish_within(self, dnfs, network, X, y, default, budget=budget)
+        extra = {"complete": done == total or not total, "top_clauses_done": done, "peak_clauses": budget.peak}
+        rules, partial = finish_within(dnfs, network, X, y, default, budget=budget, generalise=self.generalise,
+                                       on_budget=self.on_budget)
+        return rules, {**extra, **partial}

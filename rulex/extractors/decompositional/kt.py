@@ -31,8 +31,8 @@ import pandas as pd
 from ...exceptions import NetworkError
 from ...rules import Condition
 from ..base import DecompositionalExtractor, Interval, Options, register
-from ._engine import Budget, class_rules, compose, finish_within, pairwise_logits, unit_name
-from ._units import Lit, hidden_variables, input_variables, min_contrib, unit_thresholds
+from ._dnf_composition import Budget, class_rules, compose, finish_within, pairwise_logits
+from ._units import Lit, hidden_variables, input_variables, min_contrib, unit_name, unit_thresholds
 
 __all__ = ["KT", "kt_rules"]
 
@@ -243,8 +243,10 @@ class KT(DecompositionalExtractor):
 
         dnfs, done = class_rules(network, len(X), default, decision, budget, self.on_budget)
         self.unit_rules_ = unit_rules
-        self._extra_provenance = {"complete": len(done) == K - 1, "classes_done": done, "peak_clauses": budget.peak}
-        return finish_within(self, dnfs, network, X, y, default, budget=budget)
+        extra = {"complete": len(done) == K - 1, "classes_done": done, "peak_clauses": budget.peak}
+        rules, partial = finish_within(dnfs, network, X, y, default, budget=budget, generalise=self.generalise,
+                                       on_budget=self.on_budget)
+        return rules, {**extra, **partial}
 
 
 def _literals(subset) -> list:

@@ -23,7 +23,7 @@ For every unit, on a copy of its weights (the user's network is never touched):
    m-of-n test over hidden units by the recursion "at least m of (h, rest) = (h and at least m-1 of
    rest) or at least m of rest" (m k products, not C(k, m)). Every stage keeps at most
    ``max_stage_clauses`` clauses, a greedy cover of the training rows it covers
-   (:mod:`._bound`): lossless on the training rows unless the cover itself needs more, and recorded
+   (:mod:`._stage_bound`): lossless on the training rows unless the cover itself needs more, and recorded
    in the provenance (``approximated``, ``bound``).
 7. **Simplify**: n = M becomes a plain conjunction, equal rules merge, and the classes' rules go
    through the shared simplification.
@@ -36,11 +36,12 @@ import numpy as np
 import pandas as pd
 
 from ...exceptions import BudgetExceededError, NetworkError, PartialResultWarning
+from ...network.adapter import ACTIVATIONS
 from ...rules import Condition, MofN
 from ..base import DecompositionalExtractor, Interval, Options, register
-from ._bound import BoundStats, at_least, cover_bound
-from ._engine import Budget, Clauses, class_rules, finish_within, pairwise_logits, unit_name
-from ._units import unit_thresholds
+from ._stage_bound import BoundStats, at_least, cover_bound
+from ._dnf_composition import Budget, Clauses, class_rules, finish_within, pairwise_logits
+from ._units import quantile_cuts, unit_name, unit_thresholds
 
 __all__ = ["NofM"]
 
@@ -67,7 +68,6 @@ class _Ante:
 
 
 def _input_antecedents(network, X):
-    from ._units import _cuts
     enc = network.encoder
     cols, items, group, source, scale, offset = [], [], [], [], [], []
     for gi, f in enumerate(enc.schema.features):
@@ -83,7 +83,7 @@ def _input_antecedents(network, X):
         if f.kind == "binary":
             t, hi_m, lo_m = 0.5, 1.0, 0.0
         else:
-            cut = _cuts(x, 1)
+            cut = quantile_cuts(x, 1)
             t = cut[0] if cut else 0.5
             above, below = x[x > t], x[x <= t]
             hi_m = float(above.mean()) if len(above) else 1.0
@@ -182,8 +182,6 @@ def _fit_unit(w, b, ante, distance, max_clusters, max_antecedents, threshold, ta
 def _retrain_bias(unit, A, target, kind, activation):
     """The bias that makes the clustered unit reproduce the original one (weights frozen)."""
     from scipy.optimize import minimize_scalar
-
-    from ...network.adapter import ACTIVATIONS
     s = unit.score(A) - unit.bias
     if kind == "output":
         # decision agreement: the unit is on exactly when the network decides so; try every cut
@@ -312,129 +310,146 @@ class NofM(DecompositionalExtractor):
         y = network.predict_index(X)
         K = len(network.classes)
         default = int(np.argmax(np.bincount(y, minlength=K)))
-        frame0 = pd.DataFrame(X, columns=network.encoder.input_names_)
-        layers = network.layers
-        dist = float(self.cluster_distance)
-        mc = int(self.max_clusters)
-        ma = int(self.max_antecedents)
-        ante = [_input_antecedents(network, X)]
-        units: dict = {}
-        fitted: dict = {}
+        reading = _Reading(self, network, X, acts, y, budget)
         dnfs, done = {}, []
-        memo: dict = {}
-        unit_rules: dict = {}
-        stats = BoundStats(self.max_stage_clauses)
-
-        def bound(clauses):
-            return cover_bound(clauses, self.max_stage_clauses, stats)
-
         try:
-            for l, layer in enumerate(layers[:-1], start=1):
-                H = acts[l - 1]
-                t_on, _, v_on, _, _, _ = unit_thresholds(layer.activation, H, 0.5)
-                cols = []
-                for j in range(layer.n_units):
-                    u = _fit_unit(layer.weights[j], layer.bias[j], ante[-1], dist, mc, ma, t_on[j], H[:, j], "hidden",
-                                  layer.activation)
-                    fitted[(l, j)] = u
-                    units[unit_name(l, j)] = u.describe()
-                    cols.append(u.score(ante[-1].A) >= u.threshold)
-                    budget.check(0, f"clustering unit {unit_name(l, j)}")
-                # the layer above sees the clustered units' on/off states
-                ante.append(_hidden_antecedents(l, np.column_stack(cols), layer.activation, v_on))
-
-            def rules_of(u, src, on, where):
-                """Conjunctions (tuples of literals: Conditions/MofN, or ('h', l, j, on) keys) of the unit."""
-                C = len(u.means)
-                members = [np.flatnonzero(u.labels == k) for k in range(C)]
-                lits = []
-                for k in range(C):
-                    group = []
-                    for i in members[k]:
-                        item = src.items[u.idx[i]]
-                        pos = bool(u.positive[i]) == on
-                        group.append((item, pos))
-                    lits.append(group)
-                total = sum(u.means[k] * len(members[k]) for k in range(C))
-                need = (u.threshold - u.bias) if on else (total - (u.threshold - u.bias) + 1e-9)
-                # on: a one-hot group counts at most once in a cluster; off counts false antecedents
-                gid = [src.group[a] if src.group[a] >= 0 else -1 - int(a) for a in u.idx]
-                caps = [len(members[k]) if not on else len({gid[i] for i in members[k]}) for k in range(C)]
-                vecs = _count_vectors(u.means, caps, need, budget, where, self.max_clauses or 10**9)
-                out = []
-                for n in vecs:
-                    conj = []
-                    for k in range(C):
-                        if n[k] == 0:
-                            continue
-                        conj.extend(_mofn(int(n[k]), lits[k]))
-                    out.append(tuple(conj))
-                return out
-
-            def expand(conj, l, where):
-                """Input-level Clauses of a conjunction over layer ``l``'s antecedents."""
-                acc = Clauses.true(len(X))
-                plain = []
-                for lit in conj:
-                    if l == 0:
-                        plain.append(lit)
-                        continue
-                    acc = bound(acc.and_(expand_literal(lit), budget, where, keep_uncovered=False))
-                    if not len(acc):
-                        return acc
-                if l == 0:
-                    return Clauses.from_conjunctions([tuple(plain)], frame0)
-                return acc
-
-            def expand_literal(lit):
-                if isinstance(lit, tuple) and lit[0] == "h":
-                    _, li, j, on = lit
-                    return unit_dnf(li, j, on)
-                m, keys = lit            # ("mofn" over hidden literals)
-                parts = [lambda key=key: unit_dnf(*key[1:]) for key in keys]
-                return at_least(m, parts, len(X), bound, budget, "expanding an m-of-n test over hidden units")
-
-            def unit_dnf(l, j, on):
-                key = (l, j, on)
-                if key not in memo:
-                    u = fitted[(l, j)]
-                    conjs = rules_of(u, ante[l - 1], on, f"reading unit {unit_name(l, j)}")
-                    unit_rules[f"{unit_name(l, j)} {'on' if on else 'off'}"] = [_show(c) for c in conjs]
-                    result = Clauses([])
-                    for c in conjs:
-                        result = bound(result.or_(expand(c, l - 1, f"composing unit {unit_name(l, j)}")))
-                        budget.check(len(result), f"composing unit {unit_name(l, j)}")
-                    # a count vector no training row meets adds nothing but products
-                    memo[key] = result.drop_uncovered().with_terms([(l, j, ">=" if on else "<", float(u.threshold))])
-                return memo[key]
-
-            Wo, bo = pairwise_logits(layers[-1])
-            L = len(layers) - 1
-
-            def decision(c, c2):
-                won = (acts[-1][:, c] >= acts[-1][:, c2]) if acts[-1].shape[1] > 1 else (y == c)
-                u = _fit_unit(Wo[c] - Wo[c2], bo[c] - bo[c2], ante[-1], dist, mc, ma, 0.0, won, "output", "identity")
-                tag = f"class {network.classes[c]} over {network.classes[c2]}"
-                units[tag] = u.describe()
-                conjs = rules_of(u, ante[-1], True, f"reading the decision {tag}")
-                unit_rules[tag] = [_show(x) for x in conjs]
-                part = Clauses([])
-                for conj in conjs:
-                    part = bound(part.or_(expand(conj, L, f"the decision for class {network.classes[c]!r}")))
-                    budget.check(len(part), f"the decision for class {network.classes[c]!r}")
-                return part
-
-            dnfs, done = class_rules(network, len(X), default, decision, budget, self.on_budget, reduce=bound)
+            reading.fit_hidden_layers()
+            dnfs, done = class_rules(network, len(X), default, reading.decision, budget, self.on_budget,
+                                     reduce=reading.bound)
         except BudgetExceededError as exc:
             if self.on_budget == "error":
                 raise
             warnings.warn(f"{exc}. Returning the rules of the {len(done)} class(es) finished "
                           f"(on_budget='partial')", PartialResultWarning, stacklevel=3)
-        self.units_ = units
-        self.unit_rules_ = unit_rules
-        self._extra_provenance = {"complete": len(done) == K - 1, "classes_done": done,
-                                  "peak_clauses": budget.peak, **stats.as_provenance()}
-        return finish_within(self, dnfs, network, X, y, default, budget=budget)
+        self.units_ = reading.units
+        self.unit_rules_ = reading.unit_rules
+        extra = {"complete": len(done) == K - 1, "classes_done": done, "peak_clauses": budget.peak,
+                 **reading.stats.as_provenance()}
+        rules, partial = finish_within(dnfs, network, X, y, default, budget=budget, generalise=self.generalise,
+                                       on_budget=self.on_budget)
+        return rules, {**extra, **partial}
+
+
+class _Reading:
+    """One N-of-M reading of a network: the clustered copy of every unit (steps 1-4), its m-of-n
+    rules (step 5) and their input-level expansion (step 6), memoised per unit and polarity. Lives
+    for one ``_extract`` call; ``units`` and ``unit_rules`` become the extractor's attributes."""
+
+    def __init__(self, params: NofM, network, X, acts, y, budget):
+        self.network, self.X, self.acts, self.y, self.budget = network, X, acts, y, budget
+        self.layers = network.layers
+        self.frame0 = pd.DataFrame(X, columns=network.encoder.input_names_)
+        self.dist, self.mc, self.ma = float(params.cluster_distance), int(params.max_clusters), \
+            int(params.max_antecedents)
+        self.max_stage_clauses, self.max_clauses = params.max_stage_clauses, params.max_clauses
+        self.ante = [_input_antecedents(network, X)]
+        self.units: dict = {}
+        self.unit_rules: dict = {}
+        self.fitted: dict = {}
+        self.memo: dict = {}
+        self.stats = BoundStats(params.max_stage_clauses)
+
+    def bound(self, clauses):
+        return cover_bound(clauses, self.max_stage_clauses, self.stats)
+
+    def fit_hidden_layers(self):
+        """Steps 1-4 for every hidden unit; each layer above sees the clustered units' on/off states."""
+        for l, layer in enumerate(self.layers[:-1], start=1):
+            H = self.acts[l - 1]
+            t_on, _, v_on, _, _, _ = unit_thresholds(layer.activation, H, 0.5)
+            cols = []
+            for j in range(layer.n_units):
+                u = _fit_unit(layer.weights[j], layer.bias[j], self.ante[-1], self.dist, self.mc, self.ma, t_on[j],
+                              H[:, j], "hidden", layer.activation)
+                self.fitted[(l, j)] = u
+                self.units[unit_name(l, j)] = u.describe()
+                cols.append(u.score(self.ante[-1].A) >= u.threshold)
+                self.budget.check(0, f"clustering unit {unit_name(l, j)}")
+            self.ante.append(_hidden_antecedents(l, np.column_stack(cols), layer.activation, v_on))
+
+    def rules_of(self, u, src, on, where):
+        """Conjunctions (tuples of literals: Conditions/MofN, or ('h', l, j, on) keys) of the unit."""
+        C = len(u.means)
+        members = [np.flatnonzero(u.labels == k) for k in range(C)]
+        lits = []
+        for k in range(C):
+            group = []
+            for i in members[k]:
+                item = src.items[u.idx[i]]
+                pos = bool(u.positive[i]) == on
+                group.append((item, pos))
+            lits.append(group)
+        total = sum(u.means[k] * len(members[k]) for k in range(C))
+        need = (u.threshold - u.bias) if on else (total - (u.threshold - u.bias) + 1e-9)
+        # on: a one-hot group counts at most once in a cluster; off counts false antecedents
+        gid = [src.group[a] if src.group[a] >= 0 else -1 - int(a) for a in u.idx]
+        caps = [len(members[k]) if not on else len({gid[i] for i in members[k]}) for k in range(C)]
+        vecs = _count_vectors(u.means, caps, need, self.budget, where, self.max_clauses or 10**9)
+        out = []
+        for n in vecs:
+            conj = []
+            for k in range(C):
+                if n[k] == 0:
+                    continue
+                conj.extend(_mofn(int(n[k]), lits[k]))
+            out.append(tuple(conj))
+        return out
+
+    def expand(self, conj, l, where):
+        """Input-level Clauses of a conjunction over layer ``l``'s antecedents."""
+        acc = Clauses.true(len(self.X))
+        plain = []
+        for lit in conj:
+            if l == 0:
+                plain.append(lit)
+                continue
+            acc = self.bound(acc.and_(self.expand_literal(lit), self.budget, where, keep_uncovered=False))
+            if not len(acc):
+                return acc
+        if l == 0:
+            return Clauses.from_conjunctions([tuple(plain)], self.frame0)
+        return acc
+
+    def expand_literal(self, lit):
+        if isinstance(lit, tuple) and lit[0] == "h":
+            _, li, j, on = lit
+            return self.unit_dnf(li, j, on)
+        m, keys = lit            # ("mofn" over hidden literals)
+        parts = [lambda key=key: self.unit_dnf(*key[1:]) for key in keys]
+        return at_least(m, parts, len(self.X), self.bound, self.budget, "expanding an m-of-n test over hidden units")
+
+    def unit_dnf(self, l, j, on):
+        key = (l, j, on)
+        if key not in self.memo:
+            u = self.fitted[(l, j)]
+            conjs = self.rules_of(u, self.ante[l - 1], on, f"reading unit {unit_name(l, j)}")
+            self.unit_rules[f"{unit_name(l, j)} {'on' if on else 'off'}"] = [_show(c) for c in conjs]
+            result = Clauses([])
+            for c in conjs:
+                result = self.bound(result.or_(self.expand(c, l - 1, f"composing unit {unit_name(l, j)}")))
+                self.budget.check(len(result), f"composing unit {unit_name(l, j)}")
+            # a count vector no training row meets adds nothing but products
+            self.memo[key] = result.drop_uncovered().with_terms([(l, j, ">=" if on else "<", float(u.threshold))])
+        return self.memo[key]
+
+    def decision(self, c, c2):
+        """Input-level Clauses of "class ``c`` wins over class ``c2``" (the pairwise output unit, read
+        and expanded like a hidden one)."""
+        acts, classes = self.acts, self.network.classes
+        Wo, bo = pairwise_logits(self.layers[-1])
+        won = (acts[-1][:, c] >= acts[-1][:, c2]) if acts[-1].shape[1] > 1 else (self.y == c)
+        u = _fit_unit(Wo[c] - Wo[c2], bo[c] - bo[c2], self.ante[-1], self.dist, self.mc, self.ma, 0.0, won, "output",
+                      "identity")
+        tag = f"class {classes[c]} over {classes[c2]}"
+        self.units[tag] = u.describe()
+        conjs = self.rules_of(u, self.ante[-1], True, f"reading the decision {tag}")
+        self.unit_rules[tag] = [_show(x) for x in conjs]
+        part = Clauses([])
+        for conj in conjs:
+            part = self.bound(part.or_(self.expand(conj, len(self.layers) - 1,
+                                                  f"the decision for class {classes[c]!r}")))
+            self.budget.check(len(part), f"the decision for class {classes[c]!r}")
+        return part
 
 
 def _mofn(n, group):

@@ -22,15 +22,18 @@ function of hidden literals, each replaced by its unit's implicants, down to the
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
+from ...decoding import decode_condition
 from ...exceptions import NetworkError, PartialResultWarning
 from ...rules import Condition
-from ...decoding import decode_condition
+from ...rules.render import format_condition
 from ..base import DecompositionalExtractor, Interval, Options, register
-from ._engine import Budget, Clauses, compose, finish_within, pairwise_logits, unit_name
-from ._units import half_positive_mean
+from ._dnf_composition import Budget, Clauses, compose, finish_within, pairwise_logits
+from ._units import half_positive_mean, unit_name
 
 __all__ = ["Tsukimoto"]
 
@@ -184,14 +187,13 @@ class Tsukimoto(DecompositionalExtractor):
         raise NetworkError(f"tsukimoto reads sigmoid, tanh and relu hidden units, not {activation!r}")
 
     # -- the term generator -----------------------------------------------------------------
-    def _terms(self, w, b, variables, values, on_rows, budget=None, where="", domain=None, order=None):
-        """Prime implicants (up to max_order literals) of ``w.v + b >= 0`` over ``variables``.
+    def _terms(self, w, b, variables, on_rows, budget, where, domain, order):
+        """Prime implicants (up to ``order`` literals) of ``w.v + b >= 0`` over ``variables``.
 
         ``on_rows`` is the unit's truth on the data rows (used by the data-limited test).
         Returns a list of tuples of literal dicts; ``[()]`` if always on, ``[]`` if never.
-        ``domain`` overrides the extractor's term test for this unit.
+        ``domain`` is the term test for this unit (``"vertex"`` or ``"data"``).
         """
-        domain = domain or self.domain_
         free = 0.0
         cands = []
         for v in variables:
@@ -214,7 +216,7 @@ class Tsukimoto(DecompositionalExtractor):
         cands.sort(key=lambda t: (-t[0], t[1], str(t[2]["key"])))
         gains = np.array([g for g, _, _ in cands])
         accepted = []
-        K = int(order or self.max_order_)
+        K = int(order)
         n = len(cands)
 
         def covered_superset(idx):
@@ -272,119 +274,127 @@ class Tsukimoto(DecompositionalExtractor):
     def _extract(self, network, dataset, X):
         if not network.hidden_layers:
             raise NetworkError("tsukimoto needs at least one hidden layer")
-        import sympy
         discrete = all(f.kind in ("binary", "categorical") for f in network.schema.features)
-        self.domain_ = self.domain if self.domain != "auto" else ("vertex" if discrete else "data")
-        self.hidden_domain_ = "data" if self.domain == "auto" else self.domain_
+        domain = self.domain if self.domain != "auto" else ("vertex" if discrete else "data")
+        max_order = (int(self.max_order) if self.max_order != "auto"
+                     else (min(len(network.schema), 6) if discrete else 3))
         # over hidden units (graded values read as Booleans) the data-limited test and order 4
         # keep terms short; over discrete inputs the exact vertex test with the full order
-        self.hidden_order_ = None if self.max_order != "auto" else 4
-        self.max_order_ = (int(self.max_order) if self.max_order != "auto"
-                           else (min(len(network.schema), 6) if discrete else 3))
+        hidden_domain = "data" if self.domain == "auto" else domain
+        hidden_order = 4 if self.max_order == "auto" else max_order
         budget = Budget(self.max_clauses, self.max_seconds, "tsukimoto",
                         advice="lower max_order, or use method='deepred'")
-        acts = network.activations(X)
-        hidden = acts[:-1]
+        reading = _Reading(self, network, X, budget, (domain, max_order), (hidden_domain, hidden_order))
         y = network.predict_index(X)
         K = len(network.classes)
         default = int(np.argmax(np.bincount(y, minlength=K)))
-        frame0 = pd.DataFrame(X, columns=network.encoder.input_names_)
-        layers = network.layers
-        variables = [self._input_vars(network, X)]
-        values = [X]
-        thresholds = []
-        for l, (layer, H) in enumerate(zip(layers[:-1], hidden), start=1):
-            th = self._on_threshold(layer.activation, H)
-            thresholds.append(th)
-            variables.append(self._hidden_vars(l, H, layer.activation, th))
-            values.append(H)
-        memo = {}
-        functions = {}
-        n_hidden = len(hidden)
-
-        def describe(terms, l):
-            """sympy DNF of a unit over the variables of layer ``l``."""
-            if terms == [()]:
-                return sympy.true
-            ors = []
-            for t in terms:
-                ands = []
-                for lit in t:
-                    if l == 0:
-                        cond = decode_condition(network.encoder, lit["conds"][0])
-                        ands.append(sympy.true if cond is True else sympy.false if cond is False
-                                    else sympy.Symbol(_fmt(cond, network)))
-                    else:
-                        li, j, on = lit["key"]
-                        s = sympy.Symbol(unit_name(li, j))
-                        ands.append(s if on else sympy.Not(s))
-                ors.append(sympy.And(*ands))
-            return sympy.Or(*ors)
-
-        def unit_dnf(l, j, on):
-            """Input-level Clauses of 'unit j of hidden layer l is on' (or off)."""
-            key = (l, j, on)
-            if key in memo:
-                return memo[key]
-            layer = layers[l - 1]
-            sign = 1.0 if on else -1.0
-            th = thresholds[l - 1][j]
-            w, b = sign * layer.weights[j], sign * layer.bias[j]
-            if layer.activation == "relu":
-                b = b - sign * th     # on iff pre > tau (tau: the ReLU's on-threshold)
-            truth = values[l][:, j] >= th if on else values[l][:, j] < th
-            terms = self._terms(w, b, variables[l - 1], values[l - 1], truth, budget, f"unit {unit_name(l, j)}",
-                                domain=None if l == 1 else self.hidden_domain_,
-                                order=None if l == 1 else self.hidden_order_)
-            if on:
-                functions[unit_name(l, j)] = describe(terms, l - 1)
-            memo[key] = compose(terms, l - 1, _literals, unit_dnf, frame0, budget,
-                                      f"composing unit {unit_name(l, j)}").with_terms([(l, j, ">=" if on else "<",
-                                                                                         float(th))])
-            return memo[key]
-
-        Wo, bo = pairwise_logits(layers[-1])
         dnfs = {}
-        last = variables[-1]
         for c in range(K):
-            if c == default:
+            if c != default:
+                dnfs[c] = reading.class_dnf(c)
+        self.unit_functions_ = reading.functions
+        extra = {"unit_functions": {k: str(v) for k, v in reading.functions.items()}, "domain": domain,
+                 "peak_clauses": budget.peak}
+        rules, partial = finish_within(dnfs, network, X, y, default, budget=budget, generalise=self.generalise)
+        return rules, {**extra, **partial}
+
+
+class _Reading:
+    """One Tsukimoto reading of a network: every layer's variables, each unit's implicants (as
+    ``functions``, sympy expressions) and their input-level composition, memoised per unit and
+    polarity. Lives for one ``_extract`` call. ``input_test`` and ``hidden_test`` are the
+    ``(domain, max order)`` of the term test over the inputs and over hidden units."""
+
+    def __init__(self, params: Tsukimoto, network, X, budget, input_test, hidden_test):
+        self.params, self.network, self.budget = params, network, budget
+        self.input_test, self.hidden_test = input_test, hidden_test
+        self.hidden = network.activations(X)[:-1]
+        self.n_rows = len(X)
+        self.frame0 = pd.DataFrame(X, columns=network.encoder.input_names_)
+        self.layers = network.layers
+        self.variables = [params._input_vars(network, X)]
+        self.values = [X]
+        self.thresholds = []
+        for l, (layer, H) in enumerate(zip(self.layers[:-1], self.hidden), start=1):
+            th = params._on_threshold(layer.activation, H)
+            self.thresholds.append(th)
+            self.variables.append(params._hidden_vars(l, H, layer.activation, th))
+            self.values.append(H)
+        self.memo: dict = {}
+        self.functions: dict = {}
+
+    def describe(self, terms, l):
+        """sympy DNF of a unit over the variables of layer ``l``."""
+        import sympy        # heavy to import: loaded only when tsukimoto runs
+        if terms == [()]:
+            return sympy.true
+        ors = []
+        for t in terms:
+            ands = []
+            for lit in t:
+                if l == 0:
+                    cond = decode_condition(self.network.encoder, lit["conds"][0])
+                    ands.append(sympy.true if cond is True else sympy.false if cond is False
+                                else sympy.Symbol(format_condition(cond, self.network.schema)))
+                else:
+                    li, j, on = lit["key"]
+                    s = sympy.Symbol(unit_name(li, j))
+                    ands.append(s if on else sympy.Not(s))
+            ors.append(sympy.And(*ands))
+        return sympy.Or(*ors)
+
+    def unit_dnf(self, l, j, on):
+        """Input-level Clauses of 'unit j of hidden layer l is on' (or off)."""
+        key = (l, j, on)
+        if key in self.memo:
+            return self.memo[key]
+        layer = self.layers[l - 1]
+        sign = 1.0 if on else -1.0
+        th = self.thresholds[l - 1][j]
+        w, b = sign * layer.weights[j], sign * layer.bias[j]
+        if layer.activation == "relu":
+            b = b - sign * th     # on iff pre > tau (tau: the ReLU's on-threshold)
+        values = self.values[l]
+        truth = values[:, j] >= th if on else values[:, j] < th
+        domain, order = self.input_test if l == 1 else self.hidden_test
+        terms = self.params._terms(w, b, self.variables[l - 1], truth, self.budget, f"unit {unit_name(l, j)}",
+                                   domain, order)
+        if on:
+            self.functions[unit_name(l, j)] = self.describe(terms, l - 1)
+        self.memo[key] = compose(terms, l - 1, _literals, self.unit_dnf, self.frame0, self.budget,
+                                 f"composing unit {unit_name(l, j)}").with_terms([(l, j, ">=" if on else "<",
+                                                                                   float(th))])
+        return self.memo[key]
+
+    def class_dnf(self, c):
+        """Input-level Clauses of class ``c``: the AND over every other class of "c wins over it",
+        each a Boolean function of the last hidden layer composed down to the inputs."""
+        import sympy        # heavy to import: loaded only when tsukimoto runs
+        classes, budget = self.network.classes, self.budget
+        Wo, bo = pairwise_logits(self.layers[-1])
+        domain, order = self.hidden_test
+        acc = Clauses.true(self.n_rows)
+        expr = []
+        for c2 in range(len(classes)):
+            if c2 == c:
                 continue
-            acc = Clauses.true(len(X))
-            expr = []
-            for c2 in range(K):
-                if c2 == c:
-                    continue
-                w, b = Wo[c] - Wo[c2], bo[c] - bo[c2]
-                truth = (hidden[-1] @ w + b) >= 0
-                terms = self._terms(w, b, last, values[-1], truth, budget, "the output layer",
-                                    domain=self.hidden_domain_, order=self.hidden_order_)
-                if not terms and truth.any():
-                    import warnings
-                    warnings.warn(f"tsukimoto: no term of at most {self.hidden_order_ or self.max_order_} hidden "
-                                  f"literals decides class {network.classes[c]!r} against "
-                                  f"{network.classes[c2]!r} ({self.hidden_domain_} test); the network spreads "
-                                  "this decision over many "
-                                  "units. Raise max_order, or use deepred", PartialResultWarning, stacklevel=4)
-                expr.append(describe(terms, n_hidden))
-                part = compose(terms, n_hidden, _literals, unit_dnf, frame0, budget,
-                               f"the decision for class {network.classes[c]!r}")
-                acc = acc.and_(part, budget, f"combining the pairwise tests of class {network.classes[c]!r}",
-                               keep_uncovered=False)
-            functions[f"class {network.classes[c]}"] = sympy.And(*expr)
-            dnfs[c] = acc
-        # make sure the lower units' functions are listed even if the output never used them
-        self.unit_functions_ = functions
-        self._extra_provenance = {"unit_functions": {k: str(v) for k, v in functions.items()},
-                                  "domain": self.domain_,
-                                  "peak_clauses": budget.peak}
-        return finish_within(self, dnfs, network, X, y, default, budget=budget)
+            w, b = Wo[c] - Wo[c2], bo[c] - bo[c2]
+            truth = (self.hidden[-1] @ w + b) >= 0
+            terms = self.params._terms(w, b, self.variables[-1], truth, budget, "the output layer", domain, order)
+            if not terms and truth.any():
+                warnings.warn(f"tsukimoto: no term of at most {order} hidden literals decides class "
+                              f"{classes[c]!r} against {classes[c2]!r} ({domain} test); the network spreads "
+                              "this decision over many units. Raise max_order, or use deepred",
+                              PartialResultWarning, stacklevel=5)
+            expr.append(self.describe(terms, len(self.hidden)))
+            part = compose(terms, len(self.hidden), _literals, self.unit_dnf, self.frame0, budget,
+                           f"the decision for class {classes[c]!r}")
+            acc = acc.and_(part, budget, f"combining the pairwise tests of class {classes[c]!r}",
+                           keep_uncovered=False)
+        self.functions[f"class {classes[c]}"] = sympy.And(*expr)
+        return acc
 
 
 def _literals(term) -> list:
     """A Tsukimoto term's literals as (conditions, unit key) pairs for :func:`compose`."""
     return [(lit.get("conds"), lit.get("key")) for lit in term]
-
-
-def _fmt(cond, network):
-    from ...rules.render import format_condition
-    return format_condition(cond, network.schema)

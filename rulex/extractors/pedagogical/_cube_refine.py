@@ -1,4 +1,5 @@
-"""Bound refinement of the hyper-cube family's final cubes (:func:`refine`).
+"""Pruning and bound refinement of the hyper-cube family's grown cubes (ITER, GridEx, GridREx, CReEPy):
+:func:`prune_and_refine`, :func:`refine`.
 
 Growth places a cube's bounds where its own points change (GridEx's cuts, ITER's grid steps,
 CReEPy's cluster boxes, the latter cut halfway to the nearest point *outside* the cluster, so a
@@ -16,9 +17,24 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._cubes import constant_output
+from ._cube_oracle import constant_output, prune
 
-__all__ = ["agreement", "refine", "validated"]
+__all__ = ["agreement", "prune_and_refine", "refine", "validated"]
+
+
+def prune_and_refine(oracle, cubes, default, *, max_rules: int, min_gain: float, how):
+    """The grown cubes pruned to at most ``max_rules`` (:func:`._cube_oracle.prune`), then, if ``how``,
+    their bounds refined (:func:`refine`), pruned again and kept if :func:`validated` says so.
+    ``how="auto"``: refine only when ``max_rules``, not ``min_gain``, decided how many cubes are left
+    (the pruning by ``min_gain`` alone that tells is run for "auto" only)."""
+    kept, kept_default = prune(oracle, cubes, default, max_rules=max_rules, min_gain=min_gain)
+    if how == "auto":
+        free = prune(oracle, cubes, default, max_rules=len(cubes), min_gain=min_gain)
+        how = len(free[0]) > len(kept)
+    if how:
+        after = prune(oracle, *refine(oracle, kept, kept_default), max_rules=max_rules, min_gain=min_gain)
+        kept, kept_default = validated(oracle, (kept, kept_default), after)
+    return kept, kept_default
 
 
 def refine(oracle, cubes, default, *, max_moves: int = 50):

@@ -1,4 +1,4 @@
-"""GridEx's cut selection: the features a cube is split on, chosen one after another on the cells
+"""GridEx's (and GridREx's) cut selection: the features a cube is split on, chosen one after another on the cells
 the features already chosen make (:func:`grid_cuts`), so that a second feature that only repeats
 the first (breast_cancer's worst perimeter and worst area) is not chosen over one that separates
 what the first leaves mixed."""
@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._cubes import _impurity, best_cuts
+from ._cube_oracle import _impurity, best_cuts
 
 __all__ = ["grid_cuts"]
 
@@ -46,7 +46,7 @@ def _cell_pvalue(cells, side, y, regression, gain, scale=1.0):
 
 def grid_cuts(oracle, cube, X, y, k: int, alpha: float = 0.01, scale: float = 1.0):
     """Up to ``k`` cuts ``(gain, feature, how)`` for a cube's grid. The first is the best single cut
-    (:func:`~._cubes.best_cuts`); each next one is the feature and threshold (or category set) that
+    (:func:`~._cube_oracle.best_cuts`); each next one is the feature and threshold (or category set) that
     most decrease the impurity within the cells of the cuts already chosen, kept only if that
     decrease is at least a tenth of the first cut's or of the impurity left in the cells (and 1 % of
     the cube's impurity), and significant within the cells (level

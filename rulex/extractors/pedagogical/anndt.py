@@ -241,34 +241,12 @@ class ANNDT(PedagogicalExtractor):
 
     # -- growth -------------------------------------------------------------------------------
     def _extract(self, network, dataset, X):
-        self._task = network.task
-        if self._task == "classification" and self.leaf_model == "linear":
+        if network.task == "classification" and self.leaf_model == "linear":
             raise DataError("anndt: leaf_model='linear' is for regression networks; this network is a classifier "
                             "(use leaf_model='constant')")
-        self._K = len(network.classes) if network.task == "classification" else 0
-        self._network = network
-        self._sampler = Sampler(network.encoder, X, within_bounds=self.within_bounds, random_state=self.random_state)
-        self._rng = np.random.default_rng(self.random_state)
-        self._n_queries = 0
-        self._n_tested_leaves = 0
-        self._next_id = 0
-        gen = self._sampler.perturb(self.n_samples, reference=X, scale=float(self.sigma)) if self.n_samples else \
-            np.zeros((0, X.shape[1]))
-        points = np.vstack([X, gen])
-        self._n_queries += len(gen)
-        y = self._predict(points)
-        train = np.r_[np.ones(len(X), dtype=bool), np.zeros(len(gen), dtype=bool)]
-        root = self._node(0, [], points, y, train)
-        heap = []
-        self._consider(root, heap)
-        leaves = 1
-        while heap and (self.max_leaf_nodes is None or leaves < self.max_leaf_nodes):
-            _, _, node = heapq.heappop(heap)
-            self._apply_split(node)
-            leaves += 1
-            for child in node.children:
-                self._consider(child, heap)
-        if self._task == "classification":
+        grower = _TreeGrower(self, network, X)
+        root = grower.grow(X)
+        if network.task == "classification":
             _prune(root)
         elif self.leaf_model == "linear":
             stack = [root]
@@ -277,71 +255,110 @@ class ANNDT(PedagogicalExtractor):
                 if node.is_leaf:
                     node.model = _fit_linear(node.X, node.y, self.term_threshold)
                 stack.extend(node.children)
-        tree = ANNDTTree(root, network.encoder.input_names_, self._task)
+        tree = ANNDTTree(root, network.encoder.input_names_, network.task)
         self.tree_ = tree
         self.n_leaves_ = tree.n_leaves
-        self.n_queries_ = self._n_queries
-        self.n_tested_leaves_ = self._n_tested_leaves
-        self._extra_provenance = {"tree": {"leaves": tree.n_leaves, "depth": tree.depth,
-                                           "queries": self._n_queries, "tested_leaves": self._n_tested_leaves, "sampler": dict(self._sampler.stats)}}
-        del self._network, self._sampler, self._rng
-        return tree.to_rules(network.classes if self._task == "classification" else ())
+        self.n_queries_ = grower.n_queries
+        self.n_tested_leaves_ = grower.n_tested_leaves
+        extra = {"tree": {"leaves": tree.n_leaves, "depth": tree.depth, "queries": grower.n_queries,
+                          "tested_leaves": grower.n_tested_leaves, "sampler": dict(grower.sampler.stats)}}
+        return tree.to_rules(network.classes if network.task == "classification" else ()), extra
 
-    def _node(self, depth, path, points, y, train) -> _Node:
-        node = _Node(self._next_id, depth, path, points, y, train)
-        self._next_id += 1
+
+class _TreeGrower:
+    """One ANN-DT growth: the network, the sampler and the generator, node ids and what the growth
+    costs (``n_queries``, ``n_tested_leaves``). Lives for one ``_extract`` call; the hyperparameters
+    are copied from the extractor."""
+
+    def __init__(self, params: ANNDT, network, X):
+        self.task, self.network = network.task, network
+        self.K = len(network.classes) if network.task == "classification" else 0
+        self.max_leaf_nodes, self.max_depth, self.criterion = params.max_leaf_nodes, params.max_depth, params.criterion
+        self.n_samples, self.min_node_samples, self.sigma = params.n_samples, params.min_node_samples, params.sigma
+        self.min_samples_leaf, self.min_split_fraction = params.min_samples_leaf, params.min_split_fraction
+        self.branch_weights, self.n_pairs, self.n_steps = params.branch_weights, params.n_pairs, params.n_steps
+        self.test_level, self.test_after = params.test_level, params.test_after
+        self.sampler = Sampler(network.encoder, X, within_bounds=params.within_bounds, random_state=params.random_state)
+        self.rng = np.random.default_rng(params.random_state)
+        self.n_queries = 0
+        self.n_tested_leaves = 0
+        self.next_id = 0
+
+    def grow(self, X) -> _Node:
+        """The root of the tree grown best first on the training rows ``X`` and the generated points."""
+        gen = self.sampler.perturb(self.n_samples, reference=X, scale=float(self.sigma)) if self.n_samples else \
+            np.zeros((0, X.shape[1]))
+        points = np.vstack([X, gen])
+        self.n_queries += len(gen)
+        y = self.predict(points)
+        train = np.r_[np.ones(len(X), dtype=bool), np.zeros(len(gen), dtype=bool)]
+        root = self.node(0, [], points, y, train)
+        heap = []
+        self.consider(root, heap)
+        leaves = 1
+        while heap and (self.max_leaf_nodes is None or leaves < self.max_leaf_nodes):
+            _, _, node = heapq.heappop(heap)
+            self.apply_split(node)
+            leaves += 1
+            for child in node.children:
+                self.consider(child, heap)
+        return root
+
+    def node(self, depth, path, points, y, train) -> _Node:
+        node = _Node(self.next_id, depth, path, points, y, train)
+        self.next_id += 1
         need = self.min_node_samples - len(points)
         if need > 0 and node.n_train > 0:
-            extra = self._sampler.perturb(need, path, reference=points[train], scale=float(self.sigma))
+            extra = self.sampler.perturb(need, path, reference=points[train], scale=float(self.sigma))
             if len(extra):
-                self._n_queries += len(extra)
+                self.n_queries += len(extra)
                 node.X = np.vstack([points, extra])
-                node.y = np.concatenate([y, self._predict(extra)])
+                node.y = np.concatenate([y, self.predict(extra)])
                 node.train = np.r_[train, np.zeros(len(extra), dtype=bool)]
-        node.value, node.impurity = self._leaf_value(node.y)
+        node.value, node.impurity = self.leaf_value(node.y)
         return node
 
-    def _predict(self, points):
-        y = self._network.predict_index(points)
-        return y.astype(np.int64) if self._task == "classification" else y.astype(np.float64)
+    def predict(self, points):
+        y = self.network.predict_index(points)
+        return y.astype(np.int64) if self.task == "classification" else y.astype(np.float64)
 
-    def _leaf_value(self, y):
-        if self._task == "classification":
-            counts = np.bincount(y, minlength=self._K)
+    def leaf_value(self, y):
+        if self.task == "classification":
+            counts = np.bincount(y, minlength=self.K)
             p = counts / max(counts.sum(), 1)
             return int(np.argmax(counts)), float(1.0 - (p ** 2).sum())
         return float(y.mean()) if len(y) else 0.0, float(y.var()) if len(y) else 0.0
 
-    def _consider(self, node: _Node, heap) -> None:
+    def consider(self, node: _Node, heap) -> None:
         """Find the node's best split and queue it by its weighted impurity decrease."""
         if node.impurity <= 1e-12 or (self.max_depth is not None and node.depth >= self.max_depth):
             return
         if node.n_train < 2 * self.min_samples_leaf:
             return
         if self.criterion == "significance":
-            found = self._significance_split(node)
+            found = self.significance_split(node)
         else:
-            found = self._best_split(node, range(node.X.shape[1]))
+            found = self.best_split(node, range(node.X.shape[1]))
         if found is None:
             return
         col, thr, child_impurity = found
         gain = node.impurity - child_impurity
         if gain <= 1e-12 and self.criterion == "impurity":
             return
-        if self.test_level is not None and node.depth > self.test_after and not self._children_differ(node, col, thr):
-            self._n_tested_leaves += 1
+        if self.test_level is not None and node.depth > self.test_after and not self.children_differ(node, col, thr):
+            self.n_tested_leaves += 1
             return
         node.candidate = (col, thr)
         w = node.n_train if self.branch_weights == "train" else len(node.y)
         heapq.heappush(heap, (-(gain * w), node.id, node))
 
-    def _children_differ(self, node: _Node, col: int, thr: float) -> bool:
+    def children_differ(self, node: _Node, col: int, thr: float) -> bool:
         """Whether the split's two sides have significantly different network outputs (at ``test_level``)."""
         from scipy import stats
         le = node.X[:, col] <= thr
         a, b = node.y[le], node.y[~le]
-        if self._task == "classification":
-            table = np.stack([np.bincount(a, minlength=self._K), np.bincount(b, minlength=self._K)])
+        if self.task == "classification":
+            table = np.stack([np.bincount(a, minlength=self.K), np.bincount(b, minlength=self.K)])
             table = table[:, table.sum(axis=0) > 0]
             if table.shape[1] < 2:
                 return False
@@ -354,25 +371,25 @@ class ANNDT(PedagogicalExtractor):
             p = stats.ttest_ind(a, b, equal_var=False).pvalue
         return bool(np.isfinite(p) and p < self.test_level)
 
-    def _apply_split(self, node: _Node) -> None:
+    def apply_split(self, node: _Node) -> None:
         assert node.candidate is not None, "a node is split only after a candidate split was found"
         col, thr = node.candidate
         node.split = (col, float(thr))
         le = node.X[:, col] <= thr
         children = []
         for mask, lit in ((le, Literal(col, True, thr)), (~le, Literal(col, False, thr))):
-            children.append(self._node(node.depth + 1, node.path + [lit], node.X[mask], node.y[mask], node.train[mask]))
+            children.append(self.node(node.depth + 1, node.path + [lit], node.X[mask], node.y[mask], node.train[mask]))
         node.children = tuple(children)
         node.candidate = None
 
     # -- split selection ------------------------------------------------------------------------
-    def _best_split(self, node: _Node, cols):
+    def best_split(self, node: _Node, cols):
         """(col, threshold, weighted child impurity) minimising the impurity, or None."""
         X, y, train = node.X, node.y, node.train
         n, n_tr = len(y), int(train.sum())
         min_side = max(1, int(np.ceil(self.min_split_fraction * n)))
-        if self._task == "classification":
-            S = np.eye(self._K)[y]
+        if self.task == "classification":
+            S = np.eye(self.K)[y]
         else:
             S = np.column_stack([np.ones(n), y, y * y])
         best = None
@@ -394,7 +411,7 @@ class ANNDT(PedagogicalExtractor):
             ok = (nl >= min_side) & (nr >= min_side) & (tl >= self.min_samples_leaf) & (tr >= self.min_samples_leaf)
             if not ok.any():
                 continue
-            imp_l, imp_r = self._impurity(left, nl), self._impurity(right, nr)
+            imp_l, imp_r = self.impurity(left, nl), self.impurity(right, nr)
             if self.branch_weights == "train":
                 wl, wr = tl / max(n_tr, 1), tr / max(n_tr, 1)
             else:
@@ -406,27 +423,27 @@ class ANNDT(PedagogicalExtractor):
                 best = (int(col), float(thr), float(score[i]))
         return best
 
-    def _impurity(self, stats, counts):
+    def impurity(self, stats, counts):
         counts = np.maximum(counts, 1).astype(np.float64)
-        if self._task == "classification":
+        if self.task == "classification":
             p = stats / counts[:, None]
             return 1.0 - (p ** 2).sum(axis=1)
         mean = stats[:, 1] / counts
         return np.maximum(stats[:, 2] / counts - mean ** 2, 0.0)
 
-    def _outputs(self, Z):
-        net = self._network
-        if self._task == "classification":
+    def outputs(self, Z):
+        net = self.network
+        if self.task == "classification":
             return net.predict_proba_encoded(Z)
         return net.predict_index(Z).reshape(-1, 1)
 
-    def _significance_split(self, node: _Node):
+    def significance_split(self, node: _Node):
         """Significance analysis: rank features by corr(AV_ij, |x_ia - x_ja|), split the best."""
         pool = node.X[node.train] if node.n_train >= 2 else node.X
         P = min(self.n_pairs, len(pool))
         if P < 3:
             return None
-        pts = pool[np.sort(self._rng.choice(len(pool), size=P, replace=False))]
+        pts = pool[np.sort(self.rng.choice(len(pool), size=P, replace=False))]
         I, J = np.triu_indices(P, 1)
         S = int(self.n_steps)
         steps = np.arange(S + 1) / S
@@ -436,11 +453,11 @@ class ANNDT(PedagogicalExtractor):
             i, j = I[start:start + per], J[start:start + per]
             a, d = pts[i], pts[j] - pts[i]
             Z = (a[:, None, :] + steps[None, :, None] * d[:, None, :]).reshape(-1, pts.shape[1])
-            f = self._outputs(Z).reshape(len(i), S + 1, -1)
+            f = self.outputs(Z).reshape(len(i), S + 1, -1)
             av[start:start + per] = np.abs(np.diff(f, axis=1)).sum(axis=(1, 2))
         diff = np.abs(pts[J] - pts[I])
         sig = []
-        for spec in self._sampler.specs:
+        for spec in self.sampler.specs:
             da = diff[:, spec.cols].sum(axis=1) * (0.5 if spec.kind == "categorical" else 1.0)
             if np.ptp(da) == 0 or np.ptp(av) == 0:
                 r = -np.inf
@@ -451,7 +468,7 @@ class ANNDT(PedagogicalExtractor):
         for r, idx in sorted(sig, key=lambda t: (-t[0], t[1])):
             if r == -np.inf:
                 break
-            found = self._best_split(node, self._sampler.specs[idx].cols)
+            found = self.best_split(node, self.sampler.specs[idx].cols)
             if found is not None:
                 return found
         return None

@@ -15,7 +15,7 @@ errors exactly (a negative covered by several clauses counts once) and either
 The provenance says whether every integer program was solved to proven optimality (over the
 generated clauses) within the time budget. The chosen clauses are then refined on the whole
 labelled pool (every threshold, category set and literal re-chosen exactly against the list's
-agreement with the network, see ``rulex.extractors._refine``; provenance ``refined``) while the
+agreement with the network, see ``rulex.extractors._list_refinement``; provenance ``refined``) while the
 time budget lasts.
 """
 from __future__ import annotations
@@ -23,10 +23,11 @@ from __future__ import annotations
 import numpy as np
 
 from ...rules import Rule, RuleSet  # noqa: F401  (RuleSet built by to_ruleset)
-from .._covering import Clock, rule_mask
-from .._refine import REFINE_ROWS, refine_ordered
-from .._table import Lit
+from .._sequential_covering import Clock, rule_mask
+from .._list_refinement import REFINE_ROWS, refine_ordered
+from .._value_table import Lit, ValueTable
 from ..base import Interval, Options, PedagogicalExtractor, register
+from ..sampling import Sampler
 from .cover import draw_points, to_ruleset
 
 __all__ = ["BRCG"]
@@ -182,8 +183,6 @@ class BRCG(PedagogicalExtractor):
         self.random_state = random_state
 
     def _extract(self, network, dataset, X):
-        from .._table import ValueTable
-        from ..sampling import Sampler
         clock = Clock(self.max_seconds, self.on_budget, self.name)
         rng = np.random.default_rng(self.random_state)
         table = ValueTable(network.encoder)
@@ -222,11 +221,11 @@ class BRCG(PedagogicalExtractor):
         # the chosen clauses' cuts are quantile or CART cuts of a subsample: re-choose every threshold,
         # category set and literal exactly on the whole labelled pool (agreement never falls)
         refined = refine_ordered(rules, order[-1], V_all, y_all, table, clock=clock)
-        self._extra_provenance = {
+        extra = {
             "refined": refined != rules,
             "proven_optimal": bool(stages) and all(s["ip_optimal"] for s in stages) and not clock.hit,
             "budget_exhausted": bool(clock.hit), "stages": stages, "literals": len(lits), "rows": len(V)}
-        return to_ruleset(refined, order[-1], "ordered", table, network)
+        return to_ruleset(refined, order[-1], "ordered", table, network), extra
 
     # -- one class: column generation + integer program ------------------------------------------
     def _solve(self, L, pos, clock):

@@ -23,12 +23,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...exceptions import DataError
 from ...rules import MofN, Rule, RuleSet
 from .._bits import count_bits, pack
-from .._covering import Clock
-from .._table import Lit, ValueTable, candidate_cuts
+from .._sequential_covering import Clock
+from .._value_table import Lit, ValueTable, candidate_cuts
 from ..base import Interval, Options, PedagogicalExtractor, register
-from ..budget import memory_budget
+from ..budget import check_rows, memory_budget
+from ..sampling import Sampler
+from .cover import cap_pools, network_pools
 
 __all__ = ["Checklist"]
 
@@ -219,9 +222,6 @@ class Checklist(PedagogicalExtractor):
         self.random_state = random_state
 
     def _pools(self, network, dataset, X, rng):
-        from ..budget import check_rows
-        from ..sampling import Sampler
-        from .cover import cap_pools, network_pools
         check_rows("n_samples", self.n_samples, X.shape[1])
         sampler = Sampler(network.encoder, X, random_state=self.random_state)
         table, grow, prune = network_pools(network, dataset, X, n_samples=self.n_samples,
@@ -251,7 +251,6 @@ class Checklist(PedagogicalExtractor):
         for cuts in resolutions:                    # coarse first: ties go to the coarser cuts
             lits = _literal_pool(table, Vg, cuts)
             if len(Vg) * max(len(lits), 1) * 6 > memory_budget():      # bool tables and the float32 copy
-                from ...exceptions import DataError
                 raise DataError(f"checklist: {len(Vg)} rows x {len(lits)} candidate literals exceed the memory "
                                 "budget; lower max_rows or max_cuts (or set RULEX_MEMORY_BUDGET_MB)")
             Bg = np.column_stack([lit.evaluate(Vg) for lit in lits]) if lits else np.zeros((len(Vg), 0), bool)
@@ -268,8 +267,7 @@ class Checklist(PedagogicalExtractor):
                     best = (score, [([lits[i] for i in c], m, k) for c, m, k in rules], sizes, order[-1])
         _, rules, sizes, default = best
         self.sizes_ = sizes
-        self._extra_provenance = {"sizes": sizes, "tried": tried, "budget_exhausted": bool(clock.hit),
-                                  "pool_rows": len(Vg) + len(Vp)}
+        extra = {"sizes": sizes, "tried": tried, "budget_exhausted": bool(clock.hit), "pool_rows": len(Vg) + len(Vp)}
         classes = network.classes
         out = []
         for c, m, k in rules:
@@ -277,7 +275,7 @@ class Checklist(PedagogicalExtractor):
             body = conds if m == len(conds) else [MofN(m, conds)]
             out.append(Rule(body, classes[k]))
         return RuleSet(out, classes[default], semantics="ordered", task="classification", classes=classes,
-                       schema=network.encoder.schema, space="original")
+                       schema=network.encoder.schema, space="original"), extra
 
     def _learn(self, order, Bg, yg, wg, Bp, yp, wp, feat, clock, classes):
         """Checklists for the classes of ``order`` but the last (the default), in that order."""

@@ -7,7 +7,7 @@ labels as many points as we like, so after each pass fresh points are drawn, tho
 rules and the network disagree (and jittered copies of them) join the pools, and the rules are
 learned again; the best pass on a fixed validation sample is kept. In ordered mode each pass's
 list is refined on all its labelled rows, up to 50,000 (a seeded subsample beyond;
-``rulex.extractors._refine``: thresholds, category sets and literals re-chosen exactly against
+``rulex.extractors._list_refinement``: thresholds, category sets and literals re-chosen exactly against
 the whole list's agreement with the network, rules worth less than ``min_rule_gain`` of the rows
 dropped), and with two classes rules for the larger class are tried as well as for the smaller
 one.
@@ -17,10 +17,11 @@ from __future__ import annotations
 import numpy as np
 
 from ...rules import Rule, RuleSet
-from .._covering import Clock, Covering, predict_rules, rule_mask
-from .._refine import refine_ordered, refine_rows
-from .._table import ValueTable
+from .._sequential_covering import Clock, Covering, predict_rules, rule_mask
+from .._list_refinement import refine_ordered, refine_rows
+from .._value_table import ValueTable
 from ..base import Interval, Options, PedagogicalExtractor, register
+from ..sampling import Sampler
 
 __all__ = ["Cover", "cap_pools", "draw_points", "network_pools"]
 
@@ -223,7 +224,6 @@ class Cover(PedagogicalExtractor):
 
     # -- extraction ------------------------------------------------------------------------------
     def _extract(self, network, dataset, X):
-        from ..sampling import Sampler
         clock = Clock(self.max_seconds, self.on_budget, self.name)
         rng = np.random.default_rng(self.random_state)
         sampler = Sampler(network.encoder, X, random_state=self.random_state)
@@ -274,10 +274,9 @@ class Cover(PedagogicalExtractor):
             grow = (np.vstack([grow[0], Vn[idx[k:]]]), np.concatenate([grow[1], yn[idx[k:]]]))
             prune = (np.vstack([prune[0], Vn[idx[:k]]]), np.concatenate([prune[1], yn[idx[:k]]]))
         _, _, rules, default = best
-        self._extra_provenance = {"rounds": history, "prune_metric": engine.prune_metric,
-                                  "budget_exhausted": bool(clock.hit),
-                                  "validation_fidelity": history and max(h["validation_fidelity"] for h in history)}
-        return to_ruleset(rules, default, self.semantics, table, network)
+        extra = {"rounds": history, "prune_metric": engine.prune_metric, "budget_exhausted": bool(clock.hit),
+                 "validation_fidelity": history and max(h["validation_fidelity"] for h in history)}
+        return to_ruleset(rules, default, self.semantics, table, network), extra
 
 
 def to_ruleset(rules, default, semantics, table, network) -> RuleSet:

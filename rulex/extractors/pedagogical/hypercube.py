@@ -2,7 +2,7 @@
 
 All four cut the input space into boxes (categorical features: sets of categories) and give each
 box the network's answer there, on the training rows inside it topped up with points the shared
-sampler draws from the data's marginals truncated to the box (:mod:`._cubes`). Compared with
+sampler draws from the data's marginals truncated to the box (:mod:`._cube_oracle`). Compared with
 PSyKE's implementations (ALGORITHMS-2 §7), the cubes here
 
 * cover the whole input space (a box reaching the edge of the data is unbounded on that side, and
@@ -28,15 +28,14 @@ import numpy as np
 from ...exceptions import BudgetExceededError, PartialResultWarning
 from ..base import Interval, Options, PedagogicalExtractor, register
 from ._gridcuts import grid_cuts
-from ._cube_refine import refine, validated
-from ._cubes import (
+from ._cube_refine import prune_and_refine
+from ._cube_oracle import (
     Oracle,
     _Budget,
     adjacent,
     best_cuts,
     cubes_to_rules,
     relevant,
-    prune,
     relax,
     slabs,
     split,
@@ -63,6 +62,14 @@ _COMMON = {
 }
 
 
+class _Growth:
+    """What one fit's growth has made so far: ``done``, the (cube, output, training rows) finished,
+    in rule order (the partial result on a budget overrun), and ``splits``, CReEPy's nodes split."""
+
+    def __init__(self):
+        self.done, self.splits = [], 0
+
+
 class _HyperCube(PedagogicalExtractor):
     """Shared set-up: the oracle, the budget, the partial result on a budget overrun, provenance."""
 
@@ -82,41 +89,28 @@ class _HyperCube(PedagogicalExtractor):
             X = X[np.sort(keep)]
         oracle = Oracle(network, X, min_points=self.min_points, random_state=self.random_state, budget=budget,
                         augment=getattr(self, "augment", 0.0))
-        self._done = []                 # (cube, output, training rows) finished so far, in rule order
-        complete = True
+        growth = _Growth()
+        complete, pruned = True, 0
         try:
-            cubes, default = self._cubes(oracle)
+            cubes, default = self._cubes(oracle, growth)
         except BudgetExceededError as exc:
             if self.on_budget == "error":
                 raise
             complete = False
-            warnings.warn(f"{exc}. Returning the {len(self._done)} cube(s) finished (on_budget='partial')",
+            warnings.warn(f"{exc}. Returning the {len(growth.done)} cube(s) finished (on_budget='partial')",
                           PartialResultWarning, stacklevel=3)
-            cubes, default = list(self._done), oracle.summary(oracle.X, oracle.y)[0]
+            cubes, default = list(growth.done), oracle.summary(oracle.X, oracle.y)[0]
         if complete:
             n_found = len(cubes)
-            found, found_default = cubes, default
-            cubes, default = prune(oracle, cubes, default, max_rules=int(self.max_rules),
-                                   min_gain=float(self.min_gain))
-            how = getattr(self, "refine", False)
-            # "auto": only when max_rules, not min_gain, decided how many cubes are left (the pruning
-            # by min_gain alone that tells is run for "auto" only)
-            if how == "auto":
-                free = prune(oracle, found, found_default, max_rules=len(found), min_gain=float(self.min_gain))
-                how = len(free[0]) > len(cubes)
-            if how:
-                after = prune(oracle, *refine(oracle, cubes, default), max_rules=int(self.max_rules),
-                              min_gain=float(self.min_gain))
-                cubes, default = validated(oracle, (cubes, default), after)
-            self._pruned = n_found - len(cubes)
+            cubes, default = prune_and_refine(oracle, cubes, default, max_rules=int(self.max_rules),
+                                              min_gain=float(self.min_gain), how=getattr(self, "refine", False))
+            pruned = n_found - len(cubes)
         if self._linear and network.task == "regression":
             default = float(np.mean(oracle.y))     # a linear cube everywhere; a constant default
         classes = network.classes if network.task == "classification" else ()
         rules = cubes_to_rules(oracle, cubes, default, task=network.task, classes=classes)
-        self._extra_provenance = {"complete": complete, "oracle_calls": int(oracle.calls), "rows_used": len(X),
-                                  "cubes_pruned": int(getattr(self, "_pruned", 0)) if complete else 0,
-                                  "sampler": dict(oracle.sampler.stats)}
-        return rules
+        return rules, {"complete": complete, "oracle_calls": int(oracle.calls), "rows_used": len(X),
+                       "cubes_pruned": int(pruned), "sampler": dict(oracle.sampler.stats)}
 
 
 # -- GridEx / GridREx ---------------------------------------------------------------------------------
@@ -125,7 +119,7 @@ class _Grid(_HyperCube):
     ``n_features`` most relevant features (boundary cuts), then merge adjacent children that
     agree (same class; or a merged diversity under ``threshold``)."""
 
-    def _cubes(self, oracle):
+    def _cubes(self, oracle, growth):
         root = oracle.root()
         frontier = [self._scored(oracle, root)]
         leaves = []
@@ -137,12 +131,12 @@ class _Grid(_HyperCube):
                 small = div <= self.threshold and depth > 0
                 if small or len(y) < 4 or len(leaves) + len(nxt) + len(frontier) >= self._grow():
                     leaves.append((cube, out, div, n, X, y))
-                    self._done.append((cube, out, n))
+                    growth.done.append((cube, out, n))
                     continue
                 cuts = grid_cuts(oracle, cube, X, y, int(self.n_features), scale=oracle.evidence(len(y), n))
                 if not cuts:
                     leaves.append((cube, out, div, n, X, y))
-                    self._done.append((cube, out, n))
+                    growth.done.append((cube, out, n))
                     continue
                 children = [cube]
                 for _, f, how in cuts:
@@ -352,7 +346,7 @@ class ITER(_HyperCube):
             return 1.0 - abs(float(np.mean(y)) - out) / oracle.spread
         return float(np.mean(y == out))
 
-    def _cubes(self, oracle):
+    def _cubes(self, oracle, growth):
         grid = stops(oracle, int(self.n_steps))
         # only the most relevant features (best cut on the network's labels of the training rows) are
         # bounded; the others stay free in every cube
@@ -361,7 +355,7 @@ class ITER(_HyperCube):
         rng = np.random.default_rng(self.random_state)
         order = rng.permutation(len(oracle.X))
         covered = np.zeros(len(oracle.X), dtype=bool)
-        done = self._done
+        done = growth.done
         while not covered.all() and len(done) < self._grow():
             seed = oracle.X[order[int(np.argmax(~covered[order]))]]
             cube = oracle.root()
@@ -493,19 +487,18 @@ class CReEPy(_HyperCube):
         self.min_gain = min_gain
         self.max_rows = max_rows
 
-    def _cubes(self, oracle):
-        self._count = 0
-        rules = self._node(oracle, oracle.root(), [], int(self.depth))
+    def _cubes(self, oracle, growth):
+        rules = self._node(oracle, growth, oracle.root(), [], int(self.depth))
         # the last entry is the root's remainder: it becomes the default
         return rules[:-1], rules[-1][1]
 
-    def _node(self, oracle, cube, exclude, depth):
+    def _node(self, oracle, growth, cube, exclude, depth):
         X, y, n = oracle.points(cube, "clustering a node", exclude=exclude)
         out, div = oracle.summary(X, y)
         if out is None:
             out = oracle.summary(oracle.X, oracle.y)[0]
         here = [(cube, out, n)]
-        if depth == 0 or div <= self.threshold or len(y) < 10 or self._count >= self._grow() - 1:
+        if depth == 0 or div <= self.threshold or len(y) < 10 or growth.splits >= self._grow() - 1:
             return here
         best = None
         # clusters come from the node's training rows (the data's own structure; points drawn from
@@ -534,12 +527,12 @@ class CReEPy(_HyperCube):
         if best is None:
             return here
         inner = best[1]
-        self._count += 1
-        inside = self._node(oracle, inner, exclude, depth - 1)
-        self._done.extend(inside)
+        growth.splits += 1
+        inside = self._node(oracle, growth, inner, exclude, depth - 1)
+        growth.done.extend(inside)
         if self.strategy == "cream" or len(inside) == 1:
             # CREAM splits both parts; ExACT goes on with the part that is still mixed
-            outside = self._node(oracle, cube, exclude + [inner], depth - 1)
+            outside = self._node(oracle, growth, cube, exclude + [inner], depth - 1)
         else:
             Xo, yo, no = oracle.points(cube, "clustering a node", exclude=exclude + [inner])
             oo = oracle.summary(Xo, yo)[0]

@@ -17,13 +17,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...rules import Condition, MofN, Rule, RuleSet
+from ...rules.intervals import fold, implies
 from ...decoding import decode_condition
 from .surrogate import TreeWalk, split_default
 from ..base import Interval, PedagogicalExtractor, register
 from ..budget import memory_budget
 from ..sampling import Sampler
-from ._ks import KS_EXACT_N as _KS_EXACT_N
-from ._ks import ks_asymptotic, ks_pvalue, subset_mark
+from ._two_sample_ks import KS_EXACT_N as _KS_EXACT_N
+from ._two_sample_ks import ks_asymptotic, ks_pvalue, subset_mark
 from ._mofn_search import LiteralBank, MofNSearch, order_subset
 
 __all__ = ["Trepan", "TrepanTree", "MofNTest"]
@@ -254,7 +255,6 @@ def _reduce_mofn(conditions, schema):
     makes the conjunction unsatisfiable (None); one with m == n becomes plain conditions.
     Repeats until nothing changes.
     """
-    from ...rules.intervals import fold, implies
     conds = fold(conditions, schema)
     while conds is not None:
         plain = [c for c in conds if not isinstance(c, MofN)]
@@ -380,63 +380,79 @@ class Trepan(PedagogicalExtractor):
         K = len(network.classes)
         sampler = Sampler(encoder, X, within_bounds=self.within_bounds, kernel_width=float(self.kernel_width),
                           random_state=self.random_state)
-        self._sampler = sampler
-        self._oracle = network.predict_index
-        self._n_queries = 0
-        self._starved = []
-        self._next_id = 0
-        self._sorted_refs: dict = {}
-        y = network.predict_index(X).astype(np.int64)
+        grower = _TreeGrower(self, sampler, network.predict_index, K)
+        root = grower.grow(X, network.predict_index(X).astype(np.int64))
+        _prune(root)
+        tree = TrepanTree(root, encoder.input_names_, K)
+        self.tree_ = tree
+        self.n_queries_ = grower.n_queries
+        self.starved_nodes_ = sorted(grower.starved)
+        self.n_internal_nodes_ = tree.n_internal_nodes
+        self.n_leaves_ = tree.n_leaves
+        extra = {"tree": {"internal_nodes": tree.n_internal_nodes, "leaves": tree.n_leaves,
+                          "literals": tree.n_literals, "queries": grower.n_queries,
+                          "starved_nodes": self.starved_nodes_, "sampler": dict(sampler.stats)}}
+        return tree.to_rules(network.classes, encoder), extra
+
+
+class _TreeGrower:
+    """One TREPAN growth: the sampler and the oracle, the best-first queue and what it costs
+    (``n_queries``, the ``starved`` nodes), node ids and the sorted reference columns the KS tests
+    share. Lives for one ``_extract`` call; the hyperparameters are copied from the extractor."""
+
+    def __init__(self, params: Trepan, sampler: Sampler, oracle, K: int):
+        self.sampler, self.oracle, self.K = sampler, oracle, K
+        self.max_internal_nodes, self.min_samples = params.max_internal_nodes, params.min_samples
+        self.beam_width, self.max_literals, self.mofn_alpha = params.beam_width, params.max_literals, params.mofn_alpha
+        self.min_objects, self.purity_threshold = params.min_objects, params.purity_threshold
+        self.stop_epsilon, self.stop_delta = params.stop_epsilon, params.stop_delta
+        self.distribution_alpha, self.reuse_features = params.distribution_alpha, params.reuse_features
+        self.n_queries = 0
+        self.starved: list = []
+        self.next_id = 0
+        self.sorted_refs: dict = {}
+
+    def grow(self, X, y) -> _Node:
+        """The root of the tree grown best first from the training rows ``X`` and their labels ``y``."""
+        K, sampler = self.K, self.sampler
         rows = np.arange(len(X))
         # per-node sort orders (int64 per row and continuous column) unless they would take more
         # than a quarter of the memory budget: then each node sorts its own columns, as before
         n_cont = sum(1 for spec in sampler.specs if spec.kind != "categorical")
         orders = {} if 8 * len(X) * max(n_cont, 1) <= memory_budget() // 4 else None
-        root = self._make_node(0, [], X, y, len(X), X, 1.0, K, rows, rows, orders)
+        root = self.make_node(0, [], X, y, len(X), X, 1.0, K, rows, rows, orders)
         heap = []
-        self._push(heap, root)
+        self.push(heap, root)
         internal = 0
         while heap and internal < self.max_internal_nodes:
             _, _, node = heapq.heappop(heap)
-            if not self._split(node, sampler, K):
+            if not self.split(node, sampler, K):
                 continue
             internal += 1
             for child in node.children:
-                self._push(heap, child)
-        _prune(root)
-        tree = TrepanTree(root, encoder.input_names_, K)
-        self.tree_ = tree
-        self.n_queries_ = self._n_queries
-        self.starved_nodes_ = sorted(self._starved)
-        self.n_internal_nodes_ = tree.n_internal_nodes
-        self.n_leaves_ = tree.n_leaves
-        self._extra_provenance = {"tree": {"internal_nodes": tree.n_internal_nodes, "leaves": tree.n_leaves,
-                                           "literals": tree.n_literals, "queries": self._n_queries,
-                                           "starved_nodes": self.starved_nodes_,
-                                           "sampler": dict(sampler.stats)}}
-        del self._sampler, self._oracle, self._sorted_refs
-        return tree.to_rules(network.classes, encoder)
+                self.push(heap, child)
+        return root
 
-    def _make_node(self, depth, path, X, y, n_examples, ref, reach, K, rows, ref_rows, orders) -> _Node:
-        node = _Node(self._next_id, depth, path, X, y, n_examples, ref, reach, K, rows=rows, ref_rows=ref_rows,
+    def make_node(self, depth, path, X, y, n_examples, ref, reach, K, rows, ref_rows, orders) -> _Node:
+        node = _Node(self.next_id, depth, path, X, y, n_examples, ref, reach, K, rows=rows, ref_rows=ref_rows,
                      orders=orders if len(X) == n_examples else None)
-        self._next_id += 1
+        self.next_id += 1
         need = self.min_samples - len(X)
         if need > 0:
             node.orders = None          # queries join X: sorted orders are not derived for them
             constraints = [t.sampling_constraint(o) for t, o in path]
-            Q = self._sampler.sample(need, constraints, reference=ref)
-            if self._sampler.last_starved:
-                node.starved = self._sampler.last_starved
-                self._starved.append(node.id)
+            Q = self.sampler.sample(need, constraints, reference=ref)
+            if self.sampler.last_starved:
+                node.starved = self.sampler.last_starved
+                self.starved.append(node.id)
             if len(Q):
-                self._n_queries += len(Q)
+                self.n_queries += len(Q)
                 node.X = np.vstack([X, Q])
-                node.y = np.concatenate([y, self._oracle(Q).astype(np.int64)])
+                node.y = np.concatenate([y, self.oracle(Q).astype(np.int64)])
                 node.recount()
         return node
 
-    def _is_final(self, node: _Node) -> bool:
+    def is_final(self, node: _Node) -> bool:
         total = int(node.counts.sum())
         if total < 2 * self.min_objects:
             return True
@@ -447,15 +463,15 @@ class Trepan(PedagogicalExtractor):
         # confident that the majority share exceeds 1 - epsilon
         return bool(binom.sf(k - 1, total, 1.0 - self.stop_epsilon) < self.stop_delta)
 
-    def _push(self, heap, node):
-        if self._is_final(node):
+    def push(self, heap, node):
+        if self.is_final(node):
             return
         priority = node.reach * (1.0 - node.fidelity)
         if priority <= 0:
             return
         heapq.heappush(heap, (-priority, node.id, node))
 
-    def _split(self, node: _Node, sampler: Sampler, K: int) -> bool:
+    def split(self, node: _Node, sampler: Sampler, K: int) -> bool:
         orders, node.orders = node.orders, None
         bank = LiteralBank(sampler, node.X, node.y, K, orders)
         excluded: set = set()
@@ -480,30 +496,30 @@ class Trepan(PedagogicalExtractor):
             yc = np.concatenate([node.y[:node.n_examples][ex_mask], node.y[node.n_examples:][mask[node.n_examples:]]])
             path = node.path + [(test, outcome)]
             rows = node.rows[ex_mask]
-            ref = self._local_reference(node, examples, rows, path, sampler)
+            ref = self.local_reference(node, examples, rows, path, sampler)
             reach = node.reach * (mask.sum() / max(n_total, 1))
             # a child that keeps only examples (no queries to add) sorts its columns by filtering ours
             sub = ({c: order_subset(o, mask) for c, o in orders.items()}
                    if orders is not None and len(Xc) >= self.min_samples else None)
-            children.append(self._make_node(node.depth + 1, path, Xc, yc, len(examples), ref, reach, K, rows,
+            children.append(self.make_node(node.depth + 1, path, Xc, yc, len(examples), ref, reach, K, rows,
                                             rows if ref is examples else node.ref_rows, sub))
         node.test = test
         node.children = tuple(children)
         return True
 
-    def _sorted_column(self, ref: np.ndarray, col: int):
+    def sorted_column(self, ref: np.ndarray, col: int):
         """``(argsort, sorted values, last position of each distinct value)`` of ``ref[:, col]``, kept
         per reference sample (children share their parent's)."""
         key = (id(ref), col)
-        hit = self._sorted_refs.get(key)
+        hit = self.sorted_refs.get(key)
         if hit is None or hit[0] is not ref:
             order = np.argsort(ref[:, col], kind="stable")
             v = ref[order, col]
             last = np.flatnonzero(np.append(v[1:] != v[:-1], True))
-            hit = self._sorted_refs[key] = (ref, order, v, last)
+            hit = self.sorted_refs[key] = (ref, order, v, last)
         return hit[1:]
 
-    def _local_reference(self, parent: _Node, examples: np.ndarray, rows, path, sampler: Sampler) -> np.ndarray:
+    def local_reference(self, parent: _Node, examples: np.ndarray, rows, path, sampler: Sampler) -> np.ndarray:
         """The child's own examples if they differ from the parent's model, else the parent's."""
         if len(examples) < 10:
             return parent.ref
@@ -520,7 +536,7 @@ class Trepan(PedagogicalExtractor):
                 if np.ptp(a) == 0 and np.ptp(b) == 0 and a[0] == b[0]:
                     continue
                 if max(len(a), len(b)) > _KS_EXACT_N and not np.isnan(a).any():
-                    order, v, last = self._sorted_column(parent.ref, spec.cols[0])
+                    order, v, last = self.sorted_column(parent.ref, spec.cols[0])
                     if mark is None:
                         mark = subset_mark(parent.ref_rows, rows)
                     if len(mark) and not np.isnan(v[-1]):

@@ -1,5 +1,6 @@
-"""The sequential-covering engine behind ``cover``: grow, prune and stop (IREP*/RIPPER style)
-on a :class:`~rulex.extractors._table.ValueTable`, plus the evaluation of such rule lists.
+"""Sequential covering (IREP*/RIPPER style) for ``cover``, and the rule-list evaluation and time
+budget that ``brcg`` and ``checklist`` share: grow, prune and stop on a
+:class:`~rulex.extractors._value_table.ValueTable`.
 
 A rule here is ``(lits, k, weight)``: a list of :class:`Lit`, the class index it concludes
 and its vote weight (unordered semantics). Everything is deterministic: candidates are
@@ -13,7 +14,7 @@ import time
 import numpy as np
 
 from ..exceptions import BudgetExceededError
-from ._table import Lit, ValueTable, log2_binom
+from ._value_table import Lit, ValueTable, log2_binom
 
 __all__ = ["Clock", "Covering", "predict_rules"]
 

@@ -1,4 +1,4 @@
-"""Original-unit value tables and literals shared by the rule-search extractors (cover, brcg, auto).
+"""Original-unit value tables and literals of the rule-search extractors (cover, brcg, checklist).
 
 A :class:`ValueTable` turns rows (the user's frame, or encoded network inputs such as the
 shared sampler's points) into one float column per feature in the user's units: numeric and

@@ -1,4 +1,5 @@
-"""The sampler's continuous marginals: truncated normal draws and truncated Gaussian kernel densities.
+"""The sampler's continuous marginals: truncated normal draws and truncated Gaussian kernel densities
+(:mod:`.sampling`, so every method that samples: TREPAN, ANN-DT, the hyper-cube family, cover, ...).
 
 :class:`KernelDensity` keeps, per (reference sample, column, interval), the CDF of the kernel
 mixture's mass over the reference rows, so that repeated draws under one box (TREPAN's forced m-of-n

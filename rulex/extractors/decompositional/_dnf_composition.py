@@ -1,4 +1,5 @@
-"""Shared machinery of the decompositional extractors.
+"""Layer-by-layer DNF composition, shared by the decompositional extractors (DeepRED, CRED, KT,
+N-of-M, Tsukimoto): from per-layer DNFs to input-level clauses to an unordered RuleSet.
 
 * ``tree_dnf``: a CART tree from one layer's values to a target, read as one DNF per
   label. Paths are exhaustive and mutually exclusive, so a term and its negation both
@@ -20,15 +21,11 @@ import pandas as pd
 
 from ...exceptions import BudgetExceededError, PartialResultWarning
 from ...rules import Condition, Rule, RuleSet
-from ...rules.intervals import fold
+from ...rules.intervals import fold, implies
 from ...rules.simplify import simplify_dnf
+from ._units import unit_name
 
-__all__ = ["unit_name", "tree_dnf", "Budget", "Clauses", "finish", "hidden_frame"]
-
-
-def unit_name(layer: int, unit: int) -> str:
-    """Name of hidden unit ``unit`` (0-based) of hidden layer ``layer`` (1-based): ``h1_0``."""
-    return f"h{layer}_{unit}"
+__all__ = ["tree_dnf", "Budget", "Clauses", "finish", "hidden_frame"]
 
 
 def hidden_frame(values: np.ndarray, layer: int) -> pd.DataFrame:
@@ -209,22 +206,21 @@ def _generalise(clauses, label_mask: np.ndarray, frame: pd.DataFrame, budget: Bu
     return out
 
 
-def finish_within(extractor, dnfs: dict, network, X: np.ndarray, y_idx: np.ndarray, default_idx: int, *,
-                  budget: Budget) -> RuleSet:
-    """:func:`finish` under the extractor's budget: when generalising, simplifying or matching
-    provenance runs past it, ``on_budget="error"`` raises and ``"partial"`` returns the clauses as found
-    (not generalised or simplified, each keeping its own terms), marked incomplete in the provenance."""
-    from ...exceptions import BudgetExceededError
+def finish_within(dnfs: dict, network, X: np.ndarray, y_idx: np.ndarray, default_idx: int, *, budget: Budget,
+                  generalise: bool, on_budget: str = "error") -> tuple:
+    """:func:`finish` under the extractor's budget: ``(rules, provenance update)``. When generalising,
+    simplifying or matching provenance runs past the budget, ``on_budget="error"`` raises and
+    ``"partial"`` returns the clauses as found (not generalised or simplified, each keeping its own
+    terms) with the update ``{"complete": False, "simplified": False}``; otherwise the update is empty."""
     try:
-        return finish(dnfs, network, X, y_idx, default_idx, generalise=extractor.generalise, budget=budget)
+        return finish(dnfs, network, X, y_idx, default_idx, generalise=generalise, budget=budget), {}
     except BudgetExceededError as exc:
-        if getattr(extractor, "on_budget", "error") == "error":
+        if on_budget == "error":
             raise
         warnings.warn(f"{exc}. Returning the rules unsimplified (on_budget='partial')", PartialResultWarning,
                       stacklevel=3)
-        extra = getattr(extractor, "_extra_provenance", {}) or {}
-        extractor._extra_provenance = {**extra, "complete": False, "simplified": False}
-        return finish(dnfs, network, X, y_idx, default_idx, generalise=False, simplify=False)
+        rules = finish(dnfs, network, X, y_idx, default_idx, generalise=False, simplify=False)
+        return rules, {"complete": False, "simplified": False}
 
 
 def finish(dnfs: dict, network, X: np.ndarray, y_idx: np.ndarray, default_idx: int, *, generalise: bool,
@@ -237,7 +233,6 @@ def finish(dnfs: dict, network, X: np.ndarray, y_idx: np.ndarray, default_idx: i
     overlapping rules of different classes are settled by how reliable they were. Rules that cover no training row are dropped.
     Every rule keeps the hidden-unit terms of the clauses it was made from.
     """
-    from ...rules.intervals import implies
     frame = pd.DataFrame(X, columns=network.encoder.input_names_)
     rules = []
     masks: dict = {}
@@ -355,7 +350,6 @@ def drop_subsumed(clauses: Clauses, n_rows: int, budget) -> Clauses:
     the pairs that pass a row-coverage test (one matrix product) -- the products of layers leave
     many such clauses, and the quadratic box test of every pair would dominate the run.
     """
-    from ...rules.intervals import implies
     items = clauses.items
     if len(items) < 2:
         return clauses

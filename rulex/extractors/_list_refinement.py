@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._covering import predict_rules, rule_mask
-from ._table import Lit
+from ._sequential_covering import predict_rules, rule_mask
+from ._value_table import Lit
 from .budget import capped_rows
 
 __all__ = ["REFINE_ROWS", "refine_ordered", "refine_rows"]
@@ -93,7 +93,7 @@ def refine_ordered(rules, default: int, V: np.ndarray, y: np.ndarray, table, max
     default : int
         Class index of the default.
     V : ndarray
-        Value table of the rows (see :class:`~rulex.extractors._table.ValueTable`).
+        Value table of the rows (see :class:`~rulex.extractors._value_table.ValueTable`).
     y : ndarray of int
         Network class indices of the rows.
     table : ValueTable

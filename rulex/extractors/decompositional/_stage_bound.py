@@ -1,4 +1,5 @@
-"""A bound on the clauses alive at each stage of a layer-by-layer composition.
+"""A bound on the clauses alive at each stage of a layer-by-layer composition (N-of-M's
+``max_stage_clauses``).
 
 Composing a hidden-level rule into input-level clauses multiplies DNFs: "h1 on AND h2 on" is the
 product of the two units' clause lists, and "at least m of k hidden units" is a sum of C(k, m) such
@@ -23,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._bits import count_bits
-from ._engine import Clauses
+from ._dnf_composition import Clauses
 
 __all__ = ["BoundStats", "cover_bound", "at_least"]
 
