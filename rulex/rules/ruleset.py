@@ -22,11 +22,11 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import DataError, RuleError
-from ..schema.features import Schema, to_native
-from .conditions import Condition, MofN, literal_from_dict
+from ..schema.features import Schema, check_column, to_native
+from .conditions import Condition, MofN, format_conditions, literal_from_dict
 from .intervals import fold, implies
-from .linear import LinearModel
-from .render import format_conditions, format_value
+from .linear import LinearModel, format_linear, format_value
+from .notebook import ruleset_frame, ruleset_html
 
 __all__ = ["Rule", "RuleSet", "SEMANTICS"]
 
@@ -47,7 +47,6 @@ def _canonical(obj) -> Any:
 
 
 def _format_conclusion(v, digits: int) -> str:
-    from .render import format_linear
     return format_linear(v, digits) if isinstance(v, LinearModel) else format_value(v)
 
 
@@ -323,7 +322,6 @@ class RuleSet:
         if missing:
             raise DataError(f"the frame is missing column(s) {missing} that the rules test")
         if self.schema is not None and self.space == "original":
-            from ..schema.features import check_column
             for f in used:
                 check_column(frame[f], self.schema[f], allow_missing=True)
         return frame
@@ -490,11 +488,9 @@ class RuleSet:
         -------
         pandas.DataFrame
         """
-        from .notebook import ruleset_frame
         return ruleset_frame(self, digits)
 
     def _repr_html_(self) -> str:
-        from .notebook import ruleset_html
         return ruleset_html(self)
 
     def __repr__(self) -> str:
