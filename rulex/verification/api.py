@@ -15,8 +15,10 @@ import time
 import numpy as np
 import pandas as pd
 
+from ..decoding import decode_rules
 from ..exceptions import DataError, NetworkError, RuleError
-from ..rules.conditions import MofN
+from ..network.adapter import Network
+from ..rules.conditions import MofN, format_conditions
 from ..rules.linear import LinearModel
 from ..rules.ruleset import RuleSet
 from .domain import Domain, TooManyBoxes
@@ -122,7 +124,6 @@ class Verification:
 
 
 def _text(rule, schema):
-    from ..rules.render import format_conditions
     return format_conditions(rule.conditions) if rule.conditions else "(always)"
 
 
@@ -169,7 +170,6 @@ def verify(rules, network, dataset=None, max_seconds: float = 60, *, bounds: dic
         For a network with an activation verification cannot read.
     """
     started = time.monotonic()
-    from ..network.adapter import Network
     if not isinstance(network, Network):
         raise NetworkError(f"verify: expected a rulex Network, got {type(network).__name__}")
     if not isinstance(rules, RuleSet):
@@ -181,7 +181,6 @@ def verify(rules, network, dataset=None, max_seconds: float = 60, *, bounds: dic
         raise DataError(f"max_pieces must be a positive integer, got {max_pieces!r}")
     hidden_activations(network)
     if rules.space == "encoded":
-        from ..decoding import decode_rules
         rules = decode_rules(network.encoder, rules)
     if dataset is not None:
         missing = [f for f in network.schema.feature_names if f not in dataset.frame.columns]
