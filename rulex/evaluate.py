@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .exceptions import DataError
+from .data.dataset import Dataset
+from .exceptions import DataError, RulexWarning
 from .metrics import (agreement, complexity, confusion, coverage_stats, per_class_fidelity, rmse,
                       rule_table)
+from .rules.notebook import render_fragment
 
 __all__ = ["Report", "evaluate", "check_rules"]
 
@@ -93,7 +96,6 @@ class Report:
         return pd.DataFrame([{k: getattr(self, k) for k in self.SCALARS}])
 
     def _repr_html_(self) -> str:
-        from .rules.notebook import render_fragment
         rows = [(k.replace("_", " "), v if isinstance(v, str) else ("" if v is None else f"{v:.4g}"))
                 for k in self.SCALARS[2:] for v in [getattr(self, k)] if v is not None]
         return render_fragment("nb_report.html", report=self, rows=rows)
@@ -134,9 +136,6 @@ def check_rules(rules, network, dataset=None) -> None:
     labels are not the network's classes. Warned (:class:`RulexWarning`): rules whose provenance names
     another network fingerprint (fidelity is then measured against this network, not theirs).
     """
-    import warnings
-
-    from .exceptions import RulexWarning
     if rules.task != network.task:
         raise DataError(f"the rules are {rules.task} rules but the network is a {network.task} network")
     if rules.task == "classification" and rules.classes and set(rules.classes) != set(network.classes):
@@ -174,7 +173,6 @@ def evaluate(rules, network, dataset) -> Report:
     DataError
         When ``dataset`` is not a Dataset or lacks the rules' columns.
     """
-    from .data.dataset import Dataset
     if not isinstance(dataset, Dataset):
         raise DataError(f"evaluate takes a rulex Dataset (e.g. the test split), got {type(dataset).__name__}")
     check_rules(rules, network, dataset)

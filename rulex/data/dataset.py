@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 import hashlib
+import warnings
 from pathlib import Path
 from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from ..exceptions import DataError, did_you_mean
-from ..schema.features import Schema
+from ..exceptions import DataError, RulexWarning, did_you_mean
+from ..schema.features import Schema, numbers_from_text
 
 __all__ = ["Dataset"]
 
@@ -179,10 +180,6 @@ class Dataset:
 def _parse_text_numbers(frame: pd.DataFrame, target: str, declared, features) -> None:
     """Columns of text whose every value is a number written as text become numbers (in place, on the
     caller's copy), with one :class:`~rulex.RulexWarning` naming them; integral ones become integers."""
-    import warnings
-
-    from ..exceptions import RulexWarning
-    from ..schema.features import numbers_from_text
     parsed = []
     for c in (features if features is not None else frame.columns):
         if c == target or c in declared or c not in frame.columns:

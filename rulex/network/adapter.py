@@ -3,97 +3,30 @@
 The adapter copies the weights (as float64) out of a scikit-learn MLP, a torch
 ``nn.Sequential`` or a skorch net and computes every layer in numpy. The source
 model is never modified (not even switched to eval mode) and torch is imported
-only when a torch or skorch model is read.
+only when a torch or skorch model is read. :func:`network_from_model` reads a model
+together with the user's scikit-learn preprocessing (:mod:`rulex.network.preprocessing`).
+
+The layers are :mod:`rulex.network.layers` and the bundle file :mod:`rulex.network.bundle`;
+this module imports them, they import nothing of it.
 """
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
+from ..data.dataset import Dataset
 from ..exceptions import DataError, NetworkError, NotFittedError
 from ..schema.encoder import Encoder
 from ..schema.features import to_native
+from .bundle import save_network
+from .layers import ACTIVATIONS, Layer, _match_classes, _sigmoid, _softmax, sklearn_layers
+from .preprocessing import _frame_and_target, fold_first_layer, read_preprocessor, split_pipeline
 
 __all__ = ["Layer", "Network", "ACTIVATIONS"]
-
-
-def _sigmoid(z):
-    out = np.empty_like(z)
-    pos = z >= 0
-    out[pos] = 1.0 / (1.0 + np.exp(-z[pos]))
-    ez = np.exp(z[~pos])
-    out[~pos] = ez / (1.0 + ez)
-    return out
-
-
-def _softmax(z):
-    z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
-
-
-ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
-    "sigmoid": _sigmoid,
-    "tanh": np.tanh,
-    "relu": lambda z: np.maximum(z, 0.0),
-    "identity": lambda z: z,
-    "softmax": _softmax,
-}
-
-
-@dataclass(frozen=True, eq=False)
-class Layer:
-    """One dense layer: ``activation(inputs @ weights.T + bias)``.
-
-    ``weights`` has shape (units, inputs). Arrays are read-only float64 copies.
-
-    Parameters
-    ----------
-    weights : array-like of shape (units, inputs)
-    bias : array-like of shape (units,)
-    activation : {"sigmoid", "tanh", "relu", "identity", "softmax"}
-
-    Raises
-    ------
-    NetworkError
-        For shapes that do not fit, an unknown activation, or NaN/infinite weights.
-    """
-
-    weights: np.ndarray
-    bias: np.ndarray
-    activation: str
-
-    def __post_init__(self):
-        w = np.array(self.weights, dtype=np.float64, copy=True)
-        b = np.array(self.bias, dtype=np.float64, copy=True).reshape(-1)
-        if w.ndim != 2 or b.shape[0] != w.shape[0]:
-            raise NetworkError(f"layer weights {w.shape} and bias {b.shape} do not fit together")
-        if self.activation not in ACTIVATIONS:
-            raise NetworkError(f"unsupported activation {self.activation!r}; rulex reads "
-                               f"{', '.join(ACTIVATIONS)}")
-        if not (np.isfinite(w).all() and np.isfinite(b).all()):
-            raise NetworkError("the network has NaN or infinite weights; was training diverging?")
-        w.setflags(write=False)
-        b.setflags(write=False)
-        object.__setattr__(self, "weights", w)
-        object.__setattr__(self, "bias", b)
-
-    @property
-    def n_inputs(self) -> int:
-        return self.weights.shape[1]
-
-    @property
-    def n_units(self) -> int:
-        return self.weights.shape[0]
-
-    def forward(self, X: np.ndarray, pre: bool = False) -> np.ndarray:
-        z = X @ self.weights.T + self.bias
-        return z if pre else ACTIVATIONS[self.activation](z)
 
 
 class Network:
@@ -324,9 +257,7 @@ class Network:
         from sklearn.neural_network import MLPRegressor
         from sklearn.pipeline import Pipeline
         if isinstance(mlp, Pipeline):
-            from .pipeline import network_from_pipeline
             return network_from_pipeline(mlp, encoder)
-        from .pipeline import sklearn_layers
         encoder = _as_encoder(encoder)
         layers = sklearn_layers(mlp)
         if isinstance(mlp, MLPRegressor):
@@ -412,13 +343,10 @@ class Network:
     # -- persistence --------------------------------------------------------------------
     def save(self, path) -> str:
         """Write a model bundle (zip of JSON metadata and a NumPy weights archive; no pickles)."""
-        from .io import save_network
         return save_network(self, path)
 
 
 def _with_preprocessor(model, preprocessor, data, task) -> "Network":
-    from ..data.dataset import Dataset
-    from .pipeline import network_from_model
     if not isinstance(data, Dataset):
         raise NetworkError("with a preprocessor, pass the training Dataset (not an Encoder) as the second argument")
     task = task or data.schema.task
@@ -427,7 +355,6 @@ def _with_preprocessor(model, preprocessor, data, task) -> "Network":
 
 
 def _as_encoder(encoder) -> Encoder:
-    from ..data.dataset import Dataset
     if isinstance(encoder, Dataset):
         return Encoder(encoder.schema).fit(encoder.frame)
     if isinstance(encoder, Encoder):
@@ -437,11 +364,69 @@ def _as_encoder(encoder) -> Encoder:
     raise NetworkError(f"expected a fitted Encoder or the training Dataset, got {type(encoder).__name__}")
 
 
-def _match_classes(model_classes: list, schema_classes: tuple) -> tuple:
-    mc = [to_native(c) for c in model_classes]
-    if set(mc) == set(schema_classes):
-        return tuple(mc)
-    if mc == list(range(len(schema_classes))):
-        return tuple(schema_classes)
-    raise NetworkError(f"the model's classes {mc} match neither the data's classes {list(schema_classes)} "
-                       "nor their indices 0..K-1")
+def network_from_model(model, preprocessor, data, *, task: str | None = None, classes=None, target=None):
+    """A :class:`Network` on rulex's encoding from a model that reads ``preprocessor``'s output.
+
+    Parameters
+    ----------
+    model : fitted MLPClassifier/MLPRegressor, torch ``nn.Sequential`` or fitted skorch net
+    preprocessor : fitted ColumnTransformer, StandardScaler, MinMaxScaler, OneHotEncoder or None
+        What turns the user's frame into the model's inputs (None: the numeric columns as they are).
+    data : Dataset or DataFrame
+        Training rows in original units.
+    task : {"classification", "regression"}, optional
+        Needed for a bare torch module (otherwise read from the model).
+    classes : sequence, optional
+        Class labels in the order of a torch module's outputs (default: sorted target values).
+    target : str, optional
+        Name of the target column when ``data`` is a frame that holds it.
+
+    Returns
+    -------
+    Network
+
+    Raises
+    ------
+    NetworkError
+        For an unsupported model, transformer or option.
+    """
+    from sklearn.neural_network import MLPClassifier, MLPRegressor
+    frame, target = _frame_and_target(data, target)
+    kind = type(model).__name__
+    model_classes = None
+    if isinstance(model, (MLPClassifier, MLPRegressor)):
+        task = "classification" if isinstance(model, MLPClassifier) else "regression"
+        model_classes = getattr(model, "classes_", None)
+    elif hasattr(model, "module_") and hasattr(model, "initialized_"):        # skorch
+        task = "regression" if kind.endswith("Regressor") else "classification"
+        model_classes = getattr(model, "classes_", None)
+    if task is None:
+        raise NetworkError(f"say task='classification' or 'regression' for a {kind}")
+    if task == "classification" and classes is None and target is not None:
+        classes = sorted(frame[target].map(to_native).unique().tolist(), key=lambda v: (str(type(v)), v))
+    if task == "classification" and model_classes is not None:
+        # the model's own labels, or its indices 0..K-1 mapped onto the data's labels
+        classes = list(model_classes) if classes is None else list(_match_classes(list(model_classes), tuple(classes)))
+    if task == "classification" and classes is None:
+        raise NetworkError("a classifier needs its classes (or the training target)")
+    classes = tuple(to_native(v) for v in classes) if task == "classification" else ()
+    features = frame.drop(columns=[target]) if target is not None else frame
+    encoder, A, c = read_preprocessor(preprocessor, features, target=target, task=task, classes=classes)
+    if isinstance(model, (MLPClassifier, MLPRegressor)):
+        layers = sklearn_layers(model)
+        source = f"sklearn.{kind}"
+    elif hasattr(model, "module_") and hasattr(model, "initialized_"):
+        layers = list(Network.from_skorch(model, encoder).layers)
+        source = "skorch"
+    else:
+        layers = list(Network.from_torch(model, encoder, task=task).layers)
+        source = "torch.nn.Sequential"
+    layers = fold_first_layer(layers, A, c)
+    meta = {"source": source, "preprocessor": "none" if preprocessor is None else type(preprocessor).__name__}
+    return Network(layers, encoder, task=task, classes=classes, metadata=meta)
+
+
+def network_from_pipeline(model, data):
+    """``Pipeline([preprocessor, MLP])``, or a bare MLP trained on the raw numeric columns, as a Network."""
+    pre, final = split_pipeline(model)
+    return network_from_model(final, pre, data)

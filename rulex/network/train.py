@@ -8,8 +8,10 @@ import time
 
 import numpy as np
 
+from ..data.dataset import Dataset
 from ..exceptions import DataError, NetworkError
 from ..schema.encoder import Encoder
+from .adapter import Layer, Network
 
 __all__ = ["train_network"]
 
@@ -82,22 +84,10 @@ def train_network(dataset, hidden_layer_sizes=(16,), activation: str = "sigmoid"
     NetworkError
         When training diverges.
     """
-    from ..data.dataset import Dataset
-    if not isinstance(dataset, Dataset):
-        raise DataError(f"train_network takes a rulex Dataset, got {type(dataset).__name__}; "
-                        "wrap a frame with rulex.Dataset.from_frame(df, target=...)")
-    hidden = _parse_hidden(hidden_layer_sizes)
-    if activation not in _ACT:
-        raise DataError(f"activation must be one of {_ACT}, got {activation!r}")
-    if len(dataset) < 2:
-        raise DataError("need at least two training rows")
-    _check_training_parameters(max_epochs, lr, batch_size, weight_decay, random_state)
-    import torch
+    hidden = _check_arguments(dataset, hidden_layer_sizes, activation, max_epochs, lr, batch_size, weight_decay,
+                              random_state)
     import torch.nn as nn
     from skorch import NeuralNetClassifier, NeuralNetRegressor
-    from skorch.callbacks import Callback
-
-    from .adapter import Layer, Network
 
     if missing not in ("error", "impute"):
         raise DataError(f"missing must be 'error' or 'impute', got {missing!r}")
@@ -110,15 +100,56 @@ def train_network(dataset, hidden_layer_sizes=(16,), activation: str = "sigmoid"
     if max_epochs is None:
         steps = max(1, int(np.ceil(n / batch_size)))
         max_epochs = int(min(300, max(30, 4000 // steps)))
-    acts = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}
-    if task == "classification":
+    y, n_out, y_scale = _targets(encoder, dataset)
+    started = time.perf_counter()
+    skorch_net = NeuralNetClassifier if task == "classification" else NeuralNetRegressor
+    module, loss = _fit(skorch_net, X, y, task, hidden, activation, n_out, max_epochs=max_epochs, lr=lr,
+                        batch_size=batch_size, weight_decay=weight_decay, random_state=random_state,
+                        progress=progress)
+    if not np.isfinite(loss):
+        raise NetworkError(f"training diverged (loss {loss}); lower lr (now {lr}) or change the architecture")
+    linears = [m for m in module if isinstance(m, nn.Linear)]
+    layers = _read_layers(linears, task, activation, y_scale)
+    meta = {"source": "rulex.train_network (skorch)", "hidden_layer_sizes": list(hidden),
+            "activation": activation, "max_epochs": max_epochs, "lr": lr, "batch_size": batch_size,
+            "weight_decay": weight_decay, "random_state": random_state, "train_rows": n,
+            "final_train_loss": loss, "train_seconds": round(time.perf_counter() - started, 3),
+            "data": dataset.name, "data_fingerprint": dataset.fingerprint()}
+    network = Network(layers, encoder, task=task, classes=dataset.classes if task == "classification" else (),
+                      metadata=meta)
+    return network
+
+
+def _check_arguments(dataset, hidden_layer_sizes, activation, max_epochs, lr, batch_size, weight_decay,
+                     random_state) -> tuple:
+    """The hidden layer sizes as a tuple, after refusing a non-Dataset, a bad activation, fewer than two
+    rows or a bad training parameter (in that order) with a :class:`DataError`."""
+    if not isinstance(dataset, Dataset):
+        raise DataError(f"train_network takes a rulex Dataset, got {type(dataset).__name__}; "
+                        "wrap a frame with rulex.Dataset.from_frame(df, target=...)")
+    hidden = _parse_hidden(hidden_layer_sizes)
+    if activation not in _ACT:
+        raise DataError(f"activation must be one of {_ACT}, got {activation!r}")
+    if len(dataset) < 2:
+        raise DataError("need at least two training rows")
+    _check_training_parameters(max_epochs, lr, batch_size, weight_decay, random_state)
+    return hidden
+
+
+def _targets(encoder, dataset) -> tuple:
+    """``(y, n_out, (y_mean, y_std))``: class indices and one output per class, or for regression the
+    standardised target, one output and the scale that maps it back (``None`` for classification)."""
+    if dataset.task == "classification":
         y = encoder.encode_target(dataset.y).astype(np.int64)
-        n_out = len(dataset.classes)
-    else:
-        y_raw = encoder.encode_target(dataset.y)
-        y_mean, y_std = float(y_raw.mean()), float(y_raw.std()) or 1.0
-        y = ((y_raw - y_mean) / y_std).astype(np.float32).reshape(-1, 1)  # type: ignore[assignment]
-        n_out = 1
+        return y, len(dataset.classes), None
+    y_raw = encoder.encode_target(dataset.y)
+    y_mean, y_std = float(y_raw.mean()), float(y_raw.std()) or 1.0
+    return ((y_raw - y_mean) / y_std).astype(np.float32).reshape(-1, 1), 1, (y_mean, y_std)
+
+
+def _progress_bar(max_epochs, progress):
+    """A skorch callback that shows a tqdm bar over the epochs (``progress=None``: only on a terminal)."""
+    from skorch.callbacks import Callback
 
     class _Bar(Callback):
         def on_train_begin(self, net, **kw):
@@ -133,7 +164,18 @@ def train_network(dataset, hidden_layer_sizes=(16,), activation: str = "sigmoid"
         def on_train_end(self, net, **kw):
             self.bar.close()
 
-    started = time.perf_counter()
+    return _Bar()
+
+
+def _fit(skorch_net, X, y, task, hidden, activation, n_out, *, max_epochs, lr, batch_size, weight_decay,
+         random_state, progress) -> tuple:
+    """``(module, final training loss)``: an ``nn.Sequential`` built under ``random_state`` and trained
+    by ``skorch_net`` (skorch's NeuralNetClassifier or NeuralNetRegressor) with Adam, on one torch thread."""
+    import torch
+    import torch.nn as nn
+
+    acts = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}
+    callback = _progress_bar(max_epochs, progress)
     with _one_thread():
         torch.manual_seed(random_state)
         sizes = (X.shape[1],) + hidden
@@ -144,33 +186,30 @@ def train_network(dataset, hidden_layer_sizes=(16,), activation: str = "sigmoid"
         module = nn.Sequential(*mods)
         common = dict(module=module, max_epochs=max_epochs, lr=lr, batch_size=batch_size,
                       optimizer=torch.optim.Adam, optimizer__weight_decay=weight_decay, train_split=None,
-                      iterator_train__shuffle=True, verbose=0, device="cpu", callbacks=[("progress", _Bar())])
+                      iterator_train__shuffle=True, verbose=0, device="cpu", callbacks=[("progress", callback)])
         if task == "classification":
-            net = NeuralNetClassifier(criterion=nn.CrossEntropyLoss, classes=list(range(n_out)), **common)
+            net = skorch_net(criterion=nn.CrossEntropyLoss, classes=list(range(n_out)), **common)
         else:
-            net = NeuralNetRegressor(criterion=nn.MSELoss, **common)
+            net = skorch_net(criterion=nn.MSELoss, **common)
         net.fit(X, y)
         loss = float(net.history[-1, "train_loss"])
-    if not np.isfinite(loss):
-        raise NetworkError(f"training diverged (loss {loss}); lower lr (now {lr}) or change the architecture")
-    linears = [m for m in module if isinstance(m, nn.Linear)]
+    return module, loss
+
+
+def _read_layers(linears, task, activation, y_scale) -> list:
+    """The trained ``nn.Linear`` modules as rulex layers; a regression output is scaled back to the
+    target's units (``y_scale = (mean, std)``)."""
     layers = []
     for i, lin in enumerate(linears):
         w = lin.weight.detach().numpy().astype(np.float64)
         b = lin.bias.detach().numpy().astype(np.float64)
         last = i == len(linears) - 1
         if last and task == "regression":
+            y_mean, y_std = y_scale
             w, b = w * y_std, b * y_std + y_mean
         act = activation if not last else ("softmax" if task == "classification" else "identity")
         layers.append(Layer(w, b, act))
-    meta = {"source": "rulex.train_network (skorch)", "hidden_layer_sizes": list(hidden),
-            "activation": activation, "max_epochs": max_epochs, "lr": lr, "batch_size": batch_size,
-            "weight_decay": weight_decay, "random_state": random_state, "train_rows": n,
-            "final_train_loss": loss, "train_seconds": round(time.perf_counter() - started, 3),
-            "data": dataset.name, "data_fingerprint": dataset.fingerprint()}
-    network = Network(layers, encoder, task=task, classes=dataset.classes if task == "classification" else (),
-                      metadata=meta)
-    return network
+    return layers
 
 
 def _is_int(v) -> bool:

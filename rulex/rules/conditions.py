@@ -20,8 +20,10 @@ import pandas as pd
 
 from ..exceptions import RuleError
 from ..schema.features import sort_values, to_native
+from ._format import format_number
+from .linear import format_value
 
-__all__ = ["Condition", "MofN", "OPS", "NEGATE", "MISSING_OPS"]
+__all__ = ["Condition", "MofN", "OPS", "NEGATE", "MISSING_OPS", "format_condition", "format_conditions"]
 
 OPS = ("<=", ">", "==", "!=", "in", "not in", "is missing", "is not missing")
 NEGATE = {"<=": ">", ">": "<=", "==": "!=", "!=": "==", "in": "not in", "not in": "in",
@@ -107,7 +109,6 @@ class Condition:
         return cls(d["feature"], d["op"], d["value"])
 
     def __str__(self) -> str:
-        from .render import format_condition
         return format_condition(self)
 
 
@@ -198,9 +199,46 @@ class MofN:
         return cls(d["m"], tuple(Condition.from_dict(c) for c in d["of"]))
 
     def __str__(self) -> str:
-        from .render import format_condition
         return format_condition(self)
 
 
 def literal_from_dict(d):
     return MofN.from_dict(d) if "m" in d else Condition.from_dict(d)
+
+
+def format_condition(cond, schema=None, digits: int = 6) -> str:
+    """Render a :class:`Condition` or :class:`MofN`; integer features read as ``age >= 60``."""
+    if isinstance(cond, MofN):
+        if cond.m == 1:
+            return "(" + " OR ".join(format_condition(c, schema, digits) for c in cond.conditions) + ")"
+        inner = ", ".join(format_condition(c, schema, digits) for c in cond.conditions)
+        return f"at least {cond.m} of {{{inner}}}"
+    name, op, v = cond.feature, cond.op, cond.value
+    if v is None and op in ("is missing", "is not missing"):
+        return f"{name} {op}"
+    kind = None
+    if schema is not None and name in schema:
+        kind = schema[name].kind
+    if op in ("<=", ">"):
+        if kind == "integer" and float(v).is_integer():
+            return f"{name} <= {int(v)}" if op == "<=" else f"{name} >= {int(v) + 1}"
+        return f"{name} {op} {format_number(v, digits)}"
+    if op in ("in", "not in"):
+        if kind == "ordinal" and op == "in":
+            levels = list(schema[name].categories)
+            idx = sorted(levels.index(x) for x in v if x in levels)
+            if idx and idx == list(range(idx[0], idx[-1] + 1)) and len(idx) == len(v):
+                lo, hi = levels[idx[0]], levels[idx[-1]]
+                if idx[0] == 0:
+                    return f"{name} <= {format_value(hi)}"
+                if idx[-1] == len(levels) - 1:
+                    return f"{name} >= {format_value(lo)}"
+                return f"{format_value(lo)} <= {name} <= {format_value(hi)}"
+        return f"{name} {op} {{" + ", ".join(format_value(x) for x in v) + "}"
+    return f"{name} {op} {format_value(v)}"
+
+
+def format_conditions(conds, schema=None, digits: int = 6) -> str:
+    if not conds:
+        return "TRUE"
+    return " AND ".join(format_condition(c, schema, digits) for c in conds)

@@ -22,8 +22,9 @@ import pandas as pd
 
 from ..exceptions import RuleError
 from ..schema.features import to_native
+from ._format import format_number, format_scalar
 
-__all__ = ["LinearModel", "LinearTerm"]
+__all__ = ["LinearModel", "LinearTerm", "format_linear", "format_value"]
 
 
 @dataclass(frozen=True)
@@ -157,7 +158,6 @@ class LinearModel:
         return f"LinearModel({self.intercept!r}, {list(self.terms)!r})"
 
     def __str__(self):
-        from .render import format_linear
         return format_linear(self)
 
     def to_dict(self) -> dict:
@@ -169,3 +169,21 @@ class LinearModel:
             return cls(d["intercept"], [LinearTerm.from_dict(t) for t in d.get("terms", [])])
         except (KeyError, TypeError) as e:
             raise RuleError(f"malformed linear conclusion {d!r}: {e}") from None
+
+
+def format_value(v) -> str:
+    """A conclusion or category as shown: a LinearModel as :func:`format_linear`, a string quoted, a float
+    short (:func:`~rulex.rules._format.format_number`), anything else as its ``repr``."""
+    if isinstance(v, LinearModel):
+        return format_linear(v)
+    return format_scalar(v)
+
+
+def format_linear(model, digits: int = 6) -> str:
+    """``152.1 + 3.2 * bmi - 4 * [sex == "male"]``: a linear conclusion, terms in evaluation order."""
+    out = format_number(model.intercept, digits)
+    for t in model.terms:
+        x = f"[{t.feature} == {format_value(t.category)}]" if t.is_indicator else t.feature
+        sign = "-" if t.coef < 0 else "+"
+        out += f" {sign} {format_number(abs(t.coef), digits)} * {x}"
+    return out

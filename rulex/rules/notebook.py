@@ -14,6 +14,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .conditions import format_conditions
+from .linear import LinearModel, format_linear
+
 __all__ = ["render_fragment", "ruleset_frame", "ruleset_html"]
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "formats" / "templates"
@@ -58,8 +61,6 @@ def render_fragment(template: str, **context) -> str:
 
 def ruleset_frame(rules, digits: int = 6) -> pd.DataFrame:
     """One row per rule, then the default: number, conditions, conclusion, support, precision, weight."""
-    from .render import format_conditions, format_linear
-    from .linear import LinearModel
     schema = rules.schema if rules.space == "original" else None
 
     def conclusion(v):

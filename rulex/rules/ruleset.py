@@ -1,5 +1,7 @@
 """Rule and RuleSet: the one representation every extractor returns and every exporter reads.
 
+Both are immutable values; :class:`Rule` is defined in :mod:`rulex.rules.rule` and importable from here.
+
 Semantics
 ---------
 ``ordered``
@@ -22,179 +24,28 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import DataError, RuleError
-from ..schema.features import Schema, to_native
-from .conditions import Condition, MofN, literal_from_dict
+from ..schema.features import Schema, check_column, to_native
+from .conditions import format_conditions
 from .intervals import fold, implies
-from .linear import LinearModel
-from .render import format_conditions, format_value
+from .linear import LinearModel, format_linear, format_value
+from .notebook import ruleset_frame, ruleset_html
+from .rule import Rule, _canonical_text, conclusion_from_json, conclusion_to_json
 
 __all__ = ["Rule", "RuleSet", "SEMANTICS"]
 
 SEMANTICS = ("ordered", "unordered")
 
 
-def _canonical(obj) -> Any:
-    """JSON-native deep copy (tuples to lists, numpy scalars to Python): what a round trip gives back."""
-    def default(o):
-        if isinstance(o, np.generic):
-            return o.item()
-        if isinstance(o, np.ndarray):
-            return o.tolist()
-        if isinstance(o, (set, frozenset)):
-            return sorted(o, key=str)
-        raise TypeError(f"cannot store {type(o).__name__} in rule provenance")
-    return json.loads(json.dumps(obj, default=default, allow_nan=True))
-
-
 def _format_conclusion(v, digits: int) -> str:
-    from .render import format_linear
     return format_linear(v, digits) if isinstance(v, LinearModel) else format_value(v)
 
 
-def conclusion_to_json(v):
-    """JSON form of a conclusion: the value itself, or ``{"linear": {...}}`` for a LinearModel."""
-    return {"linear": v.to_dict()} if isinstance(v, LinearModel) else v
-
-
-def conclusion_from_json(v):
-    if isinstance(v, dict):
-        if set(v) != {"linear"}:
-            raise RuleError(f"a conclusion is a value or {{'linear': ...}}, got {v!r}")
-        return LinearModel.from_dict(v["linear"])
-    return v
-
-
-class Rule:
-    """A conjunction of conditions (and m-of-n tests) with a conclusion.
-
-    Parameters
-    ----------
-    conditions : sequence of Condition or MofN
-        Empty means the rule always holds.
-    conclusion : class label, number or LinearModel
-        A :class:`~rulex.rules.linear.LinearModel` (regression only) predicts a linear
-        formula of the row's columns where the rule holds.
-    weight : float, default 1.0
-        Vote weight under ``unordered`` semantics.
-    support : int, optional
-        Rows of the extraction data the rule decides.
-    precision : float, optional
-        Share of those rows where the network agrees with the conclusion.
-    provenance : dict, optional
-        JSON-native record of where the rule came from (tree node, hidden-unit terms...).
-    """
-
-    __slots__ = ("conditions", "conclusion", "weight", "support", "precision", "provenance")
-    conditions: tuple
-    conclusion: Any
-    weight: float
-    support: int | None
-    precision: float | None
-    provenance: dict
-
-    def __init__(self, conditions: Sequence = (), conclusion=None, *, weight: float = 1.0,
-                 support: int | None = None, precision: float | None = None, provenance: dict | None = None):
-        conds = tuple(conditions)
-        for c in conds:
-            if not isinstance(c, (Condition, MofN)):
-                raise RuleError(f"a rule's conditions must be Condition or MofN objects, got {type(c).__name__}")
-        if conclusion is None:
-            raise RuleError("a rule needs a conclusion")
-        weight = float(weight)
-        if not (weight >= 0 and np.isfinite(weight)):
-            raise RuleError(f"a rule's weight must be a finite number >= 0, got {weight!r}")
-        object.__setattr__(self, "conditions", conds)
-        object.__setattr__(self, "conclusion", to_native(conclusion))
-        object.__setattr__(self, "weight", weight)
-        object.__setattr__(self, "support", None if support is None else int(support))
-        object.__setattr__(self, "precision", None if precision is None else float(precision))
-        object.__setattr__(self, "provenance", _canonical(provenance or {}))
-
-    def __setattr__(self, key, value):
-        raise AttributeError("Rule is immutable; use Rule.replace(...)")
-
-    # pickle, copy.deepcopy, joblib and cloudpickle rebuild the slots without __setattr__
-    def __getstate__(self):
-        return tuple(getattr(self, k) for k in self.__slots__)
-
-    def __setstate__(self, state):
-        for k, v in zip(self.__slots__, state):
-            object.__setattr__(self, k, v)
-
-    def replace(self, **changes) -> "Rule":
-        kw = {k: getattr(self, k) for k in self.__slots__}
-        kw.update(changes)
-        conds = kw.pop("conditions")
-        concl = kw.pop("conclusion")
-        return Rule(conds, concl, **kw)
-
-    def _key(self):
-        return (self.conditions, self.conclusion, self.weight, self.support, self.precision,
-                json.dumps(self.provenance, sort_keys=True))
-
-    def __eq__(self, other):
-        return isinstance(other, Rule) and self._key() == other._key()
-
-    def __hash__(self):
-        return hash((self.conditions, self.conclusion))
-
-    def __repr__(self):
-        return f"Rule({format_conditions(self.conditions)} -> {self.conclusion!r})"
-
-    def __len__(self):
-        return len(self.conditions)
-
-    def size(self) -> int:
-        """Number of literal tests (an m-of-n test counts each of its literals)."""
-        return sum(c.size() for c in self.conditions)
-
-    @property
-    def features(self) -> tuple:
-        """Features the rule reads: those its conditions test, then those of a linear conclusion."""
-        extra = self.conclusion.features if isinstance(self.conclusion, LinearModel) else ()
-        return tuple(dict.fromkeys([f for c in self.conditions for f in c.features] + list(extra)))
-
-    def evaluate(self, frame: pd.DataFrame, cache: dict | None = None) -> np.ndarray:
-        mask = np.ones(len(frame), dtype=bool)
-        for c in self.conditions:
-            if cache is not None:
-                m = cache.get(c)
-                if m is None:
-                    m = cache[c] = c.evaluate(frame)
-            else:
-                m = c.evaluate(frame)
-            mask &= m
-        return mask
-
-    def to_dict(self) -> dict:
-        d = {"if": [c.to_dict() for c in self.conditions], "then": conclusion_to_json(self.conclusion)}
-        if self.weight != 1.0:
-            d["weight"] = self.weight
-        if self.support is not None:
-            d["support"] = self.support
-        if self.precision is not None:
-            d["precision"] = self.precision
-        if self.provenance:
-            d["provenance"] = self.provenance
-        return d
-
-    @classmethod
-    def from_dict(cls, d) -> "Rule":
-        return cls(tuple(literal_from_dict(c) for c in d.get("if", [])), conclusion_from_json(d["then"]),
-                   weight=d.get("weight", 1.0), support=d.get("support"), precision=d.get("precision"),
-                   provenance=d.get("provenance"))
-
-    def to_string(self, schema=None, digits: int = 6) -> str:
-        return f"IF {format_conditions(self.conditions, schema, digits)} THEN {format_value(self.conclusion)}"
-
-    def provenance_text(self, digits: int = 4) -> str:
-        """The hidden-unit terms a decompositional rule came from, top layer first, or ''."""
-        terms = self.provenance.get("hidden_terms") or []
-        return ", ".join(f"h{t['layer']}_{t['unit']} {t['op']} {t['threshold']:.{digits}g}" for t in terms)
-
-
 class RuleSet:
-    """An ordered decision list or an unordered rule set with an explicit default.
+    """An ordered decision list or an unordered rule set with an explicit default: an immutable value.
+
+    Every attribute is read-only (setting or deleting one raises AttributeError); derive a changed
+    rule set with :meth:`replace` or :meth:`with_provenance`. Equal rule sets hash equally, so rule
+    sets can be set members and dict keys.
 
     Parameters
     ----------
@@ -214,8 +65,20 @@ class RuleSet:
         ``original`` rules talk about the user's columns; ``encoded`` rules about
         network inputs (see :func:`rulex.decoding.decode_rules`).
     provenance : dict, optional
-        JSON-native record: method, parameters, fingerprints, rulex version, metrics.
+        JSON-native record: method, parameters, fingerprints, rulex version, metrics. It is kept
+        as its canonical JSON text; :attr:`provenance` gives a fresh copy on every read.
     """
+
+    __slots__ = ("rules", "default", "semantics", "task", "classes", "target", "schema", "space", "_provenance")
+    rules: tuple
+    default: Any
+    semantics: str
+    task: str
+    classes: tuple
+    target: str | None
+    schema: Schema | None
+    space: str
+    _provenance: str
 
     def __init__(self, rules: Iterable[Rule], default, *, semantics: str = "ordered",
                  task: str = "classification", classes: Sequence = (), target: str | None = None,
@@ -256,15 +119,37 @@ class RuleSet:
                 for f in r.features:
                     if f not in schema:
                         raise RuleError(f"a rule tests feature {f!r}, which is not in the schema")
-        self.rules = rules
-        self.default = to_native(default)
-        self.semantics = semantics
-        self.task = task
-        self.classes = classes
-        self.target = target
-        self.schema = schema
-        self.space = space
-        self.provenance = _canonical(provenance or {})
+        for name, value in (("rules", rules), ("default", to_native(default)), ("semantics", semantics),
+                            ("task", task), ("classes", classes), ("target", target), ("schema", schema),
+                            ("space", space), ("_provenance", _canonical_text(provenance or {}))):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, key, value):
+        raise AttributeError(f"RuleSet is immutable: cannot set {key!r}; use RuleSet.replace(...) or "
+                             "RuleSet.with_provenance(...)")
+
+    def __delattr__(self, key):
+        raise AttributeError(f"RuleSet is immutable: cannot delete {key!r}")
+
+    # pickle, copy.deepcopy, joblib and cloudpickle rebuild the slots without __setattr__
+    def __getstate__(self):
+        return tuple(getattr(self, k) for k in self.__slots__)
+
+    def __setstate__(self, state):
+        if isinstance(state, dict):     # a rule set pickled before it had slots: its __dict__
+            state = tuple(_canonical_text(state.get("provenance") or {}) if k == "_provenance" else state[k]
+                          for k in self.__slots__)
+        for k, v in zip(self.__slots__, state):
+            object.__setattr__(self, k, v)
+
+    @property
+    def provenance(self) -> dict:
+        """The JSON-native provenance record (method, parameters, fingerprints, metrics...).
+
+        Each read returns a new copy: changing it leaves the rule set as it was. A rule set with
+        changed provenance is :meth:`with_provenance` (or ``replace(provenance=...)``).
+        """
+        return json.loads(self._provenance)
 
     # -- size -------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -302,15 +187,61 @@ class RuleSet:
     def __eq__(self, other):
         return isinstance(other, RuleSet) and self._key() == other._key()
 
-    __hash__ = None  # type: ignore[assignment]  # mutable provenance: not hashable
+    def __hash__(self):
+        # the same key as __eq__ (provenance as sorted canonical JSON); every part is immutable
+        return hash(self._key())
 
     def replace(self, **changes) -> "RuleSet":
+        """A new rule set with the given attributes changed, checked like a new one; this one is unchanged.
+
+        Parameters
+        ----------
+        **changes
+            Any of the constructor's arguments: ``rules``, ``default``, ``semantics``, ``task``,
+            ``classes``, ``target``, ``schema``, ``space``, ``provenance`` (the whole record).
+
+        Returns
+        -------
+        RuleSet
+
+        Raises
+        ------
+        RuleError
+            When the changed rule set is not valid (as :class:`RuleSet` would raise).
+        TypeError
+            For a name that is not a constructor argument.
+        """
         kw = dict(rules=self.rules, default=self.default, semantics=self.semantics, task=self.task,
                   classes=self.classes, target=self.target, schema=self.schema, space=self.space,
                   provenance=self.provenance)
         kw.update(changes)
         rules, default = kw.pop("rules"), kw.pop("default")
         return RuleSet(rules, default, **kw)
+
+    def with_provenance(self, **updates) -> "RuleSet":
+        """A new rule set whose provenance is this one's with the top-level keys ``updates`` set.
+
+        A key in ``updates`` replaces that key's whole value (nested records are not merged); the
+        other keys keep their order, new keys come last. This rule set is unchanged.
+
+        Parameters
+        ----------
+        **updates
+            JSON-storable values (numpy scalars and arrays, tuples and sets are stored as JSON).
+
+        Returns
+        -------
+        RuleSet
+
+        Examples
+        --------
+        >>> rs = RuleSet([], "a", classes=("a", "b"), provenance={"method": "x"})
+        >>> rs.with_provenance(note="checked").provenance
+        {'method': 'x', 'note': 'checked'}
+        >>> rs.provenance
+        {'method': 'x'}
+        """
+        return self.replace(provenance={**self.provenance, **updates})
 
     # -- evaluation ---------------------------------------------------------------------
     def _check(self, frame) -> pd.DataFrame:
@@ -323,7 +254,6 @@ class RuleSet:
         if missing:
             raise DataError(f"the frame is missing column(s) {missing} that the rules test")
         if self.schema is not None and self.space == "original":
-            from ..schema.features import check_column
             for f in used:
                 check_column(frame[f], self.schema[f], allow_missing=True)
         return frame
@@ -490,11 +420,9 @@ class RuleSet:
         -------
         pandas.DataFrame
         """
-        from .notebook import ruleset_frame
         return ruleset_frame(self, digits)
 
     def _repr_html_(self) -> str:
-        from .notebook import ruleset_html
         return ruleset_html(self)
 
     def __repr__(self) -> str:

@@ -15,8 +15,10 @@ import time
 import numpy as np
 import pandas as pd
 
+from ..decoding import decode_rules
 from ..exceptions import DataError, NetworkError, RuleError
-from ..rules.conditions import MofN
+from ..network.adapter import Network
+from ..rules.conditions import MofN, format_conditions
 from ..rules.linear import LinearModel
 from ..rules.ruleset import RuleSet
 from .domain import Domain, TooManyBoxes
@@ -122,7 +124,6 @@ class Verification:
 
 
 def _text(rule, schema):
-    from ..rules.render import format_conditions
     return format_conditions(rule.conditions) if rule.conditions else "(always)"
 
 
@@ -169,7 +170,51 @@ def verify(rules, network, dataset=None, max_seconds: float = 60, *, bounds: dic
         For a network with an activation verification cannot read.
     """
     started = time.monotonic()
-    from ..network.adapter import Network
+    rules, max_seconds = _checked(rules, network, dataset, max_seconds, delta, max_pieces)
+    deadline_all = started + max_seconds - 0.05
+    rng = np.random.default_rng(random_state)
+    domain = Domain(network.encoder, bounds)
+
+    tol = None
+    if network.task == "regression":
+        tol = _tolerance(tolerance, network, dataset)
+    # expanding m-of-n tests into boxes may take at most half the budget
+    items = _regions(rules, domain, started + max_seconds / 2)
+    sampled = _Sampled(rules, domain, rng)
+    records, cex_rows = [], []
+    total_share, estimated = 0.0, False
+    certified_boxes, certified_labels, default_ok, default_share = [], [], False, 0.0
+    for n_done, item in enumerate(items):
+        label, _rule, own, own_mofns, _exclude, conclusion = item
+        rec, out, share, est = _verify_region(item, len(items) - n_done, network, rules, domain, sampled, tol,
+                                              deadline_all, max_pieces=max_pieces, delta=delta, rng=rng)
+        estimated |= est
+        records.append(rec)
+        if out["row"] is not None:
+            cex_rows.append(_counterexample(out["row"], label, conclusion, network))
+        if (rules.semantics == "ordered" or label == "default") and out["certified"] > 0:
+            total_share += share * out["certified"]
+        if out["status"] == "certified":
+            if label == "default":
+                default_ok, default_share = True, share
+            else:
+                certified_boxes.append(None if own_mofns else own)
+                certified_labels.append(label)
+    if rules.semantics == "unordered":
+        union, est = _certified_union(domain, sampled, certified_boxes, certified_labels, max_pieces, deadline_all)
+        estimated |= est
+        total_share = union + (default_share if default_ok else 0.0)
+    frame = pd.DataFrame.from_records(records, columns=["rule", "text", "conclusion", "status", "certified_share",
+                                                        "region_share", "counterexample", "engine", "seconds",
+                                                        "note"])
+    cex = (pd.concat(cex_rows, ignore_index=True) if cex_rows
+           else pd.DataFrame(columns=list(network.schema.feature_names) + ["rule", "rule_says", "network_says"]))
+    return Verification(frame, float(min(total_share, 1.0)), cex, time.monotonic() - started, estimated)
+
+
+def _checked(rules, network, dataset, max_seconds, delta, max_pieces) -> tuple:
+    """``(rules in original units, max_seconds)`` after refusing what :func:`verify` cannot read (in this order:
+    the network, the rules, the budget, ``delta``, ``max_pieces``, the activations, the data's columns, the task)."""
     if not isinstance(network, Network):
         raise NetworkError(f"verify: expected a rulex Network, got {type(network).__name__}")
     if not isinstance(rules, RuleSet):
@@ -181,7 +226,6 @@ def verify(rules, network, dataset=None, max_seconds: float = 60, *, bounds: dic
         raise DataError(f"max_pieces must be a positive integer, got {max_pieces!r}")
     hidden_activations(network)
     if rules.space == "encoded":
-        from ..decoding import decode_rules
         rules = decode_rules(network.encoder, rules)
     if dataset is not None:
         missing = [f for f in network.schema.feature_names if f not in dataset.frame.columns]
@@ -189,87 +233,70 @@ def verify(rules, network, dataset=None, max_seconds: float = 60, *, bounds: dic
             raise DataError(f"the data set lacks column(s) {missing} that the network takes")
     if rules.task != network.task:
         raise RuleError(f"the rules are for {rules.task} but the network does {network.task}")
-    deadline_all = started + max_seconds - 0.05
-    rng = np.random.default_rng(random_state)
-    domain = Domain(network.encoder, bounds)
-    schema = network.schema
+    return rules, max_seconds
 
-    tol = None
-    if network.task == "regression":
-        tol = _tolerance(tolerance, network, dataset)
-    # expanding m-of-n tests into boxes may take at most half the budget
-    items = _regions(rules, domain, started + max_seconds / 2)
-    sampled = _Sampled(rules, domain, rng)
-    records, cex_rows = [], []
-    total_share, estimated = 0.0, False
-    certified_boxes, certified_labels, default_ok, default_share = [], [], False, 0.0
-    for n_done, (label, rule, own, own_mofns, exclude, conclusion) in enumerate(items):
-        t0 = time.monotonic()
-        left = len(items) - n_done
-        deadline = min(deadline_all, t0 + max(deadline_all - t0, 0.0) / left)
-        complex_ = own is None or exclude is None or bool(own_mofns) or any(isinstance(e, tuple) for e in exclude)
-        share, pieces, est = None, None, False
-        late = time.monotonic() >= deadline_all
-        if late:                                       # out of budget: not even the volume is measured
-            share = float("nan")
-        elif not complex_:
-            share, pieces = region_share(domain, own, exclude, max_pieces,
-                                         deadline=t0 + 0.25 * max(deadline - t0, 0.0))
-        if share is None:
-            share, est = sampled.share(label), True
-        estimated |= est
-        rec = {"rule": label, "text": _text(rule, schema) if rule is not None else "(default)",
-               "conclusion": conclusion, "region_share": share}
-        if late:
-            out: dict = {"status": "unknown", "row": None, "certified": 0.0, "engine": "", "note": "budget"}
-        elif own is None or exclude is None:
-            out = {"status": "unknown", "row": None, "certified": 0.0, "engine": "",
-                   "note": "region too complex: its m-of-n tests expand into too many boxes"}
-        elif isinstance(conclusion, LinearModel):
-            out = {"status": "unknown", "row": None, "certified": 0.0, "engine": "",
-                   "note": "linear conclusions are not verified"}
-        elif time.monotonic() >= deadline_all:       # the budget ran out while the region was measured
-            out = {"status": "unknown", "row": None, "certified": 0.0, "engine": "",
-                   "note": "budget (region measured, not decided)"}
-        else:
-            spec = _spec(network, conclusion, tol)
-            confirm = _confirmer(network, domain, rules, label, spec)
-            out = decide_region(network, spec, domain, own, exclude, pieces, deadline,
-                                confirm=confirm, rng=rng, delta=delta, own_mofns=own_mofns)
-        row = out["row"]
-        rec.update(status=out["status"], certified_share=out["certified"],
-                   counterexample=None if row is None else _native(row.iloc[0].to_dict()),
-                   engine=out["engine"], seconds=round(time.monotonic() - t0, 4), note=out["note"])
-        records.append(rec)
-        if row is not None:
-            r = row.iloc[[0]].copy()
-            r["rule"] = label
-            r["rule_says"] = [conclusion]
-            r["network_says"] = network.predict(row.iloc[[0]])
-            cex_rows.append(r)
-        if (rules.semantics == "ordered" or label == "default") and out["certified"] > 0:
-            total_share += share * out["certified"]
-        if out["status"] == "certified":
-            if label == "default":
-                default_ok, default_share = True, share
-            else:
-                certified_boxes.append(None if own_mofns else own)
-                certified_labels.append(label)
-    if rules.semantics == "unordered":
-        union = None
-        if not any(b is None for b in certified_boxes):
-            union = _union_share(domain, certified_boxes, max_pieces, deadline_all + 0.5)
-        est = union is None
-        if union is None:                              # m-of-n rules or too many boxes: sample the union
-            union = sampled.union(certified_labels)
-        estimated |= est
-        total_share = union + (default_share if default_ok else 0.0)
-    frame = pd.DataFrame.from_records(records, columns=["rule", "text", "conclusion", "status", "certified_share",
-                                                        "region_share", "counterexample", "engine", "seconds",
-                                                        "note"])
-    cex = (pd.concat(cex_rows, ignore_index=True) if cex_rows
-           else pd.DataFrame(columns=list(schema.feature_names) + ["rule", "rule_says", "network_says"]))
-    return Verification(frame, float(min(total_share, 1.0)), cex, time.monotonic() - started, estimated)
+
+def _verify_region(item, left, network, rules, domain, sampled, tol, deadline_all, *, max_pieces, delta,
+                   rng) -> tuple:
+    """``(record, outcome, region share, share estimated?)`` of one region of :func:`_regions`, decided
+    within its slice (``1 / left``) of the budget left before ``deadline_all``."""
+    label, rule, own, own_mofns, exclude, conclusion = item
+    t0 = time.monotonic()
+    deadline = min(deadline_all, t0 + max(deadline_all - t0, 0.0) / left)
+    complex_ = own is None or exclude is None or bool(own_mofns) or any(isinstance(e, tuple) for e in exclude)
+    share, pieces, est = None, None, False
+    late = time.monotonic() >= deadline_all
+    if late:                                       # out of budget: not even the volume is measured
+        share = float("nan")
+    elif not complex_:
+        share, pieces = region_share(domain, own, exclude, max_pieces,
+                                     deadline=t0 + 0.25 * max(deadline - t0, 0.0))
+    if share is None:
+        share, est = sampled.share(label), True
+    rec = {"rule": label, "text": _text(rule, network.schema) if rule is not None else "(default)",
+           "conclusion": conclusion, "region_share": share}
+    if late:
+        out: dict = {"status": "unknown", "row": None, "certified": 0.0, "engine": "", "note": "budget"}
+    elif own is None or exclude is None:
+        out = {"status": "unknown", "row": None, "certified": 0.0, "engine": "",
+               "note": "region too complex: its m-of-n tests expand into too many boxes"}
+    elif isinstance(conclusion, LinearModel):
+        out = {"status": "unknown", "row": None, "certified": 0.0, "engine": "",
+               "note": "linear conclusions are not verified"}
+    elif time.monotonic() >= deadline_all:       # the budget ran out while the region was measured
+        out = {"status": "unknown", "row": None, "certified": 0.0, "engine": "",
+               "note": "budget (region measured, not decided)"}
+    else:
+        spec = _spec(network, conclusion, tol)
+        confirm = _confirmer(network, domain, rules, label, spec)
+        out = decide_region(network, spec, domain, own, exclude, pieces, deadline,
+                            confirm=confirm, rng=rng, delta=delta, own_mofns=own_mofns)
+    row = out["row"]
+    rec.update(status=out["status"], certified_share=out["certified"],
+               counterexample=None if row is None else _native(row.iloc[0].to_dict()),
+               engine=out["engine"], seconds=round(time.monotonic() - t0, 4), note=out["note"])
+    return rec, out, share, est
+
+
+def _counterexample(row, label, conclusion, network) -> pd.DataFrame:
+    """The first counterexample row with the rule's label, what the rule says and what the network says."""
+    r = row.iloc[[0]].copy()
+    r["rule"] = label
+    r["rule_says"] = [conclusion]
+    r["network_says"] = network.predict(row.iloc[[0]])
+    return r
+
+
+def _certified_union(domain, sampled, certified_boxes, certified_labels, max_pieces, deadline_all) -> tuple:
+    """``(share of the domain the certified rules cover together, estimated?)`` for unordered rules: exact
+    from the boxes, or sampled for m-of-n rules or too many boxes."""
+    union = None
+    if not any(b is None for b in certified_boxes):
+        union = _union_share(domain, certified_boxes, max_pieces, deadline_all + 0.5)
+    est = union is None
+    if union is None:                              # m-of-n rules or too many boxes: sample the union
+        union = sampled.union(certified_labels)
+    return union, est
 
 
 def _native(d: dict) -> dict:

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import DataError, NetworkError
+from ..network.adapter import Network
 from ..schema.features import to_native
 from .bounds import _grad_worst
 from .domain import Domain, Span
@@ -124,7 +125,6 @@ def _one_row(network, row) -> pd.DataFrame:
 
 
 def _setup(network, row, bounds):
-    from ..network.adapter import Network
     if not isinstance(network, Network):
         raise NetworkError(f"expected a rulex Network, got {type(network).__name__}")
     if network.task != "classification":
