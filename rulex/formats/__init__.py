@@ -4,7 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-from ..exceptions import UnknownNameError, did_you_mean
+from ..exceptions import DataError, UnknownNameError, did_you_mean
+from ..rules.ruleset import RuleSet
 from .html import to_html
 from .jsonio import from_json, load_rules, to_json
 from .pmml import to_pmml
@@ -48,14 +49,13 @@ def export(rules, format: str = "text", path=None, **options) -> str:
 
     Raises
     ------
-    TypeError
+    DataError
         When ``rules`` is not a RuleSet.
     UnknownNameError
         For an unknown format (the message lists the formats).
     """
-    from ..rules.ruleset import RuleSet
     if not isinstance(rules, RuleSet):
-        raise TypeError(f"export takes a RuleSet, got {type(rules).__name__}")
+        raise DataError(f"export takes a RuleSet, got {type(rules).__name__}")
     if format not in FORMATS:
         raise UnknownNameError(did_you_mean(format, FORMATS, "export format"))
     text = FORMATS[format](rules, **options)

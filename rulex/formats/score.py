@@ -79,13 +79,13 @@ def score_file(rules, data, out, *, alias: str = "prediction", columns=None, mem
     Raises
     ------
     DataError
-        A file suffix that is neither Parquet nor CSV, a column the rules need that the file
+        ``rules`` not a RuleSet, a file suffix that is neither Parquet nor CSV, a column the rules need that the file
         lacks, or ``alias`` already a column.
     """
     import duckdb      # lazily: DuckDB is needed only to score files, not to import rulex
 
     if not isinstance(rules, RuleSet):
-        raise TypeError(f"score_file takes a RuleSet, got {type(rules).__name__}")
+        raise DataError(f"score_file takes a RuleSet, got {type(rules).__name__}")
     if rules.space != "original":
         raise FormatError("score_file needs rules in the original space (decode encoded rules first)")
     out = Path(out)

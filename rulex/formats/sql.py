@@ -58,7 +58,7 @@ import math
 from typing import Any, Callable
 from fractions import Fraction
 
-from ..exceptions import FormatError, UnknownNameError, did_you_mean
+from ..exceptions import DataError, FormatError, UnknownNameError, did_you_mean
 from ..rules.conditions import Condition, MofN
 from ..rules.linear import LinearModel
 
@@ -251,7 +251,7 @@ def _dialect(name):
     except ImportError as exc:       # pragma: no cover - sqlglot is a dependency
         raise FormatError(f"SQL dialect {name!r} needs sqlglot (pip install sqlglot)") from exc
     if not isinstance(name, str):
-        raise TypeError(f"dialect must be a string such as 'postgres', got {type(name).__name__}")
+        raise DataError(f"dialect must be a string such as 'postgres', got {type(name).__name__}")
     known = sorted(d.value for d in Dialects if d.value)
     if name.lower() not in known:
         raise UnknownNameError(did_you_mean(name, known, "SQL dialect"))
