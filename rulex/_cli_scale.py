@@ -5,12 +5,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from .formats import load_rules
+from .formats.score import score_file
+from .grid import run_grid, summarize
+
 __all__ = ["add_parsers"]
 
 
 def cmd_score(args):
-    from .formats import load_rules
-    from .formats.score import score_file
     rules = load_rules(args.rules)
     cols = [c.strip() for c in args.columns.split(",") if c.strip()] if args.columns else None
     res = score_file(rules, args.data, args.out, alias=args.alias, columns=cols, memory_limit=args.memory_limit,
@@ -19,7 +21,6 @@ def cmd_score(args):
 
 
 def cmd_grid(args):
-    from .grid import run_grid, summarize
     seeds = [int(s) for s in str(args.seeds).replace(",", " ").split()]
     hidden = tuple(int(h) for h in args.hidden.replace(" ", "").split(",") if h)
     df = run_grid(args.datasets, seeds, args.folds, args.methods, hidden, args.epochs, n_jobs=args.n_jobs,
