@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .formats import load_rules
+from .formats import load_rules, write_table
 from .formats.score import score_file
 from .grid import run_grid, summarize
 
@@ -27,11 +27,7 @@ def cmd_grid(args):
                   scheduler=args.scheduler, max_seconds=args.max_seconds, max_rows=args.max_rows)
     if args.out:
         out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        if out.suffix.lower() == ".parquet":
-            df.to_parquet(out, index=False)
-        else:
-            df.to_csv(out, index=False)
+        write_table(df, out, format="parquet" if out.suffix.lower() == ".parquet" else "csv")
         print(f"{len(df)} rows written to {out}")
     summary = summarize(df)
     cols = ["data", "method", "fidelity_mean", "fidelity_std", "conditions_mean", "seconds_mean", "pareto", "errors"]

@@ -26,8 +26,7 @@ from .explain import explain_row, influence, profile_units
 from .extractors import EXTRACTORS, available_methods, extract, get_extractor
 from .extractors.docs import method_parameters
 from .formats import FORMATS, export, load_rules, save_rules
-from .formats.html import render_page
-from .formats.pareto_svg import pareto_chart
+from .formats.tables import TABLE_SUFFIXES, format_compare_table, write_table
 from .metrics import agreement
 from .network import load_network, train_network
 from .verification import verify
@@ -292,34 +291,9 @@ def cmd_units(args):
     print(profiles)
 
 
-def _format_table(table):
-    show = table.copy()
-    for c in ("fidelity", "accuracy", "network_accuracy", "coverage", "mean_length"):
-        show[c] = show[c].map(lambda v: "" if v != v else f"{v:.4f}" if c != "mean_length" else f"{v:.2f}")
-    show["seconds"] = show["seconds"].map(lambda v: "" if v != v else f"{v:.3f}")
-    show["peak_mb"] = show["peak_mb"].map(lambda v: "" if v != v else f"{v:.1f}")
-    for c in ("rules", "conditions", "features"):
-        show[c] = show[c].map(lambda v: "" if v != v else str(int(v)))
-    partial = show["complete"].map(lambda v: v is False)          # NaN: the method failed (see error)
-    if not partial.any():
-        show = show.drop(columns="complete")
-    else:
-        show["complete"] = [("PARTIAL" if p else "yes") if v == v else "" for p, v in zip(partial, show["complete"])]
-    show["warnings"] = show["warnings"].fillna("").astype(str)
-    if not show["warnings"].astype(bool).any():
-        show = show.drop(columns="warnings")
-    else:
-        show["warnings"] = show["warnings"].map(lambda e: e if len(e) <= 70 else e[:69] + "…")
-    if not show["error"].astype(bool).any():
-        show = show.drop(columns="error")
-    else:
-        show["error"] = show["error"].fillna("").map(lambda e: e if len(e) <= 90 else e[:89] + "…")
-    return show
-
-
 def cmd_compare(args):
     params = _method_params(args.params)
-    _check_out(args.out, (".csv", ".md", ".html", ".htm", ".json"), "--out")
+    _check_out(args.out, TABLE_SUFFIXES, "--out")
     for m in (args.methods or "").split(","):
         if m.strip():
             get_extractor(m.strip())      # an unknown name fails before any training (the registry's message)
@@ -343,40 +317,13 @@ def cmd_compare(args):
     if net.task == "regression":
         print("(regression: fidelity and accuracy are R² against the network and the truth)")
     front_first = table.sort_values("pareto", ascending=False, kind="stable")   # the Pareto front first
-    show = _format_table(front_first)
+    show = format_compare_table(front_first)
     print(show.to_string(index=False))
     if args.out:
-        out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        if out.suffix == ".csv":
-            table.to_csv(out, index=False)
-        elif out.suffix == ".md":
-            out.write_text(f"# rulex compare: {ds.name}\n\nNetwork {net}, test {what} {net_acc:.4f}; "
-                           f"{len(train)} training / {len(test)} test rows.\n\n" + _markdown_table(show) + "\n",
-                           encoding="utf-8")
-        elif out.suffix in (".html", ".htm"):
-            chart = pareto_chart(front_first["method"], front_first["fidelity"], front_first["conditions"],
-                                 front_first["pareto"], score="fidelity (R²)" if net.task == "regression" else "fidelity")
-            numbers = set(table.select_dtypes("number").columns)
-            numeric = tuple(i for i, c in enumerate(show.columns) if c in numbers)
-            out.write_text(render_page("compare.html", title=f"rulex compare: {ds.name}", network=str(net),
-                                       what=what, network_score=net_acc, n_train=len(train), n_test=len(test),
-                                       headers=[str(c) for c in show.columns], numeric=numeric,
-                                       rows=show.astype(str).values.tolist(), chart=chart), encoding="utf-8")
-        elif out.suffix == ".json":
-            out.write_text(table.to_json(orient="records", indent=1))
-        else:
-            raise DataError(f"--out must end in .csv, .md, .html or .json, got {out.name!r}")
+        out = write_table(table, args.out, shown=show, what="--out", title=f"rulex compare: {ds.name}",
+                          network=str(net), task=net.task, network_score=net_acc, n_train=len(train),
+                          n_test=len(test))
         print(f"table written to {out}")
-
-
-def _markdown_table(frame) -> str:
-    """A Markdown table of already formatted cells (no tabulate dependency)."""
-    cols = [str(c) for c in frame.columns]
-    esc = lambda v: str(v).replace("|", "\\|").replace("\n", " ")
-    lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
-    lines += ["| " + " | ".join(esc(v) for v in row) + " |" for row in frame.itertuples(index=False)]
-    return "\n".join(lines)
 
 
 def cmd_export(args):

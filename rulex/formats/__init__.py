@@ -1,4 +1,5 @@
-"""Exports: text, markdown, lossless JSON, PMML 4.4, SQL, standalone Python and an HTML audit report."""
+"""Exports: text, markdown, lossless JSON, PMML 4.4, SQL, standalone Python and an HTML audit report;
+:func:`write_table` writes the tables of ``rulex compare`` and ``rulex grid``."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -11,10 +12,11 @@ from .jsonio import from_json, load_rules, to_json
 from .pmml import to_pmml
 from .python import to_python
 from .sql import to_sql
+from .tables import write_table
 from .text import to_markdown, to_text
 
 __all__ = ["export", "load_rules", "save_rules", "FORMATS", "to_json", "from_json", "to_text", "to_markdown",
-           "to_pmml", "to_sql", "to_python", "to_html"]
+           "to_pmml", "to_sql", "to_python", "to_html", "write_table"]
 
 FORMATS: dict[str, Callable[..., str]] = {
     "text": to_text,
