@@ -5,12 +5,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from .formats import load_rules, write_table
+from .formats.score import score_file
+from .grid import run_grid, summarize
+
 __all__ = ["add_parsers"]
 
 
 def cmd_score(args):
-    from .formats import load_rules
-    from .formats.score import score_file
     rules = load_rules(args.rules)
     cols = [c.strip() for c in args.columns.split(",") if c.strip()] if args.columns else None
     res = score_file(rules, args.data, args.out, alias=args.alias, columns=cols, memory_limit=args.memory_limit,
@@ -19,18 +21,13 @@ def cmd_score(args):
 
 
 def cmd_grid(args):
-    from .grid import run_grid, summarize
     seeds = [int(s) for s in str(args.seeds).replace(",", " ").split()]
     hidden = tuple(int(h) for h in args.hidden.replace(" ", "").split(",") if h)
     df = run_grid(args.datasets, seeds, args.folds, args.methods, hidden, args.epochs, n_jobs=args.n_jobs,
                   scheduler=args.scheduler, max_seconds=args.max_seconds, max_rows=args.max_rows)
     if args.out:
         out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        if out.suffix.lower() == ".parquet":
-            df.to_parquet(out, index=False)
-        else:
-            df.to_csv(out, index=False)
+        write_table(df, out, format="parquet" if out.suffix.lower() == ".parquet" else "csv")
         print(f"{len(df)} rows written to {out}")
     summary = summarize(df)
     cols = ["data", "method", "fidelity_mean", "fidelity_std", "conditions_mean", "seconds_mean", "pareto", "errors"]

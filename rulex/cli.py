@@ -10,17 +10,27 @@ import contextlib
 import json
 import os
 import sys
+import threading
+import warnings
 from pathlib import Path
 
+from tqdm.auto import tqdm
+
+from ._cli_scale import add_parsers
+from ._version import __version__
 from .compare import compare
 from .data import Dataset, list_datasets, load_dataset
 from .evaluate import evaluate
+from .exceptions import DataError, RulexError, RulexWarning
 from .explain import explain_row, influence, profile_units
-from .extractors import EXTRACTORS, available_methods
+from .extractors import EXTRACTORS, available_methods, get_extractor
+from .extractors.docs import method_parameters
 from .refine import extract
 from .formats import FORMATS, export, load_rules, save_rules
+from .formats.tables import TABLE_SUFFIXES, format_compare_table, write_table
 from .metrics import agreement
 from .network import load_network, train_network
+from .verification import verify
 
 __all__ = ["main"]
 
@@ -45,7 +55,6 @@ _RESERVED = {"random_state": "--seed", "method": "--method", "network": "MODEL",
 
 
 def _params(items):
-    from .exceptions import DataError
     out = {}
     for item in items or []:
         if "=" not in item:
@@ -64,7 +73,6 @@ def _params(items):
 
 def _method_params(text: str | None) -> dict | None:
     """``--params``: a JSON object mapping method names to objects of parameters."""
-    from .exceptions import DataError
     if not text:
         return None
     try:
@@ -84,7 +92,6 @@ def _method_params(text: str | None) -> dict | None:
 
 def _check_out(path: str | None, suffixes: tuple, what: str) -> None:
     """Validate an output path before any long work: its suffix, and that its folder can be written."""
-    from .exceptions import DataError
     if not path:
         return
     out = Path(path)
@@ -101,7 +108,6 @@ def _check_out(path: str | None, suffixes: tuple, what: str) -> None:
 
 
 def _load_data(spec: str, target: str | None = None, categorical: str | None = None):
-    from .exceptions import DataError
     path = Path(spec)
     if spec.lower().endswith((".csv", ".csv.gz")) or path.exists():
         if not target:
@@ -145,7 +151,6 @@ def _model_and_rows(args):
 
 
 def _hidden(text: str):
-    from .exceptions import DataError
     try:
         sizes = tuple(int(h) for h in text.split(",") if h.strip())
     except ValueError:
@@ -182,9 +187,6 @@ def _progress():
 @contextlib.contextmanager
 def _working(what: str):
     """While a long single step runs, an elapsed-time line on a terminal (tqdm); nothing when piped."""
-    import threading
-
-    from tqdm.auto import tqdm
     bar = tqdm(desc=what, bar_format="{desc}: {elapsed}", disable=None, leave=False)
     stop = threading.Event()
 
@@ -209,7 +211,6 @@ def cmd_datasets(args):
 
 def cmd_methods(args):
     if getattr(args, "name", None):
-        from .extractors.docs import method_parameters
         table = method_parameters(args.name)
         info = available_methods()[args.name]
         print(f"{info.name} ({info.kind}): {info.description}")
@@ -253,7 +254,6 @@ def cmd_extract(args):
 
 
 def cmd_verify(args):
-    from .verification import verify
     rules, net = load_rules(args.rules), load_network(args.model)
     res = verify(rules, net, _load_data(args.data, args.target, args.categorical), max_seconds=args.max_seconds)
     print(json.dumps(res.to_dict(), indent=1, default=str) if args.json else res.to_string())
@@ -292,40 +292,12 @@ def cmd_units(args):
     print(profiles)
 
 
-def _format_table(table):
-    show = table.copy()
-    for c in ("fidelity", "accuracy", "network_accuracy", "coverage", "mean_length"):
-        show[c] = show[c].map(lambda v: "" if v != v else f"{v:.4f}" if c != "mean_length" else f"{v:.2f}")
-    show["seconds"] = show["seconds"].map(lambda v: "" if v != v else f"{v:.3f}")
-    show["peak_mb"] = show["peak_mb"].map(lambda v: "" if v != v else f"{v:.1f}")
-    for c in ("rules", "conditions", "features"):
-        show[c] = show[c].map(lambda v: "" if v != v else str(int(v)))
-    partial = show["complete"].map(lambda v: v is False)          # NaN: the method failed (see error)
-    if not partial.any():
-        show = show.drop(columns="complete")
-    else:
-        show["complete"] = [("PARTIAL" if p else "yes") if v == v else "" for p, v in zip(partial, show["complete"])]
-    show["warnings"] = show["warnings"].fillna("").astype(str)
-    if not show["warnings"].astype(bool).any():
-        show = show.drop(columns="warnings")
-    else:
-        show["warnings"] = show["warnings"].map(lambda e: e if len(e) <= 70 else e[:69] + "…")
-    if not show["error"].astype(bool).any():
-        show = show.drop(columns="error")
-    else:
-        show["error"] = show["error"].fillna("").map(lambda e: e if len(e) <= 90 else e[:89] + "…")
-    return show
-
-
 def cmd_compare(args):
     params = _method_params(args.params)
-    _check_out(args.out, (".csv", ".md", ".html", ".htm", ".json"), "--out")
-    if args.methods:
-        from .exceptions import UnknownNameError, did_you_mean
-        from .extractors import EXTRACTORS
-        for m in (m.strip() for m in args.methods.split(",") if m.strip()):
-            if m not in EXTRACTORS:
-                raise UnknownNameError(did_you_mean(m, EXTRACTORS, "method"))
+    _check_out(args.out, TABLE_SUFFIXES, "--out")
+    for m in (args.methods or "").split(","):
+        if m.strip():
+            get_extractor(m.strip())      # an unknown name fails before any training (the registry's message)
     _hidden(args.hidden)
     if args.model:                  # a saved network, on the split and seed stored with it
         net = load_network(args.model)
@@ -346,47 +318,16 @@ def cmd_compare(args):
     if net.task == "regression":
         print("(regression: fidelity and accuracy are R² against the network and the truth)")
     front_first = table.sort_values("pareto", ascending=False, kind="stable")   # the Pareto front first
-    show = _format_table(front_first)
+    show = format_compare_table(front_first)
     print(show.to_string(index=False))
     if args.out:
-        out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        if out.suffix == ".csv":
-            table.to_csv(out, index=False)
-        elif out.suffix == ".md":
-            out.write_text(f"# rulex compare: {ds.name}\n\nNetwork {net}, test {what} {net_acc:.4f}; "
-                           f"{len(train)} training / {len(test)} test rows.\n\n" + _markdown_table(show) + "\n",
-                           encoding="utf-8")
-        elif out.suffix in (".html", ".htm"):
-            from .formats.html import render_page
-            from .formats.pareto_svg import pareto_chart
-            chart = pareto_chart(front_first["method"], front_first["fidelity"], front_first["conditions"],
-                                 front_first["pareto"], score="fidelity (R²)" if net.task == "regression" else "fidelity")
-            numbers = set(table.select_dtypes("number").columns)
-            numeric = tuple(i for i, c in enumerate(show.columns) if c in numbers)
-            out.write_text(render_page("compare.html", title=f"rulex compare: {ds.name}", network=str(net),
-                                       what=what, network_score=net_acc, n_train=len(train), n_test=len(test),
-                                       headers=[str(c) for c in show.columns], numeric=numeric,
-                                       rows=show.astype(str).values.tolist(), chart=chart), encoding="utf-8")
-        elif out.suffix == ".json":
-            out.write_text(table.to_json(orient="records", indent=1))
-        else:
-            from .exceptions import DataError
-            raise DataError(f"--out must end in .csv, .md, .html or .json, got {out.name!r}")
+        out = write_table(table, args.out, shown=show, what="--out", title=f"rulex compare: {ds.name}",
+                          network=str(net), task=net.task, network_score=net_acc, n_train=len(train),
+                          n_test=len(test))
         print(f"table written to {out}")
 
 
-def _markdown_table(frame) -> str:
-    """A Markdown table of already formatted cells (no tabulate dependency)."""
-    cols = [str(c) for c in frame.columns]
-    esc = lambda v: str(v).replace("|", "\\|").replace("\n", " ")
-    lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
-    lines += ["| " + " | ".join(esc(v) for v in row) + " |" for row in frame.itertuples(index=False)]
-    return "\n".join(lines)
-
-
 def cmd_export(args):
-    from .exceptions import DataError
     rules = load_rules(args.rules)
     options = {k: v for k, v in (("dialect", args.dialect), ("table", args.table),
                                  ("expression_only", args.expression_only or None)) if v is not None}
@@ -400,7 +341,6 @@ def cmd_export(args):
 
 
 def cmd_report(args):
-    from .exceptions import DataError
     out = Path(args.out)
     fmt = {".html": "html", ".htm": "html", ".md": "markdown"}.get(out.suffix.lower())
     if fmt is None:
@@ -427,52 +367,52 @@ def cmd_report(args):
           f"fidelity {rep.fidelity:.4f}, accuracy {rep.accuracy:.4f}; report written to {out}")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from ._version import __version__
-    p = argparse.ArgumentParser(prog="rulex", description="Readable rules from small feed-forward networks.")
-    p.add_argument("--version", action="version", version=f"rulex {__version__}")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND")
-    sub.required = True
+def _data_args(sp):
+    sp.add_argument("--target", help="target column (required for a CSV file)")
+    sp.add_argument("--categorical", help="comma-separated columns to treat as categorical (CSV)")
 
-    def data_args(sp):
-        sp.add_argument("--target", help="target column (required for a CSV file)")
-        sp.add_argument("--categorical", help="comma-separated columns to treat as categorical (CSV)")
 
-    def model_data_args(sp):
-        sp.add_argument("model", metavar="MODEL")
-        sp.add_argument("data", metavar="DATA")
-        data_args(sp)
+def _model_data_args(sp):
+    sp.add_argument("model", metavar="MODEL")
+    sp.add_argument("data", metavar="DATA")
+    _data_args(sp)
 
-    def method_args(sp):
-        sp.add_argument("--method", required=True, metavar="NAME",
-                        help="extraction method: " + ", ".join(sorted(EXTRACTORS)) + " (rulex methods NAME: its parameters)")
-        sp.add_argument("--param", action="append", metavar="KEY=VALUE", help="method parameter (repeatable)")
-        sp.add_argument("--seed", type=int, default=None, help="method seed (default: the model's)")
 
-    def net_args(sp):
-        sp.add_argument("--hidden", default="16", help="hidden units per layer, e.g. 16,8 (default 16)")
-        sp.add_argument("--activation", default="sigmoid", choices=["sigmoid", "tanh", "relu"])
-        sp.add_argument("--epochs", type=_positive_int, default=None, help="training epochs (default: automatic)")
-        sp.add_argument("--seed", type=int, default=0, help="random seed for the split, the network and methods")
-        sp.add_argument("--test-size", type=_share, default=None,
-                        help="test share (default 0.3; MONK's problems use their original split)")
+def _method_args(sp):
+    sp.add_argument("--method", required=True, metavar="NAME",
+                    help="extraction method: " + ", ".join(sorted(EXTRACTORS)) + " (rulex methods NAME: its parameters)")
+    sp.add_argument("--param", action="append", metavar="KEY=VALUE", help="method parameter (repeatable)")
+    sp.add_argument("--seed", type=int, default=None, help="method seed (default: the model's)")
 
+
+def _net_args(sp):
+    sp.add_argument("--hidden", default="16", help="hidden units per layer, e.g. 16,8 (default 16)")
+    sp.add_argument("--activation", default="sigmoid", choices=["sigmoid", "tanh", "relu"])
+    sp.add_argument("--epochs", type=_positive_int, default=None, help="training epochs (default: automatic)")
+    sp.add_argument("--seed", type=int, default=0, help="random seed for the split, the network and methods")
+    sp.add_argument("--test-size", type=_share, default=None,
+                    help="test share (default 0.3; MONK's problems use their original split)")
+
+
+def _add_listings(sub):
     sp = sub.add_parser("datasets", help="list bundled and generated data sets")
     sp.set_defaults(func=cmd_datasets)
     sp = sub.add_parser("methods", help="list extractors, or one method's parameters with their defaults")
     sp.add_argument("name", nargs="?", metavar="NAME", help="a method: list its parameters")
     sp.set_defaults(func=cmd_methods)
 
+
+def _add_train_extract_evaluate(sub):
     sp = sub.add_parser("train", help="train a network and save a model bundle")
     sp.add_argument("data", metavar="DATA", help="data set name or CSV path")
-    data_args(sp)
-    net_args(sp)
+    _data_args(sp)
+    _net_args(sp)
     sp.add_argument("-o", "--out", required=True, help="model bundle to write (e.g. model.rulex)")
     sp.set_defaults(func=cmd_train)
 
     sp = sub.add_parser("extract", help="extract rules from a saved model")
-    model_data_args(sp)
-    method_args(sp)
+    _model_data_args(sp)
+    _method_args(sp)
     sp.add_argument("-o", "--out", required=True, help="rules file to write (JSON)")
     sp.add_argument("--provenance", action="store_true",
                     help="show under each rule the hidden-unit terms it came from (decompositional methods)")
@@ -480,22 +420,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("evaluate", help="fidelity, accuracy and size of saved rules")
     sp.add_argument("rules", metavar="RULES")
-    model_data_args(sp)
+    _model_data_args(sp)
     sp.add_argument("--rows", choices=["test", "train", "all"], default="test")
     sp.add_argument("--json", action="store_true", help="print the full report as JSON")
     sp.set_defaults(func=cmd_evaluate)
 
+
+def _add_verify_explain_units(sub):
     sp = sub.add_parser("verify", help="prove rule by rule that the network decides what saved rules say")
     for name in ("rules", "model", "data"):
         sp.add_argument(name, metavar=name.upper())
-    data_args(sp)
+    _data_args(sp)
     sp.add_argument("--max-seconds", type=float, default=60, help="budget for the whole check (default 60)")
     sp.add_argument("--json", action="store_true", help="print the result as JSON")
     sp.add_argument("-o", "--out", help="also save the rules with each rule's status in their provenance (JSON)")
     sp.set_defaults(func=cmd_verify)
 
     sp = sub.add_parser("explain", help="explain the network's decision on one row")
-    model_data_args(sp)
+    _model_data_args(sp)
     sp.add_argument("--row", type=int, required=True, help="row number (0-based) in the chosen split")
     sp.add_argument("--rows", choices=["test", "train", "all"], default="test",
                     help="which rows --row indexes (default: the test split)")
@@ -509,16 +451,18 @@ def build_parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_explain)
 
     sp = sub.add_parser("units", help="profile the network's hidden units")
-    model_data_args(sp)
+    _model_data_args(sp)
     sp.add_argument("--rows", choices=["test", "train", "all"], default="train",
                     help="rows to profile the units on (default: the training split)")
     sp.add_argument("--seed", type=int, default=None, help="random seed (default: the model's)")
     sp.set_defaults(func=cmd_units)
 
+
+def _add_compare_report_export(sub):
     sp = sub.add_parser("compare", help="train a network and compare every extractor on it")
     sp.add_argument("data", metavar="DATA")
-    data_args(sp)
-    net_args(sp)
+    _data_args(sp)
+    _net_args(sp)
     sp.add_argument("--methods", help="comma-separated methods (default: all available)")
     sp.add_argument("--params", help='JSON of per-method parameters, e.g. \'{"surrogate_tree": {"max_depth": 3}}\'')
     sp.add_argument("-o", "--out", help="write the table to .csv, .md, .html or .json")
@@ -526,8 +470,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_compare, seed=None)
 
     sp = sub.add_parser("report", help="extract rules (training split) and write an audit report (test split)")
-    model_data_args(sp)
-    method_args(sp)
+    _model_data_args(sp)
+    _method_args(sp)
     sp.add_argument("-o", "--out", required=True, help="report to write: .html (self-contained) or .md")
     sp.add_argument("--rules-out", help="also save the extracted rules (JSON)")
     sp.add_argument("--explain", action="store_true",
@@ -544,7 +488,17 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--table", help="SQL: the table to select from (default: data)")
     sp.add_argument("--expression-only", action="store_true", help="SQL: only the CASE expression")
     sp.set_defaults(func=cmd_export)
-    from ._cli_scale import add_parsers
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="rulex", description="Readable rules from small feed-forward networks.")
+    p.add_argument("--version", action="version", version=f"rulex {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    _add_listings(sub)
+    _add_train_extract_evaluate(sub)
+    _add_verify_explain_units(sub)
+    _add_compare_report_export(sub)
     add_parsers(sub)           # rulex score, rulex grid
     return p
 
@@ -555,11 +509,8 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
 
 
 def main(argv=None) -> int:
-    import warnings
-
     parser = build_parser()
     args = parser.parse_args(argv)
-    from .exceptions import RulexWarning
     with warnings.catch_warnings():
         warnings.simplefilter("default", RulexWarning)
         warnings.showwarning = _show_warning
@@ -567,7 +518,6 @@ def main(argv=None) -> int:
 
 
 def _run(args) -> int:
-    from .exceptions import RulexError
     try:
         args.func(args)
     except RulexError as exc:

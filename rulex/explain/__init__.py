@@ -16,8 +16,8 @@ Three tools that look at one trained :class:`~rulex.Network` (not at a rule set)
     Per hidden unit: strongest inputs, how often it is active, what maximises it, a
     short rule for when it is active, and whether it behaves like an AND or an OR.
 
-Definitions are given in each function's docstring. Everything is deterministic
-under ``random_state``.
+Definitions are given in each function's docstring (for :func:`explain_row`, in its module's).
+Everything is deterministic under ``random_state``.
 """
 from .flip import Flip
 from .influence import influence, weight_importance

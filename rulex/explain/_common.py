@@ -6,7 +6,9 @@ import math
 import numpy as np
 import pandas as pd
 
+from ..data.dataset import Dataset
 from ..exceptions import DataError, NetworkError
+from ..network.adapter import Network
 from ..rules.render import format_value
 from ..schema.features import to_native
 
@@ -15,7 +17,6 @@ CONTINUOUS = ("numeric", "integer")
 
 def dataset_frame(dataset, schema, allow_missing: bool = False) -> pd.DataFrame:
     """The feature columns of a Dataset or a frame."""
-    from ..data.dataset import Dataset
     if isinstance(dataset, Dataset):
         frame = dataset.frame
     elif isinstance(dataset, pd.DataFrame):
@@ -27,7 +28,6 @@ def dataset_frame(dataset, schema, allow_missing: bool = False) -> pd.DataFrame:
 
 
 def check_classifier(net, what: str):
-    from ..network.adapter import Network
     if not isinstance(net, Network):
         raise NetworkError(f"{what} takes a rulex Network, got {type(net).__name__}")
     if net.task != "classification":

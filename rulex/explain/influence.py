@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from sklearn.neighbors import NearestNeighbors
 
 from ..exceptions import DataError
 from ._common import CONTINUOUS, check_classifier, dataset_frame, value_grid
@@ -34,7 +35,6 @@ def _neighbours(X: np.ndarray, R: np.ndarray, other: np.ndarray, k: int, self_ro
     :class:`~sklearn.neighbors.NearestNeighbors` (chunked distances: memory stays linear in rows);
     the neighbours found are ordered by distance, then row order (which of several rows tied at the
     k-th distance is kept is the search's choice)."""
-    from sklearn.neighbors import NearestNeighbors
     n = len(X)
     extra = 0 if self_row is None else 1
     if len(other) == 0:         # one variable only: every reference row is equally near
@@ -129,6 +129,32 @@ def influence(net, dataset, random_state=0, n_draws: int = 20, *, n_grid: int = 
         raise DataError(f"measure must be 'expected' or 'potential', got {measure!r}")
     if not (isinstance(n_draws, (int, np.integer)) and n_draws >= 1):
         raise DataError(f"n_draws must be a positive integer, got {n_draws!r}")
+    rows, X, R, self_row = _analysed_rows(net, dataset, random_state, max_rows, reference, max_reference)
+    base = net.predict_index(X)
+    feats = net.schema.features
+    potential = np.zeros((len(X), len(feats)))
+    expected = np.zeros((len(X), len(feats)))
+    for v, f in enumerate(feats):
+        potential[:, v] = _potential(net, X, base, f, n_grid)
+        k = min(int(n_draws), len(R) - (1 if self_row is not None else 0))
+        if k <= 0:
+            continue
+        expected[:, v], observed = _expected(net, X, R, base, f, k, self_row)
+        potential[:, v] = np.maximum(potential[:, v], observed)       # observed values count too
+    names = [f.name for f in feats]
+    if per_row:
+        data = expected if measure == "expected" else potential
+        return pd.DataFrame(data, columns=names, index=pd.Index(rows, name="row"))
+    out = pd.DataFrame({"potential_influence": potential.mean(axis=0),
+                        "expected_influence": expected.mean(axis=0)}, index=pd.Index(names, name="variable"))
+    out["weight_importance"] = weight_importance(net).reindex(names).to_numpy()
+    return out
+
+
+def _analysed_rows(net, dataset, random_state, max_rows, reference, max_reference):
+    """``(rows, X, R, self_row)``: the positions of the rows analysed, their encoding ``X``, the encoded
+    reference rows ``R`` the neighbours come from, and which row of ``X`` each of those is (None:
+    ``R`` is not drawn from ``X``)."""
     enc = net.encoder
     frame = dataset_frame(dataset, net.schema, bool(net.encoder.fill_))
     rows = np.arange(len(frame))
@@ -148,42 +174,39 @@ def influence(net, dataset, random_state=0, n_draws: int = 20, *, n_grid: int = 
             self_row = pool if same_pool else None
     if len(X) == 0:
         raise DataError("influence needs at least one row")
-    base = net.predict_index(X)
-    n = len(X)
-    feats = net.schema.features
-    potential = np.zeros((n, len(feats)))
-    expected = np.zeros((n, len(feats)))
-    all_cols = np.arange(enc.n_inputs)
-    for v, f in enumerate(feats):
-        cols = enc.groups_[f.name]
-        # potential: every candidate value for every row, in row blocks of bounded size
-        vals = _variable_values(net, f, n_grid)
-        step = _block_rows(len(vals), enc.n_inputs)
-        for s in range(0, n, step):
-            Xb = X[s:s + step]
-            Xr = np.repeat(Xb, len(vals), axis=0)
-            Xr[:, cols] = np.tile(vals, (len(Xb), 1))
-            changed = (net.predict_index(Xr) != np.repeat(base[s:s + step], len(vals))).reshape(len(Xb), len(vals))
-            potential[s:s + step, v] = changed.any(axis=1)
-        # expected: replacement values from the nearest neighbours in the other variables
-        k = min(int(n_draws), len(R) - (1 if self_row is not None else 0))
-        if k <= 0:
-            continue
-        nn = _neighbours(X, R, np.setdiff1d(all_cols, cols), k, self_row)
-        step = _block_rows(k, enc.n_inputs)
-        for s in range(0, n, step):
-            Xb, nb = X[s:s + step], nn[s:s + step]
-            Xe = np.repeat(Xb, k, axis=0)
-            Xe[:, cols] = R[nb.reshape(-1)][:, cols]
-            ch = (net.predict_index(Xe) != np.repeat(base[s:s + step], k)).reshape(len(Xb), k)
-            expected[s:s + step, v] = ch.mean(axis=1)
-            # observed values count too
-            potential[s:s + step, v] = np.maximum(potential[s:s + step, v], ch.any(axis=1))
-    names = [f.name for f in feats]
-    if per_row:
-        data = expected if measure == "expected" else potential
-        return pd.DataFrame(data, columns=names, index=pd.Index(rows, name="row"))
-    out = pd.DataFrame({"potential_influence": potential.mean(axis=0),
-                        "expected_influence": expected.mean(axis=0)}, index=pd.Index(names, name="variable"))
-    out["weight_importance"] = weight_importance(net).reindex(names).to_numpy()
+    return rows, X, R, self_row
+
+
+def _potential(net, X: np.ndarray, base: np.ndarray, f, n_grid: int) -> np.ndarray:
+    """Per row: whether some candidate value of ``f`` changes the decision (row blocks of bounded size)."""
+    enc = net.encoder
+    cols = enc.groups_[f.name]
+    vals = _variable_values(net, f, n_grid)
+    out = np.zeros(len(X), dtype=bool)
+    step = _block_rows(len(vals), enc.n_inputs)
+    for s in range(0, len(X), step):
+        Xb = X[s:s + step]
+        Xr = np.repeat(Xb, len(vals), axis=0)
+        Xr[:, cols] = np.tile(vals, (len(Xb), 1))
+        changed = (net.predict_index(Xr) != np.repeat(base[s:s + step], len(vals))).reshape(len(Xb), len(vals))
+        out[s:s + step] = changed.any(axis=1)
     return out
+
+
+def _expected(net, X: np.ndarray, R: np.ndarray, base: np.ndarray, f, k: int, self_row):
+    """Per row: the share of ``f``'s values in its ``k`` nearest reference neighbours (in the other
+    variables) that change the decision, and whether any does."""
+    enc = net.encoder
+    cols = enc.groups_[f.name]
+    nn = _neighbours(X, R, np.setdiff1d(np.arange(enc.n_inputs), cols), k, self_row)
+    share = np.zeros(len(X))
+    some = np.zeros(len(X), dtype=bool)
+    step = _block_rows(k, enc.n_inputs)
+    for s in range(0, len(X), step):
+        Xb, nb = X[s:s + step], nn[s:s + step]
+        Xe = np.repeat(Xb, k, axis=0)
+        Xe[:, cols] = R[nb.reshape(-1)][:, cols]
+        ch = (net.predict_index(Xe) != np.repeat(base[s:s + step], k)).reshape(len(Xb), k)
+        share[s:s + step] = ch.mean(axis=1)
+        some[s:s + step] = ch.any(axis=1)
+    return share, some

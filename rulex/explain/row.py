@@ -2,6 +2,37 @@
 
 :func:`explain_row` also reports the smallest single-feature change that flips the decision
 (:mod:`rulex.explain.flip`).
+
+How :func:`explain_row` computes its parts (names in double back quotes are its parameters):
+
+*Local rule.* ``n_samples`` points are drawn around the row with the domain-aware
+sampler (:meth:`rulex.extractors.sampling.Sampler.perturb`: Gaussian noise of
+``scale`` standard deviations of each input in ``reference``, snapped to valid
+encodings, numeric features kept in the training range) and labelled by the network.
+Each point gets the proximity weight ``exp(-d^2 / width^2)``, ``d`` the Euclidean
+distance to the row in the encoded space; the default width is 0.75 times the typical
+distance of a perturbed point (LIME's default ratio). On 70 % of the points (plus the
+row itself) candidate rules are learned, all of them conjunctions of at most
+``max_depth`` encoded cuts that hold on the row: the path to the row's leaf of a
+weighted ``DecisionTreeClassifier(max_depth=max_depth)``, and row-centred greedy boxes
+(each cut keeps the row's side and maximises a lower confidence bound of the weighted
+share of points the network labels like the row), with every prefix of each path. On
+the other 30 % the rule whose weighted fidelity reaches ``target`` with the largest
+coverage is chosen (failing that, the most faithful one, then the shortest). It is
+decoded exactly to original units and folded; its conclusion is the network's
+prediction for the row, and it holds on the row by construction.
+
+*Local fidelity and coverage* are measured on a fresh, independent draw of
+``n_samples`` perturbed points (not the ones the tree was fitted on): coverage is
+the weighted share of points satisfying the rule; fidelity, among those, the
+weighted share on which the network predicts the rule's conclusion.
+
+*Flip.* For each feature alone (all others fixed): numeric features try a grid of
+``n_grid`` values across the training range, then bisect towards the row to the
+decision boundary; integer features try every integer of the range (or a rounded
+grid) and bisect over integers; discrete features try every other category. The
+change with the smallest normalised distance (see :class:`Flip`) wins, and every
+reported change is verified by calling the network on the modified row.
 """
 from __future__ import annotations
 
@@ -11,14 +42,19 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.tree import DecisionTreeClassifier
 
+from ..data.dataset import Dataset
 from ..decoding import decode_rules
 from ..exceptions import DataError
+from ..extractors.budget import check_rows
+from ..extractors.sampling import Sampler
 from ..rules import Condition, Rule, RuleSet
+from ..rules.notebook import render_fragment
 from ..rules.render import format_conditions, format_value
 from ..schema.features import to_native
+from ..verification import sufficient_reason
 from ._common import check_classifier, dataset_frame
-from ..extractors.budget import check_rows
 from .flip import Flip, flip_search
 
 __all__ = ["explain_row", "Explanation"]
@@ -88,7 +124,6 @@ class Explanation:
         }
 
     def _repr_html_(self) -> str:
-        from ..rules.notebook import render_fragment
         local = format_conditions(self.local_rule.conditions, self.schema) if self.local_rule.conditions else "TRUE"
         values = {k: format_value(to_native(v)) for k, v in self.row.items()}
         return render_fragment("nb_explanation.html", e=self, local=local, values=values,
@@ -121,7 +156,6 @@ def _row_frame(net, dataset, row) -> tuple[pd.DataFrame, int | None]:
     if isinstance(row, (int, np.integer)) and not isinstance(row, bool):
         if dataset is None:
             raise DataError("a row index needs the data set it indexes")
-        from ..data.dataset import Dataset
         n = len(dataset.frame) if isinstance(dataset, Dataset) else len(dataset)
         i = int(row)
         if not 0 <= i < n:
@@ -267,7 +301,7 @@ def explain_row(net, dataset, row, rules: RuleSet | None = None, n_samples: int 
         Depth of the local tree and the greedy boxes; the local rule has at most this many
         conditions before folding.
     target : float, default 0.95
-        Local fidelity the choice between candidate rules aims at (see Notes).
+        Local fidelity the choice between candidate rules aims at (see the module docstring).
     n_grid : int, default 200
         Grid size of the flip search on numeric features.
     prove : bool, default False
@@ -279,39 +313,8 @@ def explain_row(net, dataset, row, rules: RuleSet | None = None, n_samples: int 
     prove_seconds : float, default 30
         Time budget of that proof search.
 
-    Notes
-    -----
-    *Local rule.* ``n_samples`` points are drawn around the row with the domain-aware
-    sampler (:meth:`rulex.extractors.sampling.Sampler.perturb`: Gaussian noise of
-    ``scale`` standard deviations of each input in ``reference``, snapped to valid
-    encodings, numeric features kept in the training range) and labelled by the network.
-    Each point gets the proximity weight ``exp(-d^2 / width^2)``, ``d`` the Euclidean
-    distance to the row in the encoded space; the default width is 0.75 times the typical
-    distance of a perturbed point (LIME's default ratio). On 70 % of the points (plus the
-    row itself) candidate rules are learned, all of them conjunctions of at most
-    ``max_depth`` encoded cuts that hold on the row: the path to the row's leaf of a
-    weighted ``DecisionTreeClassifier(max_depth=max_depth)``, and row-centred greedy boxes
-    (each cut keeps the row's side and maximises a lower confidence bound of the weighted
-    share of points the network labels like the row), with every prefix of each path. On
-    the other 30 % the rule whose weighted fidelity reaches ``target`` with the largest
-    coverage is chosen (failing that, the most faithful one, then the shortest). It is
-    decoded exactly to original units and folded; its conclusion is the network's
-    prediction for the row, and it holds on the row by construction.
-
-    *Local fidelity and coverage* are measured on a fresh, independent draw of
-    ``n_samples`` perturbed points (not the ones the tree was fitted on): coverage is
-    the weighted share of points satisfying the rule; fidelity, among those, the
-    weighted share on which the network predicts the rule's conclusion.
-
-    *Flip.* For each feature alone (all others fixed): numeric features try a grid of
-    ``n_grid`` values across the training range, then bisect towards the row to the
-    decision boundary; integer features try every integer of the range (or a rounded
-    grid) and bisect over integers; discrete features try every other category. The
-    change with the smallest normalised distance (see :class:`Flip`) wins, and every
-    reported change is verified by calling the network on the modified row.
+    The local rule, its fidelity and coverage, and the flip are defined in the module docstring.
     """
-    from sklearn.tree import DecisionTreeClassifier
-    from ..extractors.sampling import Sampler
     check_classifier(net, "explain_row")
     if not (isinstance(n_samples, (int, np.integer)) and n_samples >= 10):
         raise DataError(f"n_samples must be an integer >= 10, got {n_samples!r}")
@@ -330,6 +333,38 @@ def explain_row(net, dataset, row, rules: RuleSet | None = None, n_samples: int 
     else:
         ref_X = encoder.transform(dataset_frame(ref_src, net.schema, bool(net.encoder.fill_)))
     sampler = Sampler(encoder, ref_X, random_state=random_state)
+    width = _kernel_width(encoder, ref_X, scale, kernel_width)
+    S, w, y = _draw(net, sampler, x, width, scale, int(n_samples))
+    S = np.vstack([x[None, :], S])
+    w = np.concatenate([[1.0], w])
+    y = np.concatenate([[pred], y])
+    conds = _choose_conditions(S, w, y, x, pred, encoder.input_names_, max_depth, target)
+    decoded = _decode_conditions(encoder, conds, label, classes)
+    local = Rule(decoded, label, provenance={"method": "local_tree", "max_depth": max_depth})
+    if not local.evaluate(frame_row).all():   # guaranteed by exact decoding; checked anyway
+        raise DataError("internal error: the local rule does not hold on the row it explains")
+
+    S2, w2, y2 = _draw(net, sampler, x, width, scale, int(n_samples))
+    m2 = local.evaluate(encoder.inverse_transform(S2))
+    coverage = float(w2[m2].sum() / w2.sum()) if w2.sum() > 0 else 0.0
+    fidelity = float((w2[m2] * (y2[m2] == pred)).sum() / w2[m2].sum()) if m2.any() else float("nan")
+
+    flips = flip_search(net, encoder, x, frame_row, pred, int(n_grid))
+    result = Explanation(
+        row=frame_row.iloc[0], index=index, prediction=label, probability=float(proba[pred]),
+        probabilities={c: float(p) for c, p in zip(classes, proba)},
+        local_rule=local, local_fidelity=fidelity, local_coverage=coverage, n_samples=int(n_samples),
+        flip=flips[0] if flips else None, flips=flips, schema=net.schema)
+    if rules is not None:
+        _add_global_rule(result, rules, frame_row, encoder)
+    if prove:
+        result.sufficient_reason = sufficient_reason(net, frame_row, max_seconds=prove_seconds,
+                                                     random_state=random_state)
+    return result
+
+
+def _kernel_width(encoder, ref_X: np.ndarray, scale: float, kernel_width: float | None) -> float:
+    """The proximity kernel width: ``kernel_width``, or 0.75 times the typical distance of a perturbed point."""
     if kernel_width is None:
         # as LIME's default (0.75 * sqrt(n_features) for unit-variance perturbations): 0.75 times
         # the typical distance of a perturbed point from the row
@@ -339,33 +374,34 @@ def explain_row(net, dataset, row, rules: RuleSet | None = None, n_samples: int 
         width = float(kernel_width)
     if not width > 0:
         raise DataError(f"kernel_width must be positive, got {kernel_width!r}")
-    anchor = x[None, :]
+    return width
 
-    def draw(n):
-        S = sampler.perturb(n, reference=anchor, scale=scale)
-        w = np.exp(-((S - x) ** 2).sum(axis=1) / width ** 2)
-        return S, w, net.predict_index(S)
 
-    S, w, y = draw(int(n_samples))
-    S = np.vstack([anchor, S])
-    w = np.concatenate([[1.0], w])
-    y = np.concatenate([[pred], y])
-    names = encoder.input_names_
+def _draw(net, sampler, x: np.ndarray, width: float, scale: float, n: int):
+    """``n`` points perturbed around ``x``, their proximity weights and the network's labels."""
+    S = sampler.perturb(n, reference=x[None, :], scale=scale)
+    w = np.exp(-((S - x) ** 2).sum(axis=1) / width ** 2)
+    return S, w, net.predict_index(S)
 
-    def holds(cs, X):
-        m = np.ones(len(X), dtype=bool)
-        for c in cs:
-            col = X[:, names.index(c.feature)]
-            m &= (col <= c.value) if c.op == "<=" else (col > c.value)
-        return m
 
-    # learn on 70 % of the points (and the row), choose between candidate rules on the other 30 %
+def _holds(cs, X: np.ndarray, names) -> np.ndarray:
+    """Which rows of ``X`` (encoded) satisfy the encoded cuts ``cs``."""
+    m = np.ones(len(X), dtype=bool)
+    for c in cs:
+        col = X[:, names.index(c.feature)]
+        m &= (col <= c.value) if c.op == "<=" else (col > c.value)
+    return m
+
+
+def _choose_conditions(S, w, y, x, pred: int, names, max_depth: int, target: float) -> list:
+    """The encoded cuts of the local rule (see :func:`explain_row`, Notes): candidates learned on 70 %
+    of the points (the row first), the choice made on the other 30 %."""
     n_fit = 1 + int(round(0.7 * (len(S) - 1)))
     Sf, wf, yf = S[:n_fit], w[:n_fit], y[:n_fit]
     Sv, wv, yv = S[n_fit:], w[n_fit:], y[n_fit:]
 
     def val_stats(cs):
-        m = holds(cs, Sv)
+        m = _holds(cs, Sv, names)
         if not m.any():
             return 0.0, 0.0
         return float((wv[m] * (yv[m] == pred)).sum() / wv[m].sum()), float(wv[m].sum() / wv.sum())
@@ -383,34 +419,15 @@ def explain_row(net, dataset, row, rules: RuleSet | None = None, n_samples: int 
     for i, cs in enumerate(candidates):
         fid, cov = val_stats(cs)
         scored.append(((min(fid, target), cov, -len(cs), -i), cs))
-    conds = max(scored, key=lambda t: t[0])[1]
-    decoded = _decode_conditions(encoder, conds, label, classes)
-    local = Rule(decoded, label, provenance={"method": "local_tree", "max_depth": max_depth})
-    if not local.evaluate(frame_row).all():   # guaranteed by exact decoding; checked anyway
-        raise DataError("internal error: the local rule does not hold on the row it explains")
+    return max(scored, key=lambda t: t[0])[1]
 
-    S2, w2, y2 = draw(int(n_samples))
-    frame2 = encoder.inverse_transform(S2)
-    m2 = local.evaluate(frame2)
-    coverage = float(w2[m2].sum() / w2.sum()) if w2.sum() > 0 else 0.0
-    fidelity = float((w2[m2] * (y2[m2] == pred)).sum() / w2[m2].sum()) if m2.any() else float("nan")
 
-    flips = flip_search(net, encoder, x, frame_row, pred, int(n_grid))
-    result = Explanation(
-        row=frame_row.iloc[0], index=index, prediction=label, probability=float(proba[pred]),
-        probabilities={c: float(p) for c, p in zip(classes, proba)},
-        local_rule=local, local_fidelity=fidelity, local_coverage=coverage, n_samples=int(n_samples),
-        flip=flips[0] if flips else None, flips=flips, schema=net.schema)
-    if rules is not None:
-        if not isinstance(rules, RuleSet):
-            raise DataError(f"rules must be a rulex RuleSet, got {type(rules).__name__}")
-        where = frame_row if rules.space == "original" else encoder.transform_frame(frame_row)
-        ex = rules.explain(where).iloc[0]
-        result.global_rule = str(ex["text"])
-        result.global_rule_number = int(ex["rule"])
-        result.global_prediction = to_native(ex["prediction"])
-    if prove:
-        from ..verification import sufficient_reason
-        result.sufficient_reason = sufficient_reason(net, frame_row, max_seconds=prove_seconds,
-                                                     random_state=random_state)
-    return result
+def _add_global_rule(result: Explanation, rules, frame_row: pd.DataFrame, encoder) -> None:
+    """Name on ``result`` the rule of ``rules`` that decides the row, and its conclusion."""
+    if not isinstance(rules, RuleSet):
+        raise DataError(f"rules must be a rulex RuleSet, got {type(rules).__name__}")
+    where = frame_row if rules.space == "original" else encoder.transform_frame(frame_row)
+    ex = rules.explain(where).iloc[0]
+    result.global_rule = str(ex["text"])
+    result.global_rule_number = int(ex["rule"])
+    result.global_prediction = to_native(ex["prediction"])

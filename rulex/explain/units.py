@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from sklearn.tree import DecisionTreeClassifier
 
 from ..decoding import decode_rules
 from ..exceptions import DataError, NetworkError
@@ -12,6 +13,7 @@ from ..rules import Condition, Rule, RuleSet
 from ..rules.render import format_conditions, format_value
 from ..schema.features import to_native
 from ..extractors.budget import check_rows
+from ..extractors.sampling import Sampler
 from ._common import CONTINUOUS, check_classifier, dataset_frame, feature_value_label
 
 __all__ = ["profile_units", "UnitProfile", "UnitProfiles"]
@@ -142,7 +144,6 @@ def _logic(weights: np.ndarray, bias: float, lo=0.0, hi=1.0) -> tuple[str, int, 
 
 
 def _unit_rule(net, X: np.ndarray, active: np.ndarray, random_state) -> tuple[RuleSet, float]:
-    from sklearn.tree import DecisionTreeClassifier
     enc = net.encoder
     classes = ("inactive", "active")
     if active.all() or not active.any():
@@ -233,7 +234,6 @@ def profile_units(net, dataset, random_state=0, *, top: int = 5, n_samples: int 
     DataError
         For no rows, a bad ``n_samples`` or data that does not fit the network.
     """
-    from ..extractors.sampling import Sampler
     check_classifier(net, "profile_units")
     if not net.hidden_layers:
         raise NetworkError("the network has no hidden layers to profile")
@@ -251,47 +251,60 @@ def profile_units(net, dataset, random_state=0, *, top: int = 5, n_samples: int 
     out = UnitProfiles()
     for li, layer in enumerate(net.hidden_layers):
         labels = _input_labels(net, li)
-        A = acts[li]
-        if li == 0:
-            ranges = (0.0, 1.0)
-        else:
-            prev = net.hidden_layers[li - 1].activation
-            P = acts[li - 1]
-            ranges = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}.get(
-                prev, (np.minimum(P.min(axis=0), 0.0), np.maximum(P.max(axis=0), 0.0)))
-        thr = _ACTIVE_THRESHOLD[layer.activation]
+        ranges = _input_ranges(net, acts, li)
+        if li > 0 and synth is None:        # deeper units: the data rows and domain-aware samples
+            synth = np.vstack([X, sampler.sample(int(n_samples))])
         for u in range(layer.n_units):
-            w, b = layer.weights[u], float(layer.bias[u])
-            order = sorted(range(len(w)), key=lambda j: (-abs(w[j]), j))[:top]
-            inputs = [(labels[j], float(w[j]), "promotes" if w[j] > 0 else "inhibits") for j in order if w[j] != 0]
-            a = A[:, u]
-            active = a > thr
-            imax = int(np.argmax(a))
-            # synthetic maximiser
-            if li == 0:
-                xs = np.zeros(enc.n_inputs)
-                for f in net.schema.features:
-                    cols = enc.groups_[f.name]
-                    if f.kind in CONTINUOUS:
-                        off, sc = enc.scale(f.name)
-                        v = enc.upper_[f.name] if w[cols[0]] > 0 else enc.lower_[f.name]
-                        xs[cols[0]] = (v - off) / sc
-                    else:
-                        codes = enc.category_codes(f)
-                        xs[cols] = codes[int(np.argmax(codes @ w[cols]))]
-                cand = xs[None, :]
-            else:
-                if synth is None:
-                    synth = np.vstack([X, sampler.sample(int(n_samples))])
-                cand = synth
-            ca = net.activations(cand)[li][:, u]
-            k = int(np.argmax(ca))
-            max_input = enc.inverse_transform(cand[k:k + 1]).iloc[0]
-            rule, fid = _unit_rule(net, X, active, random_state)
-            logic, npos, need = _logic(w, b, *ranges)
-            out.append(UnitProfile(
-                layer=li, index=u, activation=layer.activation, inputs=inputs,
-                active_rate=float(active.mean()), max_row_index=imax, max_row=frame.iloc[imax],
-                max_row_value=float(a[imax]), max_input=max_input, max_input_value=float(ca[k]),
-                rule=rule, rule_fidelity=fid, logic=logic, n_literals=npos, n_needed=need))
+            cand = _first_layer_maximiser(net, layer.weights[u]) if li == 0 else synth
+            out.append(_profile(net, frame, X, acts[li], li, u, labels, ranges, cand, top, random_state))
     return out
+
+
+def _input_ranges(net, acts, li: int):
+    """The range of the inputs of hidden layer ``li``: the encoder's [0, 1] scale, then the previous
+    layer's output range (sigmoid [0, 1], tanh [-1, 1], else its range on the data, with 0)."""
+    if li == 0:
+        return (0.0, 1.0)
+    prev = net.hidden_layers[li - 1].activation
+    P = acts[li - 1]
+    return {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}.get(
+        prev, (np.minimum(P.min(axis=0), 0.0), np.maximum(P.max(axis=0), 0.0)))
+
+
+def _first_layer_maximiser(net, w: np.ndarray) -> np.ndarray:
+    """The in-bounds encoded input (one row) that maximises a first-layer unit with weights ``w``:
+    each numeric input at the bound its weight favours, each one-hot group at its best category."""
+    enc = net.encoder
+    xs = np.zeros(enc.n_inputs)
+    for f in net.schema.features:
+        cols = enc.groups_[f.name]
+        if f.kind in CONTINUOUS:
+            off, sc = enc.scale(f.name)
+            v = enc.upper_[f.name] if w[cols[0]] > 0 else enc.lower_[f.name]
+            xs[cols[0]] = (v - off) / sc
+        else:
+            codes = enc.category_codes(f)
+            xs[cols] = codes[int(np.argmax(codes @ w[cols]))]
+    return xs[None, :]
+
+
+def _profile(net, frame, X, A, li: int, u: int, labels, ranges, cand, top: int, random_state) -> UnitProfile:
+    """The profile of unit ``u`` of hidden layer ``li`` (``A``: the layer's activations on the rows,
+    ``cand``: the encoded inputs searched for its maximiser)."""
+    layer = net.hidden_layers[li]
+    w, b = layer.weights[u], float(layer.bias[u])
+    order = sorted(range(len(w)), key=lambda j: (-abs(w[j]), j))[:top]
+    inputs = [(labels[j], float(w[j]), "promotes" if w[j] > 0 else "inhibits") for j in order if w[j] != 0]
+    a = A[:, u]
+    active = a > _ACTIVE_THRESHOLD[layer.activation]
+    imax = int(np.argmax(a))
+    ca = net.activations(cand)[li][:, u]
+    k = int(np.argmax(ca))
+    max_input = net.encoder.inverse_transform(cand[k:k + 1]).iloc[0]
+    rule, fid = _unit_rule(net, X, active, random_state)
+    logic, npos, need = _logic(w, b, *ranges)
+    return UnitProfile(
+        layer=li, index=u, activation=layer.activation, inputs=inputs,
+        active_rate=float(active.mean()), max_row_index=imax, max_row=frame.iloc[imax],
+        max_row_value=float(a[imax]), max_input=max_input, max_input_value=float(ca[k]),
+        rule=rule, rule_fidelity=fid, logic=logic, n_literals=npos, n_needed=need)

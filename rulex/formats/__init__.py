@@ -1,19 +1,22 @@
-"""Exports: text, markdown, lossless JSON, PMML 4.4, SQL, standalone Python and an HTML audit report."""
+"""Exports: text, markdown, lossless JSON, PMML 4.4, SQL, standalone Python and an HTML audit report;
+:func:`write_table` writes the tables of ``rulex compare`` and ``rulex grid``."""
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Callable
 
-from ..exceptions import UnknownNameError, did_you_mean
+from ..exceptions import DataError, UnknownNameError, did_you_mean
+from ..rules.ruleset import RuleSet
 from .html import to_html
 from .jsonio import from_json, load_rules, to_json
 from .pmml import to_pmml
 from .python import to_python
 from .sql import to_sql
+from .tables import write_table
 from .text import to_markdown, to_text
 
 __all__ = ["export", "load_rules", "save_rules", "FORMATS", "to_json", "from_json", "to_text", "to_markdown",
-           "to_pmml", "to_sql", "to_python", "to_html"]
+           "to_pmml", "to_sql", "to_python", "to_html", "write_table"]
 
 FORMATS: dict[str, Callable[..., str]] = {
     "text": to_text,
@@ -48,14 +51,13 @@ def export(rules, format: str = "text", path=None, **options) -> str:
 
     Raises
     ------
-    TypeError
+    DataError
         When ``rules`` is not a RuleSet.
     UnknownNameError
         For an unknown format (the message lists the formats).
     """
-    from ..rules.ruleset import RuleSet
     if not isinstance(rules, RuleSet):
-        raise TypeError(f"export takes a RuleSet, got {type(rules).__name__}")
+        raise DataError(f"export takes a RuleSet, got {type(rules).__name__}")
     if format not in FORMATS:
         raise UnknownNameError(did_you_mean(format, FORMATS, "export format"))
     text = FORMATS[format](rules, **options)

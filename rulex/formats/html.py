@@ -12,157 +12,23 @@ The size curve plots, for k = 0..n, the fidelity (and accuracy) of the rule set 
 to its first k rules with the same default: for an ordered list this is the
 decision list an auditor would get by reading only the first k rules; for an
 unordered set it is the vote among the first k rules (a prefix, not the best
-subset of size k). :func:`audit_facts` computes everything the HTML and the
-Markdown reports show.
+subset of size k). :func:`~rulex.formats.audit.audit_facts` (in :mod:`rulex.formats.audit`,
+also importable from here) computes everything the HTML and the Markdown reports show.
 """
 from __future__ import annotations
 
 import base64
 import io
 import math
-from datetime import datetime, timezone
 from functools import lru_cache
 
 import numpy as np
-import pandas as pd
 from markupsafe import Markup
 
-from ..rules.render import format_conditions, format_value
+from ..rules.render import format_value
+from .audit import audit_facts, explanation_rows, size_curve
 
-__all__ = ["to_html", "audit_facts", "size_curve", "render_page"]
-
-
-# -- facts shared by the HTML and Markdown reports -------------------------------------------------
-def size_curve(rules, frame, reference, max_points: int = 80) -> pd.DataFrame:
-    """Agreement with ``reference`` of the first-k-rules cut of ``rules`` (same default), k = 0..n.
-
-    Columns ``k`` and ``agreement`` (share of equal predictions, or R^2 for regression).
-    """
-    from ..metrics import agreement
-    n = len(rules)
-    ks = list(range(n + 1))
-    if len(ks) > max_points:
-        ks = sorted(set(np.linspace(0, n, max_points).round().astype(int).tolist()))
-    M = rules.matches(frame)
-    out = []
-    for k in ks:
-        cut = rules.replace(rules=rules.rules[:k])
-        pred = cut._conclusions(cut.decide(frame, M[:, :k]), frame)
-        out.append({"k": k, "agreement": agreement(pred, reference, rules.task)})
-    return pd.DataFrame(out)
-
-
-def _feature_summary(col: pd.Series, feature) -> str:
-    values = col.dropna()
-    if feature is not None and feature.is_discrete:
-        counts = values.value_counts()
-        shown = [f"{format_value(k)}: {int(v)}" for k, v in counts.head(6).items()]
-        more = len(counts) - 6
-        return ", ".join(shown) + (f", … ({more} more)" if more > 0 else "")
-    if values.empty:
-        return "all missing"
-    x = pd.to_numeric(values, errors="coerce").astype(float)
-    return (f"min {x.min():.6g}, median {x.median():.6g}, max {x.max():.6g}, "
-            f"mean {x.mean():.6g}")
-
-
-def audit_facts(rules, network=None, dataset=None, *, date: str | None = None, digits: int = 6) -> dict:
-    """Everything an audit report shows, as plain Python data (see the module docstring)."""
-    from .._version import __version__
-    from ..metrics import agreement, coverage_stats, rule_table
-    schema = rules.schema if rules.space == "original" else None
-    p = rules.provenance
-    facts = {
-        "target": rules.target or "prediction",
-        "task": rules.task,
-        "semantics": rules.semantics,
-        "semantics_text": ("ordered: the first rule that holds decides; if none holds, the default"
-                           if rules.semantics == "ordered" else
-                           "unordered: every rule that holds votes with its weight; the largest total wins; "
-                           "ties go to the tied class whose first firing rule is earliest; "
-                           "if none holds, the default"),
-        "method": p.get("method"), "kind": p.get("kind"), "parameters": p.get("parameters") or {},
-        "n_rules": len(rules), "n_conditions": rules.conditions_count(),
-        "features_used": rules.features_used(),
-        "default": format_value(rules.default),
-        "rules": [],
-        "provenance": {
-            "rulex version (extraction)": p.get("rulex_version"),
-            "rulex version (report)": __version__,
-            "network fingerprint": p.get("network_fingerprint"),
-            "extraction data": p.get("data"),
-            "extraction data rows": p.get("data_rows"),
-            "extraction data fingerprint": p.get("data_fingerprint"),
-            "fidelity on the extraction rows": p.get("train_fidelity"),
-            "extraction seconds": (p.get("run") or {}).get("seconds"),
-            "extraction peak memory (MiB)": (p.get("run") or {}).get("peak_memory_mb"),
-            "report date (UTC)": date or datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S"),
-        },
-        "warnings": [],
-        "data": None, "network": None, "metrics": None, "confusion": None, "per_class_fidelity": None,
-        "rule_stats": None, "curve": None,
-        "verification": p.get("verification"),
-    }
-    for i, r in enumerate(rules.rules, 1):
-        facts["rules"].append({
-            "verified": (r.provenance.get("verification") or {}).get("status"),
-            "number": i, "if": format_conditions(r.conditions, schema, digits),
-            "then": format_value(r.conclusion), "weight": r.weight, "support": r.support,
-            "precision": r.precision})
-
-    if network is not None:
-        fp = network.fingerprint()
-        facts["network"] = {
-            "architecture": "-".join(map(str, network.architecture)),
-            "layers": [f"{layer.n_inputs} → {layer.n_units}, {layer.activation}" for layer in network.layers],
-            "task": network.task, "classes": [format_value(c) for c in network.classes],
-            "fingerprint": fp,
-        }
-        if p.get("network_fingerprint") and p["network_fingerprint"] != fp:
-            facts["warnings"].append(f"the network's fingerprint {fp} differs from the one the rules were "
-                                     f"extracted from ({p['network_fingerprint']})")
-    if dataset is not None:
-        frame = dataset.frame
-        feats = []
-        ds_schema = dataset.schema
-        for f in ds_schema.features:
-            col = frame[f.name]
-            feats.append({"name": f.name, "kind": f.kind, "missing": int(col.isna().sum()),
-                          "summary": _feature_summary(col, f), "used": f.name in facts["features_used"]})
-        y = dataset.y
-        if dataset.task == "classification":
-            target_summary = ", ".join(f"{format_value(k)}: {int(v)}" for k, v in y.value_counts().items())
-        else:
-            target_summary = _feature_summary(y, None)
-        facts["data"] = {"name": dataset.name, "rows": len(dataset), "fingerprint": dataset.fingerprint(),
-                         "features": feats, "target": dataset.target, "target_summary": target_summary}
-        y_true = y.to_numpy()
-        matches = rules.matches(frame)
-        decided = rules.decide(frame, matches)
-        y_rules = rules._conclusions(decided, frame)
-        if network is not None:
-            from ..evaluate import evaluate
-            rep = evaluate(rules, network, dataset)
-            facts["metrics"] = rep.to_dict()
-            facts["metrics"].pop("rules", None)
-            facts["metrics"].pop("confusion", None)
-            facts["metrics"].pop("per_class_fidelity", None)
-            facts["network"]["accuracy"] = rep.network_accuracy
-            if rep.confusion is not None:
-                facts["confusion"] = rep.confusion
-                facts["per_class_fidelity"] = {format_value(k): v for k, v in rep.per_class_fidelity.items()}
-            facts["rule_stats"] = rep.rules
-            y_net = network.predict(frame)
-            curve = size_curve(rules, frame, y_net).rename(columns={"agreement": "fidelity"})
-            curve["accuracy"] = size_curve(rules, frame, y_true)["agreement"]
-        else:
-            facts["metrics"] = {"n_rows": len(frame), "accuracy": agreement(y_rules, y_true, rules.task),
-                                **coverage_stats(rules, matches)}
-            facts["rule_stats"] = rule_table(rules, decided, matches, y_true, y_rules=y_rules).rename(
-                columns={"precision_network": "precision_truth", "rmse_network": "rmse_truth"})
-            curve = size_curve(rules, frame, y_true).rename(columns={"agreement": "accuracy"})
-        facts["curve"] = curve
-    return facts
+__all__ = ["to_html", "audit_facts", "size_curve", "render_page", "explanation_rows"]
 
 
 # -- rendering -----------------------------------------------------------------------------------
@@ -186,7 +52,7 @@ def _bold(x) -> Markup:
 @lru_cache(maxsize=1)
 def _environment():
     """The Jinja2 environment of rulex's HTML templates (autoescape on)."""
-    from jinja2 import Environment, PackageLoader, StrictUndefined
+    from jinja2 import Environment, PackageLoader, StrictUndefined     # lazily: only the HTML pages need Jinja2
     env = Environment(loader=PackageLoader("rulex.formats", "templates"), autoescape=True,
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
                       undefined=StrictUndefined)
@@ -204,7 +70,7 @@ def _plot(facts) -> str | None:
     curve = facts.get("curve")
     if curve is None or curve.empty:
         return None
-    try:
+    try:        # lazily: matplotlib is optional (no plot without it) and slow to import
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
     except ImportError:
@@ -230,15 +96,6 @@ def _plot(facts) -> str | None:
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def explanation_rows(frame: pd.DataFrame, digits: int = 4):
-    """Header and display rows of an explanation table (numbers rounded for display)."""
-    def cell(v):
-        if isinstance(v, float):
-            return "" if v != v else f"{v:.{digits}g}"
-        return "" if v is None else str(v)
-    return [str(c) for c in frame.columns], [[cell(v) for v in row] for row in frame.itertuples(index=False)]
-
-
 def to_html(rules, network=None, dataset=None, *, title: str | None = None, date: str | None = None,
             digits: int = 6, explanations: dict | None = None) -> str:
     """A self-contained HTML audit report (see the module docstring).
@@ -248,11 +105,29 @@ def to_html(rules, network=None, dataset=None, *, title: str | None = None, date
     shown as a table after the metrics. ``rulex report --explain`` fills it.
     """
     facts = audit_facts(rules, network, dataset, date=date, digits=digits)
-    target = facts["target"]
-    title = title or f"rulex audit report: rules predicting {target}"
+    title = title or f"rulex audit report: rules predicting {facts['target']}"
     reg = facts["task"] == "regression"
+    parameters = [(_code(k), _code("None" if v is None else v)) for k, v in sorted(facts["parameters"].items())]
+    d = facts["data"]
+    data_rows = [(_code(f["name"]), f["kind"], "yes" if f["used"] else "", f["missing"], f["summary"])
+                 for f in d["features"]] if d else []
+    net = facts["network"]
+    network_rows = list(enumerate(net["layers"], 1)) if net else []
+    sections = []
+    for section, frame in (explanations or {}).items():
+        headers_, rows_ = explanation_rows(frame)
+        sections.append({"title": section, "headers": headers_, "rows": rows_})
+    provenance_rows = [(k, _code(_num(v) if isinstance(v, float) else v))
+                       for k, v in facts["provenance"].items() if v is not None]
+    return render_page("report.html", title=title, facts=facts, reg=reg, digits=digits, cards=_cards(facts),
+                       rules_table=_rules_table(facts), parameters=parameters, data_rows=data_rows,
+                       network_rows=network_rows, **_metric_tables(facts), curve=_curve(facts),
+                       explanations=sections, provenance_rows=provenance_rows)
 
-    # summary cards
+
+def _cards(facts) -> list:
+    """The summary cards at the top of the report: size, scores, the share of the domain proven."""
+    reg = facts["task"] == "regression"
     cards = [("rules", facts["n_rules"]), ("conditions", facts["n_conditions"]),
              ("features used", len(facts["features_used"]))]
     m = facts["metrics"]
@@ -265,12 +140,18 @@ def to_html(rules, network=None, dataset=None, *, title: str | None = None, date
         if "network_accuracy" in m:
             cards.append(("network " + acc_name, _num(m["network_accuracy"])))
         cards.append(("coverage", _num(m["coverage"])))
-
-    # rules
-    show_weight = facts["semantics"] == "unordered"
     verification = facts.get("verification")
     if verification:
         cards.append(("domain proven (verify)", f"{verification['certified_share']:.1%}"))
+    return cards
+
+
+def _rules_table(facts) -> dict:
+    """The numbered rules and the default, with weight, support, precision and status columns as they apply."""
+    target = facts["target"]
+    reg = facts["task"] == "regression"
+    show_weight = facts["semantics"] == "unordered"
+    verification = facts.get("verification")
     rows = []
     for r in facts["rules"]:
         word = "IF" if (facts["semantics"] == "unordered" or r["number"] == 1) else "ELSE IF"
@@ -290,60 +171,54 @@ def to_html(rules, network=None, dataset=None, *, title: str | None = None, date
     if verification:
         default_row[-1] = verification.get("default") or ""
     rows.append(default_row)
-    rules_table = {"headers": headers, "rows": rows,
-                   "numeric": (0,) + tuple(range(3, len(headers) - (1 if verification else 0)))}
-    parameters = [(_code(k), _code("None" if v is None else v)) for k, v in sorted(facts["parameters"].items())]
+    return {"headers": headers, "rows": rows,
+            "numeric": (0,) + tuple(range(3, len(headers) - (1 if verification else 0)))}
 
-    d = facts["data"]
-    data_rows = [(_code(f["name"]), f["kind"], "yes" if f["used"] else "", f["missing"], f["summary"])
-                 for f in d["features"]] if d else []
-    net = facts["network"]
-    network_rows = list(enumerate(net["layers"], 1)) if net else []
 
-    metrics_rows, per_class_rows, confusion, rule_stats = [], [], None, None
-    if m:
-        labels = [("fidelity", "fidelity to the network" + (" (R²)" if reg else "")),
-                  ("accuracy", "accuracy vs the truth" + (" (R²)" if reg else "")),
-                  ("network_accuracy", "network accuracy vs the truth" + (" (R²)" if reg else "")),
+_METRIC_LABELS = [("fidelity", "fidelity to the network"), ("accuracy", "accuracy vs the truth"),
+                  ("network_accuracy", "network accuracy vs the truth"),
                   ("rmse_network", "RMSE vs the network"), ("rmse_truth", "RMSE vs the truth"),
                   ("coverage", "coverage (some rule holds)"), ("default_rule_use", "default decides"),
                   ("overlap", "overlap (two or more rules hold)"), ("conflict", "conflict (holding rules disagree)"),
                   ("n_rows", "rows")]
-        metrics_rows = [(lab, _num(m[k])) for k, lab in labels if k in m and m[k] is not None]
-        if facts["per_class_fidelity"]:
-            per_class_rows = [(k, _num(v)) for k, v in facts["per_class_fidelity"].items()]
-        cm = facts["confusion"]
-        if cm is not None:
-            head = ["network \\ rules"] + [format_value(c) for c in cm.columns]
-            confusion = {"headers": head, "numeric": tuple(range(1, len(head))),
-                         "rows": [[_bold(format_value(i))] + [int(cm.loc[i, c]) for c in cm.columns]
-                                  for i in cm.index]}
-        stats = facts["rule_stats"]
-        if stats is not None:
-            cols = [c for c in ("rule", "fires", "decides", "precision_network", "precision_truth", "rmse_network",
-                                "rmse_truth") if c in stats.columns]
-            names = {"precision_network": "precision vs network", "precision_truth": "precision vs truth",
-                     "rmse_network": "RMSE vs network", "rmse_truth": "RMSE vs truth"}
-            rule_stats = {"headers": [names.get(c, c) for c in cols], "numeric": tuple(range(len(cols))),
-                          "rows": [[_num(row[c]) for c in cols] for _, row in stats.iterrows()]}
+_R2_METRICS = ("fidelity", "accuracy", "network_accuracy")     # labelled "(R²)" for regression
+_STAT_NAMES = {"precision_network": "precision vs network", "precision_truth": "precision vs truth",
+               "rmse_network": "RMSE vs network", "rmse_truth": "RMSE vs truth"}
 
-    curve = None
-    if facts["curve"] is not None:
-        frame = facts["curve"]
-        cols = [c for c in ("k", "fidelity", "accuracy") if c in frame.columns]
-        curve = {"png": _plot(facts), "headers": cols, "numeric": tuple(range(len(cols))),
-                 "how": ("the decision list cut after its first k rules" if facts["semantics"] == "ordered"
-                         else "the vote among the first k rules only (a prefix of the set, not the best k rules)"),
-                 "rows": [[int(row["k"])] + [_num(row[c]) for c in cols[1:]] for _, row in frame.iterrows()]}
 
-    sections = []
-    for section, frame in (explanations or {}).items():
-        headers_, rows_ = explanation_rows(frame)
-        sections.append({"title": section, "headers": headers_, "rows": rows_})
-    provenance_rows = [(k, _code(_num(v) if isinstance(v, float) else v))
-                       for k, v in facts["provenance"].items() if v is not None]
-    return render_page("report.html", title=title, facts=facts, reg=reg, digits=digits, cards=cards,
-                       rules_table=rules_table, parameters=parameters, data_rows=data_rows,
-                       network_rows=network_rows, metrics_rows=metrics_rows, per_class_rows=per_class_rows,
-                       confusion=confusion, rule_stats=rule_stats, curve=curve, explanations=sections,
-                       provenance_rows=provenance_rows)
+def _metric_tables(facts) -> dict:
+    """``metrics_rows``, ``per_class_rows``, ``confusion`` and ``rule_stats`` of the report's metrics section."""
+    out: dict = {"metrics_rows": [], "per_class_rows": [], "confusion": None, "rule_stats": None}
+    m = facts["metrics"]
+    if not m:
+        return out
+    r2 = " (R²)" if facts["task"] == "regression" else ""
+    out["metrics_rows"] = [(lab + (r2 if k in _R2_METRICS else ""), _num(m[k])) for k, lab in _METRIC_LABELS
+                           if k in m and m[k] is not None]
+    if facts["per_class_fidelity"]:
+        out["per_class_rows"] = [(k, _num(v)) for k, v in facts["per_class_fidelity"].items()]
+    cm = facts["confusion"]
+    if cm is not None:
+        head = ["network \\ rules"] + [format_value(c) for c in cm.columns]
+        out["confusion"] = {"headers": head, "numeric": tuple(range(1, len(head))),
+                            "rows": [[_bold(format_value(i))] + [int(cm.loc[i, c]) for c in cm.columns]
+                                     for i in cm.index]}
+    stats = facts["rule_stats"]
+    if stats is not None:
+        cols = [c for c in ("rule", "fires", "decides", "precision_network", "precision_truth", "rmse_network",
+                            "rmse_truth") if c in stats.columns]
+        out["rule_stats"] = {"headers": [_STAT_NAMES.get(c, c) for c in cols], "numeric": tuple(range(len(cols))),
+                             "rows": [[_num(row[c]) for c in cols] for _, row in stats.iterrows()]}
+    return out
+
+
+def _curve(facts) -> dict | None:
+    """The size curve section: its plot and its table (None without evaluation rows)."""
+    if facts["curve"] is None:
+        return None
+    frame = facts["curve"]
+    cols = [c for c in ("k", "fidelity", "accuracy") if c in frame.columns]
+    return {"png": _plot(facts), "headers": cols, "numeric": tuple(range(len(cols))),
+            "how": ("the decision list cut after its first k rules" if facts["semantics"] == "ordered"
+                    else "the vote among the first k rules only (a prefix of the set, not the best k rules)"),
+            "rows": [[int(row["k"])] + [_num(row[c]) for c in cols[1:]] for _, row in frame.iterrows()]}

@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 
 from ..exceptions import FormatError
+from ..rules.ruleset import RuleSet
 
 __all__ = ["to_json", "from_json", "load_rules", "FORMAT", "VERSION"]
 
@@ -78,7 +79,6 @@ def _depth_ok(text: str) -> bool:
 
 
 def from_json(text: str, source: str = "<string>"):
-    from ..rules.ruleset import RuleSet
     if len(text) > MAX_BYTES:
         raise FormatError(f"{source} is {len(text) / 2**20:.0f} MiB; rules files are far smaller "
                           f"(limit {MAX_BYTES // 2**20} MiB)")

@@ -80,6 +80,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from fractions import Fraction
 
+from .._version import __version__
 from ..exceptions import FormatError
 from ..rules.conditions import Condition, MofN
 from ..rules.linear import LinearModel
@@ -464,12 +465,34 @@ def to_pmml(rules, *, model_name: str | None = None, max_mofn_terms: int = 256, 
     description : str, optional
         Header description (default: a one-line summary).
     """
-    from .._version import __version__
     fields = _fields(rules)
     target = _target_field(rules, fields)
+    root = ET.Element("PMML", {"xmlns": PMML_NAMESPACE, "version": "4.4"})
+    _header(root, rules, target, description)
+    _data_dictionary(root, fields, target)
+    unit = "rulex_unit"
+    while unit in fields or unit == target.name:
+        unit += "_"
+    if rules.is_linear:     # the constant 1.0 that carries each intercept (see _regression_model)
+        td = ET.SubElement(root, "TransformationDictionary")
+        df = ET.SubElement(td, "DerivedField", {"name": unit, "optype": "continuous", "dataType": "double"})
+        ET.SubElement(df, "Constant", {"dataType": "double"}).text = "1.0"
+    model = _model_element(root, rules, model_name, target)
+    preds = [_rule_predicate(r, fields, max_mofn_terms) for r in rules.rules]
+    if rules.is_linear:
+        _segments(model, rules, preds, fields, target, unit)
+    elif rules.task == "regression":
+        _tree_nodes(model, rules, preds)
+    else:
+        _simple_rules(model, rules, preds, target)
+    ET.indent(root, space=" ")
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _header(root, rules, target, description: str | None) -> None:
+    """``Header``: the description, the provenance as an ``Extension``, the ``Application``."""
     p = rules.provenance
     method = p.get("method")
-    root = ET.Element("PMML", {"xmlns": PMML_NAMESPACE, "version": "4.4"})
     summary = description or (f"{len(rules)} {rules.semantics} rules predicting {target.name!r}"
                               + (f", extracted by {method}" if method else "") + " (rulex)")
     header = ET.SubElement(root, "Header", {"description": _check_text(summary, "the description")})
@@ -479,6 +502,8 @@ def to_pmml(rules, *, model_name: str | None = None, max_mofn_terms: int = 256, 
                                                                 default=str)})
     ET.SubElement(header, "Application", {"name": "rulex", "version": __version__})
 
+
+def _data_dictionary(root, fields, target) -> None:
     dd = ET.SubElement(root, "DataDictionary", {"numberOfFields": str(len(fields) + 1)})
     for f in list(fields.values()) + [target]:
         el = ET.SubElement(dd, "DataField", {"name": _check_text(f.name, "the field name"),
@@ -486,20 +511,15 @@ def to_pmml(rules, *, model_name: str | None = None, max_mofn_terms: int = 256, 
         for v in f.values or ():
             ET.SubElement(el, "Value", {"value": _fmt(v, f.dtype)})
 
-    linear = rules.is_linear
-    unit = "rulex_unit"
-    while unit in fields or unit == target.name:
-        unit += "_"
-    if linear:     # the constant 1.0 that carries each intercept (see _regression_model)
-        td = ET.SubElement(root, "TransformationDictionary")
-        df = ET.SubElement(td, "DerivedField", {"name": unit, "optype": "continuous", "dataType": "double"})
-        ET.SubElement(df, "Constant", {"dataType": "double"}).text = "1.0"
 
-    used = rules.features_used()
+def _model_element(root, rules, model_name: str | None, target):
+    """The model element (``MiningModel`` for linear conclusions, ``TreeModel`` for other regression
+    rules, ``RuleSetModel`` for classification) with its ``MiningSchema``."""
+    method = rules.provenance.get("method")
     attrs = {"modelName": model_name or method or "rulex",
              "functionName": "regression" if rules.task == "regression" else "classification",
              "algorithmName": f"rulex {method}" if method else "rulex"}
-    if linear:
+    if rules.is_linear:
         model = ET.SubElement(root, "MiningModel", attrs)
     elif rules.task == "regression":
         if rules.semantics != "ordered":  # pragma: no cover - RuleSet forbids it
@@ -510,49 +530,55 @@ def to_pmml(rules, *, model_name: str | None = None, max_mofn_terms: int = 256, 
     else:
         model = ET.SubElement(root, "RuleSetModel", attrs)
     ms = ET.SubElement(model, "MiningSchema")
-    for name in used:
+    for name in rules.features_used():
         ET.SubElement(ms, "MiningField", {"name": name})
     ET.SubElement(ms, "MiningField", {"name": target.name, "usageType": "target"})
+    return model
 
-    preds = [_rule_predicate(r, fields, max_mofn_terms) for r in rules.rules]
-    if linear:
-        seg = ET.SubElement(model, "Segmentation", {"multipleModelMethod": "selectFirst"})
-        for i, (r, pred) in enumerate(zip(rules.rules, preds), 1):
-            el = ET.SubElement(seg, "Segment", {"id": f"R{i}"})
-            _element(pred, el)
-            _regression_model(el, r.conclusion, fields, target, unit)
-        el = ET.SubElement(seg, "Segment", {"id": "default"})
-        ET.SubElement(el, "True")
-        _regression_model(el, rules.default, fields, target, unit)
-    elif rules.task == "regression":
-        top = ET.SubElement(model, "Node", {"id": "root"})
-        ET.SubElement(top, "True")
-        for i, (r, pred) in enumerate(zip(rules.rules, preds), 1):
-            node_attrs = {"id": f"R{i}", "score": _fmt(r.conclusion, "double")}
-            if r.support is not None:
-                node_attrs["recordCount"] = str(r.support)
-            node = ET.SubElement(top, "Node", node_attrs)
-            _element(pred, node)
-        leaf = ET.SubElement(top, "Node", {"id": "default", "score": _fmt(rules.default, "double")})
-        ET.SubElement(leaf, "True")
-    else:
-        # JPMML requires defaultConfidence (optional in the specification): the default's confidence is
-        # not estimated by rulex, so 0 says "no evidence" rather than inventing one
-        rs = ET.SubElement(model, "RuleSet", {"defaultScore": _fmt(rules.default, target.dtype),
-                                              "defaultConfidence": "0.0"})
-        criterion = "firstHit" if rules.semantics == "ordered" else "weightedSum"
-        ET.SubElement(rs, "RuleSelectionMethod", {"criterion": criterion})
-        weights = [r.weight for r in rules.rules]
-        if criterion == "weightedSum":
-            weights = tie_free_weights(weights, [r.conclusion for r in rules.rules])
-        for i, (r, pred, w) in enumerate(zip(rules.rules, preds, weights), 1):
-            rule_attrs = {"id": f"R{i}", "score": _fmt(r.conclusion, target.dtype)}
-            if r.support is not None:
-                rule_attrs["recordCount"] = str(r.support)
-            if r.precision is not None and math.isfinite(r.precision):
-                rule_attrs["confidence"] = repr(float(r.precision))
-            rule_attrs["weight"] = repr(float(w))
-            el = ET.SubElement(rs, "SimpleRule", rule_attrs)
-            _element(pred, el)
-    ET.indent(root, space=" ")
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+def _segments(model, rules, preds, fields, target, unit: str) -> None:
+    """Linear conclusions: a ``selectFirst`` segmentation of one ``RegressionModel`` per rule, then the default."""
+    seg = ET.SubElement(model, "Segmentation", {"multipleModelMethod": "selectFirst"})
+    for i, (r, pred) in enumerate(zip(rules.rules, preds), 1):
+        el = ET.SubElement(seg, "Segment", {"id": f"R{i}"})
+        _element(pred, el)
+        _regression_model(el, r.conclusion, fields, target, unit)
+    el = ET.SubElement(seg, "Segment", {"id": "default"})
+    ET.SubElement(el, "True")
+    _regression_model(el, rules.default, fields, target, unit)
+
+
+def _tree_nodes(model, rules, preds) -> None:
+    """Regression: a root ``True`` node whose children are the rules in order, then the default leaf."""
+    top = ET.SubElement(model, "Node", {"id": "root"})
+    ET.SubElement(top, "True")
+    for i, (r, pred) in enumerate(zip(rules.rules, preds), 1):
+        node_attrs = {"id": f"R{i}", "score": _fmt(r.conclusion, "double")}
+        if r.support is not None:
+            node_attrs["recordCount"] = str(r.support)
+        node = ET.SubElement(top, "Node", node_attrs)
+        _element(pred, node)
+    leaf = ET.SubElement(top, "Node", {"id": "default", "score": _fmt(rules.default, "double")})
+    ET.SubElement(leaf, "True")
+
+
+def _simple_rules(model, rules, preds, target) -> None:
+    """Classification: a ``RuleSet`` of ``SimpleRule`` elements, ``firstHit`` or tie-free ``weightedSum``."""
+    # JPMML requires defaultConfidence (optional in the specification): the default's confidence is
+    # not estimated by rulex, so 0 says "no evidence" rather than inventing one
+    rs = ET.SubElement(model, "RuleSet", {"defaultScore": _fmt(rules.default, target.dtype),
+                                          "defaultConfidence": "0.0"})
+    criterion = "firstHit" if rules.semantics == "ordered" else "weightedSum"
+    ET.SubElement(rs, "RuleSelectionMethod", {"criterion": criterion})
+    weights = [r.weight for r in rules.rules]
+    if criterion == "weightedSum":
+        weights = tie_free_weights(weights, [r.conclusion for r in rules.rules])
+    for i, (r, pred, w) in enumerate(zip(rules.rules, preds, weights), 1):
+        rule_attrs = {"id": f"R{i}", "score": _fmt(r.conclusion, target.dtype)}
+        if r.support is not None:
+            rule_attrs["recordCount"] = str(r.support)
+        if r.precision is not None and math.isfinite(r.precision):
+            rule_attrs["confidence"] = repr(float(r.precision))
+        rule_attrs["weight"] = repr(float(w))
+        el = ET.SubElement(rs, "SimpleRule", rule_attrs)
+        _element(pred, el)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 
+from .._version import __version__
 from ..exceptions import FormatError
 from ..rules.conditions import Condition
 from ..rules.linear import LinearModel
@@ -156,7 +157,6 @@ def _comment(text: str) -> str:
 
 def to_python(rules) -> str:
     """Source of a standalone Python module that predicts like ``rules`` (see the module docstring)."""
-    from .._version import __version__
     schema = rules.schema if rules.space == "original" else None
     features = rules.features_used()
     var = {f: f"x{i}" for i, f in enumerate(features)}

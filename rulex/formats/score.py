@@ -15,7 +15,13 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
 from ..exceptions import DataError, FormatError
+from ..rules.ruleset import RuleSet
+from .jsonio import from_json, to_json
+from .sql import sql_identifier, to_sql
 
 __all__ = ["predict_dask", "predict_partition", "score_file", "score_sql"]
 
@@ -40,7 +46,6 @@ def score_sql(rules, data, *, alias: str = "prediction") -> str:
 
     ``data`` is a path to a Parquet or CSV file (or several, as a glob such as ``part-*.parquet``).
     """
-    from .sql import sql_identifier, to_sql
     select = to_sql(rules, table="__rulex_source", alias=alias).rstrip().rstrip(";")
     return f"WITH {sql_identifier('__rulex_source')} AS (SELECT * FROM {_reader(data)})\n{select}"
 
@@ -74,15 +79,13 @@ def score_file(rules, data, out, *, alias: str = "prediction", columns=None, mem
     Raises
     ------
     DataError
-        A file suffix that is neither Parquet nor CSV, a column the rules need that the file
+        ``rules`` not a RuleSet, a file suffix that is neither Parquet nor CSV, a column the rules need that the file
         lacks, or ``alias`` already a column.
     """
-    import duckdb
+    import duckdb      # lazily: DuckDB is needed only to score files, not to import rulex
 
-    from ..rules.ruleset import RuleSet
-    from .sql import sql_identifier
     if not isinstance(rules, RuleSet):
-        raise TypeError(f"score_file takes a RuleSet, got {type(rules).__name__}")
+        raise DataError(f"score_file takes a RuleSet, got {type(rules).__name__}")
     if rules.space != "original":
         raise FormatError("score_file needs rules in the original space (decode encoded rules first)")
     out = Path(out)
@@ -128,7 +131,6 @@ def predict_partition(frame, rules, alias: str = "prediction"):
     workers can unpickle it by name.
     """
     if isinstance(rules, str):
-        from .jsonio import from_json
         rules = from_json(rules)
     out = frame.copy()
     out[alias] = rules.predict(frame)
@@ -150,8 +152,6 @@ def predict_dask(rules, ddf, alias: str = "prediction"):
     dask.dataframe.DataFrame
         Compute it (or write it with ``to_parquet``) on any scheduler, process workers included.
     """
-    import numpy as np
-    import pandas as pd
     meta = ddf._meta.copy()
     missing = [f for f in rules.features_used() if f not in meta.columns]
     if missing:
@@ -161,5 +161,4 @@ def predict_dask(rules, ddf, alias: str = "prediction"):
     meta[alias] = pd.Series(sample[:0], index=meta.index[:0])
     # the rules travel as their lossless JSON: a string Dask hashes deterministically and every
     # worker rebuilds exactly (a RuleSet object has no deterministic Dask token)
-    from .jsonio import to_json
     return ddf.map_partitions(predict_partition, to_json(rules), alias, meta=meta)

@@ -58,7 +58,7 @@ import math
 from typing import Any, Callable
 from fractions import Fraction
 
-from ..exceptions import FormatError
+from ..exceptions import DataError, FormatError, UnknownNameError, did_you_mean
 from ..rules.conditions import Condition, MofN
 from ..rules.linear import LinearModel
 
@@ -246,13 +246,12 @@ def _weight(w: float, integral: bool) -> str:
 
 def _dialect(name):
     """sqlglot's dialect object for ``name``, with a clear error for an unknown name."""
-    from ..exceptions import UnknownNameError, did_you_mean
-    try:
+    try:        # lazily: sqlglot loads only for a dialect other than SQLite/DuckDB
         from sqlglot.dialects.dialect import Dialect, Dialects
     except ImportError as exc:       # pragma: no cover - sqlglot is a dependency
         raise FormatError(f"SQL dialect {name!r} needs sqlglot (pip install sqlglot)") from exc
     if not isinstance(name, str):
-        raise TypeError(f"dialect must be a string such as 'postgres', got {type(name).__name__}")
+        raise DataError(f"dialect must be a string such as 'postgres', got {type(name).__name__}")
     known = sorted(d.value for d in Dialects if d.value)
     if name.lower() not in known:
         raise UnknownNameError(did_you_mean(name, known, "SQL dialect"))
@@ -265,7 +264,7 @@ def transpile_sql(sql: str, dialect: str, *, pretty: bool = True) -> str:
     Every decimal literal is first cast to DOUBLE (see the module docstring), then sqlglot
     generates ``dialect``. A trailing ``;`` is kept.
     """
-    import sqlglot
+    import sqlglot      # lazily, as in _dialect
     from sqlglot import exp
     target = _dialect(dialect)
     text = sql.rstrip()
@@ -326,30 +325,50 @@ def to_sql(rules, *, table: str = "data", expression_only: bool = False, alias: 
         return transpile_sql(to_sql(rules, table=table, expression_only=expression_only, alias=alias,
                                     indent=indent), dialect)
     conds = [_rule(r, rules) for r in rules.rules]
-    def concl(v):
-        if isinstance(v, LinearModel):
-            return _linear(v)
-        return sql_value(v) if rules.task == "classification" else sql_float(float(v))
-
-    default = concl(rules.default)
-
-    # Layout is built line by line: re-indenting finished text would change identifiers and
-    # strings that contain line breaks.
-    def case(whens, at=""):
-        if not whens:
-            return default
-        lines = ["CASE"] + [f"{at}{indent}{w}" for w in whens] + [f"{at}{indent}ELSE {default}", f"{at}END"]
-        return "\n".join(lines)
-
-    def select(whens):
-        return (f"SELECT *,\n{indent}{case(whens, indent)} AS {sql_identifier(alias)}\n"
-                f"FROM {sql_identifier(table)};\n")
-
+    default = _conclusion(rules.default, rules)
     if rules.semantics == "ordered" or not rules.rules:
-        whens = [f"WHEN {cond} THEN {concl(r.conclusion)}  /* rule {i} */"
+        whens = [f"WHEN {cond} THEN {_conclusion(r.conclusion, rules)}  /* rule {i} */"
                  for i, (r, cond) in enumerate(zip(rules.rules, conds), 1)]
-        return case(whens) if expression_only else select(whens)
+        return _case(whens, default, indent) if expression_only else _select(whens, default, indent, alias, table)
+    return _unordered(rules, conds, default, expression_only=expression_only, alias=alias, indent=indent,
+                      table=table)
 
+
+def _conclusion(v, rules) -> str:
+    if isinstance(v, LinearModel):
+        return _linear(v)
+    return sql_value(v) if rules.task == "classification" else sql_float(float(v))
+
+
+# Layout is built line by line: re-indenting finished text would change identifiers and
+# strings that contain line breaks.
+def _case(whens, default: str, indent: str, at: str = "") -> str:
+    if not whens:
+        return default
+    lines = ["CASE"] + [f"{at}{indent}{w}" for w in whens] + [f"{at}{indent}ELSE {default}", f"{at}END"]
+    return "\n".join(lines)
+
+
+def _select(whens, default: str, indent: str, alias: str, table: str) -> str:
+    return (f"SELECT *,\n{indent}{_case(whens, default, indent, indent)} AS {sql_identifier(alias)}\n"
+            f"FROM {sql_identifier(table)};\n")
+
+
+def _vote_whens(rules, with_rules, zero_class: bool, fired, total) -> list:
+    """WHEN clauses: rule j fires and its class total is the largest (rulex's tie-break)."""
+    whens = []
+    for j, r in enumerate(rules.rules):
+        k = r.conclusion
+        tests = [f"{total(k)} >= {total(o)}" for o in with_rules if o != k]
+        if zero_class:       # a class without rules scores 0 and can hold the maximum
+            tests.append(f"{total(k)} >= 0")
+        clause = " AND ".join([fired(j)] + tests)
+        whens.append(f"WHEN {clause} THEN {_conclusion(k, rules)}  /* rule {j + 1} */")
+    return whens
+
+
+def _unordered(rules, conds, default: str, *, expression_only: bool, alias: str, indent: str, table: str) -> str:
+    """The SQL of an unordered rule set: class vote totals, the earliest firing rule of the largest wins."""
     classes = list(rules.classes)
     weights = [float(r.weight) for r in rules.rules]
     integral = all(math.isfinite(w) and w.is_integer() and abs(w) < 2 ** 53 for w in weights)
@@ -358,24 +377,13 @@ def to_sql(rules, *, table: str = "data", expression_only: bool = False, alias: 
     with_rules = [k for k in classes if by_class[k]]
     zero_class = len(with_rules) < len(classes) and any(w < 0 for w in weights)
 
-    def vote_whens(fired, total):
-        """WHEN clauses: rule j fires and its class total is the largest (rulex's tie-break)."""
-        whens = []
-        for j, r in enumerate(rules.rules):
-            k = r.conclusion
-            tests = [f"{total(k)} >= {total(o)}" for o in with_rules if o != k]
-            if zero_class:       # a class without rules scores 0 and can hold the maximum
-                tests.append(f"{total(k)} >= 0")
-            clause = " AND ".join([fired(j)] + tests)
-            whens.append(f"WHEN {clause} THEN {concl(k)}  /* rule {j + 1} */")
-        return whens
-
     if expression_only or (len(with_rules) == 1 and not zero_class):
         totals = {k: "(" + " + ".join(f"CASE WHEN {conds[j]} THEN {ws[j]} ELSE 0 END" for j in by_class[k]) + ")"
                   for k in with_rules}
         single = len(with_rules) == 1 and not zero_class
-        whens = vote_whens(lambda j: conds[j] if single else f"({conds[j]})", totals.__getitem__)
-        return case(whens) if expression_only else select(whens)
+        whens = _vote_whens(rules, with_rules, zero_class, lambda j: conds[j] if single else f"({conds[j]})",
+                            totals.__getitem__)
+        return _case(whens, default, indent) if expression_only else _select(whens, default, indent, alias, table)
 
     # full SELECT: flags and totals computed once per row in a correlated subquery
     flag = [sql_identifier(f"rule {j + 1}") for j in range(len(rules.rules))]
@@ -385,7 +393,8 @@ def to_sql(rules, *, table: str = "data", expression_only: bool = False, alias: 
     flags = f",\n{pad}        ".join(f"CASE WHEN {c} THEN 1 ELSE 0 END AS {flag[j]}" for j, c in enumerate(conds))
     sums = f",\n{pad}".join(f"{' + '.join(f'f.{flag[j]} * {ws[j]}' for j in by_class[k])} AS {vote[k]}"
                             for k in with_rules)
-    expr = case(vote_whens(lambda j: f"v.{flag[j]} = 1", lambda k: f"v.{vote[k]}"), indent * 2)
+    whens = _vote_whens(rules, with_rules, zero_class, lambda j: f"v.{flag[j]} = 1", lambda k: f"v.{vote[k]}")
+    expr = _case(whens, default, indent, indent * 2)
     return (f"SELECT t.*,\n{indent}(SELECT {expr}\n{indent}   FROM (SELECT f.*,\n{pad}{sums}\n"
             f"{indent * 4}FROM (SELECT {flags}) AS f) AS v) AS {sql_identifier(alias)}\n"
             f"FROM {sql_identifier(table)} AS t;\n")

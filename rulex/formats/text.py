@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 from ..rules.render import format_conditions, format_value
+from .audit import audit_facts, explanation_rows
 
 __all__ = ["to_text", "to_markdown"]
 
@@ -39,7 +40,6 @@ def _md_table(headers, rows) -> list:
 
 def _md_audit(rules, network, dataset, date) -> list:
     """The audit sections of the HTML report, in Markdown (without the plot: its table instead)."""
-    from .html import audit_facts
     f = audit_facts(rules, network, dataset, date=date)
     reg = f["task"] == "regression"
     lines = [""]
@@ -133,7 +133,6 @@ def to_markdown(rules, digits: int = 6, network=None, dataset=None, date: str | 
     if network is not None or dataset is not None:
         lines += _md_audit(rules, network, dataset, date)
     if explanations:
-        from .html import explanation_rows
         for section, frame in explanations.items():
             headers, rows = explanation_rows(frame)
             lines += ["", f"## {section}", "", "| " + " | ".join(_md_escape(h) for h in headers) + " |",
