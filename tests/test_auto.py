@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from nets import iris_net
-from test_cover import dnf_net, whole_space_net
+from _helpers.nets import dnf_net, iris_net, whole_space_net
 
 import rulex
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from benchload import load_script
+from _helpers.benchload import load_script
 
 bench = load_script("compress.py", "bench_compress")
 

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 import rulex
-from benchload import load_script
+from _helpers.benchload import load_script
 
 peer = load_script("peers/psyke.py", "peers_psyke")        # not "psyke": that is PSyKE's package name
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pandas as pd
-from benchload import load_script
+from _helpers.benchload import load_script
 
 import rulex
 

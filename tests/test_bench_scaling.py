@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchload import load_script
+from _helpers.benchload import load_script
 
 scaling = load_script("scaling.py")
 

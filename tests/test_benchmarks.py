@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchload import load_script
+from _helpers.benchload import load_script
 
 compare_bench = load_script("compare.py")
 recovery = load_script("recovery.py")

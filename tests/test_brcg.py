@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from test_cover import dnf_net, whole_space_net
+from _helpers.nets import dnf_net, whole_space_net
 
 import rulex
 from rulex.exceptions import BudgetExceededError

@@ -65,7 +65,7 @@ def test_deterministic_budgeted_and_validated():
 
 
 def test_multiclass_is_an_ordered_list_of_checklists():
-    from nets import iris_net
+    from _helpers.nets import iris_net
     net, train, test = iris_net()
     rules = rulex.extract(net, train, method="checklist", random_state=0)
     assert rules.semantics == "ordered" and 1 <= len(rules) <= 2

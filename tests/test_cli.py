@@ -12,7 +12,7 @@ import pytest
 
 import rulex
 from rulex.cli import main
-from nets import iris_net
+from _helpers.nets import iris_net
 
 
 def run(capsys, *argv):

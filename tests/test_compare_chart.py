@@ -8,8 +8,8 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pandas as pd
-from engines import unavailable
-from test_exports import _chromium, _no_remote_references
+from _helpers.engines import unavailable
+from _helpers.exports import _chromium, _no_remote_references
 
 from rulex.cli import main
 from rulex.compare import _pareto

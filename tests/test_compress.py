@@ -5,8 +5,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from nets import breast_cancer_net, iris_net
-from test_compare_evaluate import SWEEP_PARAMS
+from _helpers.nets import SWEEP_PARAMS, breast_cancer_net, iris_net
 
 import rulex
 from rulex.extractors.compression import compression_sample

@@ -6,27 +6,10 @@ import functools
 import numpy as np
 import pytest
 
+from _helpers.nets import dnf_net, whole_space_net
+
 import rulex
-from rulex.data.generated import make_dnf
 from rulex.exceptions import BudgetExceededError
-
-
-@functools.cache
-def dnf_net(n_terms=8, n_literals=3, n_categorical=10, n_numeric=0, n_samples=3000, seed=0):
-    ds, terms = make_dnf(n_terms, n_literals, n_categorical=n_categorical, n_numeric=n_numeric,
-                         n_samples=n_samples, random_state=seed)
-    train, test = ds.split(random_state=0)
-    net = rulex.train_network(train, (16,), "sigmoid", random_state=0)
-    return net, train, test, terms
-
-
-@functools.cache
-def whole_space_net(name):
-    """A (16,) network on a problem whose whole input space is known (xor, MONK-1)."""
-    full = rulex.load_dataset(name)
-    train, _ = full.split(random_state=0)
-    net = rulex.train_network(train, (16,), "sigmoid", random_state=0)
-    return net, train, full
 
 
 def test_recovers_an_8_term_dnf_over_categorical_inputs():
@@ -66,7 +49,7 @@ def test_numeric_thresholds_in_original_units_one_literal():
 
 
 def test_multiclass_ordered_and_unordered_agree_with_the_network():
-    from nets import iris_net
+    from _helpers.nets import iris_net
     net, train, test = iris_net()
     for semantics in ("ordered", "unordered"):
         rules = rulex.extract(net, train, method="cover", semantics=semantics, random_state=0)

@@ -6,7 +6,7 @@ import functools
 
 import numpy as np
 import pytest
-from benchload import load_script
+from _helpers.benchload import load_script
 
 import rulex
 from rulex.data.generated import make_dnf

@@ -7,9 +7,7 @@ with missing values and check that every executable format predicts exactly what
 """
 from __future__ import annotations
 
-import math
 import re
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -18,294 +16,18 @@ import textwrap
 import numpy as np
 import pandas as pd
 import pytest
+from _helpers.engines import unavailable
+from _helpers.exports import (MISSING_ROWS, SCHEMA, _assert_all_same, _check_formats, _chromium, _frame_of,
+                              _load_module, _native, _no_remote_references)
+from _helpers.rulegen import problems
 from hypothesis import HealthCheck, given, settings
-from engines import unavailable
-from hypothesis import strategies as st
 
 import rulex
 from rulex import Condition, Feature, FormatError, LinearModel, LinearTerm, MofN, Rule, RuleSet, Schema
-from rulex.formats.jsonio import from_json
 from rulex.formats.pmml import tie_free_weights
 from rulex.formats.sql import sql_float, sql_identifier, sql_string
 
 duckdb = pytest.importorskip("duckdb")
-
-
-# ---------------------------------------------------------------------------------------------
-# helpers (kept here: tests/conftest.py belongs to the shared suite)
-# ---------------------------------------------------------------------------------------------
-def _native(v):
-    """Python scalar for a frame cell; None for a missing value."""
-    if v is None or v is pd.NA:
-        return None
-    if isinstance(v, np.generic):
-        v = v.item()
-    if isinstance(v, float) and math.isnan(v):
-        return None
-    return v
-
-
-def _records(frame: pd.DataFrame, schema: Schema | None = None) -> list[dict]:
-    rows = []
-    for rec in frame.to_dict("records"):
-        row = {}
-        for k, v in rec.items():
-            v = _native(v)
-            if v is not None and schema is not None and k in schema:
-                f = schema[k]
-                if f.kind == "integer" or (f.is_discrete and all(isinstance(c, int) and not isinstance(c, bool)
-                                                                 for c in f.categories)):
-                    v = int(v)
-            row[k] = v
-        rows.append(row)
-    return rows
-
-
-def _same(expected, got, task) -> bool:
-    if task == "regression" and (expected is None or (isinstance(expected, float) and math.isnan(expected))):
-        return got is None or (isinstance(got, float) and math.isnan(got))   # a missing input, missing out
-    if got is None or (isinstance(got, float) and math.isnan(got)):
-        return False
-    if task == "regression":
-        return float(got) == float(expected)
-    if isinstance(expected, bool):
-        return got in (expected, int(expected), str(expected).lower())
-    if isinstance(expected, int):
-        return not isinstance(got, str) and got == expected
-    return got == expected
-
-
-def _assert_all_same(expected, got, task, what):
-    assert len(got) == len(expected), what
-    bad = [i for i, (e, g) in enumerate(zip(expected, got)) if not _same(e, g, task)]
-    assert not bad, f"{what}: row {bad[0]} expected {expected[bad[0]]!r}, got {got[bad[0]]!r}"
-
-
-def _sql_type(f: Feature | None, values) -> str:
-    if f is None:
-        vals = [v for v in values if v is not None]
-        if all(isinstance(v, bool) for v in vals) and vals:
-            return "BOOLEAN"
-        if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in vals):
-            return "DOUBLE"
-        return "VARCHAR"
-    if f.kind == "numeric":
-        return "DOUBLE"
-    if f.kind == "integer":
-        return "BIGINT"
-    cats = f.categories
-    if all(isinstance(c, bool) for c in cats):
-        return "BOOLEAN"
-    if all(isinstance(c, int) for c in cats):
-        return "BIGINT"
-    if all(isinstance(c, (int, float)) for c in cats):
-        return "DOUBLE"
-    return "VARCHAR"
-
-
-def _run_sql(rules: RuleSet, frame: pd.DataFrame, engine: str, expression_only: bool = False) -> list:
-    """Load ``frame`` into a fresh table with typed columns and run the full SELECT (or the expression)."""
-    schema = rules.schema
-    records = _records(frame, schema)
-    cols = list(frame.columns)
-    table = 'rules "table"'
-    types = [_sql_type(schema[c] if schema is not None and c in schema else None, frame[c].map(_native))
-             for c in cols]
-    decl = ", ".join(f"{sql_identifier(c)} {t}" for c, t in zip(cols, types))
-    sql = rulex.export(rules, "sql", table=table)
-    if expression_only:
-        expr = rulex.export(rules, "sql", expression_only=True)
-        sql = f"SELECT *, {expr} AS \"prediction\" FROM {sql_identifier(table)}"
-    ident = sql_identifier("__row")
-    create = f"CREATE TABLE {sql_identifier(table)} ({ident} BIGINT, {decl})"
-    insert = (f"INSERT INTO {sql_identifier(table)} VALUES (?, " + ", ".join("?" for _ in cols) + ")")
-    data = [(i, *[r[c] for c in cols]) for i, r in enumerate(records)]
-    if engine == "sqlite":
-        con = sqlite3.connect(":memory:")
-    else:
-        con = duckdb.connect()
-    try:
-        con.execute(create)
-        if data:
-            con.executemany(insert, data)
-        cur = con.execute(sql.rstrip().rstrip(";"))
-        names = [d[0] for d in cur.description]
-        out = cur.fetchall()
-    finally:
-        con.close()
-    assert names[-1] == "prediction"
-    out.sort(key=lambda row: row[0])
-    return [row[-1] for row in out]
-
-
-def _load_module(src: str) -> dict:
-    ns: dict = {"__name__": "exported_rules"}
-    exec(compile(src, "<exported rules>", "exec"), ns)
-    return ns
-
-
-def _check_formats(rules: RuleSet, frame: pd.DataFrame, *, pmml=None):
-    """Every executable format predicts exactly what ``rules.predict`` does on every row of ``frame``."""
-    expected = [_native(v) for v in rules.predict(frame)]
-    task = rules.task
-    # JSON: lossless round trip
-    back = from_json(rulex.export(rules, "json"))
-    assert back == rules
-    _assert_all_same(expected, [_native(v) for v in back.predict(frame)], task, "json")
-    # Python: from a frame and from plain dict rows (None for missing)
-    ns = _load_module(rulex.export(rules, "python"))
-    _assert_all_same(expected, ns["predict_many"](frame), task, "python (frame)")
-    _assert_all_same(expected, [ns["predict"](r) for r in _records(frame, rules.schema)], task, "python (dicts)")
-    # SQL
-    _assert_all_same(expected, _run_sql(rules, frame, "sqlite"), task, "sqlite")
-    _assert_all_same(expected, _run_sql(rules, frame, "duckdb"), task, "duckdb")
-    if rules.semantics == "unordered":       # the expression differs from the full SELECT here
-        _assert_all_same(expected, _run_sql(rules, frame, "sqlite", True), task, "sqlite (expression)")
-        _assert_all_same(expected, _run_sql(rules, frame, "duckdb", True), task, "duckdb (expression)")
-    if pmml is not None:
-        _assert_all_same(expected, pmml(rules, frame), task, "pmml (pypmml)")
-
-
-@pytest.fixture(scope="module")
-def pmml_scorer():
-    """pypmml, started once per module: ``score(rules, frame)`` -> predictions."""
-    pypmml = pytest.importorskip("pypmml")
-    if shutil.which("java") is None:
-        unavailable("pypmml needs a java runtime on PATH")
-
-    def score(rules, frame, by_row=True):
-        model = pypmml.Model.fromString(rulex.export(rules, "pmml"))
-        target = rules.target or "prediction"
-        if by_row:
-            # pypmml's DataFrame path turns a missing boolean into false; its dict path reads
-            # None as missing, as PMML says. One call per row (about 1 ms each).
-            out = [model.predict(r) for r in _records(frame, rules.schema)]
-            return [_native(o.get(f"predicted_{target}")) for o in out]
-        out = model.predict(frame)
-        return [_native(v) for v in out[f"predicted_{target}"]]
-
-    return score
-
-
-# ---------------------------------------------------------------------------------------------
-# random schemas, frames and rule sets
-# ---------------------------------------------------------------------------------------------
-ODD = st.text(alphabet=st.sampled_from(list("ab Z'\"\\é中ß ,;&<>%_-\t\n")), min_size=0, max_size=5)
-FLOATS = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False) | st.sampled_from(
-    [0.0, -0.0, 0.1, 1 / 3, 2.45, 59.74737633665573, 1e-300, 5e-324, 123456.789, 0.7999999940395355])
-
-
-@st.composite
-def features(draw, name):
-    kind = draw(st.sampled_from(["numeric", "integer", "binary", "categorical", "ordinal"]))
-    if kind == "numeric":
-        pool = draw(st.lists(FLOATS, min_size=1, max_size=6, unique=True))
-        return Feature(name, "numeric"), pool
-    if kind == "integer":
-        pool = draw(st.lists(st.integers(-1000, 1000) | st.integers(-2 ** 40, 2 ** 40), min_size=1, max_size=6,
-                             unique=True))
-        return Feature(name, "integer"), pool
-    if kind == "binary":
-        cats = draw(st.sampled_from([(False, True), (0, 1)]) | st.lists(ODD, min_size=2, max_size=2, unique=True)
-                    .map(tuple))
-        return Feature(name, "binary", cats), list(cats)
-    if kind == "categorical":
-        cats = draw(st.lists(ODD, min_size=1, max_size=4, unique=True)
-                    | st.lists(st.integers(-5, 50), min_size=1, max_size=4, unique=True))
-        return Feature(name, "categorical", tuple(cats)), list(cats)
-    levels = draw(st.lists(ODD, min_size=2, max_size=4, unique=True))
-    return Feature(name, "ordinal", tuple(levels)), list(levels)
-
-
-@st.composite
-def conditions(draw, feats):
-    f, pool = draw(st.sampled_from(feats))
-    if f.kind in ("numeric", "integer"):
-        op = draw(st.sampled_from(["<=", ">", "<=", ">", "==", "!=", "in", "not in"]))
-        if op in ("<=", ">"):
-            t = draw(st.sampled_from(pool) | FLOATS | st.sampled_from([math.inf, -math.inf])
-                     | st.sampled_from(pool).map(lambda v: v + 0.5))
-            return Condition(f.name, op, float(t))
-        if op in ("==", "!="):
-            return Condition(f.name, op, draw(st.sampled_from(pool)))
-        return Condition(f.name, op, draw(st.lists(st.sampled_from(pool), min_size=1, max_size=3, unique=True)))
-    numeric_cats = all(isinstance(c, (int, float)) for c in f.categories)
-    ops = ["==", "!=", "in", "not in"] + (["<=", ">"] if numeric_cats else [])
-    op = draw(st.sampled_from(ops))
-    if op in ("<=", ">"):
-        return Condition(f.name, op, float(draw(st.sampled_from(pool) | st.just(0.5))))
-    if op in ("==", "!="):
-        return Condition(f.name, op, draw(st.sampled_from(pool)))
-    return Condition(f.name, op, draw(st.lists(st.sampled_from(pool), min_size=1, max_size=len(pool), unique=True)))
-
-
-@st.composite
-def literals(draw, feats):
-    if draw(st.integers(0, 5)) == 0:
-        conds = draw(st.lists(conditions(feats), min_size=2, max_size=4, unique=True))
-        return MofN(draw(st.integers(1, len(conds))), tuple(conds))
-    return draw(conditions(feats))
-
-
-def _frame(draw, feats, n_rows):
-    data = {}
-    for f, pool in feats:
-        values = [None if draw(st.integers(0, 6)) == 0 else draw(st.sampled_from(pool)) for _ in range(n_rows)]
-        if f.kind == "numeric":
-            data[f.name] = pd.Series([np.nan if v is None else float(v) for v in values], dtype="float64")
-        elif f.kind == "integer" and any(v is None for v in values):
-            data[f.name] = pd.Series([np.nan if v is None else float(v) for v in values], dtype="float64")
-        elif f.kind == "integer":
-            data[f.name] = pd.Series(values, dtype="int64")
-        elif all(isinstance(c, bool) for c in f.categories) and not any(v is None for v in values):
-            data[f.name] = pd.Series(values, dtype="bool")
-        else:
-            data[f.name] = pd.Series(values, dtype=object)
-    return pd.DataFrame(data, index=range(n_rows))
-
-
-CLASSES = (st.lists(ODD, min_size=2, max_size=4, unique=True) | st.lists(st.integers(-3, 9), min_size=2, max_size=4,
-                                                                            unique=True)
-           | st.just([False, True]))
-WEIGHTS = st.sampled_from([1.0, 1.0, 2.0, 0.5, 0.25, 3.0, 1.5])
-
-
-@st.composite
-def linear_models(draw, feats):
-    """A LinearModel over random features: numeric terms on numeric/integer ones, indicators on the rest."""
-    terms = {}
-    for _ in range(draw(st.integers(0, 4))):
-        f, pool = draw(st.sampled_from(feats))
-        cat = None if f.kind in ("numeric", "integer") else draw(st.sampled_from(list(f.categories)))
-        terms[(f.name, cat)] = LinearTerm(f.name, draw(FLOATS), cat)
-    return LinearModel(draw(FLOATS), list(terms.values()))
-
-
-@st.composite
-def problems(draw, allow_regression=True):
-    """A random (RuleSet, frame) pair: every kind of rule set over a mixed-type frame with missing values."""
-    n_feats = draw(st.integers(1, 4))
-    names = draw(st.lists(ODD.map(lambda s: "f" + s), min_size=n_feats, max_size=n_feats, unique=True))
-    feats = [draw(features(n)) for n in names]
-    kind = draw(st.sampled_from(["ordered", "unordered", "regression"] if allow_regression
-                                else ["ordered", "unordered"]))
-    n_rules = draw(st.integers(0, 6))
-    bodies = [draw(st.lists(literals(feats), min_size=0, max_size=3)) for _ in range(n_rules)]
-    target = draw(st.sampled_from(["y", "target \"quoted\"", "ŷ"]))
-    if kind == "regression":
-        concl = [draw(FLOATS | linear_models(feats)) for _ in bodies]
-        default = draw(FLOATS | linear_models(feats))
-        rules = RuleSet([Rule(b, c) for b, c in zip(bodies, concl)], default, task="regression",
-                        schema=Schema(tuple(f for f, _ in feats), target=target, task="regression"), target=target)
-    else:
-        classes = draw(CLASSES)
-        rs = [Rule(b, draw(st.sampled_from(classes)), weight=draw(WEIGHTS) if kind == "unordered" else 1.0)
-              for b in bodies]
-        rules = RuleSet(rs, draw(st.sampled_from(classes)), semantics=kind, classes=tuple(classes),
-                        schema=Schema(tuple(f for f, _ in feats), target=target, classes=tuple(classes)),
-                        target=target)
-    frame = _frame(draw, feats, draw(st.integers(1, 25)))
-    return rules, frame
 
 
 # ---------------------------------------------------------------------------------------------
@@ -373,28 +95,6 @@ def test_linear_leaf_rules_in_every_format(pmml_scorer):
 # ---------------------------------------------------------------------------------------------
 # missing values, ties, m-of-n: small hand-made cases
 # ---------------------------------------------------------------------------------------------
-SCHEMA = Schema((Feature("x", "numeric"), Feature("n", "integer"), Feature("b", "binary", (False, True)),
-                 Feature("c", "categorical", ("a b", 'say "hi"', "it's", "é", "back\\slash")),
-                 Feature("o", "ordinal", ("low", "mid", "high"))), target="label", classes=("no", "yes", "maybe"))
-
-
-def _frame_of(rows):
-    cols = {k: [r.get(k) for r in rows] for k in ("x", "n", "b", "c", "o")}
-    return pd.DataFrame({"x": pd.Series(cols["x"], dtype="float64"), "n": pd.Series(cols["n"], dtype="float64"),
-                         "b": pd.Series(cols["b"], dtype=object), "c": pd.Series(cols["c"], dtype=object),
-                         "o": pd.Series(cols["o"], dtype=object)})
-
-
-MISSING_ROWS = _frame_of([
-    {"x": 1.0, "n": 3, "b": False, "c": "a b", "o": "low"},
-    {"x": None, "n": None, "b": None, "c": None, "o": None},
-    {"x": 2.45, "n": None, "b": True, "c": 'say "hi"', "o": "mid"},
-    {"x": None, "n": 7, "b": None, "c": "it's", "o": None},
-    {"x": 5.0, "n": 2, "b": False, "c": None, "o": "high"},
-    {"x": None, "n": 1, "b": True, "c": "back\\slash", "o": "low"},
-])
-
-
 def test_negative_conditions_on_missing_values_are_false(pmml_scorer):
     rules = RuleSet([
         Rule([Condition("b", "!=", True)], "yes"),
@@ -528,7 +228,7 @@ def test_pmml_document_structure():
 
 
 def test_pmml_validates_against_the_xsd():
-    from engines import pmml_xsd          # RULEX_PMML_XSD, else the XSD inside JPMML's jar
+    from _helpers.engines import pmml_xsd          # RULEX_PMML_XSD, else the XSD inside JPMML's jar
     etree = pytest.importorskip("lxml.etree")
     schema = etree.XMLSchema(etree.parse(str(pmml_xsd())))
     rules = RuleSet([Rule([MofN(2, (Condition("x", ">", 1.0), Condition("c", "not in", ("é",)),
@@ -622,22 +322,6 @@ def test_rules_without_schema_export():
 # ---------------------------------------------------------------------------------------------
 # HTML and Markdown audit report
 # ---------------------------------------------------------------------------------------------
-def _chromium():
-    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome"):
-        path = shutil.which(name)
-        if path:
-            return path
-    return None
-
-
-def _no_remote_references(page: str):
-    refs = re.findall(r"""(?:src|href)\s*=\s*["']?\s*([^"'\s>]+)""", page, flags=re.I)
-    assert not [r for r in refs if r.lower().startswith(("http://", "https://", "//"))]
-    assert not re.search(r"url\(\s*['\"]?(?:https?:)?//", page, flags=re.I)
-    assert not re.search(r"@import", page, flags=re.I)
-    assert "<script" not in page.lower()
-
-
 def test_html_report_content(extracted):
     rules, net, _, test = extracted
     page = rulex.export(rules, "html", network=net, dataset=test, date="2026-01-01 00:00:00")

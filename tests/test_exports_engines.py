@@ -2,7 +2,7 @@
 real PostgreSQL, all predicting exactly like ``RuleSet.predict`` on random rule sets.
 
 JPMML runs in one in-process JVM (JPype) and PostgreSQL through one connection, each started
-once per test process (tests/engines.py); without them the tests skip, under ``CI=true`` they fail.
+once per test process (tests/_helpers/engines.py); without them the tests skip, under ``CI=true`` they fail.
 """
 from __future__ import annotations
 
@@ -12,19 +12,10 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 
 import rulex
-from engines import jpmml_predict, postgres
+from _helpers.engines import jpmml_predict, postgres
 from rulex.formats.sql import DIALECTS, sql_identifier
-from test_exports import (  # noqa: F401, F811 (pmml_scorer is a fixture)
-    MISSING_ROWS,
-    SCHEMA,
-    _assert_all_same,
-    _check_formats,
-    _native,
-    _records,
-    _sql_type,
-    pmml_scorer,
-    problems,
-)
+from _helpers.exports import MISSING_ROWS, SCHEMA, _assert_all_same, _check_formats, _native, _records, _sql_type
+from _helpers.rulegen import problems
 
 SLOW = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                                   HealthCheck.function_scoped_fixture])
@@ -159,8 +150,7 @@ ENGINE_DATASETS = ("german_credit", "adult", "diabetes")
 @pytest.fixture(scope="module")
 def method_rule_sets():
     """Every registered method's rules on small nets (400 training rows), and 300 test rows."""
-    from nets import tiny_net
-    from test_compare_evaluate import SWEEP_PARAMS
+    from _helpers.nets import SWEEP_PARAMS, tiny_net
     out = {}
     for name in ENGINE_DATASETS:
         net, train, test = tiny_net(name, max_train=400, max_test=300)
@@ -174,7 +164,7 @@ def method_rule_sets():
 
 
 @pytest.mark.parametrize("name", ENGINE_DATASETS)
-def test_every_method_agrees_in_pypmml_jpmml_and_postgres(method_rule_sets, pmml_scorer, name):  # noqa: F811
+def test_every_method_agrees_in_pypmml_jpmml_and_postgres(method_rule_sets, pmml_scorer, name):
     rules_by_method, frame, table = method_rule_sets[name]
     failed = table[(table["error"] != "") & ~table["error"].str.startswith("BudgetExceededError")]
     assert failed.empty, failed[["method", "error"]]
@@ -194,7 +184,7 @@ def test_every_method_agrees_in_pypmml_jpmml_and_postgres(method_rule_sets, pmml
 
 
 def test_missing_engine_skips_locally_and_fails_under_ci(monkeypatch):
-    import engines
+    from _helpers import engines
     monkeypatch.setenv("RULEX_PG_DSN", "host=127.0.0.1 port=1 dbname=x user=x password=x connect_timeout=2")
     con, reason = engines._pg_connection.__wrapped__()       # not the cached connection
     assert con is None and "unreachable" in reason

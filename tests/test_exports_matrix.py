@@ -7,9 +7,8 @@ row with ``RuleSet.predict`` on (the first 300 rows of) the test split.
 import pytest
 
 import rulex
-from nets import tiny_net
-from test_compare_evaluate import CLASSIFICATION_DATASETS, SWEEP_PARAMS
-from test_exports import _check_formats, pmml_scorer  # noqa: F401  (fixture)
+from _helpers.exports import _check_formats
+from _helpers.nets import CLASSIFICATION_DATASETS, SWEEP_PARAMS, tiny_net
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +26,7 @@ def rule_sets():
 
 
 @pytest.mark.parametrize("name", CLASSIFICATION_DATASETS)
-def test_every_export_of_every_extractor_agrees_on_the_test_split(rule_sets, pmml_scorer, name):  # noqa: F811  (pytest fixture)
+def test_every_export_of_every_extractor_agrees_on_the_test_split(rule_sets, pmml_scorer, name):
     rules_by_method, frame = rule_sets[name]
     assert rules_by_method
     for method, rules in sorted(rules_by_method.items()):

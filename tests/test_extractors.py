@@ -10,7 +10,7 @@ from sklearn.base import clone
 
 import rulex
 from rulex.extractors import EXTRACTORS
-from nets import all_conditions, breast_cancer_net, diabetes_net, iris_net, same_weights, tiny_net, weights_of
+from _helpers.nets import all_conditions, breast_cancer_net, diabetes_net, iris_net, same_weights, tiny_net, weights_of
 
 METHODS = sorted(rulex.available_methods())
 REGRESSION_METHODS = [m for m, info in rulex.available_methods().items() if info.regression]

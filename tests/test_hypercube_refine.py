@@ -3,7 +3,7 @@ kept cubes (CReEPy's default): hand-made problems whose answer is known."""
 import numpy as np
 import pandas as pd
 import pytest
-from test_hypercube import _oracle, box_net  # noqa: F401  (the fixture)
+from _helpers.nets import _oracle
 
 import rulex
 from rulex.extractors.pedagogical._cubes import best_cuts, relevant
@@ -53,7 +53,7 @@ def test_grid_cuts_pass_over_a_near_copy_of_the_first_feature(twin_net):
     assert rulex.evaluate(rules, net, ds).fidelity >= 0.97
 
 
-def test_refine_moves_a_tight_bound_drops_a_needless_one_and_a_category(box_net):  # noqa: F811
+def test_refine_moves_a_tight_bound_drops_a_needless_one_and_a_category(box_net):
     net, train, _ = box_net
     oracle = _oracle(net, train)
     in_, out = net.classes.index("in"), net.classes.index("out")
@@ -75,7 +75,7 @@ def test_refine_moves_a_tight_bound_drops_a_needless_one_and_a_category(box_net)
     assert refine(oracle, [(exact, in_, 0)], out)[0][0][0].key() == exact.key()
 
 
-def test_creepy_refine_is_a_validated_parameter(box_net):  # noqa: F811
+def test_creepy_refine_is_a_validated_parameter(box_net):
     net, train, test = box_net
     with pytest.raises(ValueError, match="refine"):
         rulex.extract(net, train, method="creepy", refine="yes")
@@ -88,7 +88,7 @@ def test_creepy_refine_is_a_validated_parameter(box_net):  # noqa: F811
     assert rulex.evaluate(refined, net, test).fidelity >= rulex.evaluate(plain, net, test).fidelity
 
 
-def test_pruning_swaps_recover_the_best_single_cube_greedy_removal_misses(box_net):  # noqa: F811
+def test_pruning_swaps_recover_the_best_single_cube_greedy_removal_misses(box_net):
     """A and B (the two halves of the "in" box along the irrelevant x1) make C (most of the box)
     redundant, so greedy removal drops C first and, held to one cube, keeps a half; the best single
     cube is C."""
@@ -115,7 +115,7 @@ def test_pruning_swaps_recover_the_best_single_cube_greedy_removal_misses(box_ne
 def test_refine_leaves_linear_model_cubes_alone():
     import warnings
 
-    from nets import diabetes_net
+    from _helpers.nets import diabetes_net
     net, train, test = diabetes_net()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

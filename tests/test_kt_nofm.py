@@ -4,7 +4,7 @@ import itertools
 import numpy as np
 import pandas as pd
 import pytest
-from nets import same_weights, weights_of
+from _helpers.nets import same_weights, weights_of
 
 import rulex
 from rulex import Condition

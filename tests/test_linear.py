@@ -78,7 +78,7 @@ def test_decode_conclusion_matches_the_encoded_model():
 
 @pytest.fixture(scope="module")
 def diabetes_net():
-    from nets import diabetes_net
+    from _helpers.nets import diabetes_net
     return diabetes_net()
 
 
@@ -108,7 +108,7 @@ def test_anndt_term_threshold_trims_terms(diabetes_net):
 
 
 def test_linear_leaves_need_a_regression_network():
-    from nets import iris_net
+    from _helpers.nets import iris_net
     net, train, _ = iris_net()
     with pytest.raises(DataError, match="leaf_model='linear' is for regression"):
         rulex.extract(net, train, "anndt", leaf_model="linear")

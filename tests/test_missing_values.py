@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 import rulex
 from rulex import Encoder
 from rulex.decoding import decode_rules
-from test_encoder import _SETTINGS, _check_decoding, _frame, encoded_rulesets, mixed_schemas
-from test_exports import _check_formats, pmml_scorer  # noqa: F401  (fixture)
+from _helpers.encoded import _SETTINGS, _check_decoding, _frame, encoded_rulesets, mixed_schemas
+from _helpers.exports import _check_formats
 
 
 def _holes(draw, frame: pd.DataFrame, share: float) -> pd.DataFrame:
@@ -124,7 +124,7 @@ def test_bundles_keep_the_imputation(credit, tmp_path):
     np.testing.assert_array_equal(again.predict(test.frame), net.predict(test.frame))
 
 
-def test_every_extractor_and_every_export_on_data_with_missing_values(credit, pmml_scorer):  # noqa: F811
+def test_every_extractor_and_every_export_on_data_with_missing_values(credit, pmml_scorer):
     net, train, test = credit
     tested = 0
     for method in sorted(rulex.available_methods()):

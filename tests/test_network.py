@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 import rulex
-from nets import (breast_cancer_net, diabetes_net, iris_net, one_torch_thread, same_torch_state, same_weights,
+from _helpers.nets import (breast_cancer_net, diabetes_net, iris_net, one_torch_thread, same_torch_state, same_weights,
                   split, torch_state, weights_of)
 
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import rulex
-from nets import iris_net
+from _helpers.nets import iris_net
 from rulex import Condition, Rule, RuleSet
 
 matplotlib.use("Agg")

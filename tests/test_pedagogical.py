@@ -14,7 +14,7 @@ from rulex.extractors import EXTRACTORS
 from rulex.extractors.pedagogical.anndt import ANNDT
 from rulex.extractors.pedagogical.trepan import MofNTest, Trepan
 from rulex.extractors.sampling import Literal, Sampler
-from nets import all_conditions, diabetes_net, iris_net
+from _helpers.nets import all_conditions, diabetes_net, iris_net
 
 FAST_TREPAN = dict(min_samples=300, max_internal_nodes=8)
 FAST_ANNDT = dict(n_samples=500)

@@ -18,9 +18,9 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, StandardScaler
 
 import rulex
-from nets import split
+from _helpers.nets import split
 from rulex.decoding import decode_rules
-from test_exports import _check_formats, pmml_scorer  # noqa: F401  (pmml_scorer is a fixture)
+from _helpers.exports import _check_formats
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -101,7 +101,7 @@ def test_network_equals_pipeline_and_decoding_is_exact(problem):
 
 
 @pytest.mark.parametrize("name", ["adult", "german_credit"])
-def test_real_pipeline_rules_in_original_units(name, pmml_scorer):  # noqa: F811
+def test_real_pipeline_rules_in_original_units(name, pmml_scorer):
     train, test = split(name, max_train=400, max_test=150)
     numeric = [f.name for f in train.schema if f.kind in ("numeric", "integer")]
     categorical = [f.name for f in train.schema if f.kind not in ("numeric", "integer")]

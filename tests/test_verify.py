@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from _helpers.verification import domain_sample, mixed_data, random_net, two_unit
 
 import rulex
 from rulex import Condition as C
@@ -14,26 +15,6 @@ from rulex.verification import Domain, verify
 
 
 # -- a hand-built two-unit ReLU network --------------------------------------------------------
-def two_unit():
-    """Inputs a, b in [0, 1] (the training frame holds 0 and 1, so the encoding is the identity).
-
-    h1 = relu(a - 0.5), h2 = relu(b - 0.5); logits z_no = 0, z_yes = 2 h1 - h2 - 0.2 (ties go to "no").
-    On paper:
-      a <= 0.5            : h1 = 0, z_yes = -h2 - 0.2 < 0                -> no
-      a > 0.5, b <= 0.5   : z_yes = 2a - 1.2 > 0  iff a > 0.6
-      a > 0.5, b > 0.5    : z_yes = 2a - b - 0.7 > 0  iff b < 2a - 0.7
-    so the network says yes iff a > 0.6 and (b <= 0.5 or b < 2a - 0.7).
-    """
-    rng = np.random.default_rng(0)
-    frame = pd.DataFrame({"a": np.r_[0.0, 1.0, rng.uniform(0, 1, 38)], "b": np.r_[0.0, 1.0, rng.uniform(0, 1, 38)]})
-    frame["y"] = np.where(frame.a > frame.b, "yes", "no")
-    ds = rulex.Dataset.from_frame(frame, target="y")
-    enc = rulex.Encoder(ds.schema).fit(ds.frame)
-    layers = [rulex.Layer([[1, 0], [0, 1]], [-0.5, -0.5], "relu"),
-              rulex.Layer([[0, 0], [2, -1]], [0, -0.2], "softmax")]
-    return rulex.Network(layers, enc, classes=ds.schema.classes), ds
-
-
 def paper_rules():
     """Ordered; the regions each rule really decides, and the answer derived on paper:
 
@@ -109,48 +90,6 @@ def test_sigmoid_and_tanh_versions_are_sound_on_the_paper_rules():
 
 
 # -- soundness on random tiny networks -------------------------------------------------------------
-def mixed_data(seed: int):
-    """60 rows: numeric x, integer k, categorical c, ordinal o; three classes."""
-    rng = np.random.default_rng(seed)
-    n = 60
-    frame = pd.DataFrame({"x": rng.uniform(-2, 3, n), "k": rng.integers(0, 6, n).astype("int64"),
-                          "c": rng.choice(["r", "g", "b"], n), "o": rng.choice(["lo", "mid", "hi"], n),
-                          "y": rng.choice(["p", "q", "s"], n)})
-    return rulex.Dataset.from_frame(frame, target="y", integer=["k"], ordinal={"o": ["lo", "mid", "hi"]})
-
-
-def random_net(ds, act, seed, hidden=(3,)):
-    rng = np.random.default_rng(seed)
-    enc = rulex.Encoder(ds.schema).fit(ds.frame)
-    sizes = [enc.n_inputs, *hidden, len(ds.schema.classes)]
-    layers = [rulex.Layer(rng.normal(scale=1.5, size=(o, i)), rng.normal(scale=0.5, size=o),
-                          act if j < len(hidden) else "softmax")
-              for j, (i, o) in enumerate(zip(sizes, sizes[1:]))]
-    return rulex.Network(layers, enc, classes=ds.schema.classes)
-
-
-def domain_sample(ds, net, n, rng, thresholds=()):
-    """Uniform rows of the domain in original units, some put exactly on rule thresholds."""
-    enc = net.encoder
-    data = {}
-    for f in ds.schema.features:
-        if f.kind == "numeric":
-            data[f.name] = rng.uniform(enc.lower_[f.name], enc.upper_[f.name], n)
-        elif f.kind == "integer":
-            data[f.name] = rng.integers(int(enc.lower_[f.name]), int(enc.upper_[f.name]) + 1, n)
-        else:
-            data[f.name] = rng.choice(np.array(f.categories, dtype=object), n)
-    frame = pd.DataFrame(data)
-    for i, (name, t) in enumerate(thresholds):
-        lo, hi = enc.lower_[name], enc.upper_[name]
-        rows = rng.choice(n, size=max(n // 50, 1), replace=False)
-        for v in (t, np.nextafter(t, np.inf)):
-            if lo <= v <= hi and (ds.schema[name].kind == "numeric" or float(v).is_integer()):
-                frame.loc[rows, name] = v
-                rows = rng.choice(n, size=max(n // 50, 1), replace=False)
-    return frame
-
-
 def _check_sound(v, rules, net, ds, n=100_000, rng=None):
     """No certified region has a disagreeing point; every counterexample is a real one."""
     rng = rng or np.random.default_rng(1)
@@ -344,7 +283,7 @@ def test_relu_answers_are_exact_on_random_networks():
 @pytest.mark.parametrize("name", ["xor", "monk1"])
 @pytest.mark.parametrize("method", ["cred", "tsukimoto"])
 def test_exact_decompositional_rules_are_fully_certified(name, method):
-    from nets import one_torch_thread
+    from _helpers.nets import one_torch_thread
     ds = rulex.load_dataset(name)
     with one_torch_thread():
         net = rulex.train_network(ds, (4,), "relu", max_epochs=60, random_state=0)
@@ -421,7 +360,7 @@ def test_cli_verify(tmp_path, capsys):
 
 # -- counterexample-guided refinement ---------------------------------------------------------------
 def test_certify_refines_pedagogical_rules():
-    from nets import one_torch_thread
+    from _helpers.nets import one_torch_thread
     ds = rulex.load_dataset("monk1")
     with one_torch_thread():
         net = rulex.train_network(ds, (4,), "relu", max_epochs=60, random_state=0)

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 import rulex
 from rulex.verification import potential_flip, sufficient_reason
-from test_verify import domain_sample, mixed_data, random_net, two_unit
+from _helpers.verification import domain_sample, mixed_data, random_net, two_unit
 
 
 def test_paper_network_reasons():

@@ -1,6 +1,6 @@
 """Scoring engines outside Python shared by the export tests: JPMML (in-process JVM) and PostgreSQL.
 
-Plain helpers (no fixtures: tests/conftest.py belongs to the shared suite). Each engine is
+Plain helpers (the ``pmml_scorer`` fixture is in tests/conftest.py). Each engine is
 started at most once per test process (``functools.lru_cache``): one JVM for JPMML (a py4j
 gateway process, shut down at exit) and one PostgreSQL connection serve every test.
 

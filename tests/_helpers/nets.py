@@ -2,8 +2,7 @@
 
 Plain helper functions (not fixtures), cached with ``functools.lru_cache`` so the
 whole suite trains each network at most once. Import them from a test module with
-``from nets import iris_net`` (``tests`` has no ``__init__.py``, so pytest puts this
-folder on ``sys.path``).
+``from _helpers.nets import iris_net`` (``tests`` is on ``sys.path``: ``pythonpath`` in setup.cfg).
 
 The returned objects are shared between tests: never modify a cached network,
 data set or frame in place (copy the frame first).
@@ -16,6 +15,7 @@ import functools
 import numpy as np
 
 import rulex
+from rulex.data.generated import make_dnf
 
 # Bundled classification data sets the compare tests run over.
 CLASSIFICATION_DATASETS = ("breast_cancer", "iris", "wine", "xor", "monk1", "monk2", "monk3", "adult",
@@ -123,3 +123,36 @@ def all_conditions(rules) -> list:
         for c in r.conditions:
             walk(c)
     return out
+
+
+# The sweep checks that every method runs on every data set's shape (numeric, binary, one-hot
+# groups, many classes), not its quality: keep it cheap with a per-method time budget and fewer
+# oracle samples, for the methods that have those parameters. A BudgetExceededError row is
+# accepted; any other error is not.
+SWEEP_PARAMS = {"max_seconds": 2.0, "n_samples": 500, "min_samples": 500}
+
+
+# -- generated concepts: DNFs, and problems whose whole input space is known --------------------
+@functools.cache
+def dnf_net(n_terms=8, n_literals=3, n_categorical=10, n_numeric=0, n_samples=3000, seed=0):
+    ds, terms = make_dnf(n_terms, n_literals, n_categorical=n_categorical, n_numeric=n_numeric,
+                         n_samples=n_samples, random_state=seed)
+    train, test = ds.split(random_state=0)
+    net = rulex.train_network(train, (16,), "sigmoid", random_state=0)
+    return net, train, test, terms
+
+
+@functools.cache
+def whole_space_net(name):
+    """A (16,) network on a problem whose whole input space is known (xor, MONK-1)."""
+    full = rulex.load_dataset(name)
+    train, _ = full.split(random_state=0)
+    net = rulex.train_network(train, (16,), "sigmoid", random_state=0)
+    return net, train, full
+
+
+# -- the hypercube extractors' oracle ----------------------------------------------------------
+def _oracle(net, train):
+    from rulex.extractors.pedagogical._cubes import Oracle, _Budget
+    X = net.encoder.transform(train.frame)
+    return Oracle(net, X, min_points=20, random_state=0, budget=_Budget("test", None))
