@@ -17,6 +17,7 @@ import pytest
 
 import rulex
 from rulex import Feature, RuleSet, Schema
+from rulex.formats import FORMATS
 from rulex.formats.jsonio import from_json
 from rulex.formats.sql import sql_identifier
 
@@ -132,26 +133,64 @@ def _load_module(src: str) -> dict:
     return ns
 
 
-def _check_formats(rules: RuleSet, frame: pd.DataFrame, *, pmml=None):
-    """Every executable format predicts exactly what ``rules.predict`` does on every row of ``frame``."""
-    expected = [_native(v) for v in rules.predict(frame)]
-    task = rules.task
-    # JSON: lossless round trip
+def _check_json(rules: RuleSet, frame: pd.DataFrame, expected: list, pmml) -> None:
     back = from_json(rulex.export(rules, "json"))
     assert back == rules
-    _assert_all_same(expected, [_native(v) for v in back.predict(frame)], task, "json")
-    # Python: from a frame and from plain dict rows (None for missing)
+    _assert_all_same(expected, [_native(v) for v in back.predict(frame)], rules.task, "json")
+
+
+def _check_python(rules: RuleSet, frame: pd.DataFrame, expected: list, pmml) -> None:
     ns = _load_module(rulex.export(rules, "python"))
-    _assert_all_same(expected, ns["predict_many"](frame), task, "python (frame)")
-    _assert_all_same(expected, [ns["predict"](r) for r in _records(frame, rules.schema)], task, "python (dicts)")
-    # SQL
+    _assert_all_same(expected, ns["predict_many"](frame), rules.task, "python (frame)")
+    _assert_all_same(expected, [ns["predict"](r) for r in _records(frame, rules.schema)], rules.task,
+                     "python (dicts)")
+
+
+def _check_sql(rules: RuleSet, frame: pd.DataFrame, expected: list, pmml) -> None:
+    task = rules.task
     _assert_all_same(expected, _run_sql(rules, frame, "sqlite"), task, "sqlite")
     _assert_all_same(expected, _run_sql(rules, frame, "duckdb"), task, "duckdb")
     if rules.semantics == "unordered":       # the expression differs from the full SELECT here
         _assert_all_same(expected, _run_sql(rules, frame, "sqlite", True), task, "sqlite (expression)")
         _assert_all_same(expected, _run_sql(rules, frame, "duckdb", True), task, "duckdb (expression)")
+
+
+def _check_pmml(rules: RuleSet, frame: pd.DataFrame, expected: list, pmml) -> None:
     if pmml is not None:
-        _assert_all_same(expected, pmml(rules, frame), task, "pmml (pypmml)")
+        _assert_all_same(expected, pmml(rules, frame), rules.task, "pmml (pypmml)")
+
+
+def _renders(name: str):
+    def check(rules: RuleSet, frame: pd.DataFrame, expected: list, pmml) -> None:
+        text = rulex.export(rules, name)
+        assert isinstance(text, str) and text.strip(), f"{name}: the export is empty"
+    return check
+
+
+# How each export format is checked; ``_check_formats`` runs the entry of every name in
+# ``rulex.formats.FORMATS`` and fails on a name without one, so a new format must say here how it
+# is executed (or that it is not executable) before the suite passes.
+# (what runs the export, check(rules, frame, expected, pmml))
+CHECKERS = {
+    "json": ("lossless round trip, then RuleSet.predict", _check_json),
+    "python": ("the module exec'd: predict_many on the frame, predict on dict rows (None for missing)",
+               _check_python),
+    "sql": ("SQLite and DuckDB: the full SELECT, and the bare expression for unordered rules", _check_sql),
+    "pmml": ("pypmml, when a scorer is given (JPMML and PostgreSQL: test_exports_engines.py)", _check_pmml),
+    "text": ("not executable: renders to non-empty text", _renders("text")),
+    "markdown": ("not executable: renders to non-empty text", _renders("markdown")),
+    "html": ("not executable: renders to non-empty text", _renders("html")),
+}
+
+
+def _check_formats(rules: RuleSet, frame: pd.DataFrame, *, pmml=None):
+    """Every format in ``FORMATS`` checked as ``CHECKERS`` says: every executable one predicts exactly
+    what ``rules.predict`` does on every row of ``frame`` (PMML only when a ``pmml`` scorer is given)."""
+    missing = [name for name in FORMATS if name not in CHECKERS]
+    assert not missing, f"export format(s) {missing} have no entry in CHECKERS (tests/_helpers/exports.py)"
+    expected = [_native(v) for v in rules.predict(frame)]
+    for name in FORMATS:
+        CHECKERS[name][1](rules, frame, expected, pmml)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from _helpers.engines import unavailable
-from _helpers.exports import (MISSING_ROWS, SCHEMA, _assert_all_same, _check_formats, _chromium, _frame_of,
-                              _load_module, _native, _no_remote_references)
+from _helpers.exports import (CHECKERS, MISSING_ROWS, SCHEMA, _assert_all_same, _check_formats, _chromium,
+                              _frame_of, _load_module, _native, _no_remote_references)
 from _helpers.rulegen import problems
 from hypothesis import HealthCheck, given, settings
 
@@ -310,6 +310,12 @@ def test_unknown_format_and_suffixes():
     rules = RuleSet([], "no", classes=("no", "yes"))
     with pytest.raises(rulex.UnknownNameError, match="pmml"):
         rulex.export(rules, "pmm")
+
+
+def test_every_format_has_a_conformance_check():
+    """A format added to FORMATS without an entry in CHECKERS (tests/_helpers/exports.py) fails here."""
+    from rulex.formats import FORMATS
+    assert set(CHECKERS) == set(FORMATS)
 
 
 def test_rules_without_schema_export():

@@ -1,8 +1,9 @@
 """Every extractor on every bundled classification data set: every export predicts like the rules.
 
 The rules come from the same tiny networks and cheap settings as the compare sweep; each rule set
-is exported to JSON, Python, SQL (SQLite, DuckDB) and PMML (scored by pypmml) and compared row by
-row with ``RuleSet.predict`` on (the first 300 rows of) the test split.
+is exported to every format in ``FORMATS`` and checked as ``CHECKERS`` (tests/_helpers/exports.py)
+says: JSON, Python, SQL (SQLite, DuckDB) and PMML (scored by pypmml) compared row by row with
+``RuleSet.predict`` on (the first 300 rows of) the test split.
 """
 import pytest
 
