@@ -240,7 +240,7 @@ def test_iris_trepan_fidelity_with_few_nodes():
 # -- every feature kind ------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def mixed_net():
-    from conftest import make_mixed_frame
+    from _helpers.frames import make_mixed_frame
     ds = rulex.Dataset.from_frame(make_mixed_frame(n=120, seed=3), target="label")
     return rulex.train_network(ds, (6,), "sigmoid", max_epochs=40, random_state=0), ds
 
