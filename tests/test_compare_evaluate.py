@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 import rulex
-from nets import CLASSIFICATION_DATASETS, all_conditions, diabetes_net, iris_net, tiny_net
+from _helpers.nets import (CLASSIFICATION_DATASETS, SWEEP_PARAMS, all_conditions, diabetes_net, iris_net,
+                          tiny_net)
 
 # compare()'s documented columns (rulex/compare.py docstring and COLUMNS)
 COMPARE_COLUMNS = ["method", "kind", "fidelity", "accuracy", "network_accuracy", "rules", "conditions",
@@ -169,13 +170,6 @@ def test_dataset_list_covers_the_bundled_classification_sets():
     listed = rulex.list_datasets()
     names = set(listed.loc[listed["task"] == "classification", "name"])
     assert set(CLASSIFICATION_DATASETS) <= names
-
-
-# The sweep checks that every method runs on every data set's shape (numeric, binary, one-hot
-# groups, many classes), not its quality: keep it cheap with a per-method time budget and fewer
-# oracle samples, for the methods that have those parameters. A BudgetExceededError row is
-# accepted; any other error is not.
-SWEEP_PARAMS = {"max_seconds": 2.0, "n_samples": 500, "min_samples": 500}
 
 
 @pytest.mark.parametrize("name", CLASSIFICATION_DATASETS)

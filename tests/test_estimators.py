@@ -105,7 +105,7 @@ def test_mixed_frame_with_categories(mixed_frame):
 
 
 def test_prefit_rulex_network_is_kept():
-    from nets import iris_net
+    from _helpers.nets import iris_net
     net, train, test = iris_net()
     clf = rulex.RuleExtractorClassifier(net, "trepan", SMALL["trepan"]).fit(train.X, train.y)
     assert clf.model_ is net
@@ -136,7 +136,7 @@ def test_cross_val_score_and_pipeline(iris):
 
 
 def test_regressor_scores():
-    from nets import split
+    from _helpers.nets import split
     train, test = split("diabetes")
     reg = rulex.RuleExtractorRegressor(_mlp_r(), "surrogate_tree", {"max_leaf_nodes": 8}).fit(train.X, train.y)
     pred = reg.predict(test.X)

@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 import rulex
-from nets import iris_net
+from _helpers.nets import iris_net
 from rulex.extractors.base import EXTRACTORS
 
 # small settings per method, so fitting every registered extractor stays fast

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from test_exports import MISSING_ROWS, SCHEMA
+from _helpers.exports import MISSING_ROWS, SCHEMA
 
 import rulex
 from rulex.formats.score import predict_dask, predict_partition, score_file, score_sql
@@ -17,7 +17,7 @@ from rulex.grid import MEASURED, run_grid
 
 @pytest.fixture(scope="module")
 def adult_rules():
-    from nets import tiny_net
+    from _helpers.nets import tiny_net
     net, train, test = tiny_net("adult", max_train=600, max_test=1500)
     rules = rulex.extract(net, train, method="surrogate_tree", random_state=0)
     return rules, test.X
@@ -122,7 +122,7 @@ def test_grid_joblib_processes_equal_serial(serial_grid):
 
 
 def test_compare_n_jobs_equals_serial():
-    from nets import iris_net
+    from _helpers.nets import iris_net
     net, train, test = iris_net()
     methods = ["surrogate_tree", "anndt", "cred"]
     one, rules1 = rulex.compare(net, train, test, methods=methods, progress=False, return_rules=True)
