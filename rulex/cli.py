@@ -23,7 +23,7 @@ from .data import Dataset, list_datasets, load_dataset
 from .evaluate import evaluate
 from .exceptions import DataError, RulexError, RulexWarning
 from .explain import explain_row, influence, profile_units
-from .extractors import EXTRACTORS, available_methods, get_extractor
+from .extractors import EXTRACTORS, available_methods, extractor_class
 from .extractors.docs import method_parameters
 from .refine import extract
 from .formats import FORMATS, export, load_rules, save_rules
@@ -297,7 +297,7 @@ def cmd_compare(args):
     _check_out(args.out, TABLE_SUFFIXES, "--out")
     for m in (args.methods or "").split(","):
         if m.strip():
-            get_extractor(m.strip())      # an unknown name fails before any training (the registry's message)
+            extractor_class(m.strip())      # an unknown name fails before any training (the registry's message)
     _hidden(args.hidden)
     if args.model:                  # a saved network, on the split and seed stored with it
         net = load_network(args.model)

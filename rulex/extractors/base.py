@@ -184,7 +184,6 @@ class BaseExtractor(BaseEstimator):
             "train_fidelity": agreement(rules.predict(frame), y_net, network.task),
             "run": {"seconds": round(seconds, 4), "peak_memory_mb": round(max(peak - base_current, 0) / 2**20, 3)},
         }
-        provenance.update(getattr(self, "_extra_provenance", {}))   # TODO(transition): removed once no method sets it
         provenance.update(extra)
         _warn_unreached_classes(self.name, rules, y_net, network)
         self.rules_ = rules.replace(provenance=provenance, target=network.schema.target)

@@ -11,8 +11,7 @@ import re
 
 import pandas as pd
 
-from ..exceptions import UnknownNameError, did_you_mean
-from .base import EXTRACTORS, _describe
+from .base import _describe, extractor_class
 
 __all__ = ["method_parameters", "parameter_docs"]
 
@@ -71,9 +70,7 @@ def method_parameters(method: str) -> pd.DataFrame:
     UnknownNameError
         When no method has that name.
     """
-    if method not in EXTRACTORS:
-        raise UnknownNameError(did_you_mean(method, EXTRACTORS, "method"))
-    cls = EXTRACTORS[method]
+    cls = extractor_class(method)
     defaults = cls().get_params(deep=False)
     docs = parameter_docs(cls.__doc__)
     rows = []

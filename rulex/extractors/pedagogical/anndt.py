@@ -293,7 +293,7 @@ class _TreeGrower:
         y = self.predict(points)
         train = np.r_[np.ones(len(X), dtype=bool), np.zeros(len(gen), dtype=bool)]
         root = self.node(0, [], points, y, train)
-        heap = []
+        heap: list = []
         self.consider(root, heap)
         leaves = 1
         while heap and (self.max_leaf_nodes is None or leaves < self.max_leaf_nodes):

@@ -419,9 +419,9 @@ class _TreeGrower:
         # per-node sort orders (int64 per row and continuous column) unless they would take more
         # than a quarter of the memory budget: then each node sorts its own columns, as before
         n_cont = sum(1 for spec in sampler.specs if spec.kind != "categorical")
-        orders = {} if 8 * len(X) * max(n_cont, 1) <= memory_budget() // 4 else None
+        orders: dict | None = {} if 8 * len(X) * max(n_cont, 1) <= memory_budget() // 4 else None
         root = self.make_node(0, [], X, y, len(X), X, 1.0, K, rows, rows, orders)
-        heap = []
+        heap: list = []
         self.push(heap, root)
         internal = 0
         while heap and internal < self.max_internal_nodes:
