@@ -23,7 +23,7 @@ __all__ = ["pareto_mask", "fidelity_vs_size", "pareto_front", "rule_coverage"]
 def _axes(ax):
     if ax is not None:
         return ax
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt     # lazily: matplotlib is optional and slow to import
     _, ax = plt.subplots(figsize=(6, 4))
     return ax
 

@@ -157,12 +157,24 @@ def _comment(text: str) -> str:
 
 def to_python(rules) -> str:
     """Source of a standalone Python module that predicts like ``rules`` (see the module docstring)."""
-    schema = rules.schema if rules.space == "original" else None
     features = rules.features_used()
     var = {f: f"x{i}" for i, f in enumerate(features)}
+    src = _module_head(rules, features) + _HELPERS + (_LINEAR if rules.is_linear else "")
+    body = _decide(rules, features, var)
+    body += ["", "", "def predict(row):", '    """The prediction for one row (a mapping from column name to value)."""']
+    if rules.is_linear:
+        body += ["    c = CONCLUSIONS[decide(row)]", "    return _linear(row, *c) if isinstance(c, tuple) else c"]
+    else:
+        body.append("    return CONCLUSIONS[decide(row)]")
+    src += "\n".join(body) + "\n" + _PREDICT_MANY
+    compile(src, "<rulex python export>", "exec")     # a bug here must not reach the user
+    return src
+
+
+def _module_head(rules, features) -> str:
+    """The module docstring and constants: TARGET, TASK, SEMANTICS, FEATURES, DEFAULT, CLASSES, CONCLUSIONS."""
     target = rules.target or "prediction"
-    p = rules.provenance
-    method = p.get("method")
+    method = rules.provenance.get("method")
     head = (f"Rules predicting {target!r}" + (f", extracted by {method}" if method else "")
             + f"; exported by rulex {__version__}.")
     sem = ("ordered: the first rule that holds decides; otherwise the default"
@@ -185,8 +197,12 @@ def to_python(rules) -> str:
     note = ("  # index: decide(row); a tuple is a linear formula (intercept, numeric terms, indicator terms)"
             if rules.is_linear else "  # index: decide(row)")
     lines.append("CONCLUSIONS = (DEFAULT, " + "".join(c + ", " for c in concl) + ")" + note)
-    src = "\n".join(lines) + "\n" + _HELPERS + (_LINEAR if rules.is_linear else "")
+    return "\n".join(lines) + "\n"
 
+
+def _decide(rules, features, var) -> list:
+    """Lines of ``decide(row)``: the rules in order, or their votes (with ``_vote`` and its tables)."""
+    schema = rules.schema if rules.space == "original" else None
     body = ["", "", "def decide(row):",
             '    """Number of the rule that decides ``row`` (1-based), or 0 when the default decides."""']
     body += [f"    {var[f]} = _get(row, {_py(f)})" for f in features]
@@ -195,42 +211,39 @@ def to_python(rules) -> str:
         for i, (r, text) in enumerate(zip(rules.rules, texts), 1):
             body += [f"    # {i}. {text}", f"    if {_rule(r, var)}:", f"        return {i}"]
         body.append("    return 0")
-    else:
-        classes = list(rules.classes)
-        weights = []
-        for i, r in enumerate(rules.rules, 1):
-            if not math.isfinite(r.weight):
-                raise FormatError(f"the Python export needs finite rule weights; rule {i} has {r.weight!r}")
-            weights.append(float(r.weight))
-        body.append("    fired = (")
-        for i, (r, text) in enumerate(zip(rules.rules, texts), 1):
-            body += [f"        # {i}. {text}", f"        {_rule(r, var)},"]
-        body.append("    )")
-        body.append("    return _vote(fired)")
-        body += ["", "", f"_RULE_CLASS = ({''.join(str(classes.index(r.conclusion)) + ', ' for r in rules.rules)})",
-                 f"_WEIGHT = ({''.join(_py(w) + ', ' for w in weights)})",
-                 "", "",
-                 "def _vote(fired):",
-                 '    """Deciding rule number under weighted voting (0 when no rule fires)."""',
-                 "    n = len(fired)",
-                 "    if not any(fired):",
-                 "        return 0",
-                 "    score = [0.0] * len(CLASSES)",
-                 "    first = [n] * len(CLASSES)",
-                 "    for j, hit in enumerate(fired):",
-                 "        if hit:",
-                 "            k = _RULE_CLASS[j]",
-                 "            score[k] += _WEIGHT[j]",
-                 "            if first[k] == n:",
-                 "                first[k] = j",
-                 "    best = max(score)",
-                 "    tied = [first[k] for k in range(len(CLASSES)) if score[k] == best and first[k] < n]",
-                 "    return min(tied) + 1 if tied else 0"]
-    body += ["", "", "def predict(row):", '    """The prediction for one row (a mapping from column name to value)."""']
-    if rules.is_linear:
-        body += ["    c = CONCLUSIONS[decide(row)]", "    return _linear(row, *c) if isinstance(c, tuple) else c"]
-    else:
-        body.append("    return CONCLUSIONS[decide(row)]")
-    src += "\n".join(body) + "\n" + _PREDICT_MANY
-    compile(src, "<rulex python export>", "exec")     # a bug here must not reach the user
-    return src
+        return body
+    classes = list(rules.classes)
+    weights = []
+    for i, r in enumerate(rules.rules, 1):
+        if not math.isfinite(r.weight):
+            raise FormatError(f"the Python export needs finite rule weights; rule {i} has {r.weight!r}")
+        weights.append(float(r.weight))
+    body.append("    fired = (")
+    for i, (r, text) in enumerate(zip(rules.rules, texts), 1):
+        body += [f"        # {i}. {text}", f"        {_rule(r, var)},"]
+    body.append("    )")
+    body.append("    return _vote(fired)")
+    body += ["", "", f"_RULE_CLASS = ({''.join(str(classes.index(r.conclusion)) + ', ' for r in rules.rules)})",
+             f"_WEIGHT = ({''.join(_py(w) + ', ' for w in weights)})"]
+    return body + _VOTE
+
+
+_VOTE = [
+    "", "",
+    "def _vote(fired):",
+    '    """Deciding rule number under weighted voting (0 when no rule fires)."""',
+    "    n = len(fired)",
+    "    if not any(fired):",
+    "        return 0",
+    "    score = [0.0] * len(CLASSES)",
+    "    first = [n] * len(CLASSES)",
+    "    for j, hit in enumerate(fired):",
+    "        if hit:",
+    "            k = _RULE_CLASS[j]",
+    "            score[k] += _WEIGHT[j]",
+    "            if first[k] == n:",
+    "                first[k] = j",
+    "    best = max(score)",
+    "    tied = [first[k] for k in range(len(CLASSES)) if score[k] == best and first[k] < n]",
+    "    return min(tied) + 1 if tied else 0",
+]

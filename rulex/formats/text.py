@@ -45,34 +45,7 @@ def _md_audit(rules, network, dataset, date) -> list:
     lines = [""]
     for w in f["warnings"]:
         lines += [f"> **Warning:** {_md_escape(w)}", ""]
-    m = f["metrics"]
-    if m:
-        lines += ["## Metrics on the evaluation rows", ""]
-        labels = [("fidelity", "fidelity to the network" + (" (R²)" if reg else "")),
-                  ("accuracy", "accuracy vs the truth" + (" (R²)" if reg else "")),
-                  ("network_accuracy", "network accuracy vs the truth" + (" (R²)" if reg else "")),
-                  ("rmse_network", "RMSE vs the network"), ("rmse_truth", "RMSE vs the truth"),
-                  ("coverage", "coverage"), ("default_rule_use", "default decides"), ("overlap", "overlap"),
-                  ("conflict", "conflict"), ("n_rows", "rows")]
-        lines += _md_table(["metric", "value"], [(lab, _md_num(m[k])) for k, lab in labels
-                                                 if k in m and m[k] is not None])
-        if f["per_class_fidelity"]:
-            lines += ["", "Per-class fidelity:", ""]
-            lines += _md_table(["network class", "fidelity"], [(k, _md_num(v)) for k, v in
-                                                               f["per_class_fidelity"].items()])
-        cm = f["confusion"]
-        if cm is not None:
-            lines += ["", "Network (rows) versus rules (columns):", ""]
-            lines += _md_table(["network \\ rules"] + [format_value(c) for c in cm.columns],
-                               [[f"**{format_value(i)}**"] + [int(cm.loc[i, c]) for c in cm.columns]
-                                for i in cm.index])
-        stats = f["rule_stats"]
-        if stats is not None:
-            cols = [c for c in ("rule", "fires", "decides", "precision_network", "precision_truth", "rmse_network",
-                                "rmse_truth") if c in stats.columns]
-            lines += ["", "Per rule on the evaluation rows (rule 0 is the default):", ""]
-            lines += _md_table([c.replace("_", " ") for c in cols],
-                               [[_md_num(row[c]) for c in cols] for _, row in stats.iterrows()])
+    lines += _md_metrics(f, reg)
     curve = f["curve"]
     if curve is not None:
         how = ("the decision list cut after its first k rules" if f["semantics"] == "ordered"
@@ -98,6 +71,40 @@ def _md_audit(rules, network, dataset, date) -> list:
     lines += ["", "## Provenance", ""]
     lines += _md_table(["item", "value"], [(k, f"`{_md_num(v)}`") for k, v in f["provenance"].items()
                                            if v is not None])
+    return lines
+
+
+def _md_metrics(f, reg: bool) -> list:
+    """The metrics section of the Markdown audit: scores, per-class fidelity, confusion, per-rule statistics."""
+    m = f["metrics"]
+    if not m:
+        return []
+    lines = ["## Metrics on the evaluation rows", ""]
+    labels = [("fidelity", "fidelity to the network" + (" (R²)" if reg else "")),
+              ("accuracy", "accuracy vs the truth" + (" (R²)" if reg else "")),
+              ("network_accuracy", "network accuracy vs the truth" + (" (R²)" if reg else "")),
+              ("rmse_network", "RMSE vs the network"), ("rmse_truth", "RMSE vs the truth"),
+              ("coverage", "coverage"), ("default_rule_use", "default decides"), ("overlap", "overlap"),
+              ("conflict", "conflict"), ("n_rows", "rows")]
+    lines += _md_table(["metric", "value"], [(lab, _md_num(m[k])) for k, lab in labels
+                                             if k in m and m[k] is not None])
+    if f["per_class_fidelity"]:
+        lines += ["", "Per-class fidelity:", ""]
+        lines += _md_table(["network class", "fidelity"], [(k, _md_num(v)) for k, v in
+                                                           f["per_class_fidelity"].items()])
+    cm = f["confusion"]
+    if cm is not None:
+        lines += ["", "Network (rows) versus rules (columns):", ""]
+        lines += _md_table(["network \\ rules"] + [format_value(c) for c in cm.columns],
+                           [[f"**{format_value(i)}**"] + [int(cm.loc[i, c]) for c in cm.columns]
+                            for i in cm.index])
+    stats = f["rule_stats"]
+    if stats is not None:
+        cols = [c for c in ("rule", "fires", "decides", "precision_network", "precision_truth", "rmse_network",
+                            "rmse_truth") if c in stats.columns]
+        lines += ["", "Per rule on the evaluation rows (rule 0 is the default):", ""]
+        lines += _md_table([c.replace("_", " ") for c in cols],
+                           [[_md_num(row[c]) for c in cols] for _, row in stats.iterrows()])
     return lines
 
 
