@@ -76,6 +76,8 @@ class _HyperCube(PedagogicalExtractor):
     supports_regression = True
     _linear = False
     _grow_at_least = 32        # cubes grown before pruning, whatever ``max_rules`` (ITER: 16)
+    augment = 0.0              # perturbed copies per row, and refinement after pruning: parameters of
+    refine = False             # GridEx, GridREx and CReEPy; ITER, which has neither, uses these
 
     def _grow(self) -> int:
         """How many cubes to grow: pruning then keeps the best ``max_rules`` of them."""
@@ -88,7 +90,7 @@ class _HyperCube(PedagogicalExtractor):
             keep = np.random.default_rng(self.random_state).choice(len(X), int(self.max_rows), replace=False)
             X = X[np.sort(keep)]
         oracle = Oracle(network, X, min_points=self.min_points, random_state=self.random_state, budget=budget,
-                        augment=getattr(self, "augment", 0.0))
+                        augment=self.augment)
         growth = _Growth()
         complete, pruned = True, 0
         try:
@@ -103,7 +105,7 @@ class _HyperCube(PedagogicalExtractor):
         if complete:
             n_found = len(cubes)
             cubes, default = prune_and_refine(oracle, cubes, default, max_rules=int(self.max_rules),
-                                              min_gain=float(self.min_gain), how=getattr(self, "refine", False))
+                                              min_gain=float(self.min_gain), how=self.refine)
             pruned = n_found - len(cubes)
         if self._linear and network.task == "regression":
             default = float(np.mean(oracle.y))     # a linear cube everywhere; a constant default
