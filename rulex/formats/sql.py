@@ -320,6 +320,8 @@ def to_sql(rules, *, table: str = "data", expression_only: bool = False, alias: 
     UnknownNameError
         An unknown ``dialect``.
     """
+    if dialect is not None and not isinstance(dialect, str):
+        raise DataError(f"dialect must be a string such as 'postgres', got {type(dialect).__name__}")
     if dialect is not None and dialect.lower() not in _NATIVE:
         _dialect(dialect)      # an unknown name fails before any work
         return transpile_sql(to_sql(rules, table=table, expression_only=expression_only, alias=alias,

@@ -129,6 +129,8 @@ def test_sql_dialect_details():
     assert rulex.export(rules, "sql", dialect="duckdb") == rulex.export(rules, "sql")
     with pytest.raises(rulex.UnknownNameError, match="postgres"):
         rulex.export(rules, "sql", dialect="postgress")
+    with pytest.raises(rulex.DataError, match="dialect must be a string"):
+        rulex.export(rules, "sql", dialect=5)      # not an AttributeError from inside
     check_sql_engines(rules, MISSING_ROWS)
 
 
