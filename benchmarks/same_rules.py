@@ -440,8 +440,10 @@ def _summary(A, B, la, lb, common, identical, differ, cut_differ, cut_any, only_
     def side(label, M):
         co = M.get("checkout", {})
         dirty = " (tracked files modified)" if co.get("modified_tracked_files") else ""
+        extract = (M.get("settings") or {}).get("extract")
+        params = f", method parameters instead of the defaults: `{json.dumps(extract)}`" if extract else ""
         return f"- **{label}**: commit `{co.get('commit')}`{dirty}, rulex from `{M.get('rulex_file')}`, " \
-               f"{len(M['cells'])} cells in {M.get('seconds', float('nan')):.0f} s"
+               f"{len(M['cells'])} cells in {M.get('seconds', float('nan')):.0f} s{params}"
     lines = ["# Same rules before and after", "",
              "`python benchmarks/same_rules.py --compare A B`: every method's rules (rulex JSON, timing and "
              "memory fields removed, plus the text rendering) on every bundled data set, network and methods "
