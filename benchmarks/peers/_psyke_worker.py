@@ -25,7 +25,7 @@ import time
 import numpy as np
 
 
-# -- the network, in numpy: the same float64 operations as rulex/network/adapter.py.
+# -- the network, in numpy: the same float64 operations as rulex/network/layers.py and adapter.py.
 # A deliberate copy: this file runs in PSyKE's venv, where rulex is not installed; the test
 # suite checks that it predicts exactly what rulex does.
 def _sigmoid(z):

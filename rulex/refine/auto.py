@@ -189,8 +189,9 @@ class Auto(PedagogicalExtractor):
     def _run_candidate(self, method, params, rest, left, network, fit_ds, held_out, shared) -> list:
         """``[(record, rules or None)]``: the candidate as fitted and, with ``compress``, compressed."""
         p = dict(params)
-        if "max_seconds" in extractor_class(method)().get_params(deep=False) and rest is not None:
-            own = p.get("max_seconds", getattr(extractor_class(method)(), "max_seconds", None))
+        defaults = extractor_class(method)().get_params(deep=False)
+        if "max_seconds" in defaults and rest is not None:
+            own = p.get("max_seconds", defaults["max_seconds"])
             p["max_seconds"] = float(rest if own is None else min(own, rest))
         extractor = seeded_extractor(method, p, self.random_state)   # a bad parameter is the user's error
         t0 = time.perf_counter()
