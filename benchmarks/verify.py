@@ -1,6 +1,6 @@
 """Certified rules: how much of the input domain each method's rules are *proven* to get right.
 
-Three parts, written to benchmarks/results/verify.md:
+Six parts, written to benchmarks/results/verify.md:
 
 1. ``verify``: for breast_cancer (16,) relu and sigmoid, adult (32, 16) relu, and MONK-1 (8,) relu
    and sigmoid (a discrete domain of 432 points, for contrast), every method's rules
@@ -13,12 +13,22 @@ Three parts, written to benchmarks/results/verify.md:
 3. ``certify``: ``rulex.extract(..., certify=True)`` for the pedagogical methods on breast_cancer,
    german_credit, monk1 and monk3 (relu (16,)): certified share of the domain and certified regions
    before and after refinement, test fidelity and rule count before and after.
+4. ``radius``: certified fidelity at radius 0.01 / 0.05 / 0.1 (``rulex.verify(..., radius=r)``) of ``auto``
+   and ``trepan`` rules on breast_cancer, german_credit, adult (10,000 test rows) and heart, (16,) relu and
+   sigmoid and (64, 64) relu nets, beside the sampled fidelity and the sampled upper bound of the same rows.
+5. ``speed``: the batched verifier against the single-box path (sampling, CROWN, MILP: what ``verify``
+   used before) on the same boxes: the robustness question "does the network keep the row's class on
+   its box" for breast_cancer's 30 inputs and german_credit's 20 features on (16,), (64, 64) and
+   (64, 32, 16) relu nets; per-box median and p95 seconds, unknown share.
+6. ``reasons_radius``: sufficient reasons at radius 0.1 on breast_cancer and adult: mean size, proven share,
+   median and max seconds per row.
 
 Networks: ``rulex.train_network(train, hidden, act, random_state=0)`` on the default split; adult's
 training split is subsampled to ``--adult-rows`` rows (seed 0).
 
     python benchmarks/verify.py                       # all parts, default budgets
     python benchmarks/verify.py --parts verify --max-seconds 20
+    python benchmarks/verify.py --parts radius,speed,reasons_radius
 """
 from __future__ import annotations
 
@@ -31,6 +41,11 @@ import numpy as np
 
 import rulex
 from rulex.verification import sufficient_reason
+from rulex.verification.domain import Domain, Span
+from rulex.verification.engine import decide_region
+from rulex.verification.local import decide_roots
+from rulex.verification.radius import row_boxes
+from rulex.verification.spec import Spec
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -134,6 +149,119 @@ def part_certify(args, lines):
     lines.append("")
 
 
+RADIUS_SETS = ("breast_cancer", "german_credit", "adult", "heart")
+RADIUS_NETS = (((16,), "relu"), ((16,), "sigmoid"), ((64, 64), "relu"))
+
+
+def part_radius(args, lines):
+    lines += ["## 4. Certified fidelity at a radius (`verify(..., radius=r)`)", "",
+              f"Rules extracted on the training split; the boxes are around the test rows (adult: {args.radius_rows:,} "
+              "test rows, the others all). *certified*: share of rows whose whole box is proven; *sampled*: the rows' "
+              "own fidelity; *upper*: share of rows where none of 200 points drawn in the box disagrees (no "
+              "verifier can certify more); *ratio*: certified / upper; goal at r = 0.01: ratio >= 0.97 with <= 2 % "
+              "unknown, <= 60 s per 1,000 rows. Default work budget (200 nodes per box, then MILP for ReLU).", "",
+              "| data | net | method | rules | rows | radius | certified | sampled | upper | ratio | unknown | seconds | "
+              "s / 1,000 rows | goal |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for name in RADIUS_SETS:
+        for hidden, act in RADIUS_NETS:
+            net, train, test = setting(name, hidden, act, max(args.adult_rows, args.radius_rows))
+            rows = test.frame
+            if len(rows) > args.radius_rows:
+                rows = rows.iloc[np.sort(np.random.default_rng(0).choice(len(rows), args.radius_rows, replace=False))]
+            for method in ("auto", "trepan"):
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    rules = rulex.extract(net, train, method, random_state=0)
+                for r in (0.01, 0.05, 0.1):
+                    v = rulex.verify(rules, net, rows, radius=r, max_seconds=3600)
+                    ratio = v.certified_fidelity / v.sampled_upper_bound if v.sampled_upper_bound else float("nan")
+                    per_k = v.seconds / len(rows) * 1000
+                    goal = "" if r != 0.01 else ("yes" if ratio >= 0.97 and v.unknown_share <= 0.02 and per_k <= 60
+                                                 else "no")
+                    lines.append(f"| {name} | {hidden} {act} | {method} | {len(rules)} | {len(rows)} | {r} | "
+                                 f"{v.certified_fidelity:.3f} | {v.sampled_fidelity:.3f} | {v.sampled_upper_bound:.3f} | "
+                                 f"{ratio:.3f} | {v.unknown_share:.1%} | {v.seconds:.1f} | {per_k:.1f} | {goal} |")
+                    print(lines[-1], flush=True)
+    lines.append("")
+
+
+def _single_box_path(net, roots, i, spec, seconds):
+    """The pre-batch path on one box: sampling falsifier, CROWN, then the exact MILP (``decide_region``)."""
+    domain = Domain(net.encoder)
+    box = {}
+    pos = {n: j for j, n in enumerate(roots.num)}
+    for f in domain.features:
+        if f.name in pos:
+            box[f.name] = Span(float(roots.lo[i, pos[f.name]]), float(roots.hi[i, pos[f.name]]))
+        else:
+            box[f.name] = frozenset([list(f.categories).index(roots.rows[f.name].iloc[i])])
+    def confirm(X):                     # a real row of the box the network classifies otherwise
+        frame = domain.decode(np.atleast_2d(X), box)
+        wrong = net.predict_index(frame) != spec.target
+        return frame.iloc[[int(np.flatnonzero(wrong)[0])]] if wrong.any() else None
+
+    t0 = time.monotonic()
+    out = decide_region(net, spec, domain, [box], [], [box], time.monotonic() + seconds, confirm=confirm,
+                        rng=np.random.default_rng(0), delta=1e-6)
+    return out["status"], time.monotonic() - t0
+
+
+def part_speed(args, lines):
+    lines += ["## 5. Verifier speed on the same boxes: batched against the single-box path", "",
+              "Question: does the network keep the row's class on the row's box (radius 0.01 and 0.05 around test "
+              f"rows). *batched*: all boxes of a call in one batch (`decide_roots`); per-box seconds are each box's "
+              f"share of the batch's waves plus its own MILP time. *single-box*: the path `verify` used before "
+              f"(sampling, CROWN, then the HiGHS MILP) on {args.speed_boxes} of the same boxes with "
+              f"{args.speed_seconds:g} s each. Anchor: alpha,beta-CROWN ~1 s of work per safenlp instance (30 inputs).",
+              "", "| data | inputs | net | radius | boxes | batched median s | p95 s | total s | unknown | "
+              "single-box median s | p95 s | unknown |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for name in ("breast_cancer", "german_credit"):
+        for hidden in ((16,), (64, 64), (64, 32, 16)):
+            net, train, test = setting(name, hidden, "relu", args.adult_rows)
+            rows = test.X.reset_index(drop=True)
+            cls = net.predict_index(rows)
+            for r in (0.01, 0.05):
+                roots, _ = row_boxes(Domain(net.encoder), rows, r)
+                t0 = time.monotonic()
+                out = decide_roots(net, Domain(net.encoder), roots, classes=cls)
+                total = time.monotonic() - t0
+                unk = np.mean([s == "unknown" for s in out.status])
+                single, s_unk = [], 0
+                for i in range(min(args.speed_boxes, len(rows))):
+                    st, sec = _single_box_path(net, roots, i, Spec.for_class(net, int(cls[i])), args.speed_seconds)
+                    single.append(sec)
+                    s_unk += st == "unknown"
+                lines.append(f"| {name} | {net.encoder.n_inputs} | {hidden} relu | {r} | {len(rows)} | "
+                             f"{np.median(out.seconds):.4f} | {np.percentile(out.seconds, 95):.4f} | {total:.2f} | "
+                             f"{unk:.1%} | {np.median(single):.3f} | {np.percentile(single, 95):.3f} | "
+                             f"{s_unk / max(len(single), 1):.1%} |")
+                print(lines[-1], flush=True)
+    lines.append("")
+
+
+def part_reasons_radius(args, lines):
+    lines += ["## 6. Short proven reasons: sufficient reasons at radius 0.1", "",
+              f"{args.rows} test rows per data set, (16,) relu nets; the freed features range within 10 % of their "
+              "range around the row (categorical ones over their categories). Goal: mean size <= 30 % of the "
+              "features, proven, median <= 5 s per row.", "",
+              "| data | features | rows | proven | mean size | share of features | median size | max size | "
+              "median seconds | max seconds |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for name in ("breast_cancer", "adult"):
+        net, train, test = setting(name, (16,), "relu", args.adult_rows)
+        sizes, secs, proven = [], [], 0
+        for i in range(min(args.rows, len(test))):
+            r = sufficient_reason(net, test.X.iloc[[i]], train, max_seconds=args.reason_seconds, radius=0.1)
+            sizes.append(len(r))
+            secs.append(r.seconds)
+            proven += r.proven
+        n_feat = len(net.schema.feature_names)
+        lines.append(f"| {name} | {n_feat} | {len(sizes)} | {proven} | {np.mean(sizes):.1f} | "
+                     f"{np.mean(sizes) / n_feat:.0%} | {np.median(sizes):.0f} | {max(sizes)} | {np.median(secs):.2f} | "
+                     f"{max(secs):.2f} |")
+        print(lines[-1], flush=True)
+    lines.append("")
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--parts", default="verify,reasons,certify")
@@ -142,6 +270,9 @@ def main(argv=None):
     p.add_argument("--reason-seconds", type=float, default=20)
     p.add_argument("--certify-seconds", type=float, default=60)
     p.add_argument("--adult-rows", type=int, default=4000)
+    p.add_argument("--radius-rows", type=int, default=10000)
+    p.add_argument("--speed-boxes", type=int, default=40)
+    p.add_argument("--speed-seconds", type=float, default=30)
     p.add_argument("--out", default=str(RESULTS / "verify.md"))
     args = p.parse_args(argv)
     import torch
@@ -151,7 +282,8 @@ def main(argv=None):
              "ReLU networks are decided exactly (MILP, HiGHS); sigmoid networks by CROWN bounds with branch "
              "and bound (unknown regions keep the share already proven). Seconds are wall-clock on a shared "
              "2-core machine.", ""]
-    parts = {"verify": part_verify, "reasons": part_reasons, "certify": part_certify}
+    parts = {"verify": part_verify, "reasons": part_reasons, "certify": part_certify, "radius": part_radius,
+             "speed": part_speed, "reasons_radius": part_reasons_radius}
     # sections of parts not run this time are kept from the existing file
     old = _sections(Path(args.out).read_text()) if Path(args.out).exists() else {}
     done = {}
@@ -168,7 +300,7 @@ def main(argv=None):
 
 def _sections(text: str) -> dict:
     """Existing part sections of the results file, by part name (from their '## N.' headers)."""
-    names = {"1": "verify", "2": "reasons", "3": "certify"}
+    names = {"1": "verify", "2": "reasons", "3": "certify", "4": "radius", "5": "speed", "6": "reasons_radius"}
     out, key = {}, None
     for line in text.splitlines():
         if line.startswith("## ") and line[3:4] in names:

@@ -1,6 +1,7 @@
 """The ``rulex`` command: a thin shell over the public API.
 
-Errors print one line on stderr and exit with status 1 (2 for usage errors);
+Errors print one line on stderr and exit with status 1 (2 for usage errors; 3 for ``verify --strict``
+when something is not certified);
 long work shows a progress bar on a terminal and stays quiet when piped.
 """
 from __future__ import annotations
@@ -31,6 +32,7 @@ from .formats.tables import TABLE_SUFFIXES, format_compare_table, write_table
 from .metrics import agreement
 from .network import load_network, train_network
 from .verification import verify
+from .verification.radius import check_radius
 
 __all__ = ["main"]
 
@@ -255,12 +257,44 @@ def cmd_extract(args):
 
 def cmd_verify(args):
     rules, net = load_rules(args.rules), load_network(args.model)
-    res = verify(rules, net, _load_data(args.data, args.target, args.categorical), max_seconds=args.max_seconds)
+    data = _load_data(args.data, args.target, args.categorical)
+    if args.radius is not None:
+        check_radius(args.radius, "--radius")
+        rows = data.split(test_size=args.test_size, random_state=args.seed)[1] if args.test_size else data
+        res = verify(rules, net, rows, max_seconds=args.max_seconds, radius=args.radius,
+                     free=_names(args.free), max_nodes=args.max_nodes)
+    else:
+        res = verify(rules, net, data, max_seconds=args.max_seconds)
     print(json.dumps(res.to_dict(), indent=1, default=str) if args.json else res.to_string())
     if args.out:
         save_rules(res.annotate(rules), args.out)
         print(f"rules with their verification status written to {args.out} "
               f"(rulex export {args.out} --format html shows it)", file=sys.stderr)
+    done = (res.rows["status"] == "certified").all() if args.radius is not None else res.all_certified
+    if args.strict and not done:
+        what = "row box" if args.radius is not None else "region"
+        print(f"rulex: --strict: not every {what} is certified", file=sys.stderr)
+        return 3
+    return 0
+
+
+def _radii(text) -> tuple:
+    """``--radii``: comma-separated radii in (0, 1], or 'none'."""
+    if text is None or text.strip().lower() in ("", "none"):
+        return ()
+    out = []
+    for t in text.split(","):
+        try:
+            value = float(t)
+        except ValueError:
+            raise DataError(f"--radii takes comma-separated numbers in (0, 1] such as 0.01,0.05; "
+                            f"got {t.strip()!r}") from None
+        out.append(check_radius(value, "--radii"))
+    return tuple(out)
+
+
+def _names(text):
+    return [t.strip() for t in text.split(",") if t.strip()] if text else None
 
 
 def cmd_evaluate(args):
@@ -274,10 +308,15 @@ def cmd_evaluate(args):
 
 
 def cmd_explain(args):
+    if args.radius is not None:
+        if not args.prove:
+            raise DataError("--radius bounds the proven reason: add --prove")
+        check_radius(args.radius, "--radius")
     net, ds, train, rows = _model_and_rows(args)
     rules = load_rules(args.rules) if args.rules else None
     ex = explain_row(net, rows, args.row, rules=rules, n_samples=args.samples, random_state=_seed(args, net),
-                     reference=train, prove=args.prove, prove_seconds=args.prove_seconds)
+                     reference=train, prove=args.prove, prove_seconds=args.prove_seconds,
+                     radius=args.radius)
     if args.json:
         print(json.dumps(ex.to_dict(), indent=1, default=str))
     else:
@@ -361,7 +400,7 @@ def cmd_report(args):
                 influence(net, test, random_state=_seed(args, net)).reset_index(),
             "Hidden units (training rows)": profile_units(net, train, random_state=_seed(args, net)).to_frame(),
         }
-    export(rules, fmt, path=out, network=net, dataset=test, explanations=explanations)
+    export(rules, fmt, path=out, network=net, dataset=test, explanations=explanations, radii=_radii(args.radii))
     rep = evaluate(rules, net, test)
     print(f"{len(rules)} rules, {rules.conditions_count()} conditions; on {len(test)} test rows: "
           f"fidelity {rep.fidelity:.4f}, accuracy {rep.accuracy:.4f}; report written to {out}")
@@ -432,6 +471,17 @@ def _add_verify_explain_units(sub):
         sp.add_argument(name, metavar=name.upper())
     _data_args(sp)
     sp.add_argument("--max-seconds", type=float, default=60, help="budget for the whole check (default 60)")
+    sp.add_argument("--radius", type=float, default=None,
+                    help="prove each data row's box of half-width RADIUS x (max - min) instead of whole rule "
+                         "regions: certified fidelity at a radius, e.g. 0.01")
+    sp.add_argument("--test-size", type=float, default=None,
+                    help="with --radius: verify the rows of this test split of DATA (default: every row)")
+    sp.add_argument("--seed", type=int, default=0, help="seed of --test-size's split (default 0)")
+    sp.add_argument("--free", help="with --radius: comma-separated categorical features that may take any category")
+    sp.add_argument("--max-nodes", type=int, default=200,
+                    help="with --radius: branch-and-bound nodes per row's box before MILP or unknown (default 200)")
+    sp.add_argument("--strict", action="store_true",
+                    help="exit with status 3 unless everything is certified (for pipelines)")
     sp.add_argument("--json", action="store_true", help="print the result as JSON")
     sp.add_argument("-o", "--out", help="also save the rules with each rule's status in their provenance (JSON)")
     sp.set_defaults(func=cmd_verify)
@@ -448,6 +498,9 @@ def _add_verify_explain_units(sub):
     sp.add_argument("--prove", action="store_true",
                     help="also prove a sufficient reason: the row's values that force the class whatever the rest")
     sp.add_argument("--prove-seconds", type=float, default=30.0, help="time budget of the proof (default 30)")
+    sp.add_argument("--radius", type=float, default=None,
+                    help="with --prove: the other features range only within RADIUS x (max - min) of the row's "
+                         "values (a short, local proven reason), e.g. 0.1")
     sp.set_defaults(func=cmd_explain)
 
     sp = sub.add_parser("units", help="profile the network's hidden units")
@@ -476,6 +529,9 @@ def _add_compare_report_export(sub):
     sp.add_argument("--rules-out", help="also save the extracted rules (JSON)")
     sp.add_argument("--explain", action="store_true",
                     help="add the influence of each input variable and the hidden-unit profiles")
+    sp.add_argument("--radii", default="0.01,0.05",
+                    help="radii at which the report proves the rules' fidelity on the test rows (comma-separated "
+                         "shares of each feature's range; default 0.01,0.05; 'none' for none)")
     sp.set_defaults(func=cmd_report)
 
     sp = sub.add_parser("export", help="export saved rules to another format")
@@ -519,7 +575,7 @@ def main(argv=None) -> int:
 
 def _run(args) -> int:
     try:
-        args.func(args)
+        code = args.func(args)
     except RulexError as exc:
         print(f"rulex: error: {exc}", file=sys.stderr)
         return 1
@@ -538,7 +594,7 @@ def _run(args) -> int:
         print(f"rulex: error: {type(exc).__name__}: {exc} (unexpected: please report it; RULEX_DEBUG=1 shows "
               "the traceback)", file=sys.stderr)
         return 1
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -5,6 +5,7 @@ import json
 import warnings
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from .data.dataset import Dataset
@@ -12,6 +13,7 @@ from .exceptions import DataError, RulexWarning
 from .metrics import (agreement, complexity, confusion, coverage_stats, per_class_fidelity, rmse,
                       rule_table)
 from .rules.notebook import render_fragment
+from .verification.radius import is_dask_frame
 
 __all__ = ["Report", "evaluate", "check_rules"]
 
@@ -160,8 +162,9 @@ def evaluate(rules, network, dataset) -> Report:
         Rules in original units (as every extractor returns them).
     network : Network
         The network the rules explain.
-    dataset : Dataset
-        The rows to score on, usually the test split.
+    dataset : Dataset or dask DataFrame
+        The rows to score on, usually the test split. A Dask DataFrame (features and the rules' target
+        column) is scored partition by partition on the active Dask scheduler.
 
     Returns
     -------
@@ -173,19 +176,49 @@ def evaluate(rules, network, dataset) -> Report:
     DataError
         When ``dataset`` is not a Dataset or lacks the rules' columns.
     """
+    if is_dask_frame(dataset):
+        return _evaluate_dask(rules, network, dataset)
     if not isinstance(dataset, Dataset):
-        raise DataError(f"evaluate takes a rulex Dataset (e.g. the test split), got {type(dataset).__name__}")
+        raise DataError(f"evaluate takes a rulex Dataset (e.g. the test split) or a Dask DataFrame with the "
+                        f"target column, got {type(dataset).__name__}")
     check_rules(rules, network, dataset)
+    return _report(rules, network, *_scored(rules, network, dataset))
+
+
+def _scored(rules, network, dataset) -> tuple:
+    """``(matches, decided, rules' answers, network's answers, truth)`` on the rows of ``dataset``."""
     frame = dataset.frame
     matches = rules.matches(frame)
     decided = rules.decide(frame, matches)
-    y_rules = rules._conclusions(decided, frame)
-    y_net = network.predict(frame)
-    y_true = dataset.y.to_numpy()
+    return matches, decided, rules._conclusions(decided, frame), network.predict(frame), dataset.y.to_numpy()
+
+
+def _scored_partition(part, rules, network, target) -> tuple:
+    ds = Dataset(part.reset_index(drop=True), target, network.schema)
+    check_rules(rules, network, ds)
+    return _scored(rules, network, ds)
+
+
+def _evaluate_dask(rules, network, ddf) -> Report:
+    """:func:`evaluate` on a Dask DataFrame: each partition is scored where it lives (on the active Dask
+    scheduler) and only the per-row answers and rule matches (a few bytes a row) are gathered."""
+    import dask          # only reached with a Dask DataFrame, so dask is installed (the "scale" extra)
+
+    check_rules(rules, network)
+    target = rules.target
+    if not target or target not in ddf.columns:
+        raise DataError(f"evaluate on a Dask DataFrame needs the target column {target!r} among its columns")
+    cols = list(network.schema.feature_names) + [target]
+    parts = dask.compute(*[dask.delayed(_scored_partition)(p, rules, network, target)
+                           for p in ddf[cols].to_delayed()])
+    return _report(rules, network, *(np.concatenate([p[k] for p in parts]) for k in range(5)))
+
+
+def _report(rules, network, matches, decided, y_rules, y_net, y_true) -> Report:
     task = rules.task
     run = rules.provenance.get("run", {})
     rep = Report(
-        method=rules.provenance.get("method", "rules"), task=task, n_rows=len(frame),
+        method=rules.provenance.get("method", "rules"), task=task, n_rows=len(decided),
         fidelity=agreement(y_rules, y_net, task), accuracy=agreement(y_rules, y_true, task),
         network_accuracy=agreement(y_net, y_true, task),
         extraction_seconds=run.get("seconds"), peak_memory_mb=run.get("peak_memory_mb"),

@@ -269,7 +269,7 @@ def _greedy_path(S, w, ok, x, names, max_depth: int, target: float, min_share: f
 def explain_row(net, dataset, row, rules: RuleSet | None = None, n_samples: int = 1000, random_state=0, *,
                 reference=None, scale: float = 0.25, kernel_width: float | None = None, max_depth: int = 3,
                 n_grid: int = 200, target: float = 0.95, prove: bool = False,
-                prove_seconds: float = 30) -> Explanation:
+                prove_seconds: float = 30, radius: float | None = None) -> Explanation:
     """Explain the network's decision on one row.
 
     Parameters
@@ -312,10 +312,15 @@ def explain_row(net, dataset, row, rules: RuleSet | None = None, n_samples: int 
         ``proven`` or ``budget-limited``.
     prove_seconds : float, default 30
         Time budget of that proof search.
+    radius : float in (0, 1], optional
+        With ``prove``: the other features range only within ``radius x (max - min)`` of the row's
+        values (a distance-restricted reason: short, and proven by the batched verifier), e.g. 0.1.
 
     The local rule, its fidelity and coverage, and the flip are defined in the module docstring.
     """
     check_classifier(net, "explain_row")
+    if radius is not None and not prove:
+        raise DataError("radius applies to the proven sufficient reason: pass prove=True with it")
     if not (isinstance(n_samples, (int, np.integer)) and n_samples >= 10):
         raise DataError(f"n_samples must be an integer >= 10, got {n_samples!r}")
     check_rows("n_samples", n_samples, net.encoder.n_inputs, copies=6)
@@ -359,7 +364,7 @@ def explain_row(net, dataset, row, rules: RuleSet | None = None, n_samples: int 
         _add_global_rule(result, rules, frame_row, encoder)
     if prove:
         result.sufficient_reason = sufficient_reason(net, frame_row, max_seconds=prove_seconds,
-                                                     random_state=random_state)
+                                                     random_state=random_state, radius=radius)
     return result
 
 

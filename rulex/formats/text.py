@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from ..rules.render import format_conditions, format_value
-from .audit import audit_facts, explanation_rows
+from .audit import DEFAULT_RADII, audit_facts, explanation_rows
 
 __all__ = ["to_text", "to_markdown"]
 
@@ -38,13 +38,15 @@ def _md_table(headers, rows) -> list:
     return out
 
 
-def _md_audit(rules, network, dataset, date) -> list:
+def _md_audit(rules, network, dataset, date, radii=DEFAULT_RADII) -> list:
     """The audit sections of the HTML report, in Markdown (without the plot: its table instead)."""
-    f = audit_facts(rules, network, dataset, date=date)
+    f = audit_facts(rules, network, dataset, date=date, radii=radii)
     reg = f["task"] == "regression"
     lines = [""]
     for w in f["warnings"]:
         lines += [f"> **Warning:** {_md_escape(w)}", ""]
+    if f["certified"]:
+        lines += ["## Proven at a radius", ""] + [f"- {_md_escape(c['sentence'])}" for c in f["certified"]] + [""]
     lines += _md_metrics(f, reg)
     curve = f["curve"]
     if curve is not None:
@@ -109,7 +111,7 @@ def _md_metrics(f, reg: bool) -> list:
 
 
 def to_markdown(rules, digits: int = 6, network=None, dataset=None, date: str | None = None,
-                explanations: dict | None = None) -> str:
+                explanations: dict | None = None, radii=DEFAULT_RADII) -> str:
     """Numbered rules with support and precision; with ``network`` and/or ``dataset``, also the
     audit sections of the HTML report (metrics, confusion, per-rule statistics, size curve,
     data summary, network, provenance)."""
@@ -138,7 +140,7 @@ def to_markdown(rules, digits: int = 6, network=None, dataset=None, date: str | 
                      f"{_md_escape(format_value(r.conclusion))} | {sup} | {prec} |")
     lines.append(f"| — | otherwise | {_md_escape(format_value(rules.default))} | | |")
     if network is not None or dataset is not None:
-        lines += _md_audit(rules, network, dataset, date)
+        lines += _md_audit(rules, network, dataset, date, radii)
     if explanations:
         for section, frame in explanations.items():
             headers, rows = explanation_rows(frame)

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
 from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
 from ..data.dataset import Dataset
-from ..exceptions import DataError, NetworkError, NotFittedError
+from ..exceptions import DataError, NetworkError, NotFittedError, RulexWarning
 from ..schema.encoder import Encoder
 from ..schema.features import to_native
 from .bundle import save_network
@@ -239,6 +240,14 @@ class Network:
 
     def __eq__(self, other):
         return isinstance(other, Network) and self.fingerprint() == other.fingerprint()
+
+    def warn_if_other_source(self, provenance: dict, consequence: str, stacklevel: int = 3) -> None:
+        """Warn (:class:`~rulex.RulexWarning`) when ``provenance`` names another network's fingerprint
+        (rules extracted from another model), saying what that means for the caller (``consequence``)."""
+        fp = (provenance or {}).get("network_fingerprint")
+        if fp and fp != self.fingerprint():
+            warnings.warn(f"these rules were extracted from network {fp}, not from this one ({self.fingerprint()}); "
+                          f"{consequence}", RulexWarning, stacklevel=stacklevel + 1)
 
     __hash__ = None  # type: ignore[assignment]  # networks compare by fingerprint, are not hashable
 

@@ -15,7 +15,7 @@ def _check_compress(compress):
 
 
 def extract(network, dataset, method: str = "surrogate_tree", random_state: int | None = 0, *, certify: bool = False,
-            certify_seconds: float = 60, certify_rounds: int = 5, **params):
+            certify_seconds: float = 60, certify_rounds: int = 5, radius: float | None = None, **params):
     """Extract a :class:`RuleSet` from ``network`` with ``method`` on the rows of ``dataset``.
 
     Parameters
@@ -34,6 +34,10 @@ def extract(network, dataset, method: str = "surrogate_tree", random_state: int 
         (:mod:`rulex.refine.certify`).
     certify_seconds : float, default 60
     certify_rounds : int, default 5
+    radius : float in (0, 1], optional
+        With ``certify``: refine for certified fidelity at this radius (the counterexamples found in the
+        boxes around the extraction rows, not the whole domain's), returning the round with the best
+        certified fidelity within 0.01 of the best fidelity (:func:`rulex.verify` with ``radius``).
     **params
         The method's parameters; ``compress=True`` (or a tolerance) also shrinks the rules with
         :func:`rulex.compress` (not together with ``certify``: compression would void the certificates).
@@ -56,7 +60,10 @@ def extract(network, dataset, method: str = "surrogate_tree", random_state: int 
             raise DataError("certify=True and compress= cannot be combined: compress first, then verify the "
                             "compressed rules with rulex.verify")
         return extract_certified(network, dataset, method, random_state, params, max_seconds=certify_seconds,
-                                 max_rounds=certify_rounds)
+                                 max_rounds=certify_rounds, radius=radius)
+    if radius is not None:
+        raise DataError("radius= sets the certification radius: pass certify=True with it (or verify the rules "
+                        "with rulex.verify(rules, network, data, radius=...))")
     _check_compress(compress)
     extractor = seeded_extractor(method, params, random_state).fit(network, dataset)
     rules = extractor.rules_

@@ -11,18 +11,21 @@ volume already proven.
 from __future__ import annotations
 
 import time
+import warnings
 
 import numpy as np
 import pandas as pd
 
 from ..decoding import decode_rules
-from ..exceptions import DataError, NetworkError, RuleError
+from ..exceptions import DataError, NetworkError, PartialResultWarning, RuleError
 from ..network.adapter import Network
 from ..rules.conditions import MofN, format_conditions
 from ..rules.linear import LinearModel
 from ..rules.ruleset import RuleSet
 from .domain import Domain, TooManyBoxes
 from .engine import decide_region, region_share
+from .radius import check_radius, counterexample_frame, is_dask_frame, rule_summary, verify_partitions, verify_rows
+from .result import Verification
 from .spec import DELTA, Spec, check_seconds, hidden_activations
 
 __all__ = ["Verification", "verify"]
@@ -31,106 +34,21 @@ __all__ = ["Verification", "verify"]
 EXPAND_BOXES = 2000
 
 
-class Verification:
-    """What :func:`verify` proved.
-
-    Attributes
-    ----------
-    rules : DataFrame
-        One row per rule then one for the default: ``rule``, ``text``, ``conclusion``, ``status``
-        (certified | counterexample | unknown), ``certified_share`` (share of the region's volume
-        proven), ``region_share`` (share of the domain the region holds; NaN when the budget ran out
-        before it was measured), ``counterexample`` (a dict
-        of the row in original units, or None), ``engine``, ``seconds``, ``note``.
-    certified_share : float
-        Share of the domain's volume where the rules are proven to agree with the network (ordered
-        sets: the sum over regions; unordered: the union of certified rules' regions and the default's).
-    counterexamples : DataFrame
-        The counterexample rows in original units, with the rule they refute (``rule``), what it
-        concludes (``rule_says``) and what the network predicts (``network_says``).
-    seconds : float
-    volume_estimated : bool
-        True when a region was too fragmented for exact volumes and a Monte Carlo estimate was used.
-    """
-
-    def __init__(self, rules, certified_share, counterexamples, seconds, volume_estimated):
-        self.rules = rules
-        self.certified_share = certified_share
-        self.counterexamples = counterexamples
-        self.seconds = seconds
-        self.volume_estimated = volume_estimated
-
-    @property
-    def statuses(self) -> list:
-        return list(self.rules["status"])
-
-    @property
-    def all_certified(self) -> bool:
-        return bool((self.rules["status"] == "certified").all())
-
-    def to_dict(self) -> dict:
-        """JSON-native summary (for provenance and reports)."""
-        rows = []
-        for rec in self.rules.to_dict("records"):
-            rows.append({k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in rec.items()})
-        return {"certified_share": self.certified_share, "seconds": round(self.seconds, 3),
-                "volume_estimated": self.volume_estimated, "rules": rows}
-
-    def annotate(self, rules):
-        """``rules`` with what was proven written into their provenance, for the JSON export and the
-        HTML report: each rule's ``verification`` (``status``, ``certified_share``) and the rule set's
-        (``certified_share`` of the domain, the default's ``status``, ``seconds``, ``volume_estimated``).
-
-        Parameters
-        ----------
-        rules : RuleSet
-            The rule set that was verified (same rules, same order).
-
-        Returns
-        -------
-        RuleSet
-        """
-        records = {rec["rule"]: rec for rec in self.to_dict()["rules"]}
-        if len(records) != len(rules.rules) + 1:
-            raise RuleError(f"this verification covers {len(records) - 1} rules, the rule set has {len(rules.rules)}")
-        annotated = []
-        for j, r in enumerate(rules.rules):
-            rec = records[j]
-            annotated.append(r.replace(provenance={**r.provenance, "verification": {
-                "status": rec["status"], "certified_share": rec["certified_share"]}}))
-        summary = {"certified_share": self.certified_share, "default": records["default"]["status"],
-                   "default_certified_share": records["default"]["certified_share"],
-                   "seconds": round(self.seconds, 3), "volume_estimated": self.volume_estimated}
-        return rules.replace(rules=tuple(annotated), provenance={**rules.provenance, "verification": summary})
-
-    def to_string(self) -> str:
-        """A plain-text table: one line per region, then the counterexamples."""
-        lines = [f"Domain certified: {self.certified_share:.2%} of its volume"
-                 f"{' (estimated)' if self.volume_estimated else ''}; {self.seconds:.1f} s"]
-        for rec in self.rules.to_dict("records"):
-            head = f"rule {rec['rule']}" if rec["rule"] != "default" else "default"
-            share = "" if rec["status"] == "certified" else f", {rec['certified_share']:.1%} of its region proven"
-            lines.append(f"{head:>9}: {rec['status']}{share} [region {rec['region_share']:.2%} of the domain; "
-                         f"{rec['engine'] or '-'}; {rec['seconds']:.2f} s]  {rec['text']} -> {rec['conclusion']!r}"
-                         + (f"  ({rec['note']})" if rec["note"] else ""))
-            if rec["counterexample"] is not None:
-                lines.append(f"{'':>11}counterexample: {rec['counterexample']}")
-        return "\n".join(lines)
-
-    def __repr__(self):
-        counts = self.rules["status"].value_counts().to_dict()
-        return (f"Verification({len(self.rules)} regions: {counts}, domain certified "
-                f"{self.certified_share:.1%}, {self.seconds:.1f} s)")
-
-
 def _text(rule, schema):
     return format_conditions(rule.conditions) if rule.conditions else "(always)"
 
 
-def verify(rules, network, dataset=None, max_seconds: float = 60, *, bounds: dict | None = None,
+def verify(rules, network, dataset=None, max_seconds: float = 60, *, radius: float | None = None,
+           free=None, max_nodes: int = 200, n_samples: int = 200, bounds: dict | None = None,
            tolerance: float | None = None, delta: float = DELTA, max_pieces: int = 2000,
            random_state: int | None = 0) -> Verification:
-    """Prove, for every rule's region, that the network gives the rule's conclusion everywhere in it.
+    """Prove, for every rule's region, that the network gives the rule's conclusion everywhere in it;
+    or, with ``radius``, for every row of ``dataset``, on the whole box around the row.
+
+    Whole regions are the right question for exact concepts (MONK, XOR); on real data a rule set at
+    fidelity 0.95 disagrees somewhere in almost every region, and the useful statement is local:
+    *certified fidelity at a radius* (ALGORITHMS-3 §1), the share of data rows for which the rules and
+    the network agree on every point within ``radius x (max - min)`` of the row's numeric values.
 
     Parameters
     ----------
@@ -139,10 +57,25 @@ def verify(rules, network, dataset=None, max_seconds: float = 60, *, bounds: dic
     network : Network
         Hidden layers relu/identity (decided exactly by MILP) or sigmoid/tanh (bounds with branch
         and bound).
-    dataset : Dataset, optional
+    dataset : Dataset, DataFrame or dask DataFrame, optional
         Checked against the network's features; for regression its rows set the default tolerance.
+        With ``radius``, the rows whose boxes are proven (required); a Dask DataFrame is verified
+        partition by partition on the active Dask scheduler (each partition with ``max_seconds``).
     max_seconds : float, default 60
-        Budget for the whole call; regions left when it runs out are ``unknown``.
+        Budget for the whole call; regions left when it runs out are ``unknown``. With ``radius`` it is
+        a safety net only: the work budget ``max_nodes`` decides the answer, so it does not depend on the
+        machine's load, and a run the wall clock stops says so (``complete`` False and a warning).
+    radius : float in (0, 1], optional
+        Half-width of each row's box as a share of each numeric feature's range (max - min of the
+        domain), clipped to the domain; categorical, binary and ordinal features keep the row's value.
+        None (default): whole regions.
+    free : list of str, optional
+        With ``radius``: categorical, binary or ordinal features that range over all their categories.
+    max_nodes : int, default 200
+        With ``radius``: branch-and-bound nodes per box before the exact MILP (ReLU) finishes it or it is
+        ``unknown``.
+    n_samples : int, default 200
+        With ``radius``: points drawn in each box for the sampled upper bound.
     bounds : dict, optional
         ``{feature: (low, high)}`` replacing the training range of numeric features.
     tolerance : float, optional
@@ -170,6 +103,17 @@ def verify(rules, network, dataset=None, max_seconds: float = 60, *, bounds: dic
         For a network with an activation verification cannot read.
     """
     started = time.monotonic()
+    if radius is not None:
+        return _verify_radius(rules, network, dataset, max_seconds, radius=radius, free=free, max_nodes=max_nodes,
+                              n_samples=n_samples, bounds=bounds, tolerance=tolerance, delta=delta,
+                              random_state=random_state)
+    return _verify_regions(rules, network, dataset, max_seconds, bounds=bounds, tolerance=tolerance, delta=delta,
+                           max_pieces=max_pieces, random_state=random_state, started=started)
+
+
+def _verify_regions(rules, network, dataset, max_seconds, *, bounds, tolerance, delta, max_pieces, random_state,
+                    started) -> Verification:
+    """``verify`` over whole rule regions (no ``radius``)."""
     rules, max_seconds = _checked(rules, network, dataset, max_seconds, delta, max_pieces)
     deadline_all = started + max_seconds - 0.05
     rng = np.random.default_rng(random_state)
@@ -233,6 +177,8 @@ def _checked(rules, network, dataset, max_seconds, delta, max_pieces) -> tuple:
             raise DataError(f"the data set lacks column(s) {missing} that the network takes")
     if rules.task != network.task:
         raise RuleError(f"the rules are for {rules.task} but the network does {network.task}")
+    network.warn_if_other_source(rules.provenance, "the proof is about this network, not the one they describe",
+                                 stacklevel=4)
     return rules, max_seconds
 
 
@@ -355,7 +301,7 @@ def _regions(rules, domain, deadline: float = float("inf")):
     for j, r in enumerate(rules.rules):
         own, mofns = parts[j] if parts[j] is not None else (None, ())
         exclude = flat(parts[:j]) if rules.semantics == "ordered" else []
-        items.append((j, r, own, mofns, exclude, r.conclusion))
+        items.append((j + 1, r, own, mofns, exclude, r.conclusion))
     items.append(("default", None, [domain.box()], (), flat(parts), rules.default))
     return items
 
@@ -377,12 +323,12 @@ class _Sampled:
     def share(self, label) -> float:
         self._ready()
         if self.decided is not None:
-            return float(np.mean(self.decided == (-1 if label == "default" else label)))
-        return float(np.mean(~self.M.any(axis=1) if label == "default" else self.M[:, label]))
+            return float(np.mean(self.decided == (-1 if label == "default" else label - 1)))
+        return float(np.mean(~self.M.any(axis=1) if label == "default" else self.M[:, label - 1]))
 
     def union(self, labels) -> float:
         self._ready()
-        return float(self.M[:, labels].any(axis=1).mean()) if labels else 0.0
+        return float(self.M[:, [lab - 1 for lab in labels]].any(axis=1).mean()) if labels else 0.0
 
 
 def _union_share(domain, box_lists, max_pieces, deadline):
@@ -406,11 +352,11 @@ def _confirmer(network, domain, rules, label, spec):
             return None
         if rules.semantics == "ordered":
             decided = rules.decide(frame)
-            ok &= decided == (-1 if label == "default" else label)
+            ok &= decided == (-1 if label == "default" else label - 1)
         elif label == "default":
             ok &= ~rules.matches(frame).any(axis=1)
         else:
-            ok &= rules.rules[label].evaluate(frame)
+            ok &= rules.rules[label - 1].evaluate(frame)
         if not ok.any():
             return None
         frame = frame[ok].reset_index(drop=True)
@@ -419,3 +365,51 @@ def _confirmer(network, domain, rules, label, spec):
             return None
         return frame.iloc[[int(np.flatnonzero(wrong)[0])]].reset_index(drop=True)
     return confirm
+
+
+def _radius_rows(dataset, network):
+    """The rows of ``dataset`` (a Dataset or DataFrame) as a frame of the network's features."""
+    frame = getattr(dataset, "frame", dataset)
+    if not isinstance(frame, pd.DataFrame):
+        raise DataError(f"verify(radius=...) proves boxes around data rows: give a Dataset, a DataFrame or a Dask "
+                        f"DataFrame as dataset, got {type(dataset).__name__}")
+    missing = [f for f in network.schema.feature_names if f not in frame.columns]
+    if missing:
+        raise DataError(f"the data lacks column(s) {missing} that the network takes")
+    return frame[network.schema.feature_names]
+
+
+def _verify_radius(rules, network, dataset, max_seconds, *, radius, free, max_nodes, n_samples, bounds, tolerance,
+                   delta, random_state) -> Verification:
+    """``verify(..., radius=r)``: every row's box, batched (see :mod:`rulex.verification.radius`)."""
+    started = time.monotonic()
+    radius = check_radius(radius)
+    if dataset is None:
+        raise DataError("verify(radius=...) proves boxes around data rows: give the rows as dataset "
+                        "(a Dataset, a DataFrame or a Dask DataFrame)")
+    is_dask = is_dask_frame(dataset)
+    rules, max_seconds = _checked(rules, network, None, max_seconds, delta, 1)
+    for name, v, low in (("max_nodes", max_nodes, 1), ("n_samples", n_samples, 0)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low:
+            raise DataError(f"{name} must be an integer >= {low}, got {v!r}")
+    domain = Domain(network.encoder, bounds)
+    tol = None
+    if network.task == "regression":
+        tol = _tolerance(tolerance, network, None if is_dask else dataset)
+    kw = dict(free=free or (), tol=tol, max_nodes=int(max_nodes), delta=delta, n_samples=int(n_samples),
+              random_state=random_state)
+    if is_dask:
+        out = verify_partitions(rules, network, domain, dataset, radius, max_seconds, kw)
+    else:
+        out = verify_rows(rules, network, domain, _radius_rows(dataset, network), radius,
+                          deadline=started + max_seconds, **kw)
+    if not out["complete"]:
+        warnings.warn(f"verify(radius={radius}) stopped at max_seconds={max_seconds:g} before every row's box was "
+                      "decided; the rows still open are 'unknown' (raise max_seconds for a complete answer)",
+                      PartialResultWarning, stacklevel=3)
+    summary = rule_summary(rules, out["rows"], out["counterexamples"], lambda r: _text(r, network.schema))
+    cex = counterexample_frame(rules, network, out["counterexamples"])
+    return Verification(summary, out["certified_fidelity"], cex, time.monotonic() - started, False, radius=radius,
+                        rows=out["rows"], certified_fidelity=out["certified_fidelity"],
+                        sampled_fidelity=out["sampled_fidelity"], sampled_upper_bound=out["sampled_upper_bound"],
+                        unknown_share=out["unknown_share"], complete=out["complete"])

@@ -17,108 +17,29 @@ unknown, and so is every box open when the deadline passes.
 """
 from __future__ import annotations
 
-from typing import Callable
-
 import heapq
 import math
 import time
 
 import numpy as np
 
+from .batch import _ACT, SLACK, BatchCrown
 from .domain import Span
 
 __all__ = ["crown", "falsify", "branch_and_bound", "SLACK"]
 
-#: Absolute loosening of every linear-relaxation constant (float rounding).
-SLACK = 1e-9
-
-
-def _sig(z):
-    return 0.5 * (1.0 + np.tanh(0.5 * z))
-
-
-_ACT: dict[str, tuple[Callable[[np.ndarray], np.ndarray], Callable[[np.ndarray], np.ndarray]]] = {"sigmoid": (_sig, lambda z: _sig(z) * (1 - _sig(z))),
-        "tanh": (np.tanh, lambda z: 1 - np.tanh(z) ** 2),
-        "relu": (lambda z: np.maximum(z, 0.0), lambda z: (z > 0).astype(float)),
-        "identity": (lambda z: z, lambda z: np.ones_like(z))}
-
-
-def relax(act: str, l: np.ndarray, u: np.ndarray):
-    """Linear bounds ``aL z + cL <= act(z) <= aU z + cU`` valid for ``l <= z <= u``."""
-    n = len(l)
-    if act == "identity":
-        return np.ones(n), np.zeros(n), np.ones(n), np.zeros(n)
-    if act == "relu":
-        aL, cL, aU, cU = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n)
-        pos, neg = l >= 0, u <= 0
-        cross = ~pos & ~neg
-        aL[pos] = aU[pos] = 1.0
-        w = np.where(cross, u - l, 1.0)
-        aU[cross] = u[cross] / w[cross]
-        cU[cross] = -l[cross] * aU[cross] + SLACK
-        aL[cross] = (u[cross] >= -l[cross]).astype(float)
-        return aL, cL, aU, cU
-    f, fp = _ACT[act]
-    fl, fu = f(l), f(u)
-    width = u - l
-    narrow = width < 1e-9
-    lam = np.where(narrow, 0.0, (fu - fl) / np.where(narrow, 1.0, width))
-    lamp = np.minimum(fp(l), fp(u))
-    concave, convex = l >= 0, u <= 0
-    aL = np.where(concave, lam, lamp)
-    cL = fl - aL * l
-    aU = np.where(convex, lam, lamp)
-    cU = fu - aU * u
-    # a monotone function also lies in [f(l), f(u)]: use it where the interval is (nearly) a point
-    aL, aU = np.where(narrow, 0.0, aL), np.where(narrow, 0.0, aU)
-    cL, cU = np.where(narrow, fl, cL), np.where(narrow, fu, cU)
-    return aL, cL - SLACK, aU, cU + SLACK
-
-
 class Crown:
-    """Pre-activation bounds of every hidden layer of a network over an input box, and spec bounds."""
+    """Pre-activation bounds of every hidden layer of a network over one input box, and spec bounds
+    (one box of :class:`~rulex.verification.batch.BatchCrown`)."""
 
     def __init__(self, network, xl: np.ndarray, xu: np.ndarray):
-        self.layers = network.layers
-        self.xl, self.xu = xl, xu
-        self.bounds = []      # (l, u) of every hidden layer's pre-activations
-        self.relax = []
-        hl, hu = xl, xu
-        for k, layer in enumerate(self.layers[:-1]):
-            W, b = layer.weights, layer.bias
-            Wp, Wn = np.maximum(W, 0), np.minimum(W, 0)
-            l_ibp, u_ibp = Wp @ hl + Wn @ hu + b, Wp @ hu + Wn @ hl + b
-            if k == 0:
-                l, u = l_ibp, u_ibp
-            else:
-                n = layer.n_units
-                A = np.vstack([np.eye(n), -np.eye(n)])
-                low, _ = self.lower(A, np.zeros(2 * n), k)
-                l, u = np.maximum(l_ibp, low[:n]), np.minimum(u_ibp, -low[n:])
-            u = np.maximum(u, l)
-            self.bounds.append((l, u))
-            self.relax.append(relax(layer.activation, l, u))
-            f = _ACT[layer.activation][0]
-            hl, hu = f(l), f(u)
-
-    def lower(self, A: np.ndarray, c: np.ndarray, k: int):
-        """Lower bounds of ``A z_k + c`` over the box, and the input coefficients of each row."""
-        W, b = self.layers[k].weights, self.layers[k].bias
-        const = c + A @ b
-        lam = A @ W
-        for i in range(k - 1, -1, -1):
-            aL, cL, aU, cU = self.relax[i]
-            pos = lam >= 0
-            const = const + (lam * np.where(pos, cL, cU)).sum(axis=1)
-            lam = lam * np.where(pos, aL, aU)
-            const = const + lam @ self.layers[i].bias
-            lam = lam @ self.layers[i].weights
-        low = np.maximum(lam, 0) @ self.xl + np.minimum(lam, 0) @ self.xu + const
-        return low, lam
+        self._batch = BatchCrown(network, np.asarray(xl, float)[None, :], np.asarray(xu, float)[None, :])
+        self.bounds = [(l[0], u[0]) for l, u in self._batch.bounds]
 
     def spec_lower(self, spec):
         """Lower bounds of the spec's margins and their input coefficients."""
-        return self.lower(spec.C, spec.d, len(self.layers) - 1)
+        low, lam = self._batch.margin_lower(spec.C, spec.d)
+        return low[0], lam[0]
 
 
 def crown(network, xl, xu) -> Crown:

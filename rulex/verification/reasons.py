@@ -22,6 +22,8 @@ from ..schema.features import to_native
 from .bounds import _grad_worst
 from .domain import Domain, Span
 from .engine import decide_region
+from .local import Roots, decide_roots
+from .radius import check_radius, row_boxes
 from .spec import DELTA, Spec, check_seconds, hidden_activations
 
 __all__ = ["sufficient_reason", "potential_flip", "SufficientReason", "PotentialFlip"]
@@ -48,9 +50,15 @@ class SufficientReason:
     order : list of str
         The order in which features were tried.
     seconds : float
+    radius : float or None
+        None: the freed features range over the whole domain. Otherwise they range only within
+        ``radius x (max - min)`` of the row's values (numeric features; freed categorical features take
+        every category): a distance-restricted reason.
     """
 
-    def __init__(self, features, values, prediction, proven, counterexamples, undecided, order, seconds):
+    def __init__(self, features, values, prediction, proven, counterexamples, undecided, order, seconds,
+                 radius=None):
+        self.radius = radius
         self.features = features
         self.values = values
         self.prediction = prediction
@@ -70,11 +78,12 @@ class SufficientReason:
     def to_dict(self) -> dict:
         return {"features": list(self.features), "values": dict(self.values), "prediction": self.prediction,
                 "status": self.status, "counterexamples": self.counterexamples, "undecided": list(self.undecided),
-                "order": list(self.order), "seconds": round(self.seconds, 4)}
+                "order": list(self.order), "seconds": round(self.seconds, 4), "radius": self.radius}
 
     def __str__(self):
         conds = " AND ".join(f"{k} = {v!r}" for k, v in self.values.items()) or "(nothing: the class is constant)"
-        return f"{conds} => {self.prediction!r} ({self.status})"
+        scope = "" if self.radius is None else f"; any other value within {self.radius:.0%} of the row's"
+        return f"{conds} => {self.prediction!r} ({self.status}{scope})"
 
     def __repr__(self):
         return f"SufficientReason({self})"
@@ -169,8 +178,8 @@ def _native(d):
     return {k: to_native(v) for k, v in d.items()}
 
 
-def sufficient_reason(network, row, dataset=None, max_seconds: float = 30, *, order=None,
-                      bounds: dict | None = None, delta: float = DELTA,
+def sufficient_reason(network, row, dataset=None, max_seconds: float = 30, *, order=None, radius=None,
+                      max_nodes: int = 200, bounds: dict | None = None, delta: float = DELTA,
                       random_state: int | None = 0) -> SufficientReason:
     """A subset-minimal set of ``row``'s feature values that proves the network's class.
 
@@ -187,6 +196,13 @@ def sufficient_reason(network, row, dataset=None, max_seconds: float = 30, *, or
         Budget for the whole search, shared among the per-feature queries.
     order : sequence of str, optional
         Order in which to try freeing the features; default least influential first.
+    radius : float in (0, 1], optional
+        Let a freed numeric feature range only within ``radius x (max - min)`` of the row's value
+        (clipped to the domain), a freed categorical one over its categories: a short, local reason
+        ("with these values as they are, no change of up to 10 % of any other changes the class";
+        ALGORITHMS-3 §1.2), decided by the batched verifier. None: the whole domain.
+    max_nodes : int, default 200
+        With ``radius``: branch-and-bound nodes per query before MILP (ReLU) or ``unknown``.
     bounds : dict, optional
         ``{feature: (low, high)}`` replacing the training range of numeric features.
     delta : float, default 1e-6
@@ -212,14 +228,18 @@ def sufficient_reason(network, row, dataset=None, max_seconds: float = 30, *, or
         if missing:
             raise DataError(f"the data set lacks column(s) {missing} that the network takes")
     names = network.schema.feature_names
+    if radius is not None:
+        radius = check_radius(radius)
     if order is None:
-        order = _default_order(network, domain, row, spec)
+        order = _default_order(network, domain, row, spec, radius or 1.0)
     else:
         order = list(order)
         if sorted(order) != sorted(names):
             raise DataError(f"order must list every feature once: {names}")
     rng = np.random.default_rng(random_state)
     deadline_all = started + max_seconds - 0.05
+    if radius is not None:
+        return _reason_at_radius(network, domain, row, c, order, radius, max_nodes, deadline_all, delta, rng, started)
     kept = set(names)
     cex, undecided = {}, []
     for k, name in enumerate(order):
@@ -247,8 +267,9 @@ def sufficient_reason(network, row, dataset=None, max_seconds: float = 30, *, or
                             time.monotonic() - started)
 
 
-def _default_order(network, domain, row, spec):
-    """Features by increasing |gradient of the worst margin| x the feature's encoded range at the row."""
+def _default_order(network, domain, row, spec, radius: float = 1.0):
+    """Features by increasing |gradient of the worst margin| x the feature's encoded range at the row
+    (numeric features: ``radius`` x the range)."""
     X = network.encoder.transform(row)
     _, g = _grad_worst(network, spec, X)
     xl, xu = domain.encoded_bounds(domain.box())
@@ -256,7 +277,8 @@ def _default_order(network, domain, row, spec):
     score = {}
     for f in domain.features:
         cols = enc.groups_[f.name]
-        score[f.name] = float(np.sum(np.abs(g[0, cols]) * np.maximum(xu[cols] - xl[cols], 1e-12)))
+        r = radius if f.kind in ("numeric", "integer") else 1.0
+        score[f.name] = float(np.sum(np.abs(g[0, cols]) * np.maximum(r * (xu[cols] - xl[cols]), 1e-12)))
     return sorted(score, key=lambda n: (score[n], network.schema.feature_names.index(n)))
 
 
@@ -302,3 +324,60 @@ def potential_flip(network, row, feature: str, dataset=None, max_seconds: float 
                              time.monotonic() - started)
     can = False if out["status"] == "certified" else None
     return PotentialFlip(feature, can, None, None, time.monotonic() - started)
+
+
+def _reason_at_radius(network, domain, row, c, order, radius, max_nodes, deadline_all, delta, rng, started):
+    """Deletion over ``order`` where freed features range within ``radius`` of the row (batched verifier).
+
+    One batched pass first frees each feature alone: a feature whose freeing alone already changes the
+    class is in every reason (a larger box holds the same counterexample), so it is kept without a
+    sequential query. Then the others are tried in order, each query freeing it with those freed before.
+    """
+    names = list(network.schema.feature_names)
+
+    def query(free_sets):
+        boxes, owners = [], []
+        for k, fs in enumerate(free_sets):
+            radii = {n: (radius if n in fs else 0.0) for n in names}
+            cats = [n for n in fs if network.schema[n].kind not in ("numeric", "integer")]
+            roots, _ = row_boxes(domain, row, radius, cats, radii=radii)
+            boxes.append(roots)
+            owners.append(np.full(len(roots.rows), k))
+        roots = Roots(pd.concat([b.rows for b in boxes], ignore_index=True), boxes[0].num,
+                      np.vstack([b.lo for b in boxes]), np.vstack([b.hi for b in boxes]))
+        owner = np.concatenate(owners)
+        out = decide_roots(network, domain, roots, classes=np.full(len(owner), c), max_nodes=max_nodes,
+                           deadline=deadline_all, delta=delta, rng=rng)
+        res = []
+        for k in range(len(free_sets)):
+            idx = np.flatnonzero(owner == k)
+            st = [out.status[i] for i in idx]
+            row_ = next((out.row[i] for i in idx if out.row[i] is not None), None)
+            res.append(("counterexample" if row_ is not None else "unknown" if "unknown" in st else "certified", row_))
+        return res, out.complete
+
+    cex, undecided = {}, []
+    singles, complete = query([{n} for n in order])
+    kept = set(names)
+    for name, (status, r) in zip(order, singles):
+        if status == "counterexample":
+            cex[name] = {"row": _native(r.iloc[0].to_dict()), "network_says": to_native(network.predict(r)[0])}
+    freed: set = set()
+    for name, (status, _) in zip(order, singles):
+        if name in cex:
+            continue
+        if status == "certified" and not freed:
+            out, r = "certified", None
+        else:
+            (out, r), = query([freed | {name}])[0]
+        if out == "certified":
+            freed.add(name)
+            kept.discard(name)
+        elif out == "counterexample":
+            cex[name] = {"row": _native(r.iloc[0].to_dict()), "network_says": to_native(network.predict(r)[0])}
+        else:
+            undecided.append(name)
+    features = [n for n in names if n in kept]
+    values = _native({n: row[n].iloc[0] for n in features})
+    return SufficientReason(features, values, network.classes[c], not undecided and complete, cex, undecided,
+                            order, time.monotonic() - started, radius=radius)

@@ -55,7 +55,7 @@ def test_two_unit_relu_network_matches_the_paper():
     assert list(v.rules["region_share"].round(6)) == pytest.approx([0.1, 0.7, 0.1, 0.02, 0.0025, 0.0775])
     # every counterexample lies in the region of its rule and the network disagrees with the rule
     cex = v.counterexamples
-    assert list(cex["rule"]) == [1, 3, "default"]
+    assert list(cex["rule"]) == [2, 4, "default"]          # rules count from 1, as in every export
     decided = rules.decide(cex[["a", "b"]])
     assert list(decided) == [1, 3, -1]
     assert (net.predict(cex[["a", "b"]]) != cex["rule_says"].to_numpy()).all()
@@ -117,7 +117,7 @@ def _check_sound(v, rules, net, ds, n=100_000, rng=None):
             if f.kind == "integer":
                 one[f.name] = one[f.name].astype("int64")
         assert dom.contains(one).all()
-        j = len(rules.rules) if row["rule"] == "default" else int(row["rule"])
+        j = len(rules.rules) if row["rule"] == "default" else int(row["rule"]) - 1
         if rules.semantics == "ordered":
             assert rules.decide(one)[0] == (-1 if j == len(rules.rules) else j)
         elif j < len(rules.rules):
