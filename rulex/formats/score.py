@@ -311,10 +311,11 @@ def score_file(rules, data, out, *, alias: str = "prediction", columns=None, mem
         try:
             written = con.execute(f"COPY (SELECT {picked} FROM ({query}) AS scored) TO {_sql_string(partial)} "
                                   f"{_WRITERS[suffix]}").fetchone()       # DuckDB reports the rows copied
-        except duckdb.InvalidInputException as exc:
-            if "rulex-bad-value" not in str(exc):
-                raise
-            raise _bad_value(con, rules, data, types) from None
+        except duckdb.Error as exc:
+            if "rulex-bad-value" in str(exc):
+                raise _bad_value(con, rules, data, types) from None
+            raise DataError(f"DuckDB could not score {str(data)!r} into {str(out)!r}: "
+                            f"{str(exc).splitlines()[0]}") from None
         rows = written[0] if written else 0
         if not rows:
             raise DataError(f"{str(data)!r} has no rows (only a header): nothing to score")
