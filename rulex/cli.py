@@ -324,10 +324,10 @@ def cmd_compare(args):
     if net.task == "regression":
         print("(regression: fidelity and accuracy are R² against the network and the truth)")
     front_first = table.sort_values("pareto", ascending=False, kind="stable")   # the Pareto front first
-    show = format_compare_table(front_first)
-    print(format_terminal_table(show, _width(), left_out_hint="--out table.csv, .md, .html or .json keeps them"))
+    print(format_terminal_table(front_first, _width(), left_out_hint="--out table.csv, .md, .html or .json keeps them"))
     if args.out:
-        out = write_table(table, args.out, shown=show, what="--out", title=f"rulex compare: {ds.name}",
+        out = write_table(table, args.out, shown=format_compare_table(front_first), what="--out",
+                          title=f"rulex compare: {ds.name}",
                           network=str(net), task=net.task, network_score=net_acc, n_train=len(train),
                           n_test=len(test))
         print(f"table written to {out}")

@@ -22,7 +22,8 @@ _REFERS = re.compile(r":class:`~?([A-Za-z_][A-Za-z0-9_.]*)`")
 
 
 def parameter_docs(doc: str | None) -> dict:
-    """``{name: (type line, description)}`` from the numpydoc ``Parameters`` section of ``doc``.
+    """``{name: (type line, description)}`` from the numpydoc ``Parameters`` section of ``doc`` (an entry
+    ``a, b : type`` documents both names).
 
     Parameters
     ----------
@@ -41,7 +42,7 @@ def parameter_docs(doc: str | None) -> dict:
                      if line.strip() == "Parameters" and set(lines[i + 1].strip()) == {"-"})
     except StopIteration:
         return out
-    current = None
+    current: tuple[str, list[str]] | None = None
     for i in range(start + 2, len(lines)):
         line = lines[i]
         nxt = lines[i + 1] if i + 1 < len(lines) else ""
@@ -49,7 +50,7 @@ def parameter_docs(doc: str | None) -> dict:
             break                                                # the next section
         m = _HEAD.match(line) if line and not line.startswith(" ") else None
         if m:
-            current = [m.group(2).strip(), []]          # one entry shared by the names documented together
+            current = (m.group(2).strip(), [])          # one entry shared by the names documented together
             for name in re.split(r"\s*,\s*", m.group(1)):
                 out[name] = current
         elif current is not None and line.strip():

@@ -70,24 +70,26 @@ def _layout(rows: list, columns: list) -> list:
     return lines
 
 
-def format_terminal_table(shown: pd.DataFrame, width: int = 100, *, left_out_hint: str = "") -> str:
-    """The comparison table as text at most ``width`` characters wide, for a terminal.
+def format_terminal_table(table: pd.DataFrame, width: int = 100, *, left_out_hint: str = "") -> str:
+    """A comparison table (:func:`rulex.compare`, rows in the order to show) as text at most ``width``
+    characters wide, for a terminal.
 
-    ``shown`` holds the cells of :func:`format_compare_table`. The network's accuracy (one value for
-    every row, printed above the table by the CLI) is left out, the kinds are abbreviated; warnings and errors become numbered
-    notes under the table, wrapped to ``width``; the fidelity-conditions front is marked ``*``. When the
-    table is still too wide, the least telling columns are left out (peak memory first, then kind,
-    features used, mean length, coverage, seconds, accuracy, rules) and a last line names them,
-    followed by ``left_out_hint`` (the CLI: where the full table goes).
+    The cells are :func:`format_compare_table`'s. The network's accuracy (one value for every row,
+    printed above the table by the CLI) is left out and the kinds are abbreviated; warnings and errors
+    become numbered notes under the table, in full, wrapped to ``width``; the fidelity-conditions front
+    is marked ``*``. When the table is still too wide, the least telling columns are left out (peak
+    memory first, then kind, features used, mean length, coverage, seconds, accuracy, rules) and a last
+    line names them, followed by ``left_out_hint`` (the CLI: where the full table goes).
     """
-    notes, rows_in = [], []
-    for _, row in shown.iterrows():
+    shown = format_compare_table(table)
+    notes: list[str] = []
+    rows_in: list[dict] = []
+    for (_, row), (_, raw) in zip(shown.iterrows(), table.iterrows()):
         cells = {c: str(row[c]) for c in shown.columns}
-        cells["pareto"] = "*" if str(row.get("pareto")) == "True" else ""
+        cells["pareto"] = "*" if bool(raw["pareto"]) else ""
         cells["kind"] = _KINDS.get(cells.get("kind", ""), cells.get("kind", ""))
-        said = [f"error: {row['error']}" if str(row.get("error") or "") else "",
-                f"warnings: {row['warnings']}" if str(row.get("warnings") or "") else ""]
-        said = [t for t in said if t]
+        said = [f"{what}: {raw[what]}" for what in ("error", "warnings")
+                if isinstance(raw.get(what), str) and raw[what]]
         cells["note"] = f"[{len(notes) + 1}]" if said else ""
         if said:
             notes.append(f"[{len(notes) + 1}] {row['method']}: " + "; ".join(said))
