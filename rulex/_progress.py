@@ -22,6 +22,7 @@ __all__ = ["DELAY", "progress_bar", "working"]
 
 DELAY = 2.0            # seconds of work before anything shows
 _TICK = 0.5            # how often a waiting line or an elapsed-time bar is checked
+_STILL = 60.0          # plain lines: a step still running after so many seconds without a line says so
 
 
 def _on_terminal(stream) -> bool:
@@ -59,12 +60,14 @@ class _Reporter:
 class _Lines(_Reporter):
     """Steps as plain lines, written once the work has run :data:`DELAY` seconds (a step under way then
     gets its line late) and at most one every ``every`` seconds: ``rulex: DESC: NOTE (3 of 15)`` when a
-    step starts, or ``rulex: DESC: 40 of 200 epochs; NOTE`` when steps are only counted; a closing
-    ``done`` line when any line was written."""
+    step starts (and ``DESC: still NOTE`` every :data:`_STILL` seconds of a long one), or
+    ``rulex: DESC: 40 of 200 epochs; NOTE`` when steps are only counted; a closing ``done`` line when
+    any line was written."""
 
     def __init__(self, total, desc, unit, every):
         self.total, self.desc, self.unit, self.every = total, desc, unit, every
         self.done = self.begun = 0
+        self.note = ""
         self.started = time.monotonic()
         self.last_line: float | None = None
         self.pending: str | None = None
@@ -78,6 +81,9 @@ class _Lines(_Reporter):
 
     def _flush(self) -> None:
         now = time.monotonic()
+        if self.pending is None and self.done < self.begun and self.last_line is not None \
+                and now - self.last_line >= _STILL:
+            self.pending = f"{self.desc}: still {self.note} ({self._of(self.begun)})"      # a long step
         if self.pending is None or now - self.started < DELAY:
             return
         if self.last_line is None or now - self.last_line >= self.every:
@@ -92,6 +98,7 @@ class _Lines(_Reporter):
     def start(self, note: str) -> None:
         with self.lock:
             self.begun += 1
+            self.note = note
             self.pending = f"{self.desc}: {note} ({self._of(self.begun)})"
             self._flush()
 
@@ -117,16 +124,32 @@ class _Bar(_Reporter):
     def __init__(self, total, desc, unit):
         self.bar = tqdm(total=total, desc=desc, unit=unit, delay=DELAY, leave=False, file=_stream(),
                         dynamic_ncols=True)
+        self.started = time.monotonic()
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._tick, daemon=True)
+        self.thread.start()
+
+    def _tick(self):
+        """Redraw while a long step runs, so the elapsed time moves."""
+        while not self.stop.wait(_TICK):
+            if time.monotonic() - self.started >= DELAY:
+                with self.lock:
+                    self.bar.refresh()
 
     def start(self, note: str) -> None:
-        self.bar.set_postfix_str(str(note), refresh=False)
+        with self.lock:
+            self.bar.set_postfix_str(str(note), refresh=False)
 
     def update(self, n: int = 1, note: str | None = None) -> None:
-        if note is not None:
-            self.bar.set_postfix_str(str(note), refresh=False)
-        self.bar.update(n)
+        with self.lock:
+            if note is not None:
+                self.bar.set_postfix_str(str(note), refresh=False)
+            self.bar.update(n)
 
     def close(self, ok: bool = True) -> None:
+        self.stop.set()
+        self.thread.join()
         self.bar.close()
 
 

@@ -48,16 +48,22 @@ def test_score_file_agrees_with_predict(adult_rules, tmp_path, suffix):
     assert (got["prediction"].astype(str).to_numpy() == np.asarray(rules.predict(X)).astype(str)).all()
 
 
-def test_score_file_unordered_missing_values_keeps_row_order(tmp_path):
+@pytest.mark.parametrize("suffix", [".parquet", ".csv", ".tsv"])
+def test_score_file_unordered_missing_values_keeps_row_order(tmp_path, suffix):
     rules = _unordered()
     frame = pd.concat([MISSING_ROWS] * 50, ignore_index=True)
     frame["b"] = frame["b"].astype("boolean")
-    frame.to_parquet(tmp_path / "rows.parquet")
-    res = score_file(rules, tmp_path / "rows.parquet", tmp_path / "out.parquet", alias="label", columns=["x"])
+    src = tmp_path / f"rows{suffix}"
+    if suffix == ".parquet":
+        frame.to_parquet(src)
+    else:               # booleans as pandas writes them (True/False), quotes and backslashes in categories
+        frame.to_csv(src, index=False, sep="," if suffix == ".csv" else "\t")
+    res = score_file(rules, src, tmp_path / "out.parquet", alias="label", columns=["x", "c"])
     got = pd.read_parquet(tmp_path / "out.parquet")
-    assert list(got.columns) == ["x", "label"] and res["rows"] == len(frame)
+    assert list(got.columns) == ["x", "c", "label"] and res["rows"] == len(frame)
     assert got["label"].tolist() == list(rules.predict(frame))
-    assert 'FROM "__rulex_source"' in score_sql(rules, tmp_path / "rows.parquet")
+    assert got["c"].fillna("<missing>").tolist() == frame["c"].fillna("<missing>").tolist()
+    assert 'FROM "__rulex_source"' in score_sql(rules, src)
 
 
 def test_score_file_errors(adult_rules, tmp_path):

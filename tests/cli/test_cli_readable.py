@@ -173,3 +173,16 @@ def test_working_says_what_runs_and_nothing_for_quick_or_failed_work(capsys, mon
     with progress.working("off", False):
         time.sleep(0.1)
     assert capsys.readouterr() == ("", "")
+
+
+def test_a_long_step_says_it_is_still_running(capsys, monkeypatch):
+    monkeypatch.setattr(progress, "DELAY", 0.0)
+    monkeypatch.setattr(progress, "_TICK", 0.01)
+    monkeypatch.setattr(progress, "_STILL", 0.05)
+    with progress.progress_bar(2, "comparing", "methods", True, every=0) as bar:
+        bar.start("extracting with auto")
+        deadline = time.monotonic() + 10
+        while "still" not in capsys.readouterr().err and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert time.monotonic() < deadline
+        bar.update(1)
