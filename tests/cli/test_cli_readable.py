@@ -186,3 +186,20 @@ def test_a_long_step_says_it_is_still_running(capsys, monkeypatch):
             time.sleep(0.01)
         assert time.monotonic() < deadline
         bar.update(1)
+
+
+def test_extract_reports_a_long_step_on_stderr(compared, capsys, monkeypatch):
+    model, d = compared
+    monkeypatch.setattr(progress, "DELAY", 0.0)
+    monkeypatch.setattr(progress, "_TICK", 0.001)
+    capsys.readouterr()
+    # TREPAN draws 20,000 network-labelled points per node: far longer than a tick
+    assert main(["extract", str(model), "iris", "--method", "trepan", "--param", "min_samples=20000",
+                 "--param", "max_internal_nodes=2", "--out", str(d / "r.json")]) == 0
+    out, err = capsys.readouterr()
+    assert err.splitlines()[0] == "rulex: extracting with trepan ..."
+    assert err.splitlines()[-1].startswith("rulex: extracting with trepan: done in ")
+    assert "rulex:" not in out and "rules" in out
+    assert main(["extract", str(model), "iris", "--method", "trepan", "--param", "min_samples=20000", "-q",
+                 "--param", "max_internal_nodes=2", "--out", str(d / "r.json")]) == 0
+    assert "rulex: extracting" not in capsys.readouterr().err          # warnings still show; progress not
