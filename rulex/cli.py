@@ -181,7 +181,7 @@ def _share(text: str) -> float:
     return v
 
 
-def _progress(args):
+def _show_progress(args):
     """Progress on stderr (a bar on a terminal, a line per step when piped) unless ``--quiet``."""
     return False if getattr(args, "quiet", False) else None
 
@@ -232,7 +232,7 @@ def cmd_methods(args):
 def _train(ds, args):
     train, test = ds.split(test_size=args.test_size, random_state=args.seed)
     net = train_network(train, _hidden(args.hidden), args.activation, max_epochs=args.epochs,
-                              random_state=args.seed, progress=_progress(args))
+                              random_state=args.seed, progress=_show_progress(args))
     net.metadata["split"] = {"test_size": args.test_size, "random_state": args.seed}
     return net, train, test
 
@@ -250,7 +250,7 @@ def cmd_extract(args):
     net = load_network(args.model)
     ds = _model_data(args, net)
     train, _ = _split(ds, net.metadata)
-    with working(f"extracting with {args.method}", _progress(args)):
+    with working(f"extracting with {args.method}", _show_progress(args)):
         rules = extract(net, train, method=args.method, random_state=_seed(args, net), **_params(args.param))
     save_rules(rules, args.out)
     print(rules.to_string(provenance=args.provenance))
@@ -316,7 +316,7 @@ def cmd_compare(args):
             args.seed = 0
         net, train, test = _train(ds, args)
     table, rulesets = compare(net, train, test, methods=args.methods, params=params, random_state=args.seed,
-                                    progress=_progress(args), return_rules=True)
+                                    progress=_show_progress(args), return_rules=True)
     what = "R²" if net.task == "regression" else "accuracy"
     net_acc = agreement(net.predict(test.frame), test.y.to_numpy(), net.task)
     print(textwrap.fill(f"{ds.name}: {len(train)} training / {len(test)} test rows; network {net} test {what} "
@@ -354,7 +354,7 @@ def cmd_report(args):
     net = load_network(args.model)
     ds = _model_data(args, net)
     train, test = _split(ds, net.metadata)
-    with working(f"extracting with {args.method}", _progress(args)):
+    with working(f"extracting with {args.method}", _show_progress(args)):
         rules = extract(net, train, method=args.method, random_state=_seed(args, net), **_params(args.param))
     if args.rules_out:
         save_rules(rules, args.rules_out)
