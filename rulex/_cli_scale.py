@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from ._progress import working
 from .formats import load_rules, write_table
 from .formats.score import score_file
 from .grid import run_grid, summarize
@@ -15,8 +16,9 @@ __all__ = ["add_parsers"]
 def cmd_score(args):
     rules = load_rules(args.rules)
     cols = [c.strip() for c in args.columns.split(",") if c.strip()] if args.columns else None
-    res = score_file(rules, args.data, args.out, alias=args.alias, columns=cols, memory_limit=args.memory_limit,
-                     threads=args.threads)
+    with working(f"scoring {args.data}", False if getattr(args, "quiet", False) else None):
+        res = score_file(rules, args.data, args.out, alias=args.alias, columns=cols, memory_limit=args.memory_limit,
+                         threads=args.threads)
     print(f"{res['rows']} rows scored in {res['seconds']:.2f} s; written to {res['out']}")
 
 

@@ -1,23 +1,24 @@
 """The ``rulex`` command: a thin shell over the public API.
 
 Errors print one line on stderr and exit with status 1 (2 for usage errors; 3 for ``verify --strict``
-when something is not certified);
-long work shows a progress bar on a terminal and stays quiet when piped.
+when something is not certified).
+Work that lasts more than a few seconds reports its progress on stderr (never stdout): a bar on a
+terminal, one line per step when stderr is piped; ``--quiet`` silences it.
 """
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
+import re
+import shutil
 import sys
-import threading
+import textwrap
 import warnings
 from pathlib import Path
 
-from tqdm.auto import tqdm
-
 from ._cli_scale import add_parsers
+from ._progress import working
 from ._version import __version__
 from .compare import compare
 from .data import Dataset, list_datasets, load_dataset
@@ -28,7 +29,7 @@ from .extractors import EXTRACTORS, available_methods, extractor_class
 from .extractors.docs import method_parameters
 from .refine import extract
 from .formats import FORMATS, export, load_rules, save_rules
-from .formats.tables import TABLE_SUFFIXES, format_compare_table, write_table
+from .formats.tables import TABLE_SUFFIXES, format_compare_table, format_terminal_table, write_table
 from .metrics import agreement
 from .network import load_network, train_network
 from .verification import verify
@@ -182,28 +183,14 @@ def _share(text: str) -> float:
     return v
 
 
-def _progress():
-    return None  # tqdm decides: a bar on a terminal, nothing when piped
+def _show_progress(args):
+    """Progress on stderr (a bar on a terminal, a line per step when piped) unless ``--quiet``."""
+    return False if getattr(args, "quiet", False) else None
 
 
-@contextlib.contextmanager
-def _working(what: str):
-    """While a long single step runs, an elapsed-time line on a terminal (tqdm); nothing when piped."""
-    bar = tqdm(desc=what, bar_format="{desc}: {elapsed}", disable=None, leave=False)
-    stop = threading.Event()
-
-    def tick():
-        while not stop.wait(0.5):
-            bar.refresh()
-
-    thread = threading.Thread(target=tick, daemon=True)
-    if not bar.disable:
-        thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        bar.close()
+def _width() -> int:
+    """The terminal's width (COLUMNS, else the terminal's, else 100), between 60 and 160 characters."""
+    return min(max(shutil.get_terminal_size((100, 24)).columns, 60), 160)
 
 
 def cmd_datasets(args):
@@ -211,25 +198,43 @@ def cmd_datasets(args):
     print(table.to_string(index=False))
 
 
+_ROLE = re.compile(r":[a-z]+:`~?([^`]+)`")
+
+
+def _plain(text: str) -> str:
+    """A docstring's text for a terminal: ``:class:`~rulex.X``` as ``X``, ````code```` as ```code```."""
+    text = _ROLE.sub(lambda m: m.group(1).rsplit(".", 1)[-1] if m.group(0).count("~") else m.group(1), text)
+    return text.replace("``", "`")
+
+
+def _wrapped(text: str, indent: int, width: int, first: int | None = None) -> str:
+    first = indent if first is None else first
+    return textwrap.fill(text, width=width, initial_indent=" " * first, subsequent_indent=" " * indent,
+                         break_on_hyphens=False)
+
+
 def cmd_methods(args):
+    width = _width()
     if getattr(args, "name", None):
         table = method_parameters(args.name)
         info = available_methods()[args.name]
-        print(f"{info.name} ({info.kind}): {info.description}")
+        print(_wrapped(f"{info.name} ({info.kind}): {_plain(info.description)}", 4, width, first=0))
         for row in table.itertuples(index=False):
-            print(f"  {row.parameter} = {row.default}  [{row.allowed}]")
+            print()
+            print(_wrapped(f"{row.parameter} = {row.default}  [{row.allowed}]", 6, width, first=2))
             if row.meaning:
-                print(f"      {row.meaning}")
+                print(_wrapped(_plain(row.meaning), 6, width))
         return
     for info in available_methods().values():
         task = "classification, regression" if info.regression else "classification"
-        print(f"{info.name:<16} {info.kind:<16} {info.description} [{task}]")
+        print(_wrapped(f"{info.name:<16} {info.kind:<16} {_plain(info.description)} [{task}]", 34, width,
+                       first=0))
 
 
 def _train(ds, args):
     train, test = ds.split(test_size=args.test_size, random_state=args.seed)
     net = train_network(train, _hidden(args.hidden), args.activation, max_epochs=args.epochs,
-                              random_state=args.seed, progress=_progress())
+                              random_state=args.seed, progress=_show_progress(args))
     net.metadata["split"] = {"test_size": args.test_size, "random_state": args.seed}
     return net, train, test
 
@@ -247,7 +252,7 @@ def cmd_extract(args):
     net = load_network(args.model)
     ds = _model_data(args, net)
     train, _ = _split(ds, net.metadata)
-    with _working(f"extracting with {args.method}"):
+    with working(f"extracting with {args.method}", _show_progress(args)):
         rules = extract(net, train, method=args.method, random_state=_seed(args, net), **_params(args.param))
     save_rules(rules, args.out)
     print(rules.to_string(provenance=args.provenance))
@@ -350,17 +355,18 @@ def cmd_compare(args):
             args.seed = 0
         net, train, test = _train(ds, args)
     table, rulesets = compare(net, train, test, methods=args.methods, params=params, random_state=args.seed,
-                                    progress=_progress(), return_rules=True)
+                                    progress=_show_progress(args), return_rules=True)
     what = "R²" if net.task == "regression" else "accuracy"
     net_acc = agreement(net.predict(test.frame), test.y.to_numpy(), net.task)
-    print(f"{ds.name}: {len(train)} training / {len(test)} test rows; network {net} test {what} {net_acc:.4f}")
+    print(textwrap.fill(f"{ds.name}: {len(train)} training / {len(test)} test rows; network {net} test {what} "
+                        f"{net_acc:.4f}", width=_width(), subsequent_indent="  "))
     if net.task == "regression":
         print("(regression: fidelity and accuracy are R² against the network and the truth)")
     front_first = table.sort_values("pareto", ascending=False, kind="stable")   # the Pareto front first
-    show = format_compare_table(front_first)
-    print(show.to_string(index=False))
+    print(format_terminal_table(front_first, _width(), left_out_hint="--out table.csv, .md, .html or .json keeps them"))
     if args.out:
-        out = write_table(table, args.out, shown=show, what="--out", title=f"rulex compare: {ds.name}",
+        out = write_table(table, args.out, shown=format_compare_table(front_first), what="--out",
+                          title=f"rulex compare: {ds.name}",
                           network=str(net), task=net.task, network_score=net_acc, n_train=len(train),
                           n_test=len(test))
         print(f"table written to {out}")
@@ -387,7 +393,7 @@ def cmd_report(args):
     net = load_network(args.model)
     ds = _model_data(args, net)
     train, test = _split(ds, net.metadata)
-    with _working(f"extracting with {args.method}"):
+    with working(f"extracting with {args.method}", _show_progress(args)):
         rules = extract(net, train, method=args.method, random_state=_seed(args, net), **_params(args.param))
     if args.rules_out:
         save_rules(rules, args.rules_out)
@@ -546,6 +552,9 @@ def _add_compare_report_export(sub):
     sp.set_defaults(func=cmd_export)
 
 
+_QUIET = "no progress on stderr (by default long steps report it: a bar on a terminal, a line per step when piped)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="rulex", description="Readable rules from small feed-forward networks.")
     p.add_argument("--version", action="version", version=f"rulex {__version__}")
@@ -556,6 +565,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_verify_explain_units(sub)
     _add_compare_report_export(sub)
     add_parsers(sub)           # rulex score, rulex grid
+    p.add_argument("-q", "--quiet", action="store_true", help=_QUIET)
+    for command in sub.choices.values():         # also after the command: rulex compare iris --quiet
+        command.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help=_QUIET)
     return p
 
 

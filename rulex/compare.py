@@ -6,8 +6,8 @@ import warnings
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
-from tqdm.auto import tqdm
 
+from ._progress import progress_bar
 from .evaluate import evaluate
 from .exceptions import RulexError
 from .extractors.base import EXTRACTORS, extractor_class, seeded_extractor
@@ -44,7 +44,7 @@ def _run_method(m, p, random_state, network, train, test):
 
 
 def compare(network, train, test, methods=None, params: dict | None = None, random_state: int | None = 0,
-            progress: bool | None = None, return_rules: bool = False, n_jobs: int | None = 1):
+            progress: bool | None = False, return_rules: bool = False, n_jobs: int | None = 1):
     """Run every method (default: all registered that fit the task) on the same network and split.
 
     Each method extracts on ``train`` and is scored on ``test``. A method that fails
@@ -71,8 +71,9 @@ def compare(network, train, test, methods=None, params: dict | None = None, rand
         ``{method: {parameter: value}}``.
     random_state : int or None, default 0
         Seed of every method that takes one (unless set in ``params``).
-    progress : bool or None, default None
-        Progress bar (None: only on a terminal).
+    progress : bool or None, default False
+        Report the methods on stderr once the comparison has run a few seconds: a bar on a terminal, a
+        line per method when stderr is piped (None: the same as True; serial runs only, ``n_jobs=1``).
     return_rules : bool, default False
         Also return ``{method: RuleSet}``.
     n_jobs : int or None, default 1
@@ -101,11 +102,11 @@ def compare(network, train, test, methods=None, params: dict | None = None, rand
                                                                test) for m in methods)
     else:
         results = []
-        bar = tqdm(methods, desc="extracting", unit="method", disable=None if progress is None else not progress,
-                   leave=False)
-        for m in bar:
-            bar.set_postfix(method=m)
-            results.append(_run_method(m, params.get(m, {}), random_state, network, train, test))
+        with progress_bar(len(methods), "comparing", "methods", progress, every=0) as bar:
+            for m in methods:
+                bar.start(f"extracting with {m}")
+                results.append(_run_method(m, params.get(m, {}), random_state, network, train, test))
+                bar.update(1)
     rows = [row for row, _ in results]
     rulesets = {row["method"]: rules for row, rules in results if rules is not None}
     table = pd.DataFrame(rows, columns=COLUMNS)

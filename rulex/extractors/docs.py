@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import inspect
 import re
+import sys
 
 import pandas as pd
 
@@ -15,11 +16,14 @@ from .base import _describe, extractor_class
 
 __all__ = ["method_parameters", "parameter_docs"]
 
-_HEAD = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*:\s*(.*)$")
+# "name : type", or numpydoc's "name1, name2 : type" for parameters documented together
+_HEAD = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*(?:\s*,\s*[A-Za-z_][A-Za-z0-9_]*)*)\s*:\s*(.*)$")
+_REFERS = re.compile(r":class:`~?([A-Za-z_][A-Za-z0-9_.]*)`")
 
 
 def parameter_docs(doc: str | None) -> dict:
-    """``{name: (type line, description)}`` from the numpydoc ``Parameters`` section of ``doc``.
+    """``{name: (type line, description)}`` from the numpydoc ``Parameters`` section of ``doc`` (an entry
+    ``a, b : type`` documents both names).
 
     Parameters
     ----------
@@ -38,7 +42,7 @@ def parameter_docs(doc: str | None) -> dict:
                      if line.strip() == "Parameters" and set(lines[i + 1].strip()) == {"-"})
     except StopIteration:
         return out
-    current = None
+    current: tuple[str, list[str]] | None = None
     for i in range(start + 2, len(lines)):
         line = lines[i]
         nxt = lines[i + 1] if i + 1 < len(lines) else ""
@@ -46,11 +50,24 @@ def parameter_docs(doc: str | None) -> dict:
             break                                                # the next section
         m = _HEAD.match(line) if line and not line.startswith(" ") else None
         if m:
-            current = m.group(1)
-            out[current] = [m.group(2).strip(), []]
+            current = (m.group(2).strip(), [])          # one entry shared by the names documented together
+            for name in re.split(r"\s*,\s*", m.group(1)):
+                out[name] = current
         elif current is not None and line.strip():
-            out[current][1].append(line.strip())
+            current[1].append(line.strip())
     return {k: (t, " ".join(d)) for k, (t, d) in out.items()}
+
+
+def _class_docs(cls) -> dict:
+    """:func:`parameter_docs` of ``cls``, completed from its base classes and from the classes its
+    docstring refers to (CRED: "Parameters are those of :class:`DeepRED`")."""
+    docs = dict(parameter_docs(cls.__doc__))
+    module = sys.modules.get(cls.__module__)
+    referred = [getattr(module, name.rsplit(".", 1)[-1], None) for name in _REFERS.findall(cls.__doc__ or "")]
+    for other in list(cls.__mro__[1:]) + [c for c in referred if isinstance(c, type)]:
+        for name, entry in parameter_docs(other.__doc__).items():
+            docs.setdefault(name, entry)
+    return docs
 
 
 def method_parameters(method: str) -> pd.DataFrame:
@@ -72,7 +89,7 @@ def method_parameters(method: str) -> pd.DataFrame:
     """
     cls = extractor_class(method)
     defaults = cls().get_params(deep=False)
-    docs = parameter_docs(cls.__doc__)
+    docs = _class_docs(cls)
     rows = []
     for name in list(inspect.signature(cls.__init__).parameters)[1:]:
         if name not in defaults:

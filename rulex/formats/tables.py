@@ -6,6 +6,7 @@ the comparison table's cells as the terminal, the Markdown and the HTML page sho
 """
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import pandas as pd
@@ -14,7 +15,7 @@ from ..exceptions import DataError
 from .html import render_page
 from .pareto_svg import pareto_chart
 
-__all__ = ["write_table", "markdown_table", "format_compare_table", "TABLE_SUFFIXES"]
+__all__ = ["write_table", "markdown_table", "format_compare_table", "format_terminal_table", "TABLE_SUFFIXES"]
 
 _BY_SUFFIX = {".csv": "csv", ".md": "markdown", ".html": "html", ".htm": "html", ".json": "json"}
 TABLE_SUFFIXES = tuple(_BY_SUFFIX)
@@ -46,6 +47,75 @@ def format_compare_table(table: pd.DataFrame) -> pd.DataFrame:
     else:
         show["error"] = show["error"].fillna("").map(lambda e: e if len(e) <= 90 else e[:89] + "…")
     return show
+
+
+# the terminal's columns: (column, header, left-aligned), in the order shown
+_TERMINAL = (("method", "method", True), ("kind", "kind", True), ("fidelity", "fidelity", False),
+             ("accuracy", "accuracy", False), ("rules", "rules", False), ("conditions", "conds", False),
+             ("mean_length", "length", False), ("features", "feats", False), ("coverage", "coverage", False),
+             ("seconds", "seconds", False), ("peak_mb", "MB", False), ("complete", "complete", True),
+             ("pareto", "front", True), ("note", "note", True))
+_KINDS = {"pedagogical": "pedag.", "decompositional": "decomp."}
+# the columns left out first when the table is wider than the terminal
+_DROP_ORDER = ("peak_mb", "kind", "features", "mean_length", "coverage", "seconds", "accuracy", "rules")
+
+
+def _layout(rows: list, columns: list) -> list:
+    widths = [max(len(head), *(len(r[i]) for r in rows)) if rows else len(head)
+              for i, (_, head, _) in enumerate(columns)]
+    lines = []
+    for cells in [[head for _, head, _ in columns]] + rows:
+        parts = [c.ljust(w) if left else c.rjust(w) for c, w, (_, _, left) in zip(cells, widths, columns)]
+        lines.append("  ".join(parts).rstrip())
+    return lines
+
+
+def format_terminal_table(table: pd.DataFrame, width: int = 100, *, left_out_hint: str = "") -> str:
+    """A comparison table (:func:`rulex.compare`, rows in the order to show) as text at most ``width``
+    characters wide, for a terminal.
+
+    The cells are :func:`format_compare_table`'s. The network's accuracy (one value for every row,
+    printed above the table by the CLI) is left out and the kinds are abbreviated; warnings and errors
+    become numbered notes under the table, in full, wrapped to ``width``; the fidelity-conditions front
+    is marked ``*``. When the table is still too wide, the least telling columns are left out (peak
+    memory first, then kind, features used, mean length, coverage, seconds, accuracy, rules) and a last
+    line names them, followed by ``left_out_hint`` (the CLI: where the full table goes).
+    """
+    shown = format_compare_table(table)
+    notes: list[str] = []
+    rows_in: list[dict] = []
+    for (_, row), (_, raw) in zip(shown.iterrows(), table.iterrows()):
+        cells = {c: str(row[c]) for c in shown.columns}
+        cells["pareto"] = "*" if bool(raw["pareto"]) else ""
+        cells["kind"] = _KINDS.get(cells.get("kind", ""), cells.get("kind", ""))
+        said = [f"{what}: {raw[what]}" for what in ("error", "warnings")
+                if isinstance(raw.get(what), str) and raw[what]]
+        cells["note"] = f"[{len(notes) + 1}]" if said else ""
+        if said:
+            notes.append(f"[{len(notes) + 1}] {row['method']}: " + "; ".join(said))
+        rows_in.append(cells)
+    columns = [c for c in _TERMINAL if c[0] in rows_in[0]] if rows_in else list(_TERMINAL[:1])
+    if not notes:
+        columns = [c for c in columns if c[0] != "note"]
+    dropped: list = []
+
+    def lines_of(cols):
+        return _layout([[r[c] for c, _, _ in cols] for r in rows_in], cols)
+
+    lines = lines_of(columns)
+    for name in _DROP_ORDER:
+        if max(map(len, lines)) <= width:
+            break
+        if any(c[0] == name for c in columns):
+            columns = [c for c in columns if c[0] != name]
+            dropped.append(name)
+            lines = lines_of(columns)
+    for note in notes:
+        lines += textwrap.wrap(note, width=max(width, 40), subsequent_indent="    ", break_long_words=True)
+    if dropped:
+        hint = f"; {left_out_hint}" if left_out_hint else ""
+        lines += textwrap.wrap(f"(left out to fit {width} columns: {', '.join(dropped)}{hint})", width=max(width, 40))
+    return "\n".join(lines)
 
 
 def markdown_table(frame: pd.DataFrame) -> str:

@@ -8,6 +8,7 @@ import time
 
 import numpy as np
 
+from .._progress import progress_bar
 from ..data.dataset import Dataset
 from ..exceptions import DataError, NetworkError
 from ..schema.encoder import Encoder
@@ -65,8 +66,9 @@ def train_network(dataset, hidden_layer_sizes=(16,), activation: str = "sigmoid"
         Default: n_rows / 20, between 16 and 256.
     weight_decay : float, default 0.0
     random_state : int, default 0
-    progress : bool or None
-        Show a progress bar (None: only on a terminal).
+    progress : bool or None, default False
+        Report the epochs on stderr once training has run a few seconds: a bar on a terminal, a line
+        every 10 s when stderr is piped (None: the same as True).
     missing : {"error", "impute"}, default "error"
         ``"impute"``: a feature with missing values in ``dataset`` is filled with its median (most
         frequent category) and gets one more input, ``"<feature> is missing"``, so the network sees
@@ -148,18 +150,15 @@ def _targets(encoder, dataset) -> tuple:
 
 
 def _progress_bar(max_epochs, progress):
-    """A skorch callback that shows a tqdm bar over the epochs (``progress=None``: only on a terminal)."""
+    """A skorch callback that reports the epochs on stderr (:func:`rulex._progress.progress_bar`)."""
     from skorch.callbacks import Callback
 
     class _Bar(Callback):
         def on_train_begin(self, net, **kw):
-            from tqdm.auto import tqdm
-            self.bar = tqdm(total=max_epochs, desc="training network", unit="epoch",
-                            disable=None if progress is None else not progress, leave=False)
+            self.bar = progress_bar(max_epochs, "training network", "epochs", progress)
 
         def on_epoch_end(self, net, **kw):
-            self.bar.update(1)
-            self.bar.set_postfix(loss=f"{net.history[-1, 'train_loss']:.4f}")
+            self.bar.update(1, note=f"loss {net.history[-1, 'train_loss']:.4f}")
 
         def on_train_end(self, net, **kw):
             self.bar.close()
