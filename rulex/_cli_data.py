@@ -16,7 +16,7 @@ from pathlib import Path
 from .data import Dataset, load_dataset
 from .exceptions import DataError, Param
 
-__all__ = ["add_data_args", "add_training_args", "load_data", "training_options", "cli_spelling"]
+__all__ = ["add_data_args", "add_training_args", "load_data", "training_options", "cli_spelling", "seed_type"]
 
 _KINDS = ("categorical", "integer", "numeric")
 
@@ -99,6 +99,17 @@ def _share_or_none(text: str) -> float:
         v = -1.0
     if not v >= 0:
         raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
+    return v
+
+
+def seed_type(text: str) -> int:
+    """``--seed``: a whole number from 0 to 2**32 - 1, what NumPy and scikit-learn take."""
+    try:
+        v = int(text)
+    except ValueError:
+        v = -1
+    if not 0 <= v <= 2 ** 32 - 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 0 to 2**32 - 1 (4294967295), got {text!r}")
     return v
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from ._cli_data import add_data_args, add_training_args, cli_spelling, load_data, training_options
+from ._cli_data import add_data_args, add_training_args, cli_spelling, load_data, seed_type, training_options
 from ._cli_scale import add_parsers
 from ._version import __version__
 from .compare import compare
@@ -364,14 +364,14 @@ def _method_args(sp):
     sp.add_argument("--method", required=True, metavar="NAME",
                     help="extraction method: " + ", ".join(sorted(EXTRACTORS)) + " (rulex methods NAME: its parameters)")
     sp.add_argument("--param", action="append", metavar="KEY=VALUE", help="method parameter (repeatable)")
-    sp.add_argument("--seed", type=int, default=None, help="method seed (default: the model's)")
+    sp.add_argument("--seed", type=seed_type, default=None, help="method seed (default: the model's)")
 
 
 def _net_args(sp):
     sp.add_argument("--hidden", default="16", help="hidden units per layer, e.g. 16,8 (default 16)")
     sp.add_argument("--activation", default="sigmoid", choices=["sigmoid", "tanh", "relu"])
     sp.add_argument("--epochs", type=_positive_int, default=None, help="training epochs (default: automatic)")
-    sp.add_argument("--seed", type=int, default=0, help="random seed for the split, the network and methods")
+    sp.add_argument("--seed", type=seed_type, default=0, help="random seed for the split, the network and methods")
     sp.add_argument("--test-size", type=_share, default=None,
                     help="test share (default 0.3; MONK's problems use their original split)")
     add_training_args(sp)
@@ -426,7 +426,7 @@ def _add_verify_explain_units(sub):
                     help="which rows --row indexes (default: the test split)")
     sp.add_argument("--rules", metavar="RULES", help="saved rules: also show the global rule that decides the row")
     sp.add_argument("--samples", type=_positive_int, default=1000, help="perturbed points for the local rule")
-    sp.add_argument("--seed", type=int, default=None, help="random seed (default: the model's)")
+    sp.add_argument("--seed", type=seed_type, default=None, help="random seed (default: the model's)")
     sp.add_argument("--json", action="store_true", help="print the explanation as JSON")
     sp.add_argument("--prove", action="store_true",
                     help="also prove a sufficient reason: the row's values that force the class whatever the rest")
@@ -437,7 +437,7 @@ def _add_verify_explain_units(sub):
     _model_data_args(sp)
     sp.add_argument("--rows", choices=["test", "train", "all"], default="train",
                     help="rows to profile the units on (default: the training split)")
-    sp.add_argument("--seed", type=int, default=None, help="random seed (default: the model's)")
+    sp.add_argument("--seed", type=seed_type, default=None, help="random seed (default: the model's)")
     sp.set_defaults(func=cmd_units)
 
 
