@@ -16,7 +16,8 @@ from pathlib import Path
 from .data import Dataset, load_dataset
 from .exceptions import DataError, Param
 
-__all__ = ["add_data_args", "add_training_args", "load_data", "training_options", "cli_spelling", "seed_type"]
+__all__ = ["add_data_args", "add_training_args", "load_data", "training_options", "cli_spelling", "seed_type",
+           "whole_number"]
 
 _KINDS = ("categorical", "integer", "numeric")
 
@@ -102,15 +103,23 @@ def _share_or_none(text: str) -> float:
     return v
 
 
-def seed_type(text: str) -> int:
-    """``--seed``: a whole number from 0 to 2**32 - 1, what NumPy and scikit-learn take."""
-    try:
-        v = int(text)
-    except ValueError:
-        v = -1
-    if not 0 <= v <= 2 ** 32 - 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number from 0 to 2**32 - 1 (4294967295), got {text!r}")
-    return v
+def whole_number(low: int, high: int | None = None):
+    """An argparse type: a whole number from ``low`` (to ``high``), else a usage error saying the range."""
+    wanted = f">= {low}" if high is None else f"from {low} to {high}"
+
+    def parse(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError:
+            v = low - 1
+        if v < low or (high is not None and v > high):
+            raise argparse.ArgumentTypeError(f"expected a whole number {wanted}, got {text!r}")
+        return v
+    return parse
+
+
+#: ``--seed``: what NumPy and scikit-learn take
+seed_type = whole_number(0, 2 ** 32 - 1)
 
 
 def add_training_args(sp) -> None:
@@ -119,7 +128,7 @@ def add_training_args(sp) -> None:
                     help="missing values: refuse them (error, the default) or let the network learn what a missing "
                          "value means (impute: median / most frequent value plus an '<column> is missing' input)")
     sp.add_argument("--lr", type=_share_or_none, default=0.01, help="learning rate (default 0.01)")
-    sp.add_argument("--batch-size", type=int, default=None, help="rows per gradient step (default: automatic)")
+    sp.add_argument("--batch-size", type=whole_number(1), default=None, help="rows per gradient step (default: automatic)")
     sp.add_argument("--weight-decay", type=_share_or_none, default=0.0, help="L2 penalty (default 0)")
 
 

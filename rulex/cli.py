@@ -16,7 +16,8 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from ._cli_data import add_data_args, add_training_args, cli_spelling, load_data, seed_type, training_options
+from ._cli_data import (add_data_args, add_training_args, cli_spelling, load_data, seed_type, training_options,
+                        whole_number)
 from ._cli_scale import add_parsers
 from ._version import __version__
 from .compare import compare
@@ -140,16 +141,6 @@ def _hidden(text: str):
     if not sizes or any(s < 1 for s in sizes):
         raise DataError(f"--hidden takes comma-separated positive unit counts like 16,8, got {text!r}")
     return sizes
-
-
-def _positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        v = 0
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
-    return v
 
 
 def _share(text: str) -> float:
@@ -370,7 +361,7 @@ def _method_args(sp):
 def _net_args(sp):
     sp.add_argument("--hidden", default="16", help="hidden units per layer, e.g. 16,8 (default 16)")
     sp.add_argument("--activation", default="sigmoid", choices=["sigmoid", "tanh", "relu"])
-    sp.add_argument("--epochs", type=_positive_int, default=None, help="training epochs (default: automatic)")
+    sp.add_argument("--epochs", type=whole_number(1), default=None, help="training epochs (default: automatic)")
     sp.add_argument("--seed", type=seed_type, default=0, help="random seed for the split, the network and methods")
     sp.add_argument("--test-size", type=_share, default=None,
                     help="test share (default 0.3; MONK's problems use their original split)")
@@ -425,7 +416,7 @@ def _add_verify_explain_units(sub):
     sp.add_argument("--rows", choices=["test", "train", "all"], default="test",
                     help="which rows --row indexes (default: the test split)")
     sp.add_argument("--rules", metavar="RULES", help="saved rules: also show the global rule that decides the row")
-    sp.add_argument("--samples", type=_positive_int, default=1000, help="perturbed points for the local rule")
+    sp.add_argument("--samples", type=whole_number(1), default=1000, help="perturbed points for the local rule")
     sp.add_argument("--seed", type=seed_type, default=None, help="random seed (default: the model's)")
     sp.add_argument("--json", action="store_true", help="print the explanation as JSON")
     sp.add_argument("--prove", action="store_true",

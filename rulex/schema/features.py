@@ -371,7 +371,7 @@ def _infer_task(y: pd.Series, name: str) -> str:
     if n_distinct <= 20:
         warnings.warn(RulexWarning(
             f"target {name!r} holds {n_distinct} distinct whole numbers: read as a regression target (a count or "
-            "an amount); if they are class codes, set ", Param("task", "classification")), stacklevel=5)
+            "an amount); if they are class codes, set ", Param("task", "classification")), stacklevel=4)
     return "regression"
 
 
