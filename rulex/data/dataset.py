@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import DataError, Param, RulexWarning, did_you_mean
-from ..schema.features import Schema, numbers_from_text, text_column_names
+from ..schema.features import Schema, numbers_from_text, read_target, text_column_names
 
 __all__ = ["Dataset", "check_random_state"]
 
@@ -163,6 +163,16 @@ class Dataset:
 
     def __len__(self) -> int:
         return len(self.frame)
+
+    def with_task(self, task: str | None) -> "Dataset":
+        """The same rows and features with the target read as ``task`` (``"classification"`` or
+        ``"regression"``); ``None`` or the current task returns this data set."""
+        if task is None or task == self.task:
+            return self
+        task, classes = read_target(self.y, self.target, task)
+        schema = Schema(self.schema.features, target=self.target, task=task, classes=classes)
+        return Dataset(self.frame, self.target, schema, name=self.name, description=self.description,
+                       predefined_split=self._predefined, _checked=True)
 
     def __repr__(self) -> str:
         return (f"Dataset({self.name or 'unnamed'}: {len(self)} rows, {len(self.schema)} features, "

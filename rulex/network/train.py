@@ -46,7 +46,8 @@ def _parse_hidden(hidden):
 
 def train_network(dataset, hidden_layer_sizes=(16,), activation: str = "sigmoid", *, max_epochs: int | None = None,
                   lr: float = 0.01, batch_size: int | None = None, weight_decay: float = 0.0,
-                  random_state: int = 0, progress: bool | None = False, missing: str = "error"):
+                  random_state: int = 0, progress: bool | None = False, missing: str = "error",
+                  task: str | None = None):
     """Train a feed-forward net on ``dataset`` with skorch and return a :class:`Network`.
 
     Inputs are the dataset's encoding (numeric min-max to [0, 1], one-hot groups).
@@ -75,6 +76,8 @@ def train_network(dataset, hidden_layer_sizes=(16,), activation: str = "sigmoid"
         frequent category) and gets one more input, ``"<feature> is missing"``, so the network sees
         missingness and rules can test ``income is missing`` (see :class:`~rulex.Encoder`).
         ``"error"``: missing values are refused with the column named.
+    task : {"classification", "regression"}, optional
+        Read the target as this task (default: the dataset's, see :meth:`Dataset.with_task`).
 
     Returns
     -------
@@ -89,6 +92,7 @@ def train_network(dataset, hidden_layer_sizes=(16,), activation: str = "sigmoid"
     """
     hidden = _check_arguments(dataset, hidden_layer_sizes, activation, max_epochs, lr, batch_size, weight_decay,
                               random_state)
+    dataset = dataset.with_task(task)
     import torch.nn as nn
     from skorch import NeuralNetClassifier, NeuralNetRegressor
 

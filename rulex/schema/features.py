@@ -19,7 +19,7 @@ import pandas as pd
 from ..exceptions import DataError, Param, RulexWarning, SchemaError, did_you_mean
 
 __all__ = ["Feature", "Schema", "KINDS", "to_native", "sort_values", "numbers_from_text", "as_numbers", "codes_among",
-           "text_column_names", "check_labels", "MAX_CLASS_CODES"]
+           "text_column_names", "check_labels", "read_target", "MAX_CLASS_CODES"]
 
 #: A numeric target with more distinct whole numbers than this is read as a regression target (a count or an
 #: amount), with fewer as class codes; ``task=`` overrides the inference (see :meth:`Schema.infer`).
@@ -200,8 +200,7 @@ class Schema:
             raise DataError(f"expected a pandas DataFrame, got {type(frame).__name__}")
         ordinal = _ordinal_levels(frame, ordinal)
         text_column_names(frame.columns)
-        if task not in (None, "classification", "regression"):
-            raise DataError("task must be 'classification', 'regression' or None (inferred), got ", Param("task", task))
+        _check_task(task)
         if target is not None and target not in frame.columns:
             raise DataError(f"target column not found: {did_you_mean(target, frame.columns, 'column')}")
         overrides: dict = {}
@@ -223,20 +222,7 @@ class Schema:
             feats.append(_infer_feature(frame[name], str(name), overrides.get(name), ordinal.get(name)))
         classes: tuple = ()
         if target is not None:
-            y = frame[target]
-            if y.isna().any():
-                raise DataError(f"target column {target!r} has {int(y.isna().sum())} missing value(s); "
-                                "drop those rows first")
-            if task is None:
-                task = _infer_task(y, str(target))
-            if task == "classification":
-                classes = sort_values(y.unique())
-                if len(classes) < 2:
-                    raise DataError(f"target column {target!r} has a single class {classes}; "
-                                    "a classifier needs at least two")
-            else:
-                if not pd.api.types.is_numeric_dtype(y):
-                    raise DataError(f"regression target {target!r} must be numeric, got dtype {y.dtype}")
+            task, classes = read_target(frame[target], str(target), task)
         return cls(tuple(feats), target=target, task=task or "classification", classes=classes)
 
     # -- validation ---------------------------------------------------------------------
@@ -373,6 +359,31 @@ def _infer_task(y: pd.Series, name: str) -> str:
             f"target {name!r} holds {n_distinct} distinct whole numbers: read as a regression target (a count or "
             "an amount); if they are class codes, set ", Param("task", "classification")), stacklevel=4)
     return "regression"
+
+
+def _check_task(task) -> None:
+    if task not in (None, "classification", "regression"):
+        raise DataError("task must be 'classification', 'regression' or None (inferred), got ", Param("task", task))
+
+
+def read_target(y: pd.Series, target: str, task: str | None = None) -> tuple:
+    """``(task, classes)`` of the target column ``y``: ``task`` as given (or inferred, see :func:`_infer_task`),
+    the classes in a fixed order (classification); a missing value, a single class or a regression target
+    that is not numeric is a :class:`DataError`."""
+    _check_task(task)
+    if y.isna().any():
+        raise DataError(f"target column {target!r} has {int(y.isna().sum())} missing value(s); drop those rows first")
+    if task is None:
+        task = _infer_task(y, target)
+    if task == "classification":
+        classes = sort_values(y.unique())
+        if len(classes) < 2:
+            raise DataError(f"target column {target!r} has a single class {classes}; a classifier needs at least two")
+        return task, classes
+    if not pd.api.types.is_numeric_dtype(y) or pd.api.types.is_bool_dtype(y):
+        raise DataError(f"regression target {target!r} must be numeric, got dtype {y.dtype}; set ",
+                        Param("task", "classification"))
+    return task, ()
 
 
 def _ordinal_levels(frame: pd.DataFrame, ordinal) -> dict:

@@ -48,6 +48,14 @@ def test_the_task_is_settable():
     assert ds.task == "classification" and len(ds.classes) == df["y"].nunique()
     with pytest.raises(rulex.DataError, match="task="):
         rulex.Dataset.from_frame(df, target="y", task="count")
+    as_regression = rulex.Dataset.from_frame(df, target="y")
+    net = rulex.train_network(as_regression, (2,), max_epochs=2, task="classification")
+    assert net.task == "classification" and net.classes == ds.classes and as_regression.task == "regression"
+    with pytest.raises(rulex.DataError, match="task='count'"):
+        rulex.train_network(as_regression, (2,), max_epochs=2, task="count")
+    text = df.assign(y=np.where(df["y"] > 40, "many", "few"))
+    with pytest.raises(rulex.DataError, match="must be numeric"):
+        rulex.Dataset.from_frame(text, target="y", task="regression")
 
 
 @pytest.mark.parametrize("columns, named", [(["a", "a", "y"], "'a' (2 columns)"),
