@@ -68,7 +68,7 @@ class Dataset:
     # -- construction -------------------------------------------------------------------
     @classmethod
     def from_frame(cls, frame: pd.DataFrame, target: str, *, task: str | None = None,
-                   categorical: Sequence[str] = (), ordinal: Mapping[str, Sequence] | Sequence[str] | None = None,
+                   categorical: Sequence[str] = (), ordinal: Mapping[str, Sequence | None] | Sequence[str] | None = None,
                    integer: Sequence[str] = (), numeric: Sequence[str] = (), binary: Sequence[str] = (),
                    features: Sequence[str] | None = None, name: str | None = None,
                    description: str = "") -> "Dataset":

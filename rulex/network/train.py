@@ -245,7 +245,7 @@ def _check_training_parameters(max_epochs, lr, batch_size, weight_decay, random_
     if not (_is_int(random_state) and 0 <= random_state < 2 ** 32):
         problems.append((Param("random_state", random_state), " (a whole number from 0 to 2**32 - 1)"))
     if problems:
-        parts: list = ["invalid training parameter(s): "]
+        parts: list = ["invalid parameter(s): "]
         for i, problem in enumerate(problems):
             parts += (["; "] if i else []) + list(problem)
         raise DataError(*parts)

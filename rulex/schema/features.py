@@ -186,15 +186,18 @@ class Schema:
     # -- inference ----------------------------------------------------------------------
     @classmethod
     def infer(cls, frame: pd.DataFrame, target: str | None = None, *, task: str | None = None,
-              categorical: Sequence[str] = (), ordinal: Mapping[str, Sequence] | None = None,
+              categorical: Sequence[str] = (), ordinal: Mapping[str, Sequence | None] | Sequence[str] | None = None,
               integer: Sequence[str] = (), numeric: Sequence[str] = (), binary: Sequence[str] = (),
               features: Sequence[str] | None = None) -> "Schema":
         """Infer a schema from dtypes; the keyword lists override the inferred kind.
 
         Rules: bool and two-valued columns are binary; strings, pandas categoricals and
         objects are categorical (ordered pandas categoricals are ordinal); integer
-        dtypes are integer; floats are numeric. The target decides the task: floats
-        with more than 20 distinct values mean regression, anything else classification.
+        dtypes are integer; floats are numeric. ``ordinal`` maps columns to their levels
+        (lowest first; ``None``: the column's numbers in increasing order) or lists columns of
+        numbers. The target decides the task unless ``task`` is given: a numeric target with
+        fractions or more than :data:`MAX_CLASS_CODES` (10) distinct whole numbers means
+        regression; text, booleans and up to 10 whole numbers classification.
         """
         if not isinstance(frame, pd.DataFrame):
             raise DataError(f"expected a pandas DataFrame, got {type(frame).__name__}")
