@@ -77,6 +77,7 @@ def add_data_args(sp, *, training: bool = False) -> None:
     """``--target`` and the flags that say what a CSV's columns are (``training``: also ``--task`` and
     ``--features``; with a saved model they come from the model)."""
     sp.add_argument("--target", help="target column (required for a CSV file)")
+    sp.add_argument("--sep", help="the CSV's field separator (default ','; e.g. ';' or '\\t')")
     sp.add_argument("--categorical", metavar="COL[,COL]", help="columns to treat as categories (CSV)")
     sp.add_argument("--integer", metavar="COL[,COL]",
                     help="columns of whole numbers (thresholds fall on whole numbers; e.g. codes read as 2.0) (CSV)")
@@ -214,6 +215,8 @@ def load_data(args, net=None) -> Dataset:
     features, target and task), or a bundled data set, which has its own schema and refuses column flags."""
     given = _flag_kinds(args)
     if not is_csv(args.data):
+        if getattr(args, "sep", None):
+            given["sep"] = args.sep
         if given:
             flags = ", ".join(f"--{k}" for k in given)
             raise DataError(f"{flags}: only for a CSV file; the bundled data set {args.data!r} has its own schema")
@@ -225,4 +228,6 @@ def load_data(args, net=None) -> Dataset:
     if not target:
         raise DataError(f"--target is required when DATA is a CSV file ({args.data})")
     kinds = _merge(_model_kinds(net), given) if net is not None else given
+    if getattr(args, "sep", None):
+        kinds["read_csv"] = {"sep": "\t" if args.sep in ("\\t", "tab") else args.sep}
     return Dataset.from_csv(Path(args.data), target, **kinds)

@@ -184,3 +184,15 @@ def test_grid_errors_name_the_flags(capsys):
     assert "--n-jobs 0" in line and "n_jobs=" not in line and "joblib" not in line
     status, out, err = _cli(capsys, "grid", "--datasets", "xor", "--methods", "surrogate_tree", "--folds", 1)
     assert "--folds 1" in _one_error(status, err)
+
+
+def test_sep_reads_a_semicolon_csv(capsys, survey, tmp_path):
+    pd.read_csv(survey / "survey.csv").to_csv(tmp_path / "semi.csv", sep=";", index=False)
+    model = tmp_path / "m.rulex"
+    status, out, err = _cli(capsys, "train", tmp_path / "semi.csv", "--target", "ok", "--sep", ";",
+                            "--features", "age,rating", "--epochs", 2, "--hidden", 2, "--out", model)
+    assert status == 0, err
+    assert rulex.load_network(model).schema.feature_names == ["age", "rating"]
+    status, out, err = _cli(capsys, "train", tmp_path / "semi.csv", "--target", "ok", "--epochs", 2,
+                            "--out", model)
+    assert "target column not found" in _one_error(status, err)
