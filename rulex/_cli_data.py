@@ -17,7 +17,7 @@ from .data import Dataset, load_dataset
 from .exceptions import DataError, Param
 
 __all__ = ["add_data_args", "add_training_args", "load_data", "training_options", "cli_spelling", "seed_type",
-           "whole_number"]
+           "whole_number", "hidden_sizes", "seed_list"]
 
 _KINDS = ("categorical", "integer", "numeric")
 
@@ -121,6 +121,29 @@ def whole_number(low: int, high: int | None = None):
 
 #: ``--seed``: what NumPy and scikit-learn take
 seed_type = whole_number(0, 2 ** 32 - 1)
+
+
+def hidden_sizes(text: str) -> tuple:
+    """``--hidden``: comma-separated positive unit counts (``16,8``)."""
+    try:
+        sizes = tuple(int(h) for h in str(text).replace(" ", "").split(",") if h)
+    except ValueError:
+        sizes = ()
+    if not sizes or any(s < 1 for s in sizes):
+        raise DataError(f"--hidden takes comma-separated positive unit counts like 16,8, got {text!r}")
+    return sizes
+
+
+def seed_list(text: str) -> list:
+    """``--seeds``: seeds separated by commas or spaces (``0,1,2`` or ``'0 1 2'``)."""
+    parse = whole_number(0, 2 ** 32 - 1)
+    try:
+        seeds = [parse(s) for s in str(text).replace(",", " ").split()]
+    except argparse.ArgumentTypeError as exc:
+        raise DataError(f"--seeds {text!r}: {exc}") from None
+    if not seeds:
+        raise DataError(f"--seeds takes one or more seeds like 0,1,2, got {text!r}")
+    return seeds
 
 
 def add_training_args(sp) -> None:

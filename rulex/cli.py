@@ -16,8 +16,8 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from ._cli_data import (add_data_args, add_training_args, cli_spelling, load_data, seed_type, training_options,
-                        whole_number)
+from ._cli_data import (add_data_args, add_training_args, cli_spelling, hidden_sizes, load_data, seed_type,
+                        training_options, whole_number)
 from ._cli_scale import add_parsers
 from ._version import __version__
 from .compare import compare
@@ -133,16 +133,6 @@ def _model_and_rows(args):
     return net, ds, train, {"test": test, "train": train, "all": ds}[args.rows]
 
 
-def _hidden(text: str):
-    try:
-        sizes = tuple(int(h) for h in text.split(",") if h.strip())
-    except ValueError:
-        sizes = ()
-    if not sizes or any(s < 1 for s in sizes):
-        raise DataError(f"--hidden takes comma-separated positive unit counts like 16,8, got {text!r}")
-    return sizes
-
-
 def _share(text: str) -> float:
     try:
         v = float(text)
@@ -199,7 +189,7 @@ def cmd_methods(args):
 
 def _train(ds, args):
     train, test = ds.split(test_size=args.test_size, random_state=args.seed)
-    net = train_network(train, _hidden(args.hidden), args.activation, max_epochs=args.epochs,
+    net = train_network(train, hidden_sizes(args.hidden), args.activation, max_epochs=args.epochs,
                         random_state=args.seed, progress=_progress(), **training_options(args))
     net.metadata["split"] = {"test_size": args.test_size, "random_state": args.seed}
     return net, train, test
@@ -273,7 +263,7 @@ def cmd_compare(args):
     for m in (args.methods or "").split(","):
         if m.strip():
             extractor_class(m.strip())      # an unknown name fails before any training (the registry's message)
-    _hidden(args.hidden)
+    hidden_sizes(args.hidden)
     if args.model:                  # a saved network, on the split and seed stored with it
         net = load_network(args.model)
         ds = load_data(args, net)

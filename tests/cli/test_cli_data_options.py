@@ -184,6 +184,10 @@ def test_grid_errors_name_the_flags(capsys):
     assert "--n-jobs 0" in line and "n_jobs=" not in line and "joblib" not in line
     status, out, err = _cli(capsys, "grid", "--datasets", "xor", "--methods", "surrogate_tree", "--folds", 1)
     assert "--folds 1" in _one_error(status, err)
+    for flag, value in (("--seeds", "0,x"), ("--seeds", str(2 ** 32)), ("--hidden", "4,0")):
+        status, out, err = _cli(capsys, "grid", "--datasets", "xor", "--methods", "surrogate_tree", flag, value)
+        line = _one_error(status, err)
+        assert flag in line and "unexpected" not in line
 
 
 def test_sep_reads_a_semicolon_csv(capsys, survey, tmp_path):
