@@ -10,6 +10,7 @@ and ``--seed``, which :mod:`rulex.cli` defines). Errors and warnings name Python
 from __future__ import annotations
 
 import argparse
+import json
 import shlex
 from pathlib import Path
 
@@ -42,6 +43,8 @@ def _cli_value(value) -> str:
         return ",".join(str(v) for v in value)
     if isinstance(value, bool) or value is None:
         return str(value).lower()
+    if isinstance(value, dict):
+        return shlex.quote(json.dumps(value, default=str))
     return shlex.quote(str(value))
 
 

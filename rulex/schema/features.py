@@ -449,7 +449,7 @@ def _infer_feature(col: pd.Series, name: str, kind: str | None, levels) -> Featu
     if kind == "binary":
         if len(uniq) != 2:
             raise SchemaError(f"column {name!r} is declared binary but holds {len(uniq)} distinct value(s) "
-                              f"{list(uniq)[:5]}; declare it categorical")
+                              f"{list(uniq)[:5]}; declare it ", Param("categorical", [name]))
         return Feature(name, "binary", uniq)
     if kind == "ordinal":
         levels = tuple(to_native(v) for v in levels)
@@ -494,7 +494,7 @@ def check_column(col: pd.Series, feature: Feature, *, allow_missing: bool = Fals
             if bad.any():
                 i = np.flatnonzero(bad)[0]
                 raise DataError(f"column {name!r} should be {feature.kind} but row {col.index[i]!r} holds "
-                                f"{col.iloc[i]!r}; clean the column or declare it categorical")
+                                f"{col.iloc[i]!r}; clean the column or declare it ", Param("categorical", [name]))
             col = conv
         values = col.to_numpy(dtype=float, na_value=np.nan)
         inf = np.isinf(values)
