@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 import warnings
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -19,7 +20,7 @@ import pandas as pd
 from ..exceptions import DataError, Param, RulexWarning, SchemaError, did_you_mean
 
 __all__ = ["Feature", "Schema", "KINDS", "to_native", "sort_values", "numbers_from_text", "as_numbers", "codes_among",
-           "text_column_names", "check_labels", "read_target", "MAX_CLASS_CODES"]
+           "text_column_names", "check_column_names", "check_labels", "read_target", "MAX_CLASS_CODES"]
 
 #: A numeric target with more distinct whole numbers than this is read as a regression target (a count or an
 #: amount), with fewer as class codes; ``task=`` overrides the inference (see :meth:`Schema.infer`).
@@ -58,6 +59,23 @@ def text_column_names(columns, what: str = "frame") -> list[str]:
         raise DataError(f"the {what} has repeated column names: {shown}; rulex names columns by their text, so "
                         "every name must be unique as text: rename them first (e.g. df.columns = [...])")
     return names
+
+
+def check_column_names(frame: pd.DataFrame, needed, what: str = "frame") -> list:
+    """The names of ``needed`` that ``frame`` lacks, after refusing repeated ones (:func:`text_column_names`)
+    and columns named by numbers where rulex reads their text (``0`` for ``"0"``: names are text once the
+    data are wrapped) with a :class:`DataError` saying how to rename them."""
+    if not frame.columns.is_unique or any(not isinstance(c, str) for c in frame.columns):
+        counts = Counter(str(c) for c in frame.columns)
+        if any(counts[n] > 1 for n in needed):      # a repeated column the rules or network do not read is left
+            text_column_names([c for c in frame.columns if counts[str(c)] > 1], what)
+    missing = [n for n in needed if n not in frame.columns]
+    as_text = [c for c in frame.columns if not isinstance(c, str) and str(c) in missing]
+    if as_text:
+        raise DataError(f"the {what} names column(s) {as_text[:5]} by number, but rulex names columns by text "
+                        f"(read as {[str(c) for c in as_text[:5]]} when the data were wrapped): rename them with "
+                        "frame.columns = frame.columns.astype(str)")
+    return missing
 
 
 def sort_values(values: Iterable[Any]) -> tuple:
@@ -233,14 +251,7 @@ class Schema:
         """Raise :class:`DataError` unless ``frame`` has every feature with valid values."""
         if not isinstance(frame, pd.DataFrame):
             raise DataError(f"expected a pandas DataFrame for the {what}, got {type(frame).__name__}")
-        if not frame.columns.is_unique or any(not isinstance(c, str) for c in frame.columns):
-            text_column_names(frame.columns, what)
-        missing = [n for n in self.feature_names if n not in frame.columns]
-        as_text = [c for c in frame.columns if not isinstance(c, str) and str(c) in missing]
-        if as_text:
-            raise DataError(f"the {what} names column(s) {as_text[:5]} by number, but rulex names columns by text "
-                            f"(read as {[str(c) for c in as_text[:5]]} when the data were wrapped): rename them with "
-                            "frame.columns = frame.columns.astype(str)")
+        missing = check_column_names(frame, self.feature_names, what)
         if missing:
             hint = ""
             extra = [c for c in frame.columns if c not in self._index and c != self.target]

@@ -75,6 +75,12 @@ def test_repeated_names_in_a_frame_to_predict_are_named():
     twice = pd.concat([df[["a"]], df[["a", "b"]]], axis=1)
     with pytest.raises(rulex.DataError, match="repeated column names: 'a'"):
         net.predict(twice)
+    rules = rulex.extract(rulex.train_network(ds, (4,), max_epochs=60), ds, method="surrogate_tree")
+    assert "a" in rules.features_used()
+    with pytest.raises(rulex.DataError, match="repeated column names: 'a'"):
+        rules.predict(twice)
+    unread = pd.concat([df[["a", "b"]], df[["y"]], df[["y"]]], axis=1)      # a repeated column nobody reads
+    assert np.array_equal(rules.predict(unread), rules.predict(df))
 
 
 def test_integer_column_names_are_text_once_and_round_trip_through_json():
@@ -89,8 +95,9 @@ def test_integer_column_names_are_text_once_and_round_trip_through_json():
     back = rulex.load_rules(rulex.export(rules, "json"))
     assert back == rules and back.schema.feature_names == ["0", "1"]
     assert np.array_equal(back.predict(ds.frame), rules.predict(ds.frame))
-    with pytest.raises(rulex.DataError, match=r"astype\(str\)"):
-        net.predict(df.drop(columns="y"))
+    for predict in (net.predict, back.predict):
+        with pytest.raises(rulex.DataError, match=r"by number.*astype\(str\)"):
+            predict(df.drop(columns="y"))
     assert np.array_equal(back.predict(df.drop(columns="y").rename(columns=str)), rules.predict(ds.frame))
 
 
