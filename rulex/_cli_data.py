@@ -218,7 +218,13 @@ def _model_kinds(net) -> dict:
 
 
 def _merge(model: dict, given: dict) -> dict:
-    """The model's kinds with the user's column flags on top (a column the user names takes the user's kind)."""
+    """The model's kinds with the user's column flags on top (a column the user names takes the user's kind);
+    a ``--task`` or ``--features`` other than the model's is refused (the model decides them)."""
+    for key, flag in (("task", "--task"), ("features", "--features")):
+        if key in given and given[key] != model[key]:
+            shown = ",".join(model[key]) if key == "features" else model[key]
+            raise DataError(f"{flag}: the saved model was trained with {flag} {shown}; leave {flag} out or train "
+                            "another model")
     named = {c for k in (*_KINDS, "ordinal") for c in given.get(k, ())}
     out: dict = {}
     for k in _KINDS:

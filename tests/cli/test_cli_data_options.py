@@ -200,3 +200,15 @@ def test_sep_reads_a_semicolon_csv(capsys, survey, tmp_path):
     status, out, err = _cli(capsys, "train", tmp_path / "semi.csv", "--target", "ok", "--epochs", 2,
                             "--out", model)
     assert "target column not found" in _one_error(status, err)
+
+
+def test_a_saved_model_keeps_its_task_and_features(capsys, survey):
+    status, out, err, model = _train(capsys, survey, "--features", "age,rating")
+    assert status == 0, err
+    for flag, value in (("--task", "regression"), ("--features", "age")):
+        status, out, err = _cli(capsys, "compare", survey / "survey.csv", "--model", model, "--methods",
+                                "surrogate_tree", flag, value)
+        assert "saved model was trained with " + flag in _one_error(status, err)
+    status, out, err = _cli(capsys, "compare", survey / "survey.csv", "--model", model, "--methods", "surrogate_tree",
+                            "--task", "classification")
+    assert status == 0, err
