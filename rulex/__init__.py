@@ -17,7 +17,7 @@ from .rules import Condition, LinearModel, LinearTerm, MofN, Rule, RuleSet
 from .verification import verify
 from .extractors import BaseExtractor, available_methods, get_extractor
 from .refine import compress, extract
-from .metrics import fidelity, accuracy
+from .evaluate import fidelity, accuracy
 from .evaluate import Report, evaluate
 from .compare import compare
 from .formats import export, load_rules, save_rules

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from ._cli_data import hidden_sizes, seed_list
 from ._progress import working
 from .formats import load_rules, write_table
 from .formats.score import score_file
@@ -23,8 +24,7 @@ def cmd_score(args):
 
 
 def cmd_grid(args):
-    seeds = [int(s) for s in str(args.seeds).replace(",", " ").split()]
-    hidden = tuple(int(h) for h in args.hidden.replace(" ", "").split(",") if h)
+    seeds, hidden = seed_list(args.seeds), hidden_sizes(args.hidden)
     df = run_grid(args.datasets, seeds, args.folds, args.methods, hidden, args.epochs, n_jobs=args.n_jobs,
                   scheduler=args.scheduler, max_seconds=args.max_seconds, max_rows=args.max_rows)
     if args.out:

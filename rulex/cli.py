@@ -17,13 +17,15 @@ import textwrap
 import warnings
 from pathlib import Path
 
+from ._cli_data import (add_data_args, add_training_args, cli_spelling, hidden_sizes, load_data, seed_type,
+                        training_options, whole_number)
 from ._cli_scale import add_parsers
 from ._progress import working
 from ._version import __version__
 from .compare import compare
-from .data import Dataset, list_datasets, load_dataset
+from .data import list_datasets
 from .evaluate import evaluate
-from .exceptions import DataError, RulexError, RulexWarning
+from .exceptions import DataError, RulexError, RulexWarning, spoken
 from .explain import explain_row, influence, profile_units
 from .extractors import EXTRACTORS, available_methods, extractor_class
 from .extractors.docs import method_parameters
@@ -98,7 +100,7 @@ def _check_out(path: str | None, suffixes: tuple, what: str) -> None:
     if not path:
         return
     out = Path(path)
-    if out.suffix.lower() not in suffixes:
+    if suffixes and out.suffix.lower() not in suffixes:
         raise DataError(f"{what} must end in {', '.join(suffixes)}, got {out.name!r}")
     if out.is_dir():
         raise DataError(f"{what} {str(out)!r} is a folder; give a file name")
@@ -106,29 +108,10 @@ def _check_out(path: str | None, suffixes: tuple, what: str) -> None:
     probe = parent
     while not probe.exists() and probe != probe.parent:
         probe = probe.parent
+    if not probe.is_dir():
+        raise DataError(f"{what} {str(out)!r} cannot be written: {str(probe)!r} is a file, not a folder")
     if not os.access(probe, os.W_OK):
         raise DataError(f"{what} {str(out)!r} cannot be written: {str(probe)!r} is not writable")
-
-
-def _load_data(spec: str, target: str | None = None, categorical: str | None = None):
-    path = Path(spec)
-    if spec.lower().endswith((".csv", ".csv.gz")) or path.exists():
-        if not target:
-            raise DataError(f"--target is required when DATA is a CSV file ({spec})")
-        cats = [c.strip() for c in categorical.split(",")] if categorical else ()
-        return Dataset.from_csv(path, target, categorical=cats)
-    ds = load_dataset(spec)
-    if target and target != ds.target:
-        raise DataError(f"data set {spec!r} has target {ds.target!r}, not {target!r}")
-    return ds
-
-
-def _model_data(args, net):
-    """DATA for a saved model: the target and categorical columns default to the model's own."""
-    if not (args.data.lower().endswith((".csv", ".csv.gz")) or Path(args.data).exists()):
-        return _load_data(args.data, args.target, args.categorical)       # a bundled set knows its target
-    cats = ",".join(f.name for f in net.schema if f.kind == "categorical")
-    return _load_data(args.data, args.target or net.schema.target, args.categorical or cats or None)
 
 
 def _seed(args, net) -> int:
@@ -148,29 +131,9 @@ def _split(ds, model_meta=None, test_size=None, seed=None):
 def _model_and_rows(args):
     """The saved network, the data set, its split as stored with the model, and the rows ``--rows`` names."""
     net = load_network(args.model)
-    ds = _model_data(args, net)
+    ds = load_data(args, net)
     train, test = _split(ds, net.metadata)
     return net, ds, train, {"test": test, "train": train, "all": ds}[args.rows]
-
-
-def _hidden(text: str):
-    try:
-        sizes = tuple(int(h) for h in text.split(",") if h.strip())
-    except ValueError:
-        sizes = ()
-    if not sizes or any(s < 1 for s in sizes):
-        raise DataError(f"--hidden takes comma-separated positive unit counts like 16,8, got {text!r}")
-    return sizes
-
-
-def _positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        v = 0
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
-    return v
 
 
 def _share(text: str) -> float:
@@ -233,14 +196,15 @@ def cmd_methods(args):
 
 def _train(ds, args):
     train, test = ds.split(test_size=args.test_size, random_state=args.seed)
-    net = train_network(train, _hidden(args.hidden), args.activation, max_epochs=args.epochs,
-                              random_state=args.seed, progress=_show_progress(args))
+    net = train_network(train, hidden_sizes(args.hidden), args.activation, max_epochs=args.epochs,
+                        random_state=args.seed, progress=_show_progress(args), **training_options(args))
     net.metadata["split"] = {"test_size": args.test_size, "random_state": args.seed}
     return net, train, test
 
 
 def cmd_train(args):
-    ds = _load_data(args.data, args.target, args.categorical)
+    _check_out(args.out, (), "--out")
+    ds = load_data(args)
     net, train, test = _train(ds, args)
     net.save(args.out)
     acc = agreement(net.predict(test.frame), test.y.to_numpy(), net.task)
@@ -249,8 +213,9 @@ def cmd_train(args):
 
 
 def cmd_extract(args):
+    _check_out(args.out, (), "--out")
     net = load_network(args.model)
-    ds = _model_data(args, net)
+    ds = load_data(args, net)
     train, _ = _split(ds, net.metadata)
     with working(f"extracting with {args.method}", _show_progress(args)):
         rules = extract(net, train, method=args.method, random_state=_seed(args, net), **_params(args.param))
@@ -262,7 +227,7 @@ def cmd_extract(args):
 
 def cmd_verify(args):
     rules, net = load_rules(args.rules), load_network(args.model)
-    data = _load_data(args.data, args.target, args.categorical)
+    data = load_data(args, net)
     if args.radius is not None:
         check_radius(args.radius, "--radius")
         rows = data.split(test_size=args.test_size, random_state=args.seed)[1] if args.test_size else data
@@ -342,15 +307,15 @@ def cmd_compare(args):
     for m in (args.methods or "").split(","):
         if m.strip():
             extractor_class(m.strip())      # an unknown name fails before any training (the registry's message)
-    _hidden(args.hidden)
+    hidden_sizes(args.hidden)
     if args.model:                  # a saved network, on the split and seed stored with it
         net = load_network(args.model)
-        ds = _load_data(args.data, args.target or net.schema.target, args.categorical)
+        ds = load_data(args, net)
         train, test = _split(ds, net.metadata)
         if args.seed is None:
             args.seed = (net.metadata.get("split") or {}).get("random_state", 0)
     else:
-        ds = _load_data(args.data, args.target, args.categorical)
+        ds = load_data(args)
         if args.seed is None:
             args.seed = 0
         net, train, test = _train(ds, args)
@@ -374,6 +339,7 @@ def cmd_compare(args):
 
 def cmd_export(args):
     rules = load_rules(args.rules)
+    _check_out(args.out, (), "--out")
     options = {k: v for k, v in (("dialect", args.dialect), ("table", args.table),
                                  ("expression_only", args.expression_only or None)) if v is not None}
     if options and args.format != "sql":
@@ -390,8 +356,10 @@ def cmd_report(args):
     fmt = {".html": "html", ".htm": "html", ".md": "markdown"}.get(out.suffix.lower())
     if fmt is None:
         raise DataError(f"--out must end in .html or .md, got {out.name!r}")
+    _check_out(args.out, (), "--out")
+    _check_out(args.rules_out, (), "--rules-out")
     net = load_network(args.model)
-    ds = _model_data(args, net)
+    ds = load_data(args, net)
     train, test = _split(ds, net.metadata)
     with working(f"extracting with {args.method}", _show_progress(args)):
         rules = extract(net, train, method=args.method, random_state=_seed(args, net), **_params(args.param))
@@ -412,31 +380,27 @@ def cmd_report(args):
           f"fidelity {rep.fidelity:.4f}, accuracy {rep.accuracy:.4f}; report written to {out}")
 
 
-def _data_args(sp):
-    sp.add_argument("--target", help="target column (required for a CSV file)")
-    sp.add_argument("--categorical", help="comma-separated columns to treat as categorical (CSV)")
-
-
 def _model_data_args(sp):
     sp.add_argument("model", metavar="MODEL")
     sp.add_argument("data", metavar="DATA")
-    _data_args(sp)
+    add_data_args(sp)
 
 
 def _method_args(sp):
     sp.add_argument("--method", required=True, metavar="NAME",
                     help="extraction method: " + ", ".join(sorted(EXTRACTORS)) + " (rulex methods NAME: its parameters)")
     sp.add_argument("--param", action="append", metavar="KEY=VALUE", help="method parameter (repeatable)")
-    sp.add_argument("--seed", type=int, default=None, help="method seed (default: the model's)")
+    sp.add_argument("--seed", type=seed_type, default=None, help="method seed (default: the model's)")
 
 
 def _net_args(sp):
     sp.add_argument("--hidden", default="16", help="hidden units per layer, e.g. 16,8 (default 16)")
     sp.add_argument("--activation", default="sigmoid", choices=["sigmoid", "tanh", "relu"])
-    sp.add_argument("--epochs", type=_positive_int, default=None, help="training epochs (default: automatic)")
-    sp.add_argument("--seed", type=int, default=0, help="random seed for the split, the network and methods")
+    sp.add_argument("--epochs", type=whole_number(1), default=None, help="training epochs (default: automatic)")
+    sp.add_argument("--seed", type=seed_type, default=0, help="random seed for the split, the network and methods")
     sp.add_argument("--test-size", type=_share, default=None,
                     help="test share (default 0.3; MONK's problems use their original split)")
+    add_training_args(sp)
 
 
 def _add_listings(sub):
@@ -450,7 +414,7 @@ def _add_listings(sub):
 def _add_train_extract_evaluate(sub):
     sp = sub.add_parser("train", help="train a network and save a model bundle")
     sp.add_argument("data", metavar="DATA", help="data set name or CSV path")
-    _data_args(sp)
+    add_data_args(sp, training=True)
     _net_args(sp)
     sp.add_argument("-o", "--out", required=True, help="model bundle to write (e.g. model.rulex)")
     sp.set_defaults(func=cmd_train)
@@ -475,16 +439,16 @@ def _add_verify_explain_units(sub):
     sp = sub.add_parser("verify", help="prove rule by rule that the network decides what saved rules say")
     for name in ("rules", "model", "data"):
         sp.add_argument(name, metavar=name.upper())
-    _data_args(sp)
+    add_data_args(sp)
     sp.add_argument("--max-seconds", type=float, default=60, help="budget for the whole check (default 60)")
     sp.add_argument("--radius", type=float, default=None,
                     help="prove each data row's box of half-width RADIUS x (max - min) instead of whole rule "
                          "regions: certified fidelity at a radius, e.g. 0.01")
     sp.add_argument("--test-size", type=float, default=None,
                     help="with --radius: verify the rows of this test split of DATA (default: every row)")
-    sp.add_argument("--seed", type=int, default=0, help="seed of --test-size's split (default 0)")
+    sp.add_argument("--seed", type=seed_type, default=0, help="seed of --test-size's split (default 0)")
     sp.add_argument("--free", help="with --radius: comma-separated categorical features that may take any category")
-    sp.add_argument("--max-nodes", type=int, default=200,
+    sp.add_argument("--max-nodes", type=whole_number(1), default=200,
                     help="with --radius: branch-and-bound nodes per row's box before MILP or unknown (default 200)")
     sp.add_argument("--strict", action="store_true",
                     help="exit with status 3 unless everything is certified (for pipelines)")
@@ -498,8 +462,8 @@ def _add_verify_explain_units(sub):
     sp.add_argument("--rows", choices=["test", "train", "all"], default="test",
                     help="which rows --row indexes (default: the test split)")
     sp.add_argument("--rules", metavar="RULES", help="saved rules: also show the global rule that decides the row")
-    sp.add_argument("--samples", type=_positive_int, default=1000, help="perturbed points for the local rule")
-    sp.add_argument("--seed", type=int, default=None, help="random seed (default: the model's)")
+    sp.add_argument("--samples", type=whole_number(1), default=1000, help="perturbed points for the local rule")
+    sp.add_argument("--seed", type=seed_type, default=None, help="random seed (default: the model's)")
     sp.add_argument("--json", action="store_true", help="print the explanation as JSON")
     sp.add_argument("--prove", action="store_true",
                     help="also prove a sufficient reason: the row's values that force the class whatever the rest")
@@ -513,14 +477,14 @@ def _add_verify_explain_units(sub):
     _model_data_args(sp)
     sp.add_argument("--rows", choices=["test", "train", "all"], default="train",
                     help="rows to profile the units on (default: the training split)")
-    sp.add_argument("--seed", type=int, default=None, help="random seed (default: the model's)")
+    sp.add_argument("--seed", type=seed_type, default=None, help="random seed (default: the model's)")
     sp.set_defaults(func=cmd_units)
 
 
 def _add_compare_report_export(sub):
     sp = sub.add_parser("compare", help="train a network and compare every extractor on it")
     sp.add_argument("data", metavar="DATA")
-    _data_args(sp)
+    add_data_args(sp, training=True)
     _net_args(sp)
     sp.add_argument("--methods", help="comma-separated methods (default: all available)")
     sp.add_argument("--params", help='JSON of per-method parameters, e.g. \'{"surrogate_tree": {"max_depth": 3}}\'')
@@ -571,9 +535,14 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _show_warning(message, category, filename, lineno, file=None, line=None):
-    """Warnings print as one ``rulex: warning:`` line, without a source line."""
-    print(f"rulex: warning: {message}", file=sys.stderr)
+def _warning_printer(command):
+    """Warnings print as one ``rulex: warning:`` line, without a source line, naming flags, not parameters."""
+    spell = cli_spelling(command)
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        print(f"rulex: warning: {spoken(message, spell) if isinstance(message, Warning) else message}",
+              file=sys.stderr)
+    return show
 
 
 def main(argv=None) -> int:
@@ -581,17 +550,18 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     with warnings.catch_warnings():
         warnings.simplefilter("default", RulexWarning)
-        warnings.showwarning = _show_warning
+        warnings.showwarning = _warning_printer(args.command)
         return _run(args)
 
 
 def _run(args) -> int:
     try:
         code = args.func(args)
-    except RulexError as exc:
-        print(f"rulex: error: {exc}", file=sys.stderr)
+    except RulexError as exc:      # parameters named by their flag (rulex.exceptions.Param)
+        print(f"rulex: error: {spoken(exc, cli_spelling(args.command))}", file=sys.stderr)
         return 1
-    except (json.JSONDecodeError, FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError) as exc:
+    except (json.JSONDecodeError, FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError,
+            FileExistsError) as exc:
         print(f"rulex: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

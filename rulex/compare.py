@@ -8,8 +8,9 @@ import pandas as pd
 from joblib import Parallel, delayed
 
 from ._progress import progress_bar
+from .data import check_random_state
 from .evaluate import evaluate
-from .exceptions import RulexError
+from .exceptions import DataError, Param, RulexError
 from .extractors.base import EXTRACTORS, extractor_class, seeded_extractor
 
 __all__ = ["compare", "COLUMNS"]
@@ -88,15 +89,13 @@ def compare(network, train, test, methods=None, params: dict | None = None, rand
     ------
     UnknownNameError
         For an unknown method name.
+    DataError
+        For ``methods``, ``params``, ``random_state`` or ``n_jobs`` of the wrong type or range.
     """
-    params = dict(params or {})
+    methods, params = check_arguments(methods, params, random_state, n_jobs)
     if methods is None:
         methods = [n for n, c in sorted(EXTRACTORS.items())
                    if network.task == "classification" or c.supports_regression]
-    elif isinstance(methods, str):
-        methods = [m.strip() for m in methods.split(",") if m.strip()]
-    for m in list(methods) + list(params):
-        extractor_class(m)
     if n_jobs is not None and n_jobs != 1:
         results = Parallel(n_jobs=n_jobs)(delayed(_run_method)(m, params.get(m, {}), random_state, network, train,
                                                                test) for m in methods)
@@ -112,6 +111,37 @@ def compare(network, train, test, methods=None, params: dict | None = None, rand
     table = pd.DataFrame(rows, columns=COLUMNS)
     table["pareto"] = _pareto(table["fidelity"].to_numpy(float), table["conditions"].to_numpy(float))
     return (table, rulesets) if return_rules else table
+
+
+def check_arguments(methods, params, random_state, n_jobs, call: str = "compare") -> tuple:
+    """``(methods, params)`` of :func:`compare` as a list of known names (or None) and a dict of dicts, after
+    refusing what is not one with a :class:`DataError` naming the parameter (and an unknown name with the
+    registry's :class:`~rulex.exceptions.UnknownNameError`)."""
+    if isinstance(methods, str):
+        methods = [m.strip() for m in methods.split(",") if m.strip()]
+    elif methods is not None:
+        if isinstance(methods, dict) or not hasattr(methods, "__iter__"):
+            raise DataError(f"{call}: ", Param("methods", methods), " is not a list of method names; give e.g. "
+                            "['surrogate_tree', 'trepan'] or None for every method")
+        methods = list(methods)
+        bad = [m for m in methods if not isinstance(m, str)]
+        if bad:
+            raise DataError(f"{call}: ", Param("methods", methods), f" holds {bad[0]!r}, not a method name")
+    if params is None:
+        params = {}
+    if not isinstance(params, dict):
+        raise DataError(f"{call}: ", Param("params", params), " is not a dict; give {method: {parameter: value}}")
+    for m, p in params.items():
+        if not isinstance(p, dict):
+            raise DataError(f"{call}: ", Param("params", {m: p}), f" gives {type(p).__name__} {p!r} for method "
+                            f"{m!r}; give a dict of its parameters, e.g. {{{m!r}: {{'max_depth': 3}}}}")
+    for m in (methods or []) + list(params):
+        extractor_class(m)
+    check_random_state(random_state)
+    if n_jobs is not None and (isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0):
+        raise DataError(f"{call}: ", Param("n_jobs", n_jobs), " is not a number of workers; give a whole number "
+                        ">= 1, or -1 for every core (-2 every core but one, ...)")
+    return methods, {m: dict(p) for m, p in params.items()}
 
 
 def _pareto(fidelity, conditions):

@@ -10,12 +10,13 @@ import pandas as pd
 
 from .data.dataset import Dataset
 from .exceptions import DataError, RulexWarning
+from .schema.features import check_labels
 from .metrics import (agreement, complexity, confusion, coverage_stats, per_class_fidelity, rmse,
                       rule_table)
 from .rules.notebook import render_fragment
 from .verification.radius import is_dask_frame
 
-__all__ = ["Report", "evaluate", "check_rules"]
+__all__ = ["Report", "evaluate", "check_rules", "fidelity", "accuracy"]
 
 
 @dataclass
@@ -151,6 +152,68 @@ def check_rules(rules, network, dataset=None) -> None:
     if fp and fp != network.fingerprint():
         warnings.warn(f"these rules were extracted from network {fp}, not from this one ({network.fingerprint()}); "
                       "fidelity is measured against this network", RulexWarning, stacklevel=3)
+
+
+def fidelity(rules, network, data) -> float:
+    """Agreement of ``rules`` with ``network`` on the rows of ``data``, checked as :func:`evaluate` checks.
+
+    Parameters
+    ----------
+    rules : RuleSet
+    network : Network
+    data : Dataset or pandas.DataFrame
+        A Dataset's target is checked against the network's classes like :func:`evaluate` checks it.
+
+    Returns
+    -------
+    float
+        Share of rows where both predict the same class (classification) or R² against the
+        network (regression).
+
+    Raises
+    ------
+    DataError
+        Rules of another task, classes or target; a frame without the network's columns; labels that
+        are not the network's classes.
+    """
+    if isinstance(data, Dataset):
+        check_rules(rules, network, data)
+        frame = data.frame
+    elif isinstance(data, pd.DataFrame):
+        check_rules(rules, network)
+        network.schema.check_frame(data, allow_missing=bool(getattr(network.encoder, "fill_", {})))
+        frame = data
+    else:
+        raise DataError(f"fidelity takes a rulex Dataset or a pandas DataFrame, got {type(data).__name__}")
+    return agreement(rules.predict(frame), network.predict(frame), rules.task)
+
+
+def accuracy(rules, dataset) -> float:
+    """Agreement of ``rules`` with the true target of ``dataset``, whose labels are checked against the
+    rules' classes as :func:`evaluate` checks them against the network's.
+
+    Parameters
+    ----------
+    rules : RuleSet
+    dataset : Dataset
+
+    Returns
+    -------
+    float
+        Accuracy (classification) or R² (regression) against ``dataset.y``.
+
+    Raises
+    ------
+    DataError
+        Not a Dataset, another target column, or labels that are not the rules' classes (``"YES"`` for
+        ``"yes"``): refused with the closest class named instead of an accuracy of 0.
+    """
+    if not isinstance(dataset, Dataset):
+        raise DataError(f"accuracy takes a rulex Dataset (e.g. the test split), got {type(dataset).__name__}")
+    if rules.target and dataset.target and rules.target != dataset.target:
+        raise DataError(f"the rules predict {rules.target!r} but the data set's target is {dataset.target!r}")
+    check_labels(dataset.y, rules.task, rules.classes, target=dataset.target, owner="rules")
+    return agreement(rules.predict(dataset.frame), dataset.y.to_numpy(), rules.task)
 
 
 def evaluate(rules, network, dataset) -> Report:

@@ -8,6 +8,8 @@ working. Messages name the column, value or parameter at fault and say how to fi
 from __future__ import annotations
 
 import difflib
+from dataclasses import dataclass
+from typing import Any, Callable
 
 from sklearn.exceptions import NotFittedError as _SkNotFittedError
 
@@ -24,11 +26,75 @@ __all__ = [
     "FormatError",
     "NotFittedError",
     "did_you_mean",
+    "Param",
+    "spoken",
 ]
 
+_UNSET: Any = object()
 
-class RulexError(Exception):
-    """Base class of every error rulex raises on purpose."""
+
+@dataclass(frozen=True)
+class Param:
+    """A parameter the user sets, named inside an error or warning message.
+
+    A message built from parts (``DataError("... train with ", Param("missing", "impute", call="train_network"),
+    " ...")``) reads in Python as ``train_network(..., missing='impute')``; the command line prints the flag it
+    maps the parameter to instead (``--missing impute``) through :func:`spoken`, so every message speaks the
+    interface the user is in without rewriting text.
+
+    Parameters
+    ----------
+    name : str
+        The Python parameter.
+    value : optional
+        The value to show (``name=value``); without it only the name.
+    call : str, optional
+        The function that takes it, shown as ``call(..., name=value)``.
+    """
+
+    name: str
+    value: Any = _UNSET
+    call: str | None = None
+
+    @property
+    def has_value(self) -> bool:
+        return self.value is not _UNSET
+
+    def __str__(self) -> str:
+        text = f"{self.name}={self.value!r}" if self.has_value else self.name
+        return f"{self.call}(..., {text})" if self.call else text
+
+    def __reduce__(self):        # the unset marker is a module object: pickle the value only when set
+        return (Param, (self.name, self.value, self.call)) if self.has_value else (Param, (self.name,), None,
+                                                                                   None, None)
+
+
+class _Spoken:
+    """Messages given as parts, strings and :class:`Param`: ``str()`` is the Python wording, ``parts`` keeps
+    the pieces for :func:`spoken` (they survive pickling: joblib workers send errors back)."""
+
+    def __init__(self, *args):
+        if any(isinstance(a, Param) for a in args):
+            self.parts = tuple(args)
+            args = ("".join(str(a) for a in args),)
+        super().__init__(*args)
+
+
+def spoken(error: BaseException, flag: Callable[[Param], str | None]) -> str:
+    """The message of ``error`` (an exception or warning) with every :class:`Param` in it spelled by ``flag``
+    (``None``: the Python spelling); the command line passes its parameter -> flag map."""
+    parts = getattr(error, "parts", None)
+    if not parts:
+        return str(error)
+    out = []
+    for part in parts:
+        text = flag(part) if isinstance(part, Param) else None
+        out.append(str(part) if text is None else text)
+    return "".join(out)
+
+
+class RulexError(_Spoken, Exception):
+    """Base class of every error rulex raises on purpose (a message may be given as parts: see :class:`Param`)."""
 
 
 class DataError(RulexError, ValueError):
@@ -66,7 +132,7 @@ class NotFittedError(RulexError, _SkNotFittedError):
     """An extractor or encoder used before ``fit``."""
 
 
-class RulexWarning(UserWarning):
+class RulexWarning(_Spoken, UserWarning):
     """A result that is valid but may not be what the user meant (the CLI prints it as one line)."""
 
 

@@ -22,9 +22,9 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from .compare import compare
-from .data import load_dataset
-from .exceptions import DataError
+from .compare import check_arguments, compare
+from .data import check_random_state, load_dataset
+from .exceptions import DataError, Param
 from .extractors.base import EXTRACTORS
 from .extractors.budget import capped_rows
 from .metrics import agreement
@@ -166,18 +166,13 @@ def run_grid(datasets, seeds=(0,), folds: int = 3, methods=None, hidden=(16,), e
     Raises
     ------
     DataError
-        Fewer than two folds or no seed.
+        Fewer than two folds, no seed, or a parameter of the wrong type or range (named).
     """
     from joblib import Parallel, delayed, parallel_config
     if isinstance(datasets, str):
         datasets = [d.strip() for d in datasets.split(",") if d.strip()]
-    if isinstance(methods, str):
-        methods = [m.strip() for m in methods.split(",") if m.strip()]
-    seeds = [int(s) for s in seeds]
-    if not seeds or not datasets:
-        raise DataError("run_grid needs at least one data set and one seed")
-    if int(folds) < 2:
-        raise DataError(f"folds must be at least 2, got {folds}")
+    methods, params = check_arguments(methods, params, None, n_jobs, call="run_grid")
+    seeds, folds = _check_grid(datasets, seeds, folds, max_rows)
     methods = None if methods is None else tuple(methods)
     specs = [(d, s, f, int(folds), methods, tuple(hidden), epochs, max_seconds, params, max_rows)
              for d in datasets for s in seeds for f in range(int(folds))]
@@ -195,6 +190,29 @@ def run_grid(datasets, seeds=(0,), folds: int = 3, methods=None, hidden=(16,), e
         results = Parallel(n_jobs=n_jobs)(delayed(_cell_star)(s) for s in specs)
     df = pd.DataFrame([row for cell in results for row in cell], columns=GRID_COLUMNS)
     return df.sort_values(["data", "seed", "fold", "method"], kind="stable").reset_index(drop=True)
+
+
+def _is_whole(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _check_grid(datasets, seeds, folds, max_rows) -> tuple:
+    """``(seeds, folds)`` of :func:`run_grid` as a list of ints and an int, after refusing bad ones (and a bad
+    ``max_rows``) with a :class:`DataError` naming the parameter."""
+    if isinstance(seeds, (int, np.integer)) and not isinstance(seeds, bool):
+        seeds = [seeds]
+    if isinstance(seeds, str) or not hasattr(seeds, "__iter__"):
+        raise DataError("run_grid: ", Param("seeds", seeds), " is not a list of seeds; give e.g. [0, 1, 2]")
+    seeds = list(seeds)
+    for s in seeds:
+        check_random_state(s, "seeds", allow_none=False)
+    if not seeds or not datasets:
+        raise DataError("run_grid needs at least one data set and one seed")
+    if not _is_whole(folds) or folds < 2:
+        raise DataError("run_grid: ", Param("folds", folds), " must be a whole number of at least 2")
+    if max_rows is not None and not (_is_whole(max_rows) and max_rows >= 2):
+        raise DataError("run_grid: ", Param("max_rows", max_rows), " must be a whole number of at least 2, or None")
+    return [int(s) for s in seeds], int(folds)
 
 
 def _client(scheduler):

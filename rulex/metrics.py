@@ -5,13 +5,19 @@ fidelity   share of rows where the rules predict what the network predicts (argm
 accuracy   the same against the true labels (R^2 against the truth for regression);
 coverage   share of rows where some rule holds (the default decides the rest);
 overlap    share of rows where two or more rules hold; conflict: where they disagree.
+
+These work on predictions already made; :func:`rulex.fidelity`, :func:`rulex.accuracy` and
+:func:`rulex.evaluate` (``evaluate.py``) check the rules, network and labels first. Labels given with
+their classes go through the same check of labels (:func:`rulex.schema.features.check_labels`).
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["agreement", "fidelity", "accuracy", "r2", "rmse", "per_class_fidelity", "confusion",
+from .schema.features import check_labels
+
+__all__ = ["agreement", "r2", "rmse", "per_class_fidelity", "confusion",
            "coverage_stats", "complexity", "rule_table"]
 
 
@@ -33,9 +39,10 @@ def rmse(pred, ref) -> float:
     return float(root_mean_squared_error(np.asarray(ref, dtype=float), np.asarray(pred, dtype=float)))
 
 
-def _class_codes(y, classes) -> np.ndarray:
-    """Labels as positions in ``classes`` (-1 for a label outside them), so that scikit-learn's
-    classification metrics see integers whatever the labels' types (strings, booleans, 0.5, ...)."""
+def _class_codes(y, classes, what: str) -> np.ndarray:
+    """Labels as positions in ``classes``, so that scikit-learn's classification metrics see integers
+    whatever the labels' types (strings, booleans, 0.5, ...); a label outside them is a :class:`DataError`."""
+    check_labels(np.asarray(y, dtype=object), "classification", classes, target=None, what=what, owner="given")
     index = {c: i for i, c in enumerate(classes)}
     return np.array([index.get(v, -1) for v in np.asarray(y).tolist()], dtype=np.int64)
 
@@ -50,41 +57,6 @@ def agreement(pred, ref, task: str = "classification") -> float:
     return float(np.mean(pred == ref))
 
 
-def fidelity(rules, network, frame) -> float:
-    """Agreement of ``rules`` with ``network`` on the rows of ``frame`` (a DataFrame or Dataset).
-
-    Parameters
-    ----------
-    rules : RuleSet
-    network : Network
-    frame : pandas.DataFrame or Dataset
-
-    Returns
-    -------
-    float
-        Share of rows where both predict the same class (classification) or R² against the
-        network (regression).
-    """
-    frame = getattr(frame, "frame", frame)
-    return agreement(rules.predict(frame), network.predict(frame), rules.task)
-
-
-def accuracy(rules, dataset) -> float:
-    """Agreement of ``rules`` with the true target of ``dataset``.
-
-    Parameters
-    ----------
-    rules : RuleSet
-    dataset : Dataset
-
-    Returns
-    -------
-    float
-        Accuracy (classification) or R² (regression) against ``dataset.y``.
-    """
-    return agreement(rules.predict(dataset.frame), dataset.y.to_numpy(), rules.task)
-
-
 def per_class_fidelity(y_rules, y_net, classes) -> dict:
     """For each class the network predicts: share of those rows where the rules agree (the rules'
     recall against the network, scikit-learn's ``recall_score``; NaN for a class the network never predicts)."""
@@ -92,7 +64,8 @@ def per_class_fidelity(y_rules, y_net, classes) -> dict:
     classes = list(classes)
     if len(np.asarray(y_net)) == 0:
         return {c: float("nan") for c in classes}
-    rec = recall_score(_class_codes(y_net, classes), _class_codes(y_rules, classes), labels=range(len(classes)),
+    rec = recall_score(_class_codes(y_net, classes, "y_net"), _class_codes(y_rules, classes, "y_rules"),
+                       labels=range(len(classes)),
                        average=None, zero_division=np.nan)
     return {c: float(r) for c, r in zip(classes, rec)}
 
@@ -104,7 +77,7 @@ def confusion(y_net, y_rules, classes) -> pd.DataFrame:
     if len(np.asarray(y_net)) == 0:
         counts = np.zeros((len(classes), len(classes)), dtype=np.int64)
     else:
-        counts = confusion_matrix(_class_codes(y_net, classes), _class_codes(y_rules, classes),
+        counts = confusion_matrix(_class_codes(y_net, classes, "y_net"), _class_codes(y_rules, classes, "y_rules"),
                                   labels=range(len(classes)))
     return pd.DataFrame(counts.astype(np.int64), index=pd.Index(classes, name="network"),
                         columns=pd.Index(classes, name="rules"))

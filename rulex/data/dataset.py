@@ -9,10 +9,22 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from ..exceptions import DataError, RulexWarning, did_you_mean
-from ..schema.features import Schema, numbers_from_text
+from ..exceptions import DataError, Param, RulexWarning, did_you_mean
+from ..schema.features import Schema, numbers_from_text, read_target, text_column_names
 
-__all__ = ["Dataset"]
+__all__ = ["Dataset", "check_random_state"]
+
+MAX_SEED = 2 ** 32 - 1
+
+
+def check_random_state(value, name: str = "random_state", *, allow_none: bool = True) -> None:
+    """Refuse a seed that is not a whole number from 0 to 2**32 - 1 (what NumPy and scikit-learn take) with a
+    :class:`DataError` naming the parameter; large seeds are refused, not reduced, so that a seed means one run."""
+    if value is None and allow_none:
+        return
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or not 0 <= value <= MAX_SEED:
+        raise DataError(Param(name, value), f" is not a seed: give a whole number from 0 to 2**32 - 1 ({MAX_SEED})"
+                        + (" or None" if allow_none else ""))
 
 
 class Dataset:
@@ -56,11 +68,30 @@ class Dataset:
     # -- construction -------------------------------------------------------------------
     @classmethod
     def from_frame(cls, frame: pd.DataFrame, target: str, *, task: str | None = None,
-                   categorical: Sequence[str] = (), ordinal: Mapping[str, Sequence] | None = None,
+                   categorical: Sequence[str] = (), ordinal: Mapping[str, Sequence | None] | Sequence[str] | None = None,
                    integer: Sequence[str] = (), numeric: Sequence[str] = (), binary: Sequence[str] = (),
                    features: Sequence[str] | None = None, name: str | None = None,
                    description: str = "") -> "Dataset":
         """Wrap a frame: kinds are inferred from dtypes, the keyword lists override them.
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame
+            Copied; column names are read as text once, here (``0`` becomes ``"0"``; two names equal as
+            text, such as ``1`` and ``"1"``, are refused).
+        target : str
+            The target column.
+        task : {"classification", "regression"}, optional
+            Default: inferred from the target (see :meth:`Schema.infer`): a numeric target with fractions
+            or more than ``MAX_CLASS_CODES`` (10) distinct whole numbers is a regression target, text,
+            booleans and up to 10 whole numbers are classes.
+        categorical, integer, numeric, binary : list of str
+            Columns of that kind whatever their dtype.
+        ordinal : dict or list of str
+            ``{column: [levels, lowest first]}``, or a list of numeric columns whose distinct values, in
+            increasing order, are the levels (ratings 1-5: thresholds fall on the levels, never between).
+        features : list of str, optional
+            The feature columns (default: every column but the target).
 
         Examples
         --------
@@ -71,16 +102,18 @@ class Dataset:
         """
         if not isinstance(frame, pd.DataFrame):
             raise DataError(f"from_frame takes a pandas DataFrame, got {type(frame).__name__}")
-        names = {str(c) for c in frame.columns}     # column names are read as text (0, 1 -> "0", "1")
+        names = text_column_names(frame.columns)    # column names are read as text (0, 1 -> "0", "1")
         if target is None or str(target) not in names:
-            raise DataError("target column not found: " + did_you_mean(str(target), [str(c) for c in frame.columns],
-                                                                       "column"))
+            raise DataError("target column not found: " + did_you_mean(str(target), names, "column"))
         frame = frame.copy()
-        frame.columns = [str(c) for c in frame.columns]
+        frame.columns = names
         target = str(target)
-        categorical, integer, numeric, binary = ([str(c) for c in cols] for cols in (categorical, integer, numeric,
-                                                                                     binary))
-        ordinal = {str(k): v for k, v in (ordinal or {}).items()}
+        categorical, integer, numeric, binary = (_names(kind, cols) for kind, cols in (
+            ("categorical", categorical), ("integer", integer), ("numeric", numeric), ("binary", binary)))
+        if isinstance(ordinal, Mapping):
+            ordinal = {str(k): v for k, v in ordinal.items()}
+        elif ordinal is not None:
+            ordinal = _names("ordinal", ordinal)
         features = None if features is None else [str(c) for c in features]
         if len(frame) == 0:
             raise DataError("the frame has no rows")
@@ -131,6 +164,16 @@ class Dataset:
     def __len__(self) -> int:
         return len(self.frame)
 
+    def with_task(self, task: str | None) -> "Dataset":
+        """The same rows and features with the target read as ``task`` (``"classification"`` or
+        ``"regression"``); ``None`` or the current task returns this data set."""
+        if task is None or task == self.task:
+            return self
+        task, classes = read_target(self.y, self.target, task)
+        schema = Schema(self.schema.features, target=self.target, task=task, classes=classes)
+        return Dataset(self.frame, self.target, schema, name=self.name, description=self.description,
+                       predefined_split=self._predefined, _checked=True)
+
     def __repr__(self) -> str:
         return (f"Dataset({self.name or 'unnamed'}: {len(self)} rows, {len(self.schema)} features, "
                 f"target={self.target!r}, task={self.task})")
@@ -160,6 +203,7 @@ class Dataset:
                     Dataset(test, self.target, self.schema, name=f"{self.name}-test", _checked=True))
         if test_size is None:
             test_size = 0.3
+        check_random_state(random_state)
         if not (0 < float(test_size) < 1):
             raise DataError(f"test_size must be between 0 and 1 (exclusive), got {test_size!r}")
         from sklearn.model_selection import train_test_split
@@ -175,6 +219,14 @@ class Dataset:
             raise DataError(f"cannot split {self!r} with test_size={test_size}: {exc}") from None
         tr, te = np.sort(tr), np.sort(te)
         return self.subset(tr, "-train"), self.subset(te, "-test")
+
+
+def _names(kind: str, columns) -> list[str]:
+    """A keyword list of columns as text; a single string or a non-list is refused naming the parameter."""
+    if isinstance(columns, str) or not isinstance(columns, (Sequence, set, frozenset, np.ndarray, pd.Index)):
+        raise DataError(f"{kind} takes a list of column names, got {type(columns).__name__}; write ",
+                        Param(kind, [columns] if isinstance(columns, str) else ["..."]))
+    return [str(c) for c in columns]
 
 
 def _parse_text_numbers(frame: pd.DataFrame, target: str, declared, features) -> None:
@@ -196,7 +248,7 @@ def _parse_text_numbers(frame: pd.DataFrame, target: str, declared, features) ->
         frame[c] = conv.astype(np.int64) if integral and not conv.isna().any() else conv
         parsed.append(f"{c!r} (e.g. {col.dropna().iloc[0]!r} -> {present.iloc[0]:g})")
     if parsed:
-        warnings.warn("numbers written as text were read as numbers in column(s) " + ", ".join(parsed)
-                      + " (spaces, currency symbols, thousands separators and percent signs dropped); pass "
-                      "categorical=[...] to keep a column as text categories", RulexWarning, stacklevel=3)
+        warnings.warn(RulexWarning("numbers written as text were read as numbers in column(s) " + ", ".join(parsed)
+                      + " (spaces, currency symbols, thousands separators and percent signs dropped); pass ",
+                      Param("categorical", ["..."]), " to keep a column as text categories"), stacklevel=3)
 

@@ -22,7 +22,7 @@ import pandas as pd
 from ..data.dataset import Dataset
 from ..exceptions import DataError, NetworkError, NotFittedError, RulexWarning
 from ..schema.encoder import Encoder
-from ..schema.features import to_native
+from ..schema.features import check_labels, to_native
 from .bundle import save_network
 from .layers import ACTIVATIONS, Layer, _match_classes, _sigmoid, _softmax, sklearn_layers
 from .preprocessing import _frame_and_target, fold_first_layer, read_preprocessor, split_pipeline
@@ -209,23 +209,7 @@ class Network:
         a target would report accuracy 0 without a word, so it is refused with the closest class named.
         """
         self.schema.check_frame(dataset.frame, what=what, allow_missing=bool(getattr(self.encoder, "fill_", {})))
-        y = dataset.y
-        if self.task == "regression":
-            if not pd.api.types.is_numeric_dtype(y):
-                raise DataError(f"the {what}'s target {dataset.target!r} is not numeric (dtype {y.dtype}) but the "
-                                "network is a regression network")
-            return
-        known = set(self.classes)
-        unknown = [to_native(v) for v in pd.unique(y) if to_native(v) not in known]
-        if unknown:
-            def near(v):
-                for c in self.classes:
-                    if str(c).strip().lower() == str(v).strip().lower():
-                        return f" ({v!r} looks like the class {c!r})"
-                return ""
-            shown = ", ".join(f"{v!r}{near(v)}" for v in unknown[:5]) + (", ..." if len(unknown) > 5 else "")
-            raise DataError(f"the {what}'s target {dataset.target!r} holds {shown}, not among the network's classes "
-                            f"{list(self.classes)}; map the labels to those classes (same spelling and type)")
+        check_labels(dataset.y, self.task, self.classes, target=dataset.target, what=what)
 
     # -- identity -----------------------------------------------------------------------
     def fingerprint(self) -> str:

@@ -10,9 +10,10 @@ import numpy as np
 
 from .._progress import progress_bar
 from ..data.dataset import Dataset
-from ..exceptions import DataError, NetworkError
+from ..exceptions import DataError, NetworkError, Param
 from ..schema.encoder import Encoder
 from .adapter import Layer, Network
+from .budget import check_network_size
 
 __all__ = ["train_network"]
 
@@ -36,15 +37,18 @@ def _parse_hidden(hidden):
     try:
         hidden = tuple(int(h) for h in hidden)
     except (TypeError, ValueError):
-        raise DataError(f"hidden_layer_sizes must be a sequence of positive integers, got {hidden!r}") from None
+        raise DataError("hidden layer sizes must be a sequence of positive integers, got ",
+                        Param("hidden_layer_sizes", hidden)) from None
     if not hidden or any(h < 1 for h in hidden):
-        raise DataError(f"hidden_layer_sizes must be a non-empty sequence of positive integers, got {hidden!r}")
+        raise DataError("hidden layer sizes must be a non-empty sequence of positive integers, got ",
+                        Param("hidden_layer_sizes", hidden))
     return hidden
 
 
 def train_network(dataset, hidden_layer_sizes=(16,), activation: str = "sigmoid", *, max_epochs: int | None = None,
                   lr: float = 0.01, batch_size: int | None = None, weight_decay: float = 0.0,
-                  random_state: int = 0, progress: bool | None = False, missing: str = "error"):
+                  random_state: int = 0, progress: bool | None = False, missing: str = "error",
+                  task: str | None = None):
     """Train a feed-forward net on ``dataset`` with skorch and return a :class:`Network`.
 
     Inputs are the dataset's encoding (numeric min-max to [0, 1], one-hot groups).
@@ -74,6 +78,8 @@ def train_network(dataset, hidden_layer_sizes=(16,), activation: str = "sigmoid"
         frequent category) and gets one more input, ``"<feature> is missing"``, so the network sees
         missingness and rules can test ``income is missing`` (see :class:`~rulex.Encoder`).
         ``"error"``: missing values are refused with the column named.
+    task : {"classification", "regression"}, optional
+        Read the target as this task (default: the dataset's, see :meth:`Dataset.with_task`).
 
     Returns
     -------
@@ -88,17 +94,20 @@ def train_network(dataset, hidden_layer_sizes=(16,), activation: str = "sigmoid"
     """
     hidden = _check_arguments(dataset, hidden_layer_sizes, activation, max_epochs, lr, batch_size, weight_decay,
                               random_state)
+    dataset = dataset.with_task(task)
     import torch.nn as nn
     from skorch import NeuralNetClassifier, NeuralNetRegressor
 
     if missing not in ("error", "impute"):
-        raise DataError(f"missing must be 'error' or 'impute', got {missing!r}")
+        raise DataError("missing must be 'error' or 'impute', got ", Param("missing", missing))
     encoder = Encoder(dataset.schema, missing=missing).fit(dataset.frame)
-    X = encoder.transform(dataset.frame).astype(np.float32)
-    n = len(X)
+    n = len(dataset)
     task = dataset.task
     if batch_size is None:
         batch_size = int(min(256, max(16, n // 20)))
+    check_network_size(encoder.n_inputs, hidden, len(dataset.classes) if task == "classification" else 1,
+                       min(batch_size, n))
+    X = encoder.transform(dataset.frame).astype(np.float32)
     if max_epochs is None:
         steps = max(1, int(np.ceil(n / batch_size)))
         max_epochs = int(min(300, max(30, 4000 // steps)))
@@ -109,7 +118,7 @@ def train_network(dataset, hidden_layer_sizes=(16,), activation: str = "sigmoid"
                         batch_size=batch_size, weight_decay=weight_decay, random_state=random_state,
                         progress=progress)
     if not np.isfinite(loss):
-        raise NetworkError(f"training diverged (loss {loss}); lower lr (now {lr}) or change the architecture")
+        raise NetworkError(f"training diverged (loss {loss}); lower ", Param("lr", lr), " or change the architecture")
     linears = [m for m in module if isinstance(m, nn.Linear)]
     layers = _read_layers(linears, task, activation, y_scale)
     meta = {"source": "rulex.train_network (skorch)", "hidden_layer_sizes": list(hidden),
@@ -131,7 +140,7 @@ def _check_arguments(dataset, hidden_layer_sizes, activation, max_epochs, lr, ba
                         "wrap a frame with rulex.Dataset.from_frame(df, target=...)")
     hidden = _parse_hidden(hidden_layer_sizes)
     if activation not in _ACT:
-        raise DataError(f"activation must be one of {_ACT}, got {activation!r}")
+        raise DataError(f"activation must be one of {_ACT}, got ", Param("activation", activation))
     if len(dataset) < 2:
         raise DataError("need at least two training rows")
     _check_training_parameters(max_epochs, lr, batch_size, weight_decay, random_state)
@@ -145,7 +154,11 @@ def _targets(encoder, dataset) -> tuple:
         y = encoder.encode_target(dataset.y).astype(np.int64)
         return y, len(dataset.classes), None
     y_raw = encoder.encode_target(dataset.y)
-    y_mean, y_std = float(y_raw.mean()), float(y_raw.std()) or 1.0
+    with np.errstate(over="ignore", invalid="ignore"):
+        y_mean, y_std = float(y_raw.mean()), float(y_raw.std()) or 1.0
+    if not (np.isfinite(y_raw).all() and np.isfinite(y_mean) and np.isfinite(y_std)):
+        raise DataError(f"target {dataset.target!r} spans {np.nanmin(y_raw):g} to {np.nanmax(y_raw):g}: its mean and "
+                        "spread overflow a float64 and the network could not learn; rescale the target first")
     return ((y_raw - y_mean) / y_std).astype(np.float32).reshape(-1, 1), 1, (y_mean, y_std)
 
 
@@ -219,17 +232,20 @@ def _check_training_parameters(max_epochs, lr, batch_size, weight_decay, random_
     """Clear errors for training parameters that would fail inside torch or train nothing useful."""
     problems = []
     if max_epochs is not None and not (_is_int(max_epochs) and 1 <= max_epochs <= 100_000):
-        problems.append(f"max_epochs={max_epochs!r} (a whole number from 1 to 100000, or None for automatic)")
+        problems.append((Param("max_epochs", max_epochs), " (a whole number from 1 to 100000, or None for automatic)"))
     if batch_size is not None and not (_is_int(batch_size) and 1 <= batch_size <= 1_000_000):
-        problems.append(f"batch_size={batch_size!r} (a whole number from 1 to 1000000, or None for automatic)")
+        problems.append((Param("batch_size", batch_size), " (a whole number from 1 to 1000000, or None for automatic)"))
     if not (isinstance(lr, (int, float, np.floating)) and not isinstance(lr, bool) and math.isfinite(lr)
             and 0 < lr <= 10):
-        problems.append(f"lr={lr!r} (a learning rate in (0, 10]; 0.01 is the default)")
+        problems.append((Param("lr", lr), " (a learning rate in (0, 10]; 0.01 is the default)"))
     if not (isinstance(weight_decay, (int, float, np.floating)) and not isinstance(weight_decay, bool)
             and math.isfinite(weight_decay) and 0 <= weight_decay <= 1):
-        problems.append(f"weight_decay={weight_decay!r} (a number in [0, 1])")
+        problems.append((Param("weight_decay", weight_decay), " (a number in [0, 1])"))
     if not (_is_int(random_state) and 0 <= random_state < 2 ** 32):
-        problems.append(f"random_state={random_state!r} (a whole number from 0 to 2**32 - 1)")
+        problems.append((Param("random_state", random_state), " (a whole number from 0 to 2**32 - 1)"))
     if problems:
-        raise DataError("train_network: invalid parameter(s): " + "; ".join(problems))
+        parts: list = ["invalid parameter(s): "]
+        for i, problem in enumerate(problems):
+            parts += (["; "] if i else []) + list(problem)
+        raise DataError(*parts)
 

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import DataError, RuleError
-from ..schema.features import Schema, check_column, to_native
+from ..schema.features import Schema, check_column, check_column_names, to_native
 from .conditions import format_conditions
 from .intervals import fold, implies
 from .linear import LinearModel, format_linear, format_value
@@ -250,7 +250,7 @@ class RuleSet:
         if not isinstance(frame, pd.DataFrame):
             raise DataError(f"rules predict on a pandas DataFrame, got {type(frame).__name__}")
         used = self.features_used()
-        missing = [f for f in used if f not in frame.columns]
+        missing = check_column_names(frame, used)
         if missing:
             raise DataError(f"the frame is missing column(s) {missing} that the rules test")
         if self.schema is not None and self.space == "original":

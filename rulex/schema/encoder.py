@@ -92,6 +92,12 @@ class Encoder:
                 if len(present) == 0:
                     raise DataError(f"column {f.name!r} has no value in the training rows, only missing ones")
                 lower[f.name], upper[f.name] = float(present.min()), float(present.max())
+                with np.errstate(over="ignore"):
+                    span = upper[f.name] - lower[f.name]
+                if not np.isfinite(span):
+                    raise DataError(f"column {f.name!r} spans {lower[f.name]:g} to {upper[f.name]:g}, a range wider than "
+                                    "a float64 holds: its scaled values would overflow and the network could not "
+                                    "learn; rescale the column first (e.g. divide it by 1e300) or drop it")
                 if impute and len(present) < len(x):
                     med = float(np.median(present))
                     fill[f.name] = float(np.round(med)) if f.kind == "integer" else med

@@ -9,15 +9,22 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from ..exceptions import DataError, SchemaError, did_you_mean
+from ..exceptions import DataError, Param, RulexWarning, SchemaError, did_you_mean
 
-__all__ = ["Feature", "Schema", "KINDS", "to_native", "sort_values", "numbers_from_text", "as_numbers", "codes_among"]
+__all__ = ["Feature", "Schema", "KINDS", "to_native", "sort_values", "numbers_from_text", "as_numbers", "codes_among",
+           "text_column_names", "check_column_names", "check_labels", "read_target", "MAX_CLASS_CODES"]
+
+#: A numeric target with more distinct whole numbers than this is read as a regression target (a count or an
+#: amount), with fewer as class codes; ``task=`` overrides the inference (see :meth:`Schema.infer`).
+MAX_CLASS_CODES = 10
 
 KINDS = ("numeric", "integer", "binary", "categorical", "ordinal")
 DISCRETE = ("binary", "categorical", "ordinal")
@@ -35,6 +42,40 @@ def codes_among(values, categories) -> np.ndarray:
     ``pd.Categorical(values, categories=categories).codes`` matches them, without the construction
     pandas deprecates (and will refuse) when a value is no category."""
     return np.asarray(pd.CategoricalDtype(list(categories)).categories.get_indexer_for(values), dtype=np.int64)
+
+
+def text_column_names(columns, what: str = "frame") -> list[str]:
+    """The column names as text (``0`` -> ``"0"``: rulex names columns by text, once, here), after refusing
+    repeated names and names that become equal as text (``1`` and ``"1"``) with a :class:`DataError` naming them."""
+    names = [str(c) for c in columns]
+    seen: dict = {}
+    for original, name in zip(columns, names):
+        seen.setdefault(name, []).append(original)
+    clashes = {n: cols for n, cols in seen.items() if len(cols) > 1}
+    if clashes:
+        shown = "; ".join(f"{n!r} ({len(cols)} columns)" if len({repr(c) for c in cols}) == 1
+                          else f"{' and '.join(repr(c) for c in cols)} (all read as {n!r})"
+                          for n, cols in list(clashes.items())[:5])
+        raise DataError(f"the {what} has repeated column names: {shown}; rulex names columns by their text, so "
+                        "every name must be unique as text: rename them first (e.g. df.columns = [...])")
+    return names
+
+
+def check_column_names(frame: pd.DataFrame, needed, what: str = "frame") -> list:
+    """The names of ``needed`` that ``frame`` lacks, after refusing repeated ones (:func:`text_column_names`)
+    and columns named by numbers where rulex reads their text (``0`` for ``"0"``: names are text once the
+    data are wrapped) with a :class:`DataError` saying how to rename them."""
+    if not frame.columns.is_unique or any(not isinstance(c, str) for c in frame.columns):
+        counts = Counter(str(c) for c in frame.columns)
+        if any(counts[n] > 1 for n in needed):      # a repeated column the rules or network do not read is left
+            text_column_names([c for c in frame.columns if counts[str(c)] > 1], what)
+    missing = [n for n in needed if n not in frame.columns]
+    as_text = [c for c in frame.columns if not isinstance(c, str) and str(c) in missing]
+    if as_text:
+        raise DataError(f"the {what} names column(s) {as_text[:5]} by number, but rulex names columns by text "
+                        f"(read as {[str(c) for c in as_text[:5]]} when the data were wrapped): rename them with "
+                        "frame.columns = frame.columns.astype(str)")
+    return missing
 
 
 def sort_values(values: Iterable[Any]) -> tuple:
@@ -163,22 +204,24 @@ class Schema:
     # -- inference ----------------------------------------------------------------------
     @classmethod
     def infer(cls, frame: pd.DataFrame, target: str | None = None, *, task: str | None = None,
-              categorical: Sequence[str] = (), ordinal: Mapping[str, Sequence] | None = None,
+              categorical: Sequence[str] = (), ordinal: Mapping[str, Sequence | None] | Sequence[str] | None = None,
               integer: Sequence[str] = (), numeric: Sequence[str] = (), binary: Sequence[str] = (),
               features: Sequence[str] | None = None) -> "Schema":
         """Infer a schema from dtypes; the keyword lists override the inferred kind.
 
         Rules: bool and two-valued columns are binary; strings, pandas categoricals and
         objects are categorical (ordered pandas categoricals are ordinal); integer
-        dtypes are integer; floats are numeric. The target decides the task: floats
-        with more than 20 distinct values mean regression, anything else classification.
+        dtypes are integer; floats are numeric. ``ordinal`` maps columns to their levels
+        (lowest first; ``None``: the column's numbers in increasing order) or lists columns of
+        numbers. The target decides the task unless ``task`` is given: a numeric target with
+        fractions or more than :data:`MAX_CLASS_CODES` (10) distinct whole numbers means
+        regression; text, booleans and up to 10 whole numbers classification.
         """
         if not isinstance(frame, pd.DataFrame):
             raise DataError(f"expected a pandas DataFrame, got {type(frame).__name__}")
-        ordinal = dict(ordinal or {})
-        columns = [str(c) for c in frame.columns]
-        if len(set(columns)) != len(columns):
-            raise DataError("the frame has repeated column names; rename them first")
+        ordinal = _ordinal_levels(frame, ordinal)
+        text_column_names(frame.columns)
+        _check_task(task)
         if target is not None and target not in frame.columns:
             raise DataError(f"target column not found: {did_you_mean(target, frame.columns, 'column')}")
         overrides: dict = {}
@@ -186,7 +229,7 @@ class Schema:
                            ("binary", binary), ("ordinal", list(ordinal))):
             for c in cols:
                 if c not in frame.columns:
-                    raise DataError(f"{kind}=[...] names column {c!r}, which is not in the frame; "
+                    raise DataError(Param(kind, [c]), f" names column {c!r}, which is not in the frame; "
                                     + did_you_mean(c, frame.columns, "column"))
                 if c in overrides and overrides[c] != kind:
                     raise SchemaError(f"column {c!r} is declared both {overrides[c]} and {kind}")
@@ -200,20 +243,7 @@ class Schema:
             feats.append(_infer_feature(frame[name], str(name), overrides.get(name), ordinal.get(name)))
         classes: tuple = ()
         if target is not None:
-            y = frame[target]
-            if y.isna().any():
-                raise DataError(f"target column {target!r} has {int(y.isna().sum())} missing value(s); "
-                                "drop those rows first")
-            if task is None:
-                task = _infer_task(y)
-            if task == "classification":
-                classes = sort_values(y.unique())
-                if len(classes) < 2:
-                    raise DataError(f"target column {target!r} has a single class {classes}; "
-                                    "a classifier needs at least two")
-            else:
-                if not pd.api.types.is_numeric_dtype(y):
-                    raise DataError(f"regression target {target!r} must be numeric, got dtype {y.dtype}")
+            task, classes = read_target(frame[target], str(target), task)
         return cls(tuple(feats), target=target, task=task or "classification", classes=classes)
 
     # -- validation ---------------------------------------------------------------------
@@ -221,7 +251,7 @@ class Schema:
         """Raise :class:`DataError` unless ``frame`` has every feature with valid values."""
         if not isinstance(frame, pd.DataFrame):
             raise DataError(f"expected a pandas DataFrame for the {what}, got {type(frame).__name__}")
-        missing = [n for n in self.feature_names if n not in frame.columns]
+        missing = check_column_names(frame, self.feature_names, what)
         if missing:
             hint = ""
             extra = [c for c in frame.columns if c not in self._index and c != self.target]
@@ -325,12 +355,76 @@ def _is_dates(col: pd.Series) -> bool:
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$")
 
 
-def _infer_task(y: pd.Series) -> str:
-    if pd.api.types.is_float_dtype(y):
-        values = y.to_numpy(dtype=float)
-        if y.nunique() > 20 or not np.all(np.equal(np.mod(values, 1), 0)):
-            return "regression"
-    return "classification"
+def _infer_task(y: pd.Series, name: str) -> str:
+    """Regression for a numeric target with fractions or more than :data:`MAX_CLASS_CODES` distinct whole
+    numbers (a count such as visits per year is an amount, not 59 classes); classification for text, booleans,
+    categoricals and up to that many whole numbers (class codes). Between that and 20 distinct whole numbers
+    the reading is announced with a :class:`~rulex.RulexWarning`, since they may be class codes."""
+    if not pd.api.types.is_numeric_dtype(y) or pd.api.types.is_bool_dtype(y):
+        return "classification"
+    values = y.to_numpy(dtype=float)
+    if not np.all(np.equal(np.mod(values, 1), 0)):
+        return "regression"
+    n_distinct = int(y.nunique())
+    if n_distinct <= MAX_CLASS_CODES:
+        return "classification"
+    if n_distinct <= 20:
+        warnings.warn(RulexWarning(
+            f"target {name!r} holds {n_distinct} distinct whole numbers: read as a regression target (a count or "
+            "an amount); if they are class codes, set ", Param("task", "classification")), stacklevel=4)
+    return "regression"
+
+
+def _check_task(task) -> None:
+    if task not in (None, "classification", "regression"):
+        raise DataError("task must be 'classification', 'regression' or None (inferred), got ", Param("task", task))
+
+
+def read_target(y: pd.Series, target: str, task: str | None = None) -> tuple:
+    """``(task, classes)`` of the target column ``y``: ``task`` as given (or inferred, see :func:`_infer_task`),
+    the classes in a fixed order (classification); a missing value, a single class or a regression target
+    that is not numeric is a :class:`DataError`."""
+    _check_task(task)
+    if y.isna().any():
+        raise DataError(f"target column {target!r} has {int(y.isna().sum())} missing value(s); drop those rows first")
+    if task is None:
+        task = _infer_task(y, target)
+    if task == "classification":
+        classes = sort_values(y.unique())
+        if len(classes) < 2:
+            raise DataError(f"target column {target!r} has a single class {classes}; a classifier needs at least two")
+        return task, classes
+    if not pd.api.types.is_numeric_dtype(y) or pd.api.types.is_bool_dtype(y):
+        raise DataError(f"regression target {target!r} must be numeric, got dtype {y.dtype}; set ",
+                        Param("task", "classification"))
+    return task, ()
+
+
+def _ordinal_levels(frame: pd.DataFrame, ordinal) -> dict:
+    """``ordinal`` as ``{column: levels}``. Given as a mapping, a column's levels are as given, or with
+    ``None`` its distinct values in increasing order; given as a list of columns, every one's levels are read
+    that way (ratings 1-5). Text has no order to read, so a column of text without its levels is refused."""
+    if ordinal is None:
+        return {}
+    if isinstance(ordinal, str) or not isinstance(ordinal, Iterable):
+        raise DataError("ordinal takes {column: [levels, lowest first]} or a list of numeric columns, got ",
+                        Param("ordinal", ordinal))
+    given = dict(ordinal) if isinstance(ordinal, Mapping) else dict.fromkeys(ordinal)
+    out = {}
+    for c, levels in given.items():
+        if levels is not None:
+            out[c] = levels
+            continue
+        if c not in frame.columns:
+            raise DataError(Param("ordinal", [c]), f" names column {c!r}, which is not in the frame; "
+                            + did_you_mean(c, frame.columns, "column"))
+        values = pd.Series(pd.unique(frame[c].dropna()), dtype=object)
+        keys = numbers_from_text(values)
+        if keys is None:
+            raise DataError(f"ordinal column {c!r} holds text, whose order rulex cannot guess: give its levels "
+                            "lowest first, ", Param("ordinal", {c: ["low", "...", "high"]}))
+        out[c] = tuple(to_native(values[i]) for i in np.argsort(keys.to_numpy(), kind="stable"))
+    return out
 
 
 def _infer_feature(col: pd.Series, name: str, kind: str | None, levels) -> Feature:
@@ -338,7 +432,7 @@ def _infer_feature(col: pd.Series, name: str, kind: str | None, levels) -> Featu
         raise DataError(f"column {name!r} holds dates or times ({col.dropna().iloc[0]!r}); rules compare numbers or "
                         f"categories: convert it first, e.g. to days since a reference date "
                         f"(df[{name!r}] = (pd.to_datetime(df[{name!r}]) - pd.Timestamp('2000-01-01')).dt.days), "
-                        f"or pass categorical=[{name!r}] to treat each value as a category")
+                        "or pass ", Param("categorical", [name]), " to treat each value as a category")
     values = col.dropna()
     uniq = sort_values(values.unique())
     if kind is None:
@@ -347,7 +441,8 @@ def _infer_feature(col: pd.Series, name: str, kind: str | None, levels) -> Featu
         elif pd.api.types.is_bool_dtype(col):
             if len(uniq) < 2:
                 raise DataError(f"column {name!r} holds the same value {uniq[0] if uniq else None!r} in every row: "
-                                "it cannot inform a model; drop it, or declare it categorical=[...] to keep it")
+                                "it cannot inform a model; drop it, or declare it ", Param("categorical", [name]),
+                                " to keep it")
             kind = "binary"
         elif pd.api.types.is_numeric_dtype(col):
             if len(uniq) == 2 and set(uniq) <= {0, 1}:
@@ -365,14 +460,14 @@ def _infer_feature(col: pd.Series, name: str, kind: str | None, levels) -> Featu
     if kind == "binary":
         if len(uniq) != 2:
             raise SchemaError(f"column {name!r} is declared binary but holds {len(uniq)} distinct value(s) "
-                              f"{list(uniq)[:5]}; declare it categorical")
+                              f"{list(uniq)[:5]}; declare it ", Param("categorical", [name]))
         return Feature(name, "binary", uniq)
     if kind == "ordinal":
         levels = tuple(to_native(v) for v in levels)
         unknown = [v for v in uniq if v not in levels]
         if unknown:
             raise SchemaError(f"ordinal column {name!r} holds {unknown[:5]} which are not among its levels "
-                              f"{list(levels)}; add them to ordinal={{{name!r}: [...]}}")
+                              f"{list(levels)}; add them to ", Param("ordinal", {name: [*levels, *unknown[:5]]}))
         return Feature(name, "ordinal", levels)
     return Feature(name, "categorical", uniq)
 
@@ -386,7 +481,7 @@ def _check_mostly_numeric(values: pd.Series, name: str) -> None:
     if ok.mean() >= 0.9 and not ok.all():
         i = int(np.flatnonzero(~ok)[0])
         raise DataError(f"column {name!r} looks numeric but row {values.index[i]!r} holds {values.iloc[i]!r}; "
-                        f"clean the column, or pass categorical=[{name!r}] if it really is categorical")
+                        "clean the column, or pass ", Param("categorical", [name]), " if it really is categorical")
 
 
 def check_column(col: pd.Series, feature: Feature, *, allow_missing: bool = False) -> None:
@@ -396,8 +491,9 @@ def check_column(col: pd.Series, feature: Feature, *, allow_missing: bool = Fals
     if isna.any() and not allow_missing:
         first = col.index[np.flatnonzero(isna)[0]]
         raise DataError(f"column {name!r} has {int(isna.sum())} missing value(s) (first at row {first!r}); "
-                        "the network needs complete rows: drop or fill them, or train with "
-                        "train_network(..., missing=\"impute\") so that the network learns what a missing value means")
+                        "the network needs complete rows: drop or fill them, or train with ",
+                        Param("missing", "impute", call="train_network"),
+                        " so that the network learns what a missing value means")
     if feature.kind in ("numeric", "integer"):
         if pd.api.types.is_bool_dtype(col):
             raise DataError(f"column {name!r} should be {feature.kind} but holds booleans; "
@@ -409,7 +505,7 @@ def check_column(col: pd.Series, feature: Feature, *, allow_missing: bool = Fals
             if bad.any():
                 i = np.flatnonzero(bad)[0]
                 raise DataError(f"column {name!r} should be {feature.kind} but row {col.index[i]!r} holds "
-                                f"{col.iloc[i]!r}; clean the column or declare it categorical")
+                                f"{col.iloc[i]!r}; clean the column or declare it ", Param("categorical", [name]))
             col = conv
         values = col.to_numpy(dtype=float, na_value=np.nan)
         inf = np.isinf(values)
@@ -420,7 +516,7 @@ def check_column(col: pd.Series, feature: Feature, *, allow_missing: bool = Fals
             if frac.any():
                 i = np.flatnonzero(frac)[0]
                 raise DataError(f"column {name!r} is integer but row {col.index[i]!r} holds {values[i]!r}; "
-                                f"declare it numeric=[{name!r}] if fractions are allowed")
+                                "declare it ", Param("numeric", [name]), " if fractions are allowed")
         return
     known = list(feature.categories)
     ok = col.isin(known).to_numpy() | isna
@@ -430,6 +526,37 @@ def check_column(col: pd.Series, feature: Feature, *, allow_missing: bool = Fals
         shown = ", ".join(repr(c) for c in known[:10]) + (", ..." if len(known) > 10 else "")
         raise DataError(f"column {name!r} holds {to_native(value)!r} (row {col.index[i]!r}), a value not seen in "
                         f"training (known: {shown}); map it to a known value or retrain with it")
+
+
+def check_labels(y, task: str, classes, *, target, what: str = "data set", owner: str = "network") -> None:
+    """Raise a :class:`DataError` unless the target values ``y`` are among ``classes`` (classification) or
+    numbers (regression): the one check of labels before any score is computed (:func:`rulex.evaluate`,
+    :func:`rulex.accuracy`, :func:`rulex.fidelity`, the :class:`Network`'s checks).
+
+    ``target=None``: ``what`` names the values (e.g. ``"y_true"``).
+    Labels are compared by value: ``"YES"`` is not ``"yes"`` and ``1`` is not ``"1"``; scoring such a target
+    would report accuracy 0 without a word, so it is refused with the closest class named.
+    """
+    y = pd.Series(y)
+    subject = f"the {what}'s target {target!r}" if target is not None else what
+    if task == "regression":
+        if not pd.api.types.is_numeric_dtype(y) or pd.api.types.is_bool_dtype(y):
+            raise DataError(f"{subject} is not numeric (dtype {y.dtype}) but the {owner} is a "
+                            "regression model")
+        return
+    if y.isna().any():
+        raise DataError(f"{subject} has {int(y.isna().sum())} missing value(s); drop those rows")
+    known = set(classes)
+    unknown = [to_native(v) for v in pd.unique(y) if to_native(v) not in known]
+    if unknown:
+        def near(v):
+            for c in classes:
+                if str(c).strip().lower() == str(v).strip().lower():
+                    return f" ({v!r} looks like the class {c!r})"
+            return ""
+        shown = ", ".join(f"{v!r}{near(v)}" for v in unknown[:5]) + (", ..." if len(unknown) > 5 else "")
+        raise DataError(f"{subject} holds {shown}, not among the {owner}'s classes "
+                        f"{list(classes)}; map the labels to those classes (same spelling and type)")
 
 
 def is_integral(x: float) -> bool:

@@ -111,7 +111,7 @@ def test_a_feature_complete_in_training_refuses_a_missing_value_later(credit):
 
 def test_without_imputation_missing_values_are_refused_with_the_way_out():
     train = rulex.Dataset.from_frame(_credit(), target="y")
-    with pytest.raises(rulex.DataError, match=r"missing=\"impute\""):
+    with pytest.raises(rulex.DataError, match=r"train_network\(\.\.\., missing='impute'\)"):
         rulex.train_network(train, hidden_layer_sizes=(2,), max_epochs=2)
 
 
