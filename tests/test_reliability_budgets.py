@@ -22,7 +22,8 @@ def iris():
 
 
 @pytest.mark.parametrize("method, param", [("cred", "n_samples"), ("deepred", "n_samples"), ("anndt", "n_samples"),
-                                           ("trepan", "min_samples")])
+                                           ("trepan", "min_samples"), ("brcg", "n_samples"), ("cover", "n_samples"),
+                                           ("checklist", "n_samples")])
 def test_size_parameters_are_checked_before_allocating(iris, method, param):
     net, train, _ = iris
     with pytest.raises(rulex.DataError, match=rf"{param}=1000000000 .* largest value that fits is \d+"):
@@ -163,3 +164,13 @@ def test_cli_compare_checks_its_arguments_before_training(tmp_path, extra, messa
 def test_cli_numbers_out_of_range_are_usage_errors(tmp_path, extra):
     res = _cli("train", "iris", "--out", str(tmp_path / "m.rulex"), *extra)
     assert res.returncode == 2 and "expected" in res.stderr
+
+
+@pytest.mark.parametrize("seed", [2 ** 32, -1])
+def test_a_seed_numpy_cannot_take_is_refused_naming_random_state(iris, seed):
+    net, train, _ = iris
+    with pytest.raises(rulex.DataError, match="random_state"):
+        rulex.extract(net, train, method="surrogate_tree", random_state=seed)
+    from rulex.estimators import RuleExtractorClassifier
+    with pytest.raises(rulex.DataError, match="random_state"):
+        RuleExtractorClassifier(method="trepan", random_state=seed).fit(train.X, train.y)

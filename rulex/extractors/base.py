@@ -19,7 +19,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 
 from .._version import __version__
-from ..data.dataset import Dataset
+from ..data.dataset import Dataset, check_random_state
 from ..decoding import decode_rules
 from ..exceptions import DataError, NetworkError, NotFittedError, RulexWarning, UnknownNameError, did_you_mean
 from ..metrics import agreement
@@ -150,6 +150,9 @@ class BaseExtractor(BaseEstimator):
             provenance), ``extraction_seconds_``, ``peak_memory_mb_`` and ``n_features_in_``.
             :func:`rulex.extract` also compresses or certifies on request (``rulex.refine``).
         """
+        seed = getattr(self, "random_state", None)
+        if isinstance(seed, (int, np.integer)):      # before scikit-learn's validator sees a seed it cannot take
+            check_random_state(seed)
         self._validate_params()
         self._check_inputs(network, dataset)
         for name, copies in self._row_parameters.items():

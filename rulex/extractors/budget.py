@@ -2,25 +2,9 @@
 from __future__ import annotations
 
 from ..exceptions import DataError
+from ..network.budget import memory_budget
 
 __all__ = ["capped_rows", "check_rows", "memory_budget"]
-
-
-def memory_budget() -> int:
-    """Bytes a parameter-controlled allocation may take: ``RULEX_MEMORY_BUDGET_MB`` if set, else half
-    the machine's physical memory, at most 4 GiB."""
-    import os
-    env = os.environ.get("RULEX_MEMORY_BUDGET_MB")
-    if env:
-        try:
-            return max(1, int(float(env) * 2 ** 20))
-        except ValueError:
-            raise DataError(f"RULEX_MEMORY_BUDGET_MB must be a number of MiB, got {env!r}") from None
-    try:
-        physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        physical = 8 * 2 ** 30
-    return int(min(4 * 2 ** 30, physical // 2))
 
 
 def check_rows(name: str, n_rows, n_inputs: int, copies: int = 4) -> None:
@@ -29,7 +13,8 @@ def check_rows(name: str, n_rows, n_inputs: int, copies: int = 4) -> None:
     budget = memory_budget()
     per_row = 8 * max(int(n_inputs), 1) * max(int(copies), 1)
     if int(n_rows) * per_row > budget:
-        raise DataError(f"{name}={n_rows} would need about {int(n_rows) * per_row / 2**30:.1f} GiB for "
+        what = f"{name}={n_rows}" if name.isidentifier() else f"{name} ({n_rows})"
+        raise DataError(f"{what} would need about {int(n_rows) * per_row / 2**30:.1f} GiB for "
                         f"{n_inputs} network inputs, over the memory budget of {budget / 2**30:.1f} GiB; the "
                         f"largest value that fits is {budget // per_row} (RULEX_MEMORY_BUDGET_MB sets the budget)")
 

@@ -453,7 +453,7 @@ class Sampler:
 
     def _generate(self, n: int, constraints, draw, *, force: bool, ref: np.ndarray) -> np.ndarray:
         n = int(n)
-        check_rows("n", n, len(self.input_names))
+        check_rows("the sample size", n, len(self.input_names))
         self.stats["requested"] += max(n, 0)
         d = len(self.input_names)
         if n <= 0:

@@ -145,6 +145,7 @@ class BRCG(PedagogicalExtractor):
     """
 
     name = "brcg"
+    _row_parameters = {"n_samples": 6}
     description = "Boolean rule sets by column generation + HiGHS integer program (near-optimal DNF)"
     _parameter_constraints = {
         "fidelity_target": [Interval(float, 0.0, 1.0), None],

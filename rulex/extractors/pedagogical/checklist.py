@@ -194,6 +194,7 @@ class Checklist(PedagogicalExtractor):
     """
 
     name = "checklist"
+    _row_parameters = {"n_samples": 6}
     description = "predictive checklists: at least m of n conditions, greedy with refinement on network labels"
     _parameter_constraints = {
         "max_conditions": [Interval(int, 1, 64)],

@@ -125,6 +125,7 @@ class Cover(PedagogicalExtractor):
     """
 
     name = "cover"
+    _row_parameters = {"n_samples": 6}
     description = "sequential covering (IREP*/RIPPER) on network-labelled rows with active sampling"
     _parameter_constraints = {
         "semantics": [Options(("ordered", "unordered"))],
