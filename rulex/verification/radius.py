@@ -22,7 +22,7 @@ import pandas as pd
 from ..exceptions import DataError
 from .local import Roots, decide_roots
 
-__all__ = ["check_radius", "row_boxes", "verify_rows", "verify_partitions", "is_dask_frame", "rule_summary",
+__all__ = ["check_radius", "check_free", "row_boxes", "verify_rows", "verify_partitions", "is_dask_frame", "rule_summary",
            "counterexample_frame", "MAX_ROOTS"]
 
 #: Most boxes (rows x combinations of freed categories) one call may decide.
@@ -39,7 +39,7 @@ def check_radius(radius, name: str = "radius") -> float:
     return r
 
 
-def _check_free(free, schema) -> list:
+def check_free(free, schema) -> list:
     free = [] if free is None else ([free] if isinstance(free, str) else list(free))
     for name in free:
         if name not in schema:
@@ -122,7 +122,7 @@ def verify_rows(rules, network, domain, rows: pd.DataFrame, radius: float, *, fr
     ``counterexamples`` (per row, a one-row frame or None), ``certified_fidelity``, ``sampled_fidelity``,
     ``sampled_upper_bound``, ``unknown_share``, ``complete``.
     """
-    free = _check_free(free, network.schema)
+    free = check_free(free, network.schema)
     for f in network.schema.features:
         if f.name in rows.columns and rows[f.name].isna().any():
             raise DataError(f"column {f.name!r} has a missing value (row {rows.index[rows[f.name].isna()][0]!r}): "

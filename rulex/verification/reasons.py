@@ -23,7 +23,7 @@ from .bounds import _grad_worst
 from .domain import Domain, Span
 from .engine import decide_region
 from .local import Roots, decide_roots
-from .radius import check_radius, row_boxes
+from .radius import check_free, check_radius, row_boxes
 from .spec import DELTA, Spec, check_seconds, hidden_activations
 
 __all__ = ["sufficient_reason", "potential_flip", "SufficientReason", "PotentialFlip"]
@@ -52,13 +52,19 @@ class SufficientReason:
     seconds : float
     radius : float or None
         None: the freed features range over the whole domain. Otherwise they range only within
-        ``radius x (max - min)`` of the row's values (numeric features; freed categorical features take
-        every category): a distance-restricted reason.
+        ``radius x (max - min)`` of the row's values: a distance-restricted reason, over the box that
+        :func:`~rulex.verification.verify` proves at a radius. That box keeps the row's categorical,
+        binary and ordinal values (a change of category is a distance of 1 in the one-hot inputs, beyond
+        any radius below 1) unless ``free`` names them; those kept by the box are listed in ``held``.
+    held : list of str
+        With ``radius``: the categorical features the box holds at the row's values (not in
+        ``features``, but part of the statement).
     """
 
     def __init__(self, features, values, prediction, proven, counterexamples, undecided, order, seconds,
-                 radius=None):
+                 radius=None, held=()):
         self.radius = radius
+        self.held = list(held)
         self.features = features
         self.values = values
         self.prediction = prediction
@@ -78,11 +84,14 @@ class SufficientReason:
     def to_dict(self) -> dict:
         return {"features": list(self.features), "values": dict(self.values), "prediction": self.prediction,
                 "status": self.status, "counterexamples": self.counterexamples, "undecided": list(self.undecided),
-                "order": list(self.order), "seconds": round(self.seconds, 4), "radius": self.radius}
+                "order": list(self.order), "seconds": round(self.seconds, 4), "radius": self.radius,
+                "held": list(self.held)}
 
     def __str__(self):
         conds = " AND ".join(f"{k} = {v!r}" for k, v in self.values.items()) or "(nothing: the class is constant)"
-        scope = "" if self.radius is None else f"; any other value within {self.radius:.0%} of the row's"
+        scope = "" if self.radius is None else (
+            f"; any other value within {self.radius:.0%} of the row's"
+            + (f", {', '.join(self.held)} as in the row" if self.held else ""))
         return f"{conds} => {self.prediction!r} ({self.status}{scope})"
 
     def __repr__(self):
@@ -179,7 +188,7 @@ def _native(d):
 
 
 def sufficient_reason(network, row, dataset=None, max_seconds: float = 30, *, order=None, radius=None,
-                      max_nodes: int = 200, bounds: dict | None = None, delta: float = DELTA,
+                      free=None, max_nodes: int = 200, bounds: dict | None = None, delta: float = DELTA,
                       random_state: int | None = 0) -> SufficientReason:
     """A subset-minimal set of ``row``'s feature values that proves the network's class.
 
@@ -201,6 +210,9 @@ def sufficient_reason(network, row, dataset=None, max_seconds: float = 30, *, or
         (clipped to the domain), a freed categorical one over its categories: a short, local reason
         ("with these values as they are, no change of up to 10 % of any other changes the class";
         ALGORITHMS-3 §1.2), decided by the batched verifier. None: the whole domain.
+    free : list of str, optional
+        With ``radius``: categorical, binary or ordinal features that may take any category when freed
+        (the others are held at the row's value by the box, as in ``verify(..., radius=r)``).
     max_nodes : int, default 200
         With ``radius``: branch-and-bound nodes per query before MILP (ReLU) or ``unknown``.
     bounds : dict, optional
@@ -239,7 +251,10 @@ def sufficient_reason(network, row, dataset=None, max_seconds: float = 30, *, or
     rng = np.random.default_rng(random_state)
     deadline_all = started + max_seconds - 0.05
     if radius is not None:
-        return _reason_at_radius(network, domain, row, c, order, radius, max_nodes, deadline_all, delta, rng, started)
+        held = [n for n in names if network.schema[n].kind not in ("numeric", "integer")
+                and n not in check_free(free, network.schema)]
+        return _reason_at_radius(network, domain, row, c, [n for n in order if n not in held], radius, max_nodes,
+                                 deadline_all, delta, rng, started, held)
     kept = set(names)
     cex, undecided = {}, []
     for k, name in enumerate(order):
@@ -326,7 +341,7 @@ def potential_flip(network, row, feature: str, dataset=None, max_seconds: float 
     return PotentialFlip(feature, can, None, None, time.monotonic() - started)
 
 
-def _reason_at_radius(network, domain, row, c, order, radius, max_nodes, deadline_all, delta, rng, started):
+def _reason_at_radius(network, domain, row, c, order, radius, max_nodes, deadline_all, delta, rng, started, held):
     """Deletion over ``order`` where freed features range within ``radius`` of the row (batched verifier).
 
     One batched pass first frees each feature alone: a feature whose freeing alone already changes the
@@ -357,7 +372,7 @@ def _reason_at_radius(network, domain, row, c, order, radius, max_nodes, deadlin
         return res, out.complete
 
     cex, undecided = {}, []
-    singles, complete = query([{n} for n in order])
+    singles, complete = query([{n} for n in order]) if order else ([], True)
     kept = set(names)
     for name, (status, r) in zip(order, singles):
         if status == "counterexample":
@@ -377,7 +392,7 @@ def _reason_at_radius(network, domain, row, c, order, radius, max_nodes, deadlin
             cex[name] = {"row": _native(r.iloc[0].to_dict()), "network_says": to_native(network.predict(r)[0])}
         else:
             undecided.append(name)
-    features = [n for n in names if n in kept]
+    features = [n for n in names if n in kept and n not in held]
     values = _native({n: row[n].iloc[0] for n in features})
     return SufficientReason(features, values, network.classes[c], not undecided and complete, cex, undecided,
-                            order, time.monotonic() - started, radius=radius)
+                            order, time.monotonic() - started, radius=radius, held=held)

@@ -286,3 +286,19 @@ def test_the_report_states_certified_fidelity_in_a_browser(tmp_path):
                           f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", page.as_uri()],
                          capture_output=True, text=True, timeout=120).stdout
     assert all(e in dom for e in expected)
+
+
+def test_reasons_at_a_radius_hold_categories_unless_freed():
+    ds = mixed_data(7)
+    net = random_net(ds, "relu", 7)
+    row = ds.frame[ds.schema.feature_names].iloc[[0]]
+    held = sufficient_reason(net, row, radius=0.2)
+    assert held.held == ["c", "o"] and set(held.features) <= {"x", "k"} and held.proven
+    assert "c, o as in the row" in str(held)
+    freed = sufficient_reason(net, row, radius=0.2, free=["c"])
+    assert freed.held == ["o"] and set(held.features) <= set(freed.features)
+    for name, cex in freed.counterexamples.items():     # a kept feature's freeing really flips the class
+        flip = pd.DataFrame([cex["row"]])
+        assert net.predict(flip)[0] == cex["network_says"] != net.predict(row)[0]
+    with pytest.raises(rulex.DataError, match="free names 'x', a numeric"):
+        sufficient_reason(net, row, radius=0.2, free=["x"])
