@@ -109,6 +109,26 @@ def test_negative_conditions_on_missing_values_are_false(pmml_scorer):
     assert pmml.count('operator="isNotMissing"') == 4
 
 
+def test_float_coded_categories_score_alike_in_pypmml(pmml_scorer):
+    """Issue 27: categories read from a CSV as 2.0, 5.0 (dataType double): pypmml matched an
+    ``equal``/``notEqual`` test against the category's position in the DataDictionary instead of
+    its value (``equal 1.0`` fired on the second category), so single-category tests mis-scored."""
+    schema = Schema((Feature("region", "categorical", (1.0, 2.0, 3.0, 5.0)),
+                     Feature("rating", "ordinal", (1.0, 2.0, 3.0, 4.0, 5.0)), Feature("x", "numeric")),
+                    target="y", classes=("a", "b"))
+    rules = RuleSet([Rule([Condition("region", "==", 1.0)], "a"),
+                     Rule([Condition("region", "!=", 3.0), Condition("x", ">", 0.5)], "a"),
+                     Rule([Condition("rating", "in", (2.0,))], "a"),
+                     Rule([Condition("region", "in", (2.0, 5.0)), Condition("rating", ">", 3.5)], "a")],
+                    "b", classes=("a", "b"), schema=schema, target="y")
+    codes = [(g, r, x) for g in (1.0, 2.0, 3.0, 5.0, None) for r in (1.0, 2.0, 4.0, None) for x in (0.0, 1.0)]
+    frame = pd.DataFrame({"region": pd.Series([c[0] for c in codes], dtype="float64"),
+                          "rating": pd.Series([c[1] for c in codes], dtype="float64"),
+                          "x": [c[2] for c in codes]})
+    assert "a" in set(rules.predict(frame)) and "b" in set(rules.predict(frame))
+    _check_formats(rules, frame, pmml=pmml_scorer)
+
+
 def test_mofn_with_missing_values(pmml_scorer):
     mofn = MofN(2, (Condition("x", ">", 1.0), Condition("n", "<=", 3.5), Condition("c", "in", ("é", "it's")),
                     Condition("b", "!=", False)))
