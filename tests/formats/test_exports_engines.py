@@ -7,6 +7,7 @@ once per test process (tests/_helpers/engines.py); without them the tests skip, 
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -252,3 +253,48 @@ def test_coded_categories_agree_in_every_engine(pmml_scorer, coding, tmp_path):
             check_sql_engines(rules, frame, dialects=())
         except AssertionError as exc:
             raise AssertionError(f"{coding} / {method}: {exc}") from None
+
+
+# ---------------------------------------------------------------------------------------------
+# SQL numbers: readable decimals, still exact in SQLite, DuckDB and PostgreSQL
+# ---------------------------------------------------------------------------------------------
+def _awkward_doubles():
+    """Doubles as networks and trees make them: float32 values, midpoints of float32 values
+    (thresholds), random doubles over many scales, and the issue's 2.5000000447034836."""
+    import numpy as np
+    rng = np.random.default_rng(3)
+    f32 = rng.standard_normal(200).astype(np.float32).astype(float)
+    mids = (f32[:-1] + f32[1:]) / 2
+    wide = rng.uniform(-1e4, 1e4, 200) * 10.0 ** rng.integers(-6, 7, 200)
+    return [2.5000000447034836, 0.1 + 0.2, 1 / 3] + [float(v) for v in (*f32, *mids, *wide)]
+
+
+def test_sql_numbers_are_readable_decimals_and_exact_in_every_engine():
+    """Issue 27: thresholds were written CAST(167772163 AS DOUBLE) / CAST(67108864 AS DOUBLE). Every
+    float is now a decimal literal wherever it reads back exactly (the shortest one for DuckDB and
+    PostgreSQL; for SQLite one its parser provably reads exactly), and each engine predicts the very
+    doubles: row i fires rule i, whose threshold and conclusion are the i-th double."""
+    import numpy as np
+    import pandas as pd
+    values = _awkward_doubles()
+    rules = rulex.RuleSet([rulex.Rule([rulex.Condition("n", "<=", i + 0.5), rulex.Condition("x", ">", v)], v)
+                           for i, v in enumerate(values)], 0.0, task="regression",
+                          schema=rulex.Schema((rulex.Feature("n", "numeric"), rulex.Feature("x", "numeric")),
+                                              target="y", task="regression"), target="y")
+    frame = pd.DataFrame({"n": np.arange(len(values), dtype=float),
+                          "x": [np.nextafter(v, np.inf) for v in values]})
+    assert list(rules.predict(frame)) == values
+    native = rulex.export(rules, "sql")
+    assert "> 2.5000000447034836e0" in native and "CAST(167772163" not in native
+    exact_forms = len(re.findall(r"\(CAST\(-?\d+ AS DOUBLE\)", native))
+    assert exact_forms <= len(values) // 10, f"{exact_forms} of {2 * len(values)} floats in the exact form"
+    assert "CAST(" not in rulex.export(rules, "sql", dialect="duckdb")      # every float a decimal
+    assert not re.search(r"CAST\(-?\d+ AS DOUBLE PRECISION\)\s*[/*]", rulex.export(rules, "sql", dialect="postgres"))
+    _check_formats(rules, frame)                                   # SQLite and DuckDB, native form
+    _assert_all_same(values, [_native(v) for v in run_postgres(rules, frame)], "regression", "postgres")
+    import duckdb
+    con = duckdb.connect()
+    con.register("data", frame)
+    got = [row[-1] for row in con.execute(rulex.export(rules, "sql", dialect="duckdb").rstrip().rstrip(";"))
+           .fetchall()]
+    assert got == values
