@@ -415,7 +415,7 @@ def _conclusion(v, rules) -> str:
 def _case(whens, default: str, indent: str, at: str = "") -> str:
     if not whens:
         return default
-    lines = ["CASE"] + [f"{at}{indent}{w}" for w in whens] + [f"{at}{indent}ELSE {default}", f"{at}END"]
+    lines = ["CASE"] + [f"{at}{indent}{w}" for w in whens] + [f"{at}{indent}ELSE {default}  /* default */", f"{at}END"]
     return "\n".join(lines)
 
 

@@ -375,6 +375,34 @@ def test_html_report_content(extracted):
     assert "## Data" not in rulex.export(rules, "markdown")
 
 
+def test_one_rule_numbering_in_every_format(extracted):
+    """Issue 27: every format counts rules from 1 and names the default "default", never "rule 0"."""
+    rules, net, _, test = extracted
+    n = len(rules)
+    md = rulex.export(rules, "markdown", network=net, dataset=test)
+    page = rulex.export(rules, "html", network=net, dataset=test)
+    for text in (md, page):
+        assert "rule 0" not in text
+    # the per-rule table: 1..n, then the default by name
+    table = md.split("Per rule on the evaluation rows")[1].split("\n\n")[1].splitlines()[2:]
+    assert [row.split("|")[1].strip() for row in table] == [str(i) for i in range(1, n + 1)] + ["default"]
+    assert md.count("| default | otherwise |") == 1                       # the rules table
+    stats = page.split("Per rule on the evaluation rows")[1].split("</table>")[0]
+    assert [int(k) for k in re.findall(r'<tr><td class="n">(\d+)</td>', stats)] == list(range(1, n + 1))
+    assert '<tr><td class="n">default</td>' in stats
+    assert '<tr class="rule"><td class="n">default</td>' in page        # the rules table
+    sql = rulex.export(rules, "sql")
+    assert [int(k) for k in re.findall(r"/\* rule (\d+) \*/", sql)] == list(range(1, n + 1))
+    assert "/* default */" in sql
+    src = rulex.export(rules, "python")
+    assert [int(k) for k in re.findall(r"^\s+# (\d+)\. ", src, flags=re.M)] == list(range(1, n + 1))
+    ns = _load_module(src)
+    numbers = [ns["decide"](row) for row in test.X.to_dict("records")]
+    expected = rules.explain(test.X)["rule"].tolist()
+    assert numbers == [k if k else "default" for k in expected]
+    assert ns["CONCLUSIONS"]["default"] == rules.default and "0: default" not in src
+
+
 def test_html_report_renders_in_headless_chromium(extracted, tmp_path):
     browser = _chromium()
     if browser is None:
