@@ -130,6 +130,8 @@ def _cards(facts) -> list:
     reg = facts["task"] == "regression"
     cards = [("rules", facts["n_rules"]), ("conditions", facts["n_conditions"]),
              ("features used", len(facts["features_used"]))]
+    if facts["chosen"]:
+        cards.insert(0, ("method", f"auto → {facts['chosen']['method']}"))
     m = facts["metrics"]
     if m:
         fid_name = "fidelity (R²)" if reg else "fidelity"

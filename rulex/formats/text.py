@@ -119,6 +119,9 @@ def to_markdown(rules, digits: int = 6, network=None, dataset=None, date: str | 
     lines = [f"# Rules predicting `{target}`", ""]
     if p.get("method"):
         lines.append(f"- method: **{p['method']}** ({p.get('kind', '')})")
+    chosen = audit_facts(rules)["chosen"]
+    if chosen:
+        lines.append(f"- auto chose: **{chosen['method']}**{_md_escape(chosen['detail'])}")
     if p.get("parameters"):
         lines.append("- parameters: " + ", ".join(f"`{k}={v}`" for k, v in sorted(p["parameters"].items())))
     if p.get("network"):

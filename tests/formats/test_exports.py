@@ -7,6 +7,7 @@ with missing values and check that every executable format predicts exactly what
 """
 from __future__ import annotations
 
+import html
 import re
 import sqlite3
 import subprocess
@@ -401,6 +402,29 @@ def test_one_rule_numbering_in_every_format(extracted):
     expected = rules.explain(test.X)["rule"].tolist()
     assert numbers == [k if k else "default" for k in expected]
     assert ns["CONCLUSIONS"]["default"] == rules.default and "0: default" not in src
+
+
+def test_report_names_the_method_auto_chose():
+    """Issue 27: a report of method="auto" rules said only "auto"; it names the chosen candidate,
+    its parameters and whether it was compressed, and lists every candidate auto tried."""
+    from _helpers.nets import iris_net
+    net, train, test = iris_net()
+    candidates = [("surrogate_tree", {"max_leaf_nodes": 4}), ("cover", {"semantics": "unordered"})]
+    rules = rulex.extract(net, train, method="auto", candidates=candidates, random_state=0)
+    winner = rules.provenance["winner"]
+    page = html.unescape(rulex.export(rules, "html", network=net, dataset=test))
+    chosen = re.search(r"<p>auto chose <b>(\w+)</b>([^<]*)", page)
+    assert chosen and chosen.group(1) == winner["method"], "the report does not name auto's choice"
+    for k, v in winner["parameters"].items():
+        assert f"{k}={v!r}" in chosen.group(2)
+    assert ("compressed" in chosen.group(2)) == winner["compressed"]
+    assert f"auto → {winner['method']}" in page                              # the method card
+    tried = page.split("Candidates auto tried")[1].split("</table>")[0]
+    assert tried.count("<tr>") == len(rules.provenance["candidates"]) + 1   # header + one row each
+    md = rulex.export(rules, "markdown")
+    assert f"- auto chose: **{winner['method']}**" in md
+    plain = rulex.extract(net, train, method="surrogate_tree", random_state=0)
+    assert "auto chose" not in rulex.export(plain, "html") and "auto chose" not in rulex.export(plain, "markdown")
 
 
 def test_html_report_renders_in_headless_chromium(extracted, tmp_path):
