@@ -10,11 +10,11 @@ Numbers
     (Python's ``repr``), in scientific notation (``2.5000000447034836e0``), which
     both engines read as DOUBLE (DuckDB reads ``2.45`` as a DECIMAL). SQLite
     before 3.43 (and later ones where a long double is wider than a double) does
-    not always round decimal literals correctly (one full-precision value in a
-    few thousand parses one ulp off), so the decimal literal is used only when it
+    not always round decimal literals correctly (3.40 on x86-64 reads
+    ``59.74737633665573`` one ulp off), so the decimal literal is used only when it
     provably parses exactly under SQLite's algorithm on every platform (see
     :func:`_sqlite_reads_exactly`), else the nearest 17- or 18-digit decimal
-    that does (``2.50000004470348358e0``); the rare others are written as an exact
+    that does (``5.9747376336655726e1``); the rare others are written as an exact
     product of an integer and powers of two, preceded by the decimal value in a
     comment: ``/* 59.74737633665573 */ (CAST(4204... AS DOUBLE) / CAST(... AS DOUBLE))``.
     With ``dialect="duckdb"`` or ``"postgres"``, engines whose parsers round every
@@ -140,9 +140,10 @@ def _sqlite_reads_exactly(text: str, x: float) -> bool:
 
     * with an 80-bit long double (x86): ``s`` exact, the quotient rounded to 64 bits, then to 53;
     * where a long double is a double: ``s`` first rounded to 53 bits, the quotient to 53;
-    * in any evaluation accurate to 2**-90 (IEEE quad long doubles, the double-double arithmetic
-      SQLite 3.43 uses without a wide long double, correctly rounded parsers such as DuckDB's and
-      newer SQLite's): the exact value lies farther than that from a rounding boundary.
+    * in any evaluation with a relative error below 2**-90 (IEEE quad long doubles; the
+      double-double arithmetic SQLite 3.43 uses without a wide long double, about 2**-100; correctly
+      rounded parsers such as DuckDB's and the newest SQLite's): the exact value lies farther than
+      that from a rounding boundary.
 
     A full-precision (17-digit) shortest literal passes in nine cases of ten; :func:`sql_float`
     then tries the nearest 17- and 18-digit decimals and writes the rare others in the exact form.
