@@ -13,7 +13,7 @@ from .evaluate import evaluate
 from .exceptions import DataError, Param, RulexError
 from .extractors.base import EXTRACTORS, extractor_class, seeded_extractor
 
-__all__ = ["compare", "COLUMNS"]
+__all__ = ["compare", "pareto_front", "COLUMNS"]
 
 COLUMNS = ["method", "kind", "fidelity", "accuracy", "network_accuracy", "rules", "conditions", "mean_length",
            "features", "coverage", "seconds", "peak_mb", "complete", "warnings", "error", "pareto"]
@@ -53,7 +53,9 @@ def compare(network, train, test, methods=None, params: dict | None = None, rand
     the comparison; a method that warned or returned a partial result (its budget ran out with
     ``on_budget="partial"``) says so in the ``warnings`` and ``complete`` columns. Returns a DataFrame, one row per method (and the rule sets if
     ``return_rules``). Column ``pareto`` marks the fidelity-conditions front: the methods
-    no other method beats on both (fidelity >= and conditions <=, one of them strictly).
+    no other method beats on both (fidelity >= and conditions <=, one of them strictly); a
+    result without conditions (no rules: the default alone) is never on it (see
+    :func:`pareto_front`).
     ``n_jobs`` runs the methods in that many joblib workers
     (processes; -1: all cores; inside ``joblib.parallel_config(backend="dask")`` on a
     Dask cluster); every method is a pure function of its inputs, so the table is the
@@ -109,7 +111,7 @@ def compare(network, train, test, methods=None, params: dict | None = None, rand
     rows = [row for row, _ in results]
     rulesets = {row["method"]: rules for row, rules in results if rules is not None}
     table = pd.DataFrame(rows, columns=COLUMNS)
-    table["pareto"] = _pareto(table["fidelity"].to_numpy(float), table["conditions"].to_numpy(float))
+    table["pareto"] = pareto_front(table["fidelity"].to_numpy(float), table["conditions"].to_numpy(float))
     return (table, rulesets) if return_rules else table
 
 
@@ -144,13 +146,20 @@ def check_arguments(methods, params, random_state, n_jobs, call: str = "compare"
     return methods, {m: dict(p) for m, p in params.items()}
 
 
-def _pareto(fidelity, conditions):
-    """Rows on the fidelity-conditions front (NaN rows, i.e. failed methods, never are)."""
-    keep = np.zeros(len(fidelity), dtype=bool)
-    for i in range(len(fidelity)):
-        if np.isnan(fidelity[i]) or np.isnan(conditions[i]):
+def pareto_front(fidelity, conditions) -> np.ndarray:
+    """Which points are on the fidelity-conditions front: no other point has fidelity >= and
+    conditions <=, one of them strictly.
+
+    A point without a value (a failed method) never is, and neither is one with 0 conditions:
+    no rules (or only rules that always hold), i.e. one constant prediction, the baseline the
+    rule sets are measured against, not a trade-off to choose. Such a point still dominates
+    the rule sets it beats (a rule set less faithful than the constant is on no front).
+    """
+    f, c = np.asarray(fidelity, float), np.asarray(conditions, float)
+    keep = np.zeros(len(f), dtype=bool)
+    for i in range(len(f)):
+        if np.isnan(f[i]) or np.isnan(c[i]) or c[i] == 0:
             continue
-        f, c = fidelity, conditions
         with np.errstate(invalid="ignore"):
             dominated = (f >= f[i]) & (c <= c[i]) & ((f > f[i]) | (c < c[i]))
         keep[i] = not dominated.any()

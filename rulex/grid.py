@@ -22,7 +22,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from .compare import check_arguments, compare
+from .compare import check_arguments, compare, pareto_front
 from .data import check_random_state, load_dataset
 from .exceptions import DataError, Param
 from .extractors.base import EXTRACTORS
@@ -246,15 +246,3 @@ def summarize(df: pd.DataFrame) -> pd.DataFrame:
         out.loc[sub.index, "pareto"] = pareto_front(sub["fidelity_mean"].to_numpy(),
                                                     sub["conditions_mean"].to_numpy())
     return out.sort_values(["data", "fidelity_mean"], ascending=[True, False]).reset_index(drop=True)
-
-
-def pareto_front(fidelity, conditions) -> np.ndarray:
-    """Points not dominated: no other point has fidelity >= and conditions <= with one strict."""
-    f, c = np.asarray(fidelity, float), np.asarray(conditions, float)
-    keep = np.zeros(len(f), bool)
-    for i in range(len(f)):
-        if np.isnan(f[i]) or np.isnan(c[i]):
-            continue
-        dominated = (f >= f[i]) & (c <= c[i]) & ((f > f[i]) | (c < c[i]))
-        keep[i] = not dominated.any()
-    return keep

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .compare import pareto_front as _front
 from .exceptions import DataError
 from .rules.ruleset import RuleSet
 
@@ -53,7 +54,8 @@ def pareto_mask(table: pd.DataFrame, size: str = "conditions", score: str = "fid
     Returns
     -------
     pandas.Series of bool
-        Indexed like ``table``; rows with a missing size or score are False.
+        Indexed like ``table``; rows with a missing size or score are False, and so are rows of
+        size 0 (no rules: the constant baseline, see :func:`rulex.compare.pareto_front`).
 
     Raises
     ------
@@ -61,12 +63,8 @@ def pareto_mask(table: pd.DataFrame, size: str = "conditions", score: str = "fid
         When ``table`` is not a DataFrame or lacks a column.
     """
     rows = _usable(table, size, score)
-    s = rows[size].to_numpy(dtype=float)
-    f = rows[score].to_numpy(dtype=float)
-    dominated = np.array([bool(np.any((s <= s[i]) & (f >= f[i]) & ((s < s[i]) | (f > f[i])))) for i in range(len(s))],
-                         dtype=bool)
     out = pd.Series(False, index=table.index)
-    out[rows.index] = ~dominated
+    out[rows.index] = _front(rows[score].to_numpy(dtype=float), rows[size].to_numpy(dtype=float))
     return out
 
 

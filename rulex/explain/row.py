@@ -74,8 +74,9 @@ class Explanation:
     probabilities : dict class -> probability.
     global_rule : str or None
         Text of the rule of ``rules`` that decides the row (``DEFAULT THEN ...`` for the default).
-    global_rule_number : int or None
-        1-based number of that rule, 0 for the default.
+    global_rule_number : int, "default" or None
+        1-based number of that rule, or ``"default"`` when no rule decides (the numbering of
+        every export and of ``verify``).
     global_prediction : the rule set's conclusion for the row.
     local_rule : Rule
         Conjunction in original units that holds on the row, concluding the network's prediction.
@@ -104,10 +105,15 @@ class Explanation:
     flip: Flip | None = None
     flips: list = field(default_factory=list)
     global_rule: str | None = None
-    global_rule_number: int | None = None
+    global_rule_number: int | str | None = None
     global_prediction: Any = None
     sufficient_reason: Any = None
     schema: Any = field(default=None, repr=False)
+
+    @property
+    def global_rule_name(self) -> str:
+        """``global rule 3`` or ``default rule``, as the text and notebook views name it."""
+        return "default rule" if self.global_rule_number == "default" else f"global rule {self.global_rule_number}"
 
     def to_dict(self) -> dict:
         return {
@@ -136,7 +142,7 @@ class Explanation:
                  f"network predicts {format_value(self.prediction)} (p = {self.probability:.3f})"]
         if self.global_rule is not None:
             agree = "agrees" if self.global_prediction == self.prediction else "DISAGREES"
-            lines.append(f"global rule {self.global_rule_number}: {self.global_rule}  ({agree} with the network)")
+            lines.append(f"{self.global_rule_name}: {self.global_rule}  ({agree} with the network)")
         cond = format_conditions(self.local_rule.conditions, self.schema) if self.local_rule.conditions else "TRUE"
         lines.append(f"local rule: IF {cond} THEN {format_value(self.local_rule.conclusion)}")
         lines.append(f"  local fidelity {self.local_fidelity:.3f}, coverage {self.local_coverage:.3f} "
@@ -434,5 +440,6 @@ def _add_global_rule(result: Explanation, rules, frame_row: pd.DataFrame, encode
     where = frame_row if rules.space == "original" else encoder.transform_frame(frame_row)
     ex = rules.explain(where).iloc[0]
     result.global_rule = str(ex["text"])
-    result.global_rule_number = int(ex["rule"])
+    number = int(ex["rule"])          # RuleSet.explain: 1-based, 0 when the default decides
+    result.global_rule_number = number if number > 0 else "default"
     result.global_prediction = to_native(ex["prediction"])

@@ -122,6 +122,7 @@ def _rule_facts(rules, date: str | None, digits: int) -> dict:
                            "ties go to the tied class whose first firing rule is earliest; "
                            "if none holds, the default"),
         "method": p.get("method"), "kind": p.get("kind"), "parameters": p.get("parameters") or {},
+        "chosen": _auto_choice(p),
         "n_rules": len(rules), "n_conditions": rules.conditions_count(),
         "features_used": rules.features_used(),
         "default": format_value(rules.default),
@@ -150,6 +151,30 @@ def _rule_facts(rules, date: str | None, digits: int) -> dict:
             "then": format_value(r.conclusion), "weight": r.weight, "support": r.support,
             "precision": r.precision})
     return facts
+
+
+def _params_text(params) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in sorted((params or {}).items()))
+
+
+def _auto_choice(p) -> dict | None:
+    """What ``method="auto"`` chose (its provenance's ``winner``), in words, and every candidate it
+    tried as table rows; None for rules of any other method."""
+    w = p.get("winner")
+    if not w:
+        return None
+    params = _params_text(w.get("parameters"))
+    detail = (f" ({params})" if params else "") + (", compressed" if w.get("compressed") else "")
+    best, own = p.get("best_holdout_fidelity"), w.get("holdout_fidelity")
+    tol = (p.get("parameters") or {}).get("tolerance")
+    if own is not None and best is not None:
+        detail += (f": held-out fidelity {own:.4f}, the fewest conditions within {tol} of the best candidate's "
+                   f"{best:.4f}")
+    rows = [(c.get("method"), _params_text(c.get("parameters")), "yes" if c.get("compressed") else "",
+             "" if c.get("holdout_fidelity") is None else f"{c['holdout_fidelity']:.4f}",
+             c.get("rules", ""), c.get("conditions", ""), c.get("error", ""))
+            for c in p.get("candidates") or []]
+    return {"method": w.get("method"), "detail": detail, "candidates": rows}
 
 
 def _network_facts(network) -> dict:
@@ -207,6 +232,10 @@ def _add_scores(facts: dict, rules, network, dataset) -> None:
             columns={"precision_network": "precision_truth", "rmse_network": "rmse_truth"})
         curve = size_curve(rules, frame, y_true).rename(columns={"agreement": "accuracy"})
     facts["curve"] = curve
+    # the per-rule table numbers rules from 1 and names the default (metrics' table gives it 0)
+    stats = facts["rule_stats"].copy()
+    stats["rule"] = [int(k) if k else "default" for k in stats["rule"]]
+    facts["rule_stats"] = stats
 
 
 def explanation_rows(frame: pd.DataFrame, digits: int = 4):

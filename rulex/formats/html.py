@@ -134,6 +134,8 @@ def _cards(facts) -> list:
     reg = facts["task"] == "regression"
     cards = [("rules", facts["n_rules"]), ("conditions", facts["n_conditions"]),
              ("features used", len(facts["features_used"]))]
+    if facts["chosen"]:
+        cards.insert(0, ("method", f"auto → {facts['chosen']['method']}"))
     m = facts["metrics"]
     if m:
         fid_name = "fidelity (R²)" if reg else "fidelity"
@@ -173,7 +175,7 @@ def _rules_table(facts) -> dict:
     default_word = "ELSE" if (facts["semantics"] == "ordered" and facts["rules"]) else "DEFAULT (no rule holds)"
     headers = (["#", "condition", "conclusion"] + (["weight"] if show_weight else []) + ["support"]
                + ([] if reg else ["precision"]) + (["verified"] if verification else []))
-    default_row = ["—", default_word, f"{target} = {facts['default']}"] + [""] * (len(headers) - 3)
+    default_row = ["default", default_word, f"{target} = {facts['default']}"] + [""] * (len(headers) - 3)
     if verification:
         default_row[-1] = verification.get("default") or ""
     rows.append(default_row)

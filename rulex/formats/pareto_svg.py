@@ -7,7 +7,8 @@ taken as given (the ``pareto`` column of :func:`rulex.compare`), not recomputed 
 
 The x axis (conditions, fewer is simpler) is linear up to 12 conditions and ``log10(1 + x)``
 beyond, so rule sets of 1 and of 300 conditions both stay readable and 0 conditions (a
-default-only rule set) still has a place.
+default-only rule set) still has a place. A point of 0 conditions (no rules: a constant
+prediction, the baseline) is labelled "(no rules)" and never drawn on the front.
 """
 from __future__ import annotations
 
@@ -109,7 +110,8 @@ def pareto_chart(methods, fidelity, conditions, pareto, *, score: str = "fidelit
         The rows' scores (y) and sizes (x); a row with a missing or non-finite value (a failed
         method) is left out of the chart and listed in ``omitted``.
     pareto : sequence of bool
-        Which rows are on the front (the ``pareto`` column of :func:`rulex.compare`).
+        Which rows are on the front (the ``pareto`` column of :func:`rulex.compare`); a row of 0
+        conditions never is, whatever this says.
     score : str, default "fidelity"
         The y-axis title (e.g. ``"fidelity (R²)"`` for a regression network).
     width, height : int
@@ -130,7 +132,9 @@ def pareto_chart(methods, fidelity, conditions, pareto, *, score: str = "fidelit
         if f is None or c is None:
             omitted.append(str(name))
             continue
-        points.append({"label": str(name), "fidelity": f, "conditions": c, "front": bool(front)})
+        empty = c == 0                  # no rules: the constant baseline, not a trade-off
+        points.append({"label": f"{name} (no rules)" if empty else str(name), "fidelity": f, "conditions": c,
+                       "front": bool(front) and not empty})
     if not points:
         return None
     x0, x1, y0, y1 = LEFT, width - RIGHT, TOP, height - BOTTOM

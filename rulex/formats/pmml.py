@@ -21,7 +21,10 @@ Conditions
     infinite thresholds become ``isNotMissing`` or ``False``). On discrete
     fields every condition is first reduced to the set of declared categories
     it accepts, then written as ``equal`` / ``notEqual`` or a
-    ``SimpleSetPredicate`` (``isIn`` / ``isNotIn``); a set that holds a string
+    ``SimpleSetPredicate`` (``isIn`` / ``isNotIn``); a single category of a field
+    whose categories are doubles (codes read as ``2.0``) is a one-value set too,
+    because PMML4S compares such a field's ``SimplePredicate`` value with the
+    category's position instead of its value; a set that holds a string
     with a double quote, a backslash, a tab or a line break is written as an OR
     of ``equal`` (an AND of ``notEqual``) instead, because evaluators disagree on
     escapes inside ``Array`` (PMML4S reads ``\"`` as two characters). A rule is an ``and`` ``CompoundPredicate`` (or one predicate, or
@@ -240,7 +243,10 @@ def _set(field, values, positive: bool):
     values = list(dict.fromkeys(values))
     if not values:
         return FALSE if positive else _not_missing(field)
-    if len(values) == 1:
+    # PMML4S (pypmml) reads a value of a discrete double field as its position in the DataDictionary
+    # and compares a SimplePredicate's value with that position (``equal 1.0`` fires on the second
+    # category); its SimpleSetPredicate compares values. Such fields always get a set.
+    if len(values) == 1 and not (field.optype != "continuous" and field.dtype == "double"):
         return (_simple(field, "equal", values[0]) if positive
                 else _and([_not_missing(field), _simple(field, "notEqual", values[0])]))
     if field.dtype == "string" and any(c in v for v in values for c in '"\\\t\n\r'):

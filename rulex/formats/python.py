@@ -1,7 +1,8 @@
 """Python export: the source of a standalone module (standard library only, no rulex import).
 
 The module defines ``predict(row)``, ``predict_many(rows)`` and ``decide(row)`` (the
-number of the deciding rule, 0 for the default), with exactly the semantics of
+number of the deciding rule, from 1, or ``"default"``: the numbering of every export),
+with exactly the semantics of
 :meth:`RuleSet.predict`:
 
 * a row is a mapping from column name to value; a value that is ``None`` or NaN
@@ -184,7 +185,7 @@ def _module_head(rules, features) -> str:
     lines = ['"""' + _comment(head).replace("\\", "\\\\").replace('"', '\\"'), "",
              "Standalone: needs only the Python standard library.", f"Semantics: {sem}.",
              "A condition on a missing value (None or NaN) is false, whatever its operator.", "",
-             "Functions: predict(row), predict_many(rows), decide(row) -> deciding rule number (0: default).",
+             "Functions: predict(row), predict_many(rows), decide(row) -> deciding rule number (from 1) or 'default'.",
              '"""', "import math", "",
              f"TARGET = {_py(target)}",
              f"TASK = {_py(rules.task)}",
@@ -194,9 +195,10 @@ def _module_head(rules, features) -> str:
     if rules.task == "classification":
         lines.append("CLASSES = (" + "".join(_py(c) + ", " for c in rules.classes) + ")")
     concl = [_conclusion(r.conclusion, rules.task) for r in rules.rules]
-    note = ("  # index: decide(row); a tuple is a linear formula (intercept, numeric terms, indicator terms)"
-            if rules.is_linear else "  # index: decide(row)")
-    lines.append("CONCLUSIONS = (DEFAULT, " + "".join(c + ", " for c in concl) + ")" + note)
+    note = ("  # key: decide(row); a tuple is a linear formula (intercept, numeric terms, indicator terms)"
+            if rules.is_linear else "  # key: decide(row)")
+    lines.append("CONCLUSIONS = {" + "".join(f"{i}: {c}, " for i, c in enumerate(concl, 1))
+                 + "'default': DEFAULT}" + note)
     return "\n".join(lines) + "\n"
 
 
@@ -204,13 +206,13 @@ def _decide(rules, features, var) -> list:
     """Lines of ``decide(row)``: the rules in order, or their votes (with ``_vote`` and its tables)."""
     schema = rules.schema if rules.space == "original" else None
     body = ["", "", "def decide(row):",
-            '    """Number of the rule that decides ``row`` (1-based), or 0 when the default decides."""']
+            '    """Number of the rule that decides ``row`` (from 1), or \'default\' when no rule does."""']
     body += [f"    {var[f]} = _get(row, {_py(f)})" for f in features]
     texts = [_comment(r.to_string(schema)) for r in rules.rules]
     if rules.semantics == "ordered" or not rules.rules:
         for i, (r, text) in enumerate(zip(rules.rules, texts), 1):
             body += [f"    # {i}. {text}", f"    if {_rule(r, var)}:", f"        return {i}"]
-        body.append("    return 0")
+        body.append("    return 'default'")
         return body
     classes = list(rules.classes)
     weights = []
@@ -231,10 +233,10 @@ def _decide(rules, features, var) -> list:
 _VOTE = [
     "", "",
     "def _vote(fired):",
-    '    """Deciding rule number under weighted voting (0 when no rule fires)."""',
+    '    """Deciding rule number under weighted voting (\'default\' when no rule fires)."""',
     "    n = len(fired)",
     "    if not any(fired):",
-    "        return 0",
+    "        return 'default'",
     "    score = [0.0] * len(CLASSES)",
     "    first = [n] * len(CLASSES)",
     "    for j, hit in enumerate(fired):",
@@ -245,5 +247,5 @@ _VOTE = [
     "                first[k] = j",
     "    best = max(score)",
     "    tied = [first[k] for k in range(len(CLASSES)) if score[k] == best and first[k] < n]",
-    "    return min(tied) + 1 if tied else 0",
+    "    return min(tied) + 1 if tied else 'default'",
 ]

@@ -6,14 +6,19 @@ Quoting
     Identifiers are double-quoted (embedded ``"`` doubled), strings single-quoted
     (embedded ``'`` doubled), booleans are ``TRUE``/``FALSE``.
 Numbers
-    A float literal is written in scientific notation (``2.45e0``), which both
-    engines read as DOUBLE (DuckDB reads ``2.45`` as a DECIMAL). SQLite before
-    3.43 does not always round decimal literals correctly (about one in ten
-    thousand full-precision values parses one ulp off), so a literal is written
-    in decimal only when it provably parses exactly under SQLite's algorithm, on
-    platforms with and without an 80-bit ``long double``, and otherwise as an
-    exact product of an integer and powers of two, preceded by the decimal value
-    in a comment: ``/* 59.74737633665573 */ (CAST(4204... AS DOUBLE) / CAST(... AS DOUBLE))``.
+    A float literal is the shortest decimal that reads back as the same double
+    (Python's ``repr``), in scientific notation (``2.5000000447034836e0``), which
+    both engines read as DOUBLE (DuckDB reads ``2.45`` as a DECIMAL). SQLite
+    before 3.43 (and later ones where a long double is wider than a double) does
+    not always round decimal literals correctly (3.40 on x86-64 reads
+    ``59.74737633665573`` one ulp off), so the decimal literal is used only when it
+    provably parses exactly under SQLite's algorithm on every platform (see
+    :func:`_sqlite_reads_exactly`), else the nearest 17- or 18-digit decimal
+    that does (``5.9747376336655726e1``); the rare others are written as an exact
+    product of an integer and powers of two, preceded by the decimal value in a
+    comment: ``/* 59.74737633665573 */ (CAST(4204... AS DOUBLE) / CAST(... AS DOUBLE))``.
+    With ``dialect="duckdb"`` or ``"postgres"``, engines whose parsers round every
+    decimal correctly, every float is its shortest decimal.
     Column values are compared as they are (bind Python floats, not numpy
     scalars, in sqlite3: numpy integers arrive as BLOBs); a boolean column is
     cast to INTEGER then DOUBLE for ``<=`` / ``>``.
@@ -54,6 +59,7 @@ Unordered rules
 """
 from __future__ import annotations
 
+import contextvars
 import math
 from typing import Any, Callable
 from fractions import Fraction
@@ -67,6 +73,10 @@ __all__ = ["to_sql", "sql_identifier", "sql_string", "sql_float", "sql_value", "
 # the dialects the tests cover (sqlglot knows more; any of its names is accepted)
 DIALECTS = ("sqlite", "duckdb", "postgres", "spark", "bigquery", "snowflake", "mysql", "tsql")
 _NATIVE = (None, "sqlite", "duckdb")
+# engines that read every decimal literal correctly rounded (run by the tests): their SQL writes every
+# float as its shortest decimal; the others get the form SQLite reads exactly (see sql_float)
+_CORRECTLY_ROUNDED = ("duckdb", "postgres")
+_SHORTEST = contextvars.ContextVar("rulex_sql_shortest_literals", default=False)
 
 
 def sql_identifier(name: str) -> str:
@@ -97,16 +107,14 @@ def _round_binary(q: Fraction, bits: int) -> Fraction:
     return lo / scale
 
 
-def _sqlite_reads_exactly(text: str, x: float) -> bool:
-    """True if SQLite's pre-3.43 ``sqlite3AtoF`` turns ``text`` into exactly ``x``.
+_LARGEST_INT64 = 2 ** 63 - 1
 
-    That parser accumulates the decimal digits in a 64-bit integer ``s``, builds
-    ``10**|e|`` by repeated multiplication and divides (or multiplies) once, in
-    ``long double`` where available, then rounds to double. We accept ``text`` only
-    when ``s < 2**53`` and ``|e| <= 22`` (every step exact in either precision) and
-    the one rounded operation lands on ``x`` both with a 64-bit mantissa followed by
-    rounding to 53 bits and with a single 53-bit rounding.
-    """
+
+def _sqlite_operands(text: str) -> tuple[int, int]:
+    """``(s, e)`` as SQLite's ``sqlite3AtoF`` holds a decimal literal before its one scaling step:
+    the significant digits as an integer ``s`` (at most 17 here, within its 64-bit accumulator) and
+    the power of ten ``e``, after its exponent reduction (``s *= 10`` while ``e > 0`` and ``s`` stays
+    below ``LARGEST_INT64 / 10``; ``s /= 10`` while ``e < 0`` and ``s`` ends in a zero)."""
     mant, _, exp = text.lower().partition("e")
     mant = mant.lstrip("+-")
     e = int(exp) if exp else 0
@@ -115,27 +123,80 @@ def _sqlite_reads_exactly(text: str, x: float) -> bool:
         e -= len(frac)
         mant = whole + frac
     s = int(mant) if mant else 0
+    while e > 0 and s < _LARGEST_INT64 // 10:
+        s, e = s * 10, e - 1
+    while e < 0 and s and s % 10 == 0:
+        s, e = s // 10, e + 1
+    return s, e
+
+
+def _sqlite_reads_exactly(text: str, x: float) -> bool:
+    """True if SQLite's ``sqlite3AtoF`` turns ``text`` into exactly ``x`` on every platform.
+
+    Before 3.43 (and later wherever a long double is wider than a double) that parser holds the
+    digits in a 64-bit integer ``s``, builds ``10**|e|`` by repeated multiplication and divides (or
+    multiplies) once in ``long double``, then rounds to double. With ``|e| <= 22`` the power is
+    exact, so the result is one rounded operation; it is accepted only when it lands on ``x``
+
+    * with an 80-bit long double (x86): ``s`` exact, the quotient rounded to 64 bits, then to 53;
+    * where a long double is a double: ``s`` first rounded to 53 bits, the quotient to 53;
+    * in any evaluation with a relative error below 2**-90 (IEEE quad long doubles; the
+      double-double arithmetic SQLite 3.43 uses without a wide long double, about 2**-100; correctly
+      rounded parsers such as DuckDB's and the newest SQLite's): the exact value lies farther than
+      that from a rounding boundary.
+
+    A full-precision (17-digit) shortest literal passes in nine cases of ten; :func:`sql_float`
+    then tries the nearest 17- and 18-digit decimals and writes the rare others in the exact form.
+    """
+    s, e = _sqlite_operands(text)
     if s == 0:
         return x == 0
-    if s >= 2 ** 53 or abs(e) > 22:
+    if s >= (_LARGEST_INT64 - 9) // 10 or abs(e) > 22:     # SQLite drops digits beyond that
         return False
-    exact = Fraction(s) * Fraction(10) ** e
     target = Fraction(abs(x))
-    return _round_binary(exact, 53) == target and _round_binary(_round_binary(exact, 64), 53) == target
+    power = Fraction(10) ** e
+    exact = Fraction(s) * power
+    if _round_binary(_round_binary(exact, 64), 53) != target:             # x86 long double
+        return False
+    if Fraction(_round_binary(Fraction(s), 53)) * power != exact:          # s inexact in a double
+        if _round_binary(_round_binary(Fraction(s), 53) * power, 53) != target:
+            return False
+    margin = exact / 2 ** 90                                               # any accurate evaluation
+    return _round_binary(exact - margin, 53) == target == _round_binary(exact + margin, 53)
+
+
+def _decimal_candidates(x: float):
+    """Decimal literals of ``x`` to try, most readable first: the shortest that reads back as ``x``
+    (``repr``), then every 17- and 18-significant-digit decimal that reads back as ``x``, nearest
+    first (one of them may survive a parser's double rounding where the shortest does not)."""
+    text = repr(x)
+    yield text if "e" in text else text + "e0"
+    exact = Fraction(abs(x))
+    half_ulp = (Fraction(math.nextafter(abs(x), math.inf)) - exact) / 2
+    sign = "-" if x < 0 else ""
+    for digits in (17, 18):
+        k = digits - 1 - math.floor(math.log10(abs(x)))     # s = x * 10**k has about `digits` digits
+        scale = Fraction(10) ** k
+        centre, reach = round(exact * scale), math.ceil(half_ulp * scale)
+        if reach > 256:          # a subnormal: so few bits that no digit string is near enough
+            return
+        for s in sorted(range(centre - reach, centre + reach + 1), key=lambda s: abs(s - exact * scale)):
+            body = str(s)
+            yield f"{sign}{body[0]}.{body[1:]}e{len(body) - 1 - k}"
 
 
 def sql_float(x: float) -> str:
-    """An exact DOUBLE literal for ``x`` that SQLite and DuckDB both read back as ``x``."""
+    """An exact DOUBLE literal for ``x`` that SQLite and DuckDB both read back as ``x``: a decimal
+    (the shortest that SQLite provably reads exactly), else an exact product with the decimal in a
+    comment. While :func:`to_sql` writes for DuckDB or PostgreSQL, always the shortest decimal."""
     x = float(x)
     if not math.isfinite(x):
         raise FormatError(f"SQL has no portable literal for {x!r}")
     if x == 0:
         return "0e0"
-    text = repr(x)
-    if "e" not in text:
-        text += "e0"
-    if _sqlite_reads_exactly(text, x):
-        return text
+    for text in _decimal_candidates(x):
+        if _SHORTEST.get() or (float(text) == x and _sqlite_reads_exactly(text, x)):
+            return text
     # exact form: m * 2**k with an odd integer m < 2**53, built from exact operations
     num, den = x.as_integer_ratio()
     if den > 1:                      # x = num / 2**k with num odd, |num| < 2**53
@@ -305,8 +366,9 @@ def to_sql(rules, *, table: str = "data", expression_only: bool = False, alias: 
         by sqlglot).
     dialect : str, optional
         Target SQL dialect, any name sqlglot knows: ``sqlite``, ``duckdb`` (both give the
-        native form, the default), ``postgres``, ``spark``, ``bigquery``, ``snowflake``,
-        ``mysql``, ``tsql``, ... (see the module docstring).
+        native form, the default, for SQLite and DuckDB alike; ``duckdb`` writes every float as
+        its shortest decimal, as ``postgres`` does), ``postgres``, ``spark``, ``bigquery``,
+        ``snowflake``, ``mysql``, ``tsql``, ... (see the module docstring).
 
     Returns
     -------
@@ -322,6 +384,13 @@ def to_sql(rules, *, table: str = "data", expression_only: bool = False, alias: 
     """
     if dialect is not None and not isinstance(dialect, str):
         raise DataError(f"dialect must be a string such as 'postgres', got {type(dialect).__name__}")
+    if dialect is not None and dialect.lower() in _CORRECTLY_ROUNDED and not _SHORTEST.get():
+        token = _SHORTEST.set(True)       # every float as its shortest decimal (see sql_float)
+        try:
+            return to_sql(rules, table=table, expression_only=expression_only, alias=alias, indent=indent,
+                          dialect=dialect)
+        finally:
+            _SHORTEST.reset(token)
     if dialect is not None and dialect.lower() not in _NATIVE:
         _dialect(dialect)      # an unknown name fails before any work
         return transpile_sql(to_sql(rules, table=table, expression_only=expression_only, alias=alias,
@@ -347,7 +416,7 @@ def _conclusion(v, rules) -> str:
 def _case(whens, default: str, indent: str, at: str = "") -> str:
     if not whens:
         return default
-    lines = ["CASE"] + [f"{at}{indent}{w}" for w in whens] + [f"{at}{indent}ELSE {default}", f"{at}END"]
+    lines = ["CASE"] + [f"{at}{indent}{w}" for w in whens] + [f"{at}{indent}ELSE {default}  /* default */", f"{at}END"]
     return "\n".join(lines)
 
 

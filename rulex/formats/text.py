@@ -104,7 +104,7 @@ def _md_metrics(f, reg: bool) -> list:
     if stats is not None:
         cols = [c for c in ("rule", "fires", "decides", "precision_network", "precision_truth", "rmse_network",
                             "rmse_truth") if c in stats.columns]
-        lines += ["", "Per rule on the evaluation rows (rule 0 is the default):", ""]
+        lines += ["", "Per rule on the evaluation rows (the last row is the default):", ""]
         lines += _md_table([c.replace("_", " ") for c in cols],
                            [[_md_num(row[c]) for c in cols] for _, row in stats.iterrows()])
     return lines
@@ -121,6 +121,9 @@ def to_markdown(rules, digits: int = 6, network=None, dataset=None, date: str | 
     lines = [f"# Rules predicting `{target}`", ""]
     if p.get("method"):
         lines.append(f"- method: **{p['method']}** ({p.get('kind', '')})")
+    chosen = audit_facts(rules)["chosen"]
+    if chosen:
+        lines.append(f"- auto chose: **{chosen['method']}**{_md_escape(chosen['detail'])}")
     if p.get("parameters"):
         lines.append("- parameters: " + ", ".join(f"`{k}={v}`" for k, v in sorted(p["parameters"].items())))
     if p.get("network"):
@@ -138,7 +141,7 @@ def to_markdown(rules, digits: int = 6, network=None, dataset=None, date: str | 
         sup = "" if r.support is None else str(r.support)
         lines.append(f"| {i} | {_md_escape(format_conditions(r.conditions, schema, digits))} | "
                      f"{_md_escape(format_value(r.conclusion))} | {sup} | {prec} |")
-    lines.append(f"| — | otherwise | {_md_escape(format_value(rules.default))} | | |")
+    lines.append(f"| default | otherwise | {_md_escape(format_value(rules.default))} | | |")
     if network is not None or dataset is not None:
         lines += _md_audit(rules, network, dataset, date, radii)
     if explanations:

@@ -14,6 +14,8 @@ from rulex import Condition, Feature, LinearModel, LinearTerm, MofN, Rule, RuleS
 ODD = st.text(alphabet=st.sampled_from(list("ab Z'\"\\é中ß ,;&<>%_-\t\n")), min_size=0, max_size=5)
 FLOATS = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False) | st.sampled_from(
     [0.0, -0.0, 0.1, 1 / 3, 2.45, 59.74737633665573, 1e-300, 5e-324, 123456.789, 0.7999999940395355])
+# float-coded categories, as a CSV of codes written ``2.0`` is read (and a few non-integral ones)
+FLOAT_CODES = st.sampled_from([1.0, 2.0, 3.0, 5.0, 0.0, -1.0, 2.5, 0.1, 97.0])
 
 
 @st.composite
@@ -32,9 +34,11 @@ def features(draw, name):
         return Feature(name, "binary", cats), list(cats)
     if kind == "categorical":
         cats = draw(st.lists(ODD, min_size=1, max_size=4, unique=True)
-                    | st.lists(st.integers(-5, 50), min_size=1, max_size=4, unique=True))
+                    | st.lists(st.integers(-5, 50), min_size=1, max_size=4, unique=True)
+                    | st.lists(FLOAT_CODES, min_size=1, max_size=4, unique=True))
         return Feature(name, "categorical", tuple(cats)), list(cats)
-    levels = draw(st.lists(ODD, min_size=2, max_size=4, unique=True))
+    levels = draw(st.lists(ODD, min_size=2, max_size=4, unique=True)
+                  | st.lists(FLOAT_CODES, min_size=2, max_size=4, unique=True).map(sorted))
     return Feature(name, "ordinal", tuple(levels)), list(levels)
 
 

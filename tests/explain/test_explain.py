@@ -114,8 +114,23 @@ def test_global_rule_is_the_deciding_rule(hand_net):
     for i in (0, 5, 40):
         ex = rulex.explain_row(net, ds, i, rules=rules, n_samples=100)
         expl = rules.explain(ds.frame.iloc[[i]]).iloc[0]
-        assert ex.global_rule_number == int(expl["rule"]) and ex.global_rule == expl["text"]
+        number = int(expl["rule"]) if expl["rule"] != 0 else "default"
+        assert ex.global_rule_number == number and ex.global_rule == expl["text"]
         assert ex.global_prediction == expl["prediction"]
+
+
+def test_the_default_rule_is_named_default_never_rule_0(hand_net):
+    """Issue 27: rules count from 1 everywhere; the default is "default", not "rule 0"."""
+    net, ds = hand_net
+    rules = rulex.RuleSet([rulex.Rule([Condition("x0", ">", 5.0)], 1)], 0, classes=(0, 1), schema=net.schema,
+                          target=ds.target)                 # x0 is 0/1: the default decides every row
+    ex = rulex.explain_row(net, ds, 0, rules=rules, n_samples=50)
+    assert ex.global_rule_number == "default" and ex.to_dict()["global_rule_number"] == "default"
+    assert "default rule: DEFAULT THEN 0" in str(ex) and "rule 0" not in str(ex)
+    assert "rule 0" not in ex._repr_html_() and ">default rule<" in ex._repr_html_()
+    ex = rulex.explain_row(net, ds, 0, rules=rulex.RuleSet([rulex.Rule([], 1)], 0, classes=(0, 1),
+                                                            schema=net.schema, target=ds.target), n_samples=50)
+    assert ex.global_rule_number == 1 and "global rule 1: " in str(ex)
 
 
 def test_errors(hand_net):

@@ -12,7 +12,8 @@ from _helpers.engines import unavailable
 from _helpers.exports import _chromium, _no_remote_references
 
 from rulex.cli import main
-from rulex.compare import _pareto
+import rulex
+from rulex.compare import pareto_front
 from rulex.formats.html import render_page
 from rulex.formats.pareto_svg import pareto_chart
 
@@ -22,7 +23,7 @@ def _table():
         "method": ["trepan", "surrogate_tree", "anndt", "cred", "tsukimoto", "a<b>&c", "brcg", "kt", "gridex"],
         "fidelity": [0.938, 0.931, 0.926, 0.885, np.nan, 0.80, 0.92, 0.75, 0.62],
         "conditions": [106, 31, 27, 470, np.nan, 2, 6, 0, 3]})
-    t["pareto"] = _pareto(t["fidelity"].to_numpy(float), t["conditions"].to_numpy(float))
+    t["pareto"] = pareto_front(t["fidelity"].to_numpy(float), t["conditions"].to_numpy(float))
     return t.sort_values("pareto", ascending=False, kind="stable")
 
 
@@ -57,11 +58,11 @@ def _points(svg):
 
 def test_one_point_per_method_with_a_result_and_the_front_as_a_staircase():
     t = _table()
-    assert set(t.loc[t["pareto"], "method"]) == {"kt", "a<b>&c", "brcg", "anndt", "surrogate_tree", "trepan"}
+    assert set(t.loc[t["pareto"], "method"]) == {"a<b>&c", "brcg", "anndt", "surrogate_tree", "trepan"}
     svg = _svg(_page(t))
     pts = _points(svg)
     finite = t[t["fidelity"].notna()]
-    assert sorted(pts) == sorted(finite["method"])          # the failed method is left out, no error
+    assert sorted(pts) == sorted(m if m != "kt" else "kt (no rules)" for m in finite["method"])  # failed: left out
     assert {m for m, p in pts.items() if p[2]} == set(t.loc[t["pareto"], "method"])
     vertices = {tuple(map(float, v.split(","))) for v in svg.find(_q("polyline")).get("points").split()}
     on_line = {m for m, (x, y, _) in pts.items() if (x, y) in vertices}
@@ -71,7 +72,7 @@ def test_one_point_per_method_with_a_result_and_the_front_as_a_staircase():
         assert ax == bx or ay == by                         # going right and up (fidelity grows)
         assert bx >= ax and by <= ay
     # more faithful is higher, more conditions is further right
-    assert pts["trepan"][1] < pts["kt"][1] and pts["cred"][0] > pts["trepan"][0] > pts["kt"][0]
+    assert pts["trepan"][1] < pts["kt (no rules)"][1] and pts["cred"][0] > pts["trepan"][0] > pts["kt (no rules)"][0]
     assert svg.find(_q("title")).text and "trepan" in svg.find(_q("desc")).text
 
 
@@ -134,3 +135,32 @@ def test_compare_page_renders_in_headless_chromium(tmp_path):
     console = [line for line in dom.stderr.splitlines() if "CONSOLE" in line or "Uncaught" in line
                or "net::ERR" in line]
     assert not console, console
+
+
+def test_a_result_without_rules_is_never_on_the_pareto_front(tmp_path):
+    """Issue 27: 0-rule results (the default alone: one constant prediction, the baseline) were marked
+    on the Pareto front, since nothing has fewer conditions. In compare's column, plot.pareto_mask,
+    the grid's summary and the chart they are never on it, and the chart labels them "(no rules)";
+    they still dominate the rule sets they beat."""
+    t = pd.DataFrame({"method": ["empty", "small", "worse", "big"], "fidelity": [0.90, 0.93, 0.85, 0.97],
+                      "conditions": [0, 3, 2, 12]})
+    assert pareto_front(t["fidelity"], t["conditions"]).tolist() == [False, True, False, True]
+    assert rulex.plot.pareto_mask(t).tolist() == [False, True, False, True]
+    from rulex.grid import pareto_front as grid_front
+    assert grid_front(t["fidelity"], t["conditions"]).tolist() == [False, True, False, True]
+    svg = _svg(_page(t.assign(pareto=[True, True, False, True])))      # even a stale pareto column
+    pts = _points(svg)
+    assert "empty (no rules)" in pts and not pts["empty (no rules)"][2]
+    # through compare: a network that answers one class everywhere gives default-only rule sets
+    import torch
+    from _helpers.nets import split
+    train, test = split("iris")
+    module = torch.nn.Sequential(torch.nn.Linear(4, 3))
+    with torch.no_grad():
+        module[0].weight.zero_()
+        module[0].bias.copy_(torch.tensor([5.0, 0.0, 0.0]))
+    net = rulex.Network.from_torch(module, train)
+    table, rules = rulex.compare(net, train, test, methods=["surrogate_tree", "cover"], progress=False,
+                                 return_rules=True)
+    assert (table["conditions"] == 0).all() and not table["pareto"].any()
+    assert all(len(r) == 0 or r.conditions_count() == 0 for r in rules.values())

@@ -7,6 +7,7 @@ with missing values and check that every executable format predicts exactly what
 """
 from __future__ import annotations
 
+import html
 import re
 import sqlite3
 import subprocess
@@ -107,6 +108,26 @@ def test_negative_conditions_on_missing_values_are_false(pmml_scorer):
     _check_formats(rules, MISSING_ROWS, pmml=pmml_scorer)
     pmml = rulex.export(rules, "pmml")
     assert pmml.count('operator="isNotMissing"') == 4
+
+
+def test_float_coded_categories_score_alike_in_pypmml(pmml_scorer):
+    """Issue 27: categories read from a CSV as 2.0, 5.0 (dataType double): pypmml matched an
+    ``equal``/``notEqual`` test against the category's position in the DataDictionary instead of
+    its value (``equal 1.0`` fired on the second category), so single-category tests mis-scored."""
+    schema = Schema((Feature("region", "categorical", (1.0, 2.0, 3.0, 5.0)),
+                     Feature("rating", "ordinal", (1.0, 2.0, 3.0, 4.0, 5.0)), Feature("x", "numeric")),
+                    target="y", classes=("a", "b"))
+    rules = RuleSet([Rule([Condition("region", "==", 1.0)], "a"),
+                     Rule([Condition("region", "!=", 3.0), Condition("x", ">", 0.5)], "a"),
+                     Rule([Condition("rating", "in", (2.0,))], "a"),
+                     Rule([Condition("region", "in", (2.0, 5.0)), Condition("rating", ">", 3.5)], "a")],
+                    "b", classes=("a", "b"), schema=schema, target="y")
+    codes = [(g, r, x) for g in (1.0, 2.0, 3.0, 5.0, None) for r in (1.0, 2.0, 4.0, None) for x in (0.0, 1.0)]
+    frame = pd.DataFrame({"region": pd.Series([c[0] for c in codes], dtype="float64"),
+                          "rating": pd.Series([c[1] for c in codes], dtype="float64"),
+                          "x": [c[2] for c in codes]})
+    assert "a" in set(rules.predict(frame)) and "b" in set(rules.predict(frame))
+    _check_formats(rules, frame, pmml=pmml_scorer)
 
 
 def test_mofn_with_missing_values(pmml_scorer):
@@ -254,7 +275,10 @@ def test_sql_quoting_and_expression_only():
     expr = rulex.export(rules, "sql", expression_only=True)
     assert expr.startswith("CASE") and expr.endswith("END")
     assert '"we""ird col" = \'it\'\'s\'' in expr
-    assert "/* 59.74737633665573 */" in expr      # SQLite < 3.43 misreads this decimal: exact form instead
+    # SQLite < 3.43 misreads the shortest decimal, 59.74737633665573: a longer one it reads exactly
+    lit = re.search(r'"x" > (\S+) THEN', expr).group(1)
+    assert "CAST" not in expr and lit != "59.74737633665573e0" and float(lit) == 59.74737633665573
+    assert sqlite3.connect(":memory:").execute(f"SELECT {lit} = ?", (59.74737633665573,)).fetchone()[0] == 1
     full = rulex.export(rules, "sql", table="my table")
     assert full.startswith("SELECT *,") and 'FROM "my table";' in full
     con = sqlite3.connect(":memory:")
@@ -350,6 +374,57 @@ def test_html_report_content(extracted):
                     "## Provenance"):
         assert section in md
     assert "## Data" not in rulex.export(rules, "markdown")
+
+
+def test_one_rule_numbering_in_every_format(extracted):
+    """Issue 27: every format counts rules from 1 and names the default "default", never "rule 0"."""
+    rules, net, _, test = extracted
+    n = len(rules)
+    md = rulex.export(rules, "markdown", network=net, dataset=test)
+    page = rulex.export(rules, "html", network=net, dataset=test)
+    for text in (md, page):
+        assert "rule 0" not in text
+    # the per-rule table: 1..n, then the default by name
+    table = md.split("Per rule on the evaluation rows")[1].split("\n\n")[1].splitlines()[2:]
+    assert [row.split("|")[1].strip() for row in table] == [str(i) for i in range(1, n + 1)] + ["default"]
+    assert md.count("| default | otherwise |") == 1                       # the rules table
+    stats = page.split("Per rule on the evaluation rows")[1].split("</table>")[0]
+    assert [int(k) for k in re.findall(r'<tr><td class="n">(\d+)</td>', stats)] == list(range(1, n + 1))
+    assert '<tr><td class="n">default</td>' in stats
+    assert '<tr class="rule"><td class="n">default</td>' in page        # the rules table
+    sql = rulex.export(rules, "sql")
+    assert [int(k) for k in re.findall(r"/\* rule (\d+) \*/", sql)] == list(range(1, n + 1))
+    assert "/* default */" in sql
+    src = rulex.export(rules, "python")
+    assert [int(k) for k in re.findall(r"^\s+# (\d+)\. ", src, flags=re.M)] == list(range(1, n + 1))
+    ns = _load_module(src)
+    numbers = [ns["decide"](row) for row in test.X.to_dict("records")]
+    expected = rules.explain(test.X)["rule"].tolist()
+    assert numbers == [k if k else "default" for k in expected]
+    assert ns["CONCLUSIONS"]["default"] == rules.default and "0: default" not in src
+
+
+def test_report_names_the_method_auto_chose():
+    """Issue 27: a report of method="auto" rules said only "auto"; it names the chosen candidate,
+    its parameters and whether it was compressed, and lists every candidate auto tried."""
+    from _helpers.nets import iris_net
+    net, train, test = iris_net()
+    candidates = [("surrogate_tree", {"max_leaf_nodes": 4}), ("cover", {"semantics": "unordered"})]
+    rules = rulex.extract(net, train, method="auto", candidates=candidates, random_state=0)
+    winner = rules.provenance["winner"]
+    page = html.unescape(rulex.export(rules, "html", network=net, dataset=test))
+    chosen = re.search(r"<p>auto chose <b>(\w+)</b>([^<]*)", page)
+    assert chosen and chosen.group(1) == winner["method"], "the report does not name auto's choice"
+    for k, v in winner["parameters"].items():
+        assert f"{k}={v!r}" in chosen.group(2)
+    assert ("compressed" in chosen.group(2)) == winner["compressed"]
+    assert f"auto → {winner['method']}" in page                              # the method card
+    tried = page.split("Candidates auto tried")[1].split("</table>")[0]
+    assert tried.count("<tr>") == len(rules.provenance["candidates"]) + 1   # header + one row each
+    md = rulex.export(rules, "markdown")
+    assert f"- auto chose: **{winner['method']}**" in md
+    plain = rulex.extract(net, train, method="surrogate_tree", random_state=0)
+    assert "auto chose" not in rulex.export(plain, "html") and "auto chose" not in rulex.export(plain, "markdown")
 
 
 def test_html_report_renders_in_headless_chromium(extracted, tmp_path):

@@ -7,6 +7,7 @@ once per test process (tests/_helpers/engines.py); without them the tests skip, 
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -195,3 +196,105 @@ def test_missing_engine_skips_locally_and_fails_under_ci(monkeypatch):
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception, match="CI=true but PostgreSQL unreachable"):
         engines.unavailable(reason)
+
+
+# ---------------------------------------------------------------------------------------------
+# categories coded as floats (a CSV of codes written 2.0), strings ("02") and integers (2)
+# ---------------------------------------------------------------------------------------------
+CODINGS = {"float": lambda k: f"{float(k)!r}", "string": lambda k: f"0{k}", "integer": lambda k: str(k)}
+
+
+def coded_survey(coding: str, tmp_path, n_rows: int = 400):
+    """``(train, test frame)`` of a small survey read back from a CSV the way a user reads one: the
+    region and the rating are category codes written as ``coding`` says (``2.0``, ``02`` or ``2``),
+    age is a number, the target depends on both codes and the age."""
+    import numpy as np
+    import pandas as pd
+    rng = np.random.default_rng(0)
+    region = rng.choice([1, 2, 3, 5], n_rows)
+    rating = rng.integers(1, 6, n_rows)
+    age = rng.integers(18, 80, n_rows)
+    happy = np.isin(region, [2, 5]) & (rating >= 3) | (age > 60) & (region == 3)
+    code = CODINGS[coding]
+    text = "region,rating,age,happy\n" + "".join(
+        f"{code(g)},{code(r)},{a},{'yes' if h else 'no'}\n" for g, r, a, h in zip(region, rating, age, happy))
+    path = tmp_path / f"survey_{coding}.csv"
+    path.write_text(text)
+    frame = pd.read_csv(path, dtype={"region": str, "rating": str} if coding == "string" else None)
+    if coding == "float":
+        assert frame["region"].dtype == "float64"          # as pandas reads codes written 2.0
+    ds = rulex.Dataset.from_frame(frame, "happy", categorical=["region", "rating"])
+    assert {type(c) for c in ds.schema["region"].categories} == {{"float": float, "string": str,
+                                                                   "integer": int}[coding]}
+    train, test = ds.split(random_state=0)
+    return train, test
+
+
+@pytest.mark.parametrize("coding", sorted(CODINGS))
+def test_coded_categories_agree_in_every_engine(pmml_scorer, coding, tmp_path):
+    """Every method's rules on float-, string- and integer-coded categories: JSON, Python, SQLite,
+    DuckDB, pypmml, JPMML and PostgreSQL all predict exactly like ``RuleSet.predict``."""
+    from _helpers.nets import SWEEP_PARAMS
+    train, test = coded_survey(coding, tmp_path)
+    net = rulex.train_network(train, (4,), "sigmoid", max_epochs=30, random_state=0)
+    params = {m: {k: v for k, v in SWEEP_PARAMS.items() if k in cls().get_params()}
+              for m, cls in rulex.extractors.EXTRACTORS.items()}
+    table, rules_by_method = rulex.compare(net, train, test, progress=False, params=params, return_rules=True)
+    frame = test.frame[list(test.X.columns)]
+    tested = [c.feature for rules in rules_by_method.values() for r in rules.rules for c in r.conditions
+              if hasattr(c, "feature")]
+    assert "region" in tested and "rating" in tested       # the codes are really tested by some rules
+    for method, rules in sorted(rules_by_method.items()):
+        expected = [_native(v) for v in rules.predict(frame)]
+        try:
+            _check_formats(rules, frame, pmml=pmml_scorer)
+            got = [_native(v) for v in jpmml_predict(rules, _records(frame, rules.schema))]
+            _assert_all_same(expected, got, rules.task, "JPMML")
+            check_sql_engines(rules, frame, dialects=())
+        except AssertionError as exc:
+            raise AssertionError(f"{coding} / {method}: {exc}") from None
+
+
+# ---------------------------------------------------------------------------------------------
+# SQL numbers: readable decimals, still exact in SQLite, DuckDB and PostgreSQL
+# ---------------------------------------------------------------------------------------------
+def _awkward_doubles():
+    """Doubles as networks and trees make them: float32 values, midpoints of float32 values
+    (thresholds), random doubles over many scales, and the issue's 2.5000000447034836."""
+    import numpy as np
+    rng = np.random.default_rng(3)
+    f32 = rng.standard_normal(200).astype(np.float32).astype(float)
+    mids = (f32[:-1] + f32[1:]) / 2
+    wide = rng.uniform(-1e4, 1e4, 200) * 10.0 ** rng.integers(-6, 7, 200)
+    return [2.5000000447034836, 0.1 + 0.2, 1 / 3] + [float(v) for v in (*f32, *mids, *wide)]
+
+
+def test_sql_numbers_are_readable_decimals_and_exact_in_every_engine():
+    """Issue 27: thresholds were written CAST(167772163 AS DOUBLE) / CAST(67108864 AS DOUBLE). Every
+    float is now a decimal literal wherever it reads back exactly (the shortest one for DuckDB and
+    PostgreSQL; for SQLite one its parser provably reads exactly), and each engine predicts the very
+    doubles: row i fires rule i, whose threshold and conclusion are the i-th double."""
+    import numpy as np
+    import pandas as pd
+    values = _awkward_doubles()
+    rules = rulex.RuleSet([rulex.Rule([rulex.Condition("n", "<=", i + 0.5), rulex.Condition("x", ">", v)], v)
+                           for i, v in enumerate(values)], 0.0, task="regression",
+                          schema=rulex.Schema((rulex.Feature("n", "numeric"), rulex.Feature("x", "numeric")),
+                                              target="y", task="regression"), target="y")
+    frame = pd.DataFrame({"n": np.arange(len(values), dtype=float),
+                          "x": [np.nextafter(v, np.inf) for v in values]})
+    assert list(rules.predict(frame)) == values
+    native = rulex.export(rules, "sql")
+    assert "> 2.5000000447034836e0" in native and "CAST(167772163" not in native
+    exact_forms = len(re.findall(r"\(CAST\(-?\d+ AS DOUBLE\)", native))
+    assert exact_forms <= len(values) // 10, f"{exact_forms} of {2 * len(values)} floats in the exact form"
+    assert "CAST(" not in rulex.export(rules, "sql", dialect="duckdb")      # every float a decimal
+    assert not re.search(r"CAST\(-?\d+ AS DOUBLE PRECISION\)\s*[/*]", rulex.export(rules, "sql", dialect="postgres"))
+    _check_formats(rules, frame)                                   # SQLite and DuckDB, native form
+    _assert_all_same(values, [_native(v) for v in run_postgres(rules, frame)], "regression", "postgres")
+    import duckdb
+    con = duckdb.connect()
+    con.register("data", frame)
+    got = [row[-1] for row in con.execute(rulex.export(rules, "sql", dialect="duckdb").rstrip().rstrip(";"))
+           .fetchall()]
+    assert got == values
