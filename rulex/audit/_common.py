@@ -136,12 +136,13 @@ class OracleNetwork(Network):
     network (its points are encoded inputs); only its output is the oracle's.
     """
 
-    def __init__(self, network, oracle, classes: tuple, name: str):
+    def __init__(self, network, oracle, classes: tuple, name: str, known=None):
         hidden = list(network.hidden_layers)
         width = hidden[-1].n_units if hidden else network.encoder.n_inputs
         super().__init__(hidden + [Layer(np.zeros((2, width)), np.zeros(2), "softmax")], network.encoder,
                          classes=classes, metadata={"oracle": name})
         self._oracle = oracle
+        self._known = known            # (encoded rows, their labels): the data rows, labelled once
         self._key = hashlib.sha256(f"{network.fingerprint()}:{name}".encode()).hexdigest()[:16]
 
     def activations(self, X) -> list:
@@ -150,7 +151,10 @@ class OracleNetwork(Network):
         for layer in self.layers[:-1]:
             h = layer.forward(h)
             outs.append(h)
-        y = np.asarray(self._oracle(X), dtype=float)
+        if self._known is not None and self._known[0].shape == X.shape and np.array_equal(self._known[0], X):
+            y = np.asarray(self._known[1], dtype=float)
+        else:
+            y = np.asarray(self._oracle(X), dtype=float)
         outs.append(np.column_stack([1.0 - y, y]))
         return outs
 
@@ -166,9 +170,11 @@ def check_method(method: str) -> str:
     return method
 
 
-def oracle_rules(network, frame: pd.DataFrame, oracle, classes: tuple, name: str, method: str):
-    """Rules in original units, learned by ``method`` on the rows of ``frame`` labelled by ``oracle``."""
-    oracle_net = OracleNetwork(network, oracle, classes, name)
+def oracle_rules(network, frame: pd.DataFrame, oracle, classes: tuple, name: str, method: str, labels=None):
+    """Rules in original units, learned by ``method`` on the rows of ``frame`` labelled by ``oracle``
+    (``labels``: the oracle's 0/1 answers on ``frame``'s rows, when already known)."""
+    known = None if labels is None else (network.encoder.transform(frame), np.asarray(labels))
+    oracle_net = OracleNetwork(network, oracle, classes, name, known)
     labels = oracle_net.predict(frame)
     target = "__oracle__"
     schema = Schema(network.schema.features, target=target, classes=classes)

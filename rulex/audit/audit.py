@@ -174,11 +174,13 @@ def audit(network, data, protected=None, monotone=None, radius=None, max_seconds
     proof_end = clock.end - RULES_SHARE * max_seconds
     result = Audit(radius=radius, max_seconds=max_seconds, network=network_facts(network), method=method)
     tasks = [("protected", p) for p in prot] + [("monotone", m) for m in mono]
+    flips = {}
     for k, (kind, item) in enumerate(tasks):
         now = time.monotonic()
         deadline = now + max(0.0, proof_end - now) / (len(tasks) - k)
         if kind == "protected":
-            row, pairs = audit_protected(network, frame, X, item[0], item[1], radius, deadline, max_counterexamples)
+            row, pairs, flips[item[0]] = audit_protected(network, frame, X, item[0], item[1], radius, deadline,
+                                                         max_counterexamples)
             result.protected.append(row)
             result.counterexamples.extend(pairs)
         else:
@@ -190,6 +192,7 @@ def audit(network, data, protected=None, monotone=None, radius=None, max_seconds
 
         def oracle(Z, pf=pf):
             return pf.flips(Z)[0].astype(np.int64)
-        result.rules[name] = oracle_rules(network, frame, oracle, ("no flip", "flip"), f"flips of {name}", method)
+        result.rules[name] = oracle_rules(network, frame, oracle, ("no flip", "flip"), f"flips of {name}", method,
+                                          flips[name])
     result.seconds = round(clock.elapsed(), 4)
     return result

@@ -27,7 +27,7 @@ from ..verification.spec import DELTA
 from ._common import (STATUS_ORDER, Clock, native_row, check_budget, check_method, check_network, check_radius,
                       frame_of, oracle_rules, scope_boxes)
 from .audit import RULES_SHARE, check_document, load_document, network_facts
-from .product import Copy, build_product, disagreement_pairs, identical_copies, same_copy
+from .product import Copy, agree_on_box, build_product, disagreement_pairs, identical_copies, same_copy
 
 __all__ = ["Diff", "diff"]
 
@@ -162,6 +162,10 @@ def _proof(a, b, copies, frame, radius, deadline, wrong, out) -> tuple[str, str,
         if now >= deadline:
             verdicts.append("unknown")
             continue
+        if agree_on_box(copies, *domain.encoded_bounds(box)):
+            engines.add("equal on the box")
+            verdicts.append("certified")
+            continue
 
         def confirm(C, box=box):
             rows = domain.decode(C, box)[names]
@@ -256,7 +260,7 @@ def diff(network_a, network_b, data, radius=None, max_seconds: float = 60.0, *, 
 
     def oracle(X):
         return (network_a.predict_index(X) != network_b.predict_index(X @ A.T + a0)).astype(np.int64)
-    rules = oracle_rules(network_a, frame, oracle, ("agree", "differ"), "disagreement", method)
+    rules = oracle_rules(network_a, frame, oracle, ("agree", "differ"), "disagreement", method, wrong)
     return Diff(disagreement=float(wrong.mean()), disagreeing_rows=int(wrong.sum()), rows=len(frame), status=status,
                 scope="domain" if radius is None else f"radius {radius:g}", radius=radius, engine=engine,
                 counterexamples=cex, rules=rules, rule_table=_rule_table(rules, frame, ya, yb),

@@ -165,7 +165,7 @@ def prove_box(network, domain, root: dict, name, direction, deadline, rng) -> tu
         pair = search.find(domain.sample(box, 8, rng), root)
         if pair is not None:
             return "counterexample", pair, "search"
-        engine = "bounds, branch and bound"
+        engine = "branch and bound"
         child = _split(domain, network, box, name)
         if child is None:
             return "unknown", None, engine

@@ -49,7 +49,7 @@ from ..network.layers import Layer
 from ..schema import Feature, Schema
 
 __all__ = ["Copy", "ProductNetwork", "build_product", "class_terms", "disagreement_pairs", "identical_copies",
-           "PairEncoder", "margin_gradient_bounds", "binary_margin"]
+           "PairEncoder", "margin_gradient_bounds", "binary_margin", "agree_on_box"]
 
 
 @dataclass
@@ -198,6 +198,34 @@ def identical_copies(copies: list) -> bool:
         return False
     return all(x.activation == y.activation and np.array_equal(x.weights, y.weights) and np.array_equal(x.bias, y.bias)
                for x, y in zip(na[1:], nb[1:]))
+
+
+def agree_on_box(copies: list, xl: np.ndarray, xu: np.ndarray) -> bool:
+    """Whether the two copies compute the same function on the input box ``[xl, xu]``, read from the weights.
+
+    The copies must have equal layers after the first; each first-layer unit whose weights differ must
+    not matter there: its outgoing weights are all 0, or it is a ReLU unit whose pre-activation is
+    ``<= 0`` in both copies on the whole box (interval bounds), so both copies output 0 for it.
+    """
+    a, b = copies
+    na, nb = a.network.layers, b.network.layers
+    if len(na) != len(nb) or len(na) < 2:
+        return False
+    if not all(x.activation == y.activation and np.array_equal(x.weights, y.weights)
+               and np.array_equal(x.bias, y.bias) for x, y in zip(na[1:], nb[1:])):
+        return False
+    (Wa, ba), (Wb, bb) = a.first_layer(), b.first_layer()
+    differ = np.flatnonzero((Wa != Wb).any(axis=1) | (ba != bb))
+    differ = differ[na[1].weights[:, differ].any(axis=0)]
+    if not len(differ):
+        return True
+    if na[0].activation != "relu":
+        return False
+    for W, bias in ((Wa[differ], ba[differ]), (Wb[differ], bb[differ])):
+        upper = np.maximum(W, 0) @ xu + np.minimum(W, 0) @ xl + bias
+        if (upper > 0).any():
+            return False
+    return True
 
 
 def same_copy(network, n_inputs: int) -> Copy:

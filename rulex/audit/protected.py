@@ -25,7 +25,7 @@ from ..verification import Domain, Span, Spec
 from ..verification.engine import decide_region
 from ..verification.spec import DELTA
 from ._common import STATUS_ORDER, record, scope_boxes
-from .product import Copy, PairEncoder, build_product, disagreement_pairs, identical_copies
+from .product import Copy, PairEncoder, agree_on_box, build_product, disagreement_pairs, identical_copies
 
 __all__ = ["parse_protected", "audit_protected", "flip_matrix"]
 
@@ -91,16 +91,15 @@ def flip_matrix(network, X: np.ndarray, name: str, values) -> np.ndarray:
     enc = network.encoder
     f = network.schema[name]
     cols = enc.groups_[name]
-    out = np.empty((len(X), len(values)), dtype=np.int64)
+    n = len(X)
+    Xv = np.tile(X, (len(values), 1))
     for j, v in enumerate(values):
-        Xv = X.copy()
         if f.is_discrete:
-            Xv[:, cols] = enc.category_codes(f)[v]
+            Xv[j * n:(j + 1) * n][:, cols] = enc.category_codes(f)[v]
         else:
             off, sc = enc.scale(name)
-            Xv[:, cols[0]] = (v - off) / sc
-        out[:, j] = network.predict_index(Xv)
-    return out
+            Xv[j * n:(j + 1) * n, cols[0]] = (v - off) / sc
+    return network.predict_index(Xv).reshape(len(values), n).T.astype(np.int64)
 
 
 class ProtectedFeature:
@@ -125,21 +124,23 @@ class ProtectedFeature:
 
     def data_pairs(self, frame: pd.DataFrame, M: np.ndarray, flips: np.ndarray, limit: int) -> list:
         """Real pairs from the data rows that flip (values from two bands, two classes)."""
-        out = []
+        xs, xps = [], []
         for i in np.flatnonzero(flips)[:limit]:
             row = M[i]
             for a in range(len(row)):
                 hit = np.flatnonzero((row != row[a]) & (self.band != self.band[a]))
                 if len(hit):
-                    b = hit[0]
                     x, xp = frame.iloc[i].copy(), frame.iloc[i].copy()
-                    x[self.name], xp[self.name] = self.label(a), self.label(b)
-                    pair = pd.DataFrame([x, xp])
-                    y = self.network.predict(pair)
-                    if y[0] != y[1]:
-                        out.append(record(self.name, pair.iloc[0], pair.iloc[1], y[0], y[1], "data"))
+                    x[self.name], xp[self.name] = self.label(a), self.label(hit[0])
+                    xs.append(x)
+                    xps.append(xp)
                     break
-        return out
+        if not xs:
+            return []
+        X1, X2 = pd.DataFrame(xs).infer_objects(), pd.DataFrame(xps).infer_objects()
+        y1, y2 = self.network.predict(X1), self.network.predict(X2)
+        return [record(self.name, X1.iloc[k], X2.iloc[k], y1[k], y2[k], "data")
+                for k in range(len(xs)) if y1[k] != y2[k]]
 
     # -- proofs ----------------------------------------------------------------------------------
     def queries(self) -> list:
@@ -198,7 +199,7 @@ def _decide(product, spec, domain, box, deadline, confirm, rng) -> dict:
 
 
 def audit_protected(network, frame, X, name, cuts, radius, deadline: float, max_pairs: int):
-    """The row of ``Audit.protected`` for one feature and its real pairs."""
+    """The row of ``Audit.protected`` for one feature, its real pairs, and which data rows flip."""
     t0 = time.monotonic()
     pf = ProtectedFeature(network, name, cuts, frame)
     flips, M = pf.flips(X)
@@ -233,6 +234,9 @@ def audit_protected(network, frame, X, name, cuts, radius, deadline: float, max_
             verdicts[bi] = "unknown"
             continue
         box = scope_boxes(domain, frame.iloc[[bi]] if radius is not None else frame, radius, free)[0]
+        if agree_on_box(queries[qi][0], *domain.encoded_bounds(box)):
+            engines.add("equal on the box")
+            continue
         product = products[qi]
         n_out = product.layers[-1].n_units
         spec = Spec(-np.eye(n_out), np.zeros(n_out), None, [f"disagreement {i}" for i in range(n_out)])
@@ -249,7 +253,7 @@ def audit_protected(network, frame, X, name, cuts, radius, deadline: float, max_
             break
     row.update(_status(verdicts, radius))
     row.update({"engine": ", ".join(sorted(engines)) or "none", "seconds": round(time.monotonic() - t0, 4)})
-    return row, pairs
+    return row, pairs, flips
 
 
 def _status(verdicts, radius) -> dict:
