@@ -16,6 +16,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from ._cli_audit import add_parsers as add_audit_parsers
 from ._cli_scale import add_parsers
 from ._version import __version__
 from .compare import compare
@@ -500,6 +501,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_verify_explain_units(sub)
     _add_compare_report_export(sub)
     add_parsers(sub)           # rulex score, rulex grid
+    add_audit_parsers(sub, _model_data, _check_out)    # rulex audit, rulex diff
     return p
 
 

@@ -64,7 +64,7 @@ def frame_of(data, network) -> pd.DataFrame:
 
 def _row_box(domain: Domain, row: pd.Series, r: float, skip=()) -> dict:
     """Box of half-width ``r * (max - min)`` around the row's numeric values, clipped; categories fixed."""
-    box = {}
+    box: dict = {}
     for f in domain.features:
         if f.name in skip:
             continue

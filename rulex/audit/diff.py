@@ -187,12 +187,13 @@ def _proof(a, b, copies, frame, radius, deadline, wrong, out) -> tuple[str, str,
 
 def _rule_table(rules, frame, ya, yb) -> list:
     idx = rules.decide(frame)
+    text = list(rules.to_frame()["if"])
     table = []
     for i in [*range(len(rules.rules)), -1]:
         mask = idx == i
         rule = rules.rules[i] if i >= 0 else None
         pairs = Counter((a, b) for a, b in zip(ya[mask], yb[mask]) if a != b)
-        table.append({"rule": i, "text": rule.to_string() if rule is not None else "otherwise",
+        table.append({"rule": i, "text": text[i] if rule is not None else "otherwise",
                       "conclusion": rule.conclusion if rule is not None else rules.default,
                       "support": int(mask.sum()),
                       "pairs": [[_native(a), _native(b), int(n)] for (a, b), n in pairs.most_common()]})

@@ -56,7 +56,7 @@ def parse_monotone(network, monotone) -> list:
     out = []
     for name, direction in monotone.items():
         if name not in network.schema:
-            raise DataError("monotone feature " + did_you_mean(name, network.schema.feature_names, "feature"))
+            raise DataError("monotone: " + did_you_mean(name, network.schema.feature_names, "feature"))
         if direction not in DIRECTIONS:
             raise DataError(f"monotone direction of {name!r} must be 'increasing' or 'decreasing', got {direction!r}")
         f = network.schema[name]

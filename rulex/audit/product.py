@@ -39,6 +39,7 @@ A proof by margins could not show this, because the copies tie wherever the netw
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -56,7 +57,7 @@ __all__ = ["Copy", "ProductNetwork", "build_product", "class_terms", "disagreeme
 class Copy:
     """One copy of a network inside a product: it reads ``x @ A.T + a0`` of the shared input ``x``."""
 
-    network: object
+    network: Any
     A: np.ndarray
     a0: np.ndarray
 
@@ -87,7 +88,7 @@ class ProductNetwork:
 
     def predict_index(self, X: np.ndarray) -> np.ndarray:
         """1 where some disagreement score is >= 0 (a candidate, to be confirmed), else 0."""
-        return (self.scores(X) >= 0).any(axis=1).astype(np.int64)
+        return np.asarray((self.scores(X) >= 0).any(axis=1), dtype=np.int64)
 
 
 def class_terms(n_out: int, c: int) -> np.ndarray:
@@ -157,7 +158,9 @@ def _min_layers(terms: list) -> list:
     """
     layers = []
     while max(M.shape[0] for M, _ in terms) > 1:
-        rows, consts, nxt = [], [], []
+        rows: list = []
+        consts: list = []
+        nxt: list = []
         for M, m0 in terms:
             # each new term is a linear function of the new units: remember which units and signs
             combos = []
@@ -266,7 +269,7 @@ class PairEncoder:
         frame[self.alias] = X[:, -1] * sc + off
         return frame
 
-    def copy_inputs(self) -> tuple[Copy, Copy]:
+    def copy_inputs(self) -> tuple[tuple, tuple]:
         """Input maps of the two copies: copy 1 reads the feature's column, copy 2 the extra column."""
         n = self.base.n_inputs
         col = self.base.groups_[self.name][0]
@@ -313,7 +316,7 @@ def margin_gradient_bounds(network, layer_bounds: list, col: int, w: np.ndarray)
     Interval arithmetic on the chain rule: the first layer's column, then per hidden layer the
     activation's derivative range and the next layer's weights. Sound for every point of the box.
     """
-    layers = list(network.layers[:-1]) + [Layer((w @ network.layers[-1].weights)[None, :], [w @ network.layers[-1].bias],
+    layers = list(network.layers[:-1]) + [Layer((w @ network.layers[-1].weights)[None, :], np.atleast_1d(w @ network.layers[-1].bias),
                                                 "identity")]
     g_lo = g_hi = layers[0].weights[:, col].astype(float)
     for k, layer in enumerate(network.hidden_layers):

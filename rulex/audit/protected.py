@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import DataError, did_you_mean
+from ..schema.features import to_native
 from ..verification import Domain, Span, Spec
 from ..verification.engine import decide_region
 from ..verification.spec import DELTA
@@ -44,7 +45,7 @@ def parse_protected(network, protected) -> list:
     schema = network.schema
     for name, cuts in items:
         if name not in schema:
-            raise DataError("protected feature " + did_you_mean(name, schema.feature_names, "feature"))
+            raise DataError("protected: " + did_you_mean(name, schema.feature_names, "feature"))
         f = schema[name]
         if cuts is not None:
             if f.is_discrete:
@@ -114,6 +115,11 @@ class ProtectedFeature:
         else:
             self.values, self.band = value_grid(network, frame, name, cuts)
 
+    def own_index(self, value) -> int:
+        if self.feature.is_discrete:
+            return self.feature.categories.index(to_native(value))
+        return int(np.argmin(np.abs(np.asarray(self.values, float) - float(value))))
+
     def label(self, j):
         return self.feature.categories[self.values[j]] if self.feature.is_discrete else float(self.values[j])
 
@@ -123,11 +129,13 @@ class ProtectedFeature:
         return (M != M[:, :1]).any(axis=1), M
 
     def data_pairs(self, frame: pd.DataFrame, M: np.ndarray, flips: np.ndarray, limit: int) -> list:
-        """Real pairs from the data rows that flip (values from two bands, two classes)."""
+        """Real pairs from the data rows that flip (values from two bands, two classes); the row's own
+        value (for a numeric feature: the nearest value of the grid) is tried first as the pair's first row."""
         xs, xps = [], []
         for i in np.flatnonzero(flips)[:limit]:
             row = M[i]
-            for a in range(len(row)):
+            own = self.own_index(frame[self.name].iloc[i])
+            for a in [own, *range(len(row))]:
                 hit = np.flatnonzero((row != row[a]) & (self.band != self.band[a]))
                 if len(hit):
                     x, xp = frame.iloc[i].copy(), frame.iloc[i].copy()
@@ -260,7 +268,7 @@ def _status(verdicts, radius) -> dict:
     n_cex = int((verdicts == "counterexample").sum())
     n_unk = int((verdicts == "unknown").sum())
     status = "depends" if n_cex else ("unknown" if n_unk else "proven independent")
-    out = {"status": status}
+    out: dict = {"status": status}
     if radius is not None:
         out.update({"rows_proven": int(len(verdicts) - n_cex - n_unk), "rows_flipping": n_cex,
                     "rows_unknown": n_unk})
