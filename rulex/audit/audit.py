@@ -36,10 +36,12 @@ class Audit:
         One row per protected feature: ``status`` (proven independent | depends | unknown), ``flip_rate``
         (share of the data rows whose class changes when only that feature's value changes),
         ``flipped_rows``, ``rows``, ``scope`` (``domain`` or ``radius r``; at a radius also
-        ``rows_proven``/``rows_flipping``/``rows_unknown``), ``engine``, ``seconds``.
+        ``rows_proven``/``rows_flipping``/``rows_unknown`` and ``row_status``, one word per data row:
+        proven | flips | unknown), ``engine``, ``seconds``.
     monotone : list of dict
         One row per declared feature: ``direction``, ``status`` (proven | violated | unknown),
-        ``counterexample`` (a real pair when violated), ``scope``, ``engine``, ``seconds``.
+        ``counterexample`` (a real pair when violated), ``scope``, ``engine``, ``seconds`` (at a radius also
+        ``rows_proven`` and ``row_status``: proven | violated | unknown per row).
     counterexamples : list of dict
         Real pairs that flip: ``feature``, ``x`` and ``x_prime`` (rows in original units), ``class`` and
         ``class_prime`` (what ``network.predict`` answers), ``source`` (data | verifier).

@@ -217,6 +217,8 @@ def audit_monotone(network, frame, name, direction, radius, deadline):
     row["status"] = {"counterexample": "violated", "unknown": "unknown", "certified": "proven"}[worst]
     if radius is not None:
         row["rows_proven"] = verdicts.count("certified")
+        row["row_status"] = [{"certified": "proven", "counterexample": "violated", "unknown": "unknown"}[v]
+                             for v in verdicts] + ["unknown"] * (len(boxes) - len(verdicts))
     row.update({"engine": ", ".join(sorted(engines)), "seconds": round(time.monotonic() - t0, 4)})
     return row
 

@@ -30,6 +30,8 @@ from .product import Copy, PairEncoder, agree_on_box, build_product, disagreemen
 
 __all__ = ["parse_protected", "audit_protected", "flip_matrix"]
 
+#: How each row's box came out, at a radius (``row_status``).
+ROW_WORDS = {"certified": "proven", "counterexample": "flips", "unknown": "unknown"}
 #: Grid size for the flip rate of a numeric protected feature.
 GRID = 24
 
@@ -271,7 +273,8 @@ def _status(verdicts, radius) -> dict:
     out: dict = {"status": status}
     if radius is not None:
         out.update({"rows_proven": int(len(verdicts) - n_cex - n_unk), "rows_flipping": n_cex,
-                    "rows_unknown": n_unk})
+                    "rows_unknown": n_unk,
+                    "row_status": [ROW_WORDS[v] for v in verdicts]})
     return out
 
 

@@ -283,3 +283,34 @@ def test_multiclass_product_and_diff():
     if res.monotone[0]["status"] == "violated":
         check_monotone_pair(a, res.monotone[0])
     assert same_copy(a, a.encoder.n_inputs).A.shape == (a.encoder.n_inputs, a.encoder.n_inputs)
+
+
+@pytest.mark.parametrize("act", ["relu", "sigmoid"])
+def test_rows_proven_at_a_radius_hold_on_samples(act):
+    """Every row proven at the radius: no sampled point of its box flips when sex changes."""
+    net, ds = net_of("biased", act, (16, 16))
+    frame = ds.frame.iloc[:40].reset_index(drop=True)
+    r = 0.05
+    res = rulex.audit(net, frame, protected=["sex"], radius=r, max_seconds=20)
+    status = res.protected[0]["row_status"]
+    assert status.count("proven") == res.protected[0]["rows_proven"] > 0
+    rng = np.random.default_rng(0)
+    lo, hi = net.encoder.lower_, net.encoder.upper_
+    for i in [i for i, s in enumerate(status) if s == "proven"]:
+        pts = pd.DataFrame({c: [frame.loc[i, c]] * 300 for c in ["sex", "age", "income", "debt"]})
+        for c in ("income", "debt", "age"):
+            w = r * (hi[c] - lo[c])
+            v = rng.uniform(max(lo[c], frame.loc[i, c] - w), min(hi[c], frame.loc[i, c] + w), 300)
+            pts[c] = np.round(v).astype(int) if c == "age" else v
+        other = pts.assign(sex=np.where(pts.sex == "f", "m", "f"))
+        assert (net.predict(pts) == net.predict(other)).all()
+
+
+def test_a_logit_that_moves_with_sex_but_never_flips_is_proven_by_the_bounds():
+    net, ds = net_of("biased", "relu")
+    out = net.layers[-1]
+    shifted = rulex.Network([*net.layers[:-1], rulex.Layer(out.weights, out.bias + 1000.0, out.activation)],
+                            net.encoder, classes=net.classes)
+    res = rulex.audit(shifted, ds.frame.iloc[:30], protected=["sex", "age"], max_seconds=10)
+    assert [r["status"] for r in res.protected] == ["proven independent"] * 2
+    assert all(r["engine"] in ("crown", "milp", "crown, milp") for r in res.protected)
