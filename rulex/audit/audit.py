@@ -30,7 +30,7 @@ RULES_SHARE = 0.15
 class Audit:
     """What :func:`audit` found. Build it with :func:`audit`; ``Audit.from_json(a.to_json()) == a``.
 
-    Attributes
+    Parameters
     ----------
     protected : list of dict
         One row per protected feature: ``status`` (proven independent | depends | unknown), ``flip_rate``
@@ -48,6 +48,16 @@ class Audit:
     rules : dict
         Per protected feature, a :class:`~rulex.RuleSet` in original units concluding "flip" / "no flip":
         where changing the feature changes the decision, with each rule's support.
+    radius : float or None
+        The proofs' scope: None for the whole domain, else the radius around each row.
+    max_seconds : float
+        The budget the audit was given.
+    seconds : float
+        Wall-clock seconds it took.
+    network : dict
+        The audited network: ``fingerprint``, ``architecture``, ``activation``, ``classes``.
+    method : str
+        The extractor of ``rules``.
     """
 
     protected: list = field(default_factory=list)

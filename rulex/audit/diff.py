@@ -12,7 +12,6 @@ hidden activations cannot be stacked: their proof is ``unknown`` and the rest is
 from __future__ import annotations
 
 import json
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -21,13 +20,12 @@ import numpy as np
 from .._version import __version__
 from ..exceptions import DataError, NetworkError
 from ..formats.jsonio import from_json as rules_from_json, to_json as rules_to_json
-from ..verification import Domain, Spec
-from ..verification.engine import decide_region
-from ..verification.spec import DELTA
+from ..verification import Domain
 from ._common import (STATUS_ORDER, Clock, native_row, check_budget, check_method, check_network, check_radius,
                       frame_of, oracle_rules, scope_boxes)
 from .audit import RULES_SHARE, check_document, load_document, network_facts
-from .product import Copy, agree_on_box, build_product, disagreement_pairs, identical_copies, same_copy
+from ._prove import Query, prove_queries
+from .product import Copy, build_product, disagreement_pairs, identical_copies, same_copy
 
 __all__ = ["Diff", "diff"]
 
@@ -39,12 +37,20 @@ VERSION = 1
 class Diff:
     """What :func:`diff` found; ``Diff.from_json(d.to_json()) == d``.
 
-    Attributes
+    Parameters
     ----------
     disagreement : float
         Share of the data rows on which the two networks predict different classes (exact).
+    disagreeing_rows, rows : int
+        How many rows disagree, of how many.
     status : str
         ``proven equal`` (on the domain, or at the radius around every row), ``differ`` or ``unknown``.
+    scope : str
+        ``domain`` or ``radius r``.
+    radius : float or None
+        The proof's radius (None: the whole domain).
+    engine : str
+        What decided the status (identical copies, data, sampling, crown, milp, bnb, ...).
     counterexamples : list of dict
         Real rows where they differ: ``x`` (original units), ``class_a``, ``class_b``, ``source``.
     rules : RuleSet
@@ -52,6 +58,14 @@ class Diff:
     rule_table : list of dict
         Per rule (and the default, ``rule`` = -1): its text, conclusion, support on the rows and the
         pairs of classes ``[class_a, class_b, rows]`` it holds.
+    seconds, max_seconds : float
+        Wall-clock seconds it took, and the budget.
+    networks : dict
+        ``{"a": ..., "b": ...}``: each network's fingerprint, architecture, activation and classes.
+    method : str
+        The extractor of ``rules``.
+    rows_proven : int or None
+        At a radius: the rows whose box is proven to agree.
     """
 
     disagreement: float = 0.0
@@ -149,37 +163,25 @@ def _proof(a, b, copies, frame, radius, deadline, wrong, out) -> tuple[str, str,
         return "unknown", str(exc), None
     domain = Domain(a.encoder)
     names = a.schema.feature_names
-    n_out = product.layers[-1].n_units
-    spec = Spec(-np.eye(n_out), np.zeros(n_out), None, [f"disagreement {i}" for i in range(n_out)])
     rng = np.random.default_rng(0)
     boxes = scope_boxes(domain, frame, radius)
-    verdicts, engines = [], set()
-    for k, box in enumerate(boxes):
-        if radius is not None and wrong[k]:
-            verdicts.append("counterexample")
-            continue
-        now = time.monotonic()
-        if now >= deadline:
-            verdicts.append("unknown")
-            continue
-        if agree_on_box(copies, *domain.encoded_bounds(box)):
-            engines.add("equal on the box")
-            verdicts.append("certified")
-            continue
+    verdicts = ["counterexample" if radius is not None and wrong[k] else "certified" for k in range(len(boxes))]
 
-        def confirm(C, box=box):
+    def confirm_in(box):
+        def confirm(C):
             rows = domain.decode(C, box)[names]
             hit = np.flatnonzero(a.predict(rows) != b.predict(rows))
             return rows.iloc[[hit[0]]] if len(hit) else None
-        q_deadline = now + (deadline - now) / (len(boxes) - k)
-        res = decide_region(product, spec, domain, [box], [], [box], q_deadline, confirm=confirm, rng=rng,
-                            delta=DELTA)
-        engines.add(res["engine"])
-        verdicts.append(res["status"])
-        if res["status"] == "counterexample":
-            out.append(res["row"])
-            if radius is None:
-                break
+        return confirm
+    tasks = [Query(copies, product, domain, box, confirm_in(box), k) for k, box in enumerate(boxes)
+             if verdicts[k] != "counterexample"]
+    prove_queries(tasks, deadline, rng, stop_on_first=radius is None)
+    engines = set()
+    for q in tasks:
+        engines.add(q.engine or "budget")
+        verdicts[q.group] = q.status
+        if q.status == "counterexample":
+            out.append(q.row)
     worst = min(verdicts, key=STATUS_ORDER.index) if verdicts else "certified"
     status = {"counterexample": "differ", "unknown": "unknown", "certified": "proven equal"}[worst]
     return status, ", ".join(sorted(engines)), (verdicts.count("certified") if radius is not None else None)

@@ -22,11 +22,10 @@ import pandas as pd
 
 from ..exceptions import DataError, did_you_mean
 from ..schema.features import to_native
-from ..verification import Domain, Span, Spec
-from ..verification.engine import decide_region
-from ..verification.spec import DELTA
+from ..verification import Domain, Span
 from ._common import STATUS_ORDER, record, scope_boxes
-from .product import Copy, PairEncoder, agree_on_box, build_product, disagreement_pairs, identical_copies
+from ._prove import Query, prove_queries
+from .product import Copy, PairEncoder, build_product, disagreement_pairs, identical_copies
 
 __all__ = ["parse_protected", "audit_protected", "flip_matrix"]
 
@@ -204,10 +203,6 @@ class ProtectedFeature:
         return check
 
 
-def _decide(product, spec, domain, box, deadline, confirm, rng) -> dict:
-    return decide_region(product, spec, domain, [box], [], [box], deadline, confirm=confirm, rng=rng, delta=DELTA)
-
-
 def audit_protected(network, frame, X, name, cuts, radius, deadline: float, max_pairs: int):
     """The row of ``Audit.protected`` for one feature, its real pairs, and which data rows flip."""
     t0 = time.monotonic()
@@ -234,33 +229,23 @@ def audit_protected(network, frame, X, name, cuts, radius, deadline: float, max_
             engines.add("identical copies")
         else:
             products[qi] = build_product(copies, disagreement_pairs(max(2, network.layers[-1].n_units)))
-    todo = [(qi, bi) for bi in range(n_boxes) if verdicts[bi] != "counterexample" for qi in products]
-    for k, (qi, bi) in enumerate(todo):
+    tasks = []
+    for bi in range(n_boxes):
         if verdicts[bi] == "counterexample":
             continue
-        _, domain, free, key = queries[qi]
-        now = time.monotonic()
-        if now >= deadline:
-            verdicts[bi] = "unknown"
-            continue
-        box = scope_boxes(domain, frame.iloc[[bi]] if radius is not None else frame, radius, free)[0]
-        if agree_on_box(queries[qi][0], *domain.encoded_bounds(box)):
-            engines.add("equal on the box")
-            continue
-        product = products[qi]
-        n_out = product.layers[-1].n_units
-        spec = Spec(-np.eye(n_out), np.zeros(n_out), None, [f"disagreement {i}" for i in range(n_out)])
-        q_deadline = min(deadline, now + (deadline - now) / max(1, len(todo) - k))
-        out = _decide(product, spec, domain, box, q_deadline, pf.confirm(domain, box, key), rng)
-        engines.add(out["engine"])
-        if out["status"] == "counterexample":
-            r = out["row"]
+        for qi, product in products.items():
+            _, domain, free, key = queries[qi]
+            box = scope_boxes(domain, frame.iloc[[bi]] if radius is not None else frame, radius, free)[0]
+            tasks.append(Query(queries[qi][0], product, domain, box, pf.confirm(domain, box, key), bi))
+    prove_queries(tasks, deadline, rng, stop_on_first=radius is None)
+    for q in tasks:
+        engines.add(q.engine or "budget")
+        if q.status == "counterexample":
+            r = q.row
             y = network.predict(r)
             if y[0] != y[1] and len(pairs) < max_pairs:
                 pairs.append(record(name, r.iloc[0], r.iloc[1], y[0], y[1], "verifier"))
-        verdicts[bi] = min(verdicts[bi], out["status"], key=STATUS_ORDER.index)
-        if radius is None and verdicts[0] == "counterexample":
-            break
+        verdicts[q.group] = min(verdicts[q.group], q.status, key=STATUS_ORDER.index)
     row.update(_status(verdicts, radius))
     row.update({"engine": ", ".join(sorted(engines)) or "none", "seconds": round(time.monotonic() - t0, 4)})
     return row, pairs, flips
