@@ -62,7 +62,7 @@ def frame_of(data, network) -> pd.DataFrame:
     return frame[network.schema.feature_names].reset_index(drop=True).copy()
 
 
-def _row_box(domain: Domain, row: pd.Series, r: float, skip=()) -> dict:
+def _row_box(domain: Domain, row: dict, r: float, skip=()) -> dict:
     """Box of half-width ``r * (max - min)`` around the row's numeric values, clipped; categories fixed."""
     box: dict = {}
     for f in domain.features:
@@ -77,21 +77,22 @@ def _row_box(domain: Domain, row: pd.Series, r: float, skip=()) -> dict:
                 lo, hi = float(math.ceil(lo - 1e-9)), float(math.floor(hi + 1e-9))
             box[f.name] = Span(lo, hi)
         else:
-            idx = f.categories.index(to_native(row[f.name]))
-            box[f.name] = frozenset({idx})
+            box[f.name] = frozenset({f.categories.index(to_native(row[f.name]))})
     return box
 
 
-def scope_boxes(domain: Domain, frame: pd.DataFrame, radius, free: dict | None = None) -> list:
+def scope_boxes(domain: Domain, rows, radius, free: dict | None = None) -> list:
     """The boxes of the audit's scope: the whole domain, or one per row at ``radius``.
 
-    ``free`` maps features to the value set they take in every box whatever the row (the protected
-    feature and its second copy).
+    ``rows`` is a frame or its ``to_dict("records")`` (read once: pandas row access is slow). ``free``
+    maps features to the value set they take in every box whatever the row (the protected feature and
+    its second copy).
     """
     free = free or {}
     if radius is None:
         return [{**domain.box(), **free}]
-    return [{**_row_box(domain, row, radius, free), **free} for _, row in frame.iterrows()]
+    records = rows.to_dict("records") if isinstance(rows, pd.DataFrame) else rows
+    return [{**_row_box(domain, row, radius, free), **free} for row in records]
 
 
 class Clock:

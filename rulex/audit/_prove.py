@@ -9,7 +9,7 @@ then shares the time left evenly among the boxes still open.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -42,10 +42,7 @@ class Query:
     status: str = "unknown"
     row: Any = None
     engine: str = ""
-    spec: Spec = field(init=False)
-
-    def __post_init__(self):
-        self.spec = disagreement_spec(self.product)
+    spec: Any = None               # set by prove_queries: one spec per product
 
 
 def prove_queries(queries: list, deadline: float, rng, stop_on_first: bool = False) -> None:
@@ -55,7 +52,11 @@ def prove_queries(queries: list, deadline: float, rng, stop_on_first: bool = Fal
     unknown); with ``stop_on_first`` no query runs after the first counterexample.
     """
     pending = []
+    specs: dict = {}
     for q in queries:
+        if id(q.product) not in specs:
+            specs[id(q.product)] = disagreement_spec(q.product)
+        q.spec = specs[id(q.product)]
         if time.monotonic() >= deadline:
             return
         xl, xu = q.domain.encoded_bounds(q.box)

@@ -89,7 +89,8 @@ class Diff:
         lines = [f"diff of {a.get('architecture', '?')} ({a.get('fingerprint', '?')}) and "
                  f"{b.get('architecture', '?')} ({b.get('fingerprint', '?')}), {self.scope}, {self.seconds:.2f} s",
                  f"  disagreement {self.disagreement:.4f} ({self.disagreeing_rows} of {self.rows} rows)",
-                 f"  status: {self.status} ({self.engine})"]
+                 f"  status: {self.status} ({self.engine})"
+                 + (f", {self.rows_proven} of {self.rows} rows proven" if self.rows_proven is not None else "")]
         for r in self.rule_table:
             if r["conclusion"] == "differ":
                 pairs = ", ".join(f"{p[0]!r}->{p[1]!r} x{p[2]}" for p in r["pairs"][:3])

@@ -229,14 +229,14 @@ def audit_protected(network, frame, X, name, cuts, radius, deadline: float, max_
             engines.add("identical copies")
         else:
             products[qi] = build_product(copies, disagreement_pairs(max(2, network.layers[-1].n_units)))
+    records = frame.to_dict("records")
     tasks = []
-    for bi in range(n_boxes):
-        if verdicts[bi] == "counterexample":
-            continue
-        for qi, product in products.items():
-            _, domain, free, key = queries[qi]
-            box = scope_boxes(domain, frame.iloc[[bi]] if radius is not None else frame, radius, free)[0]
-            tasks.append(Query(queries[qi][0], product, domain, box, pf.confirm(domain, box, key), bi))
+    for qi, product in products.items():
+        copies, domain, free, key = queries[qi]
+        for bi, box in enumerate(scope_boxes(domain, records, radius, free)):
+            if verdicts[bi] != "counterexample":
+                tasks.append(Query(copies, product, domain, box, pf.confirm(domain, box, key), bi))
+    tasks.sort(key=lambda q: q.group)
     prove_queries(tasks, deadline, rng, stop_on_first=radius is None)
     for q in tasks:
         engines.add(q.engine or "budget")

@@ -8,7 +8,7 @@ bench = load_script("audit.py", "bench_audit")
 
 def test_parts_write_their_tables(tmp_path):
     out = tmp_path / "audit.md"
-    bench.main(["--data", "german_credit", "--nets", "8:relu", "--rows", "20", "--epochs", "3",
+    bench.main(["--data", "german_credit", "--nets", "8:relu", "--rows", "20", "--diff-rows", "40", "--epochs", "3",
                 "--max-seconds", "2", "--out", str(out)])
     text = out.read_text(encoding="utf-8")
     for title in ("## 1. Protected attributes", "## 2. Monotonicity", "## 3. Two seeds of one network"):
