@@ -13,11 +13,14 @@ around each row at the radius), with two sound tests per box:
 * **the class is constant** on the box (CROWN lower bounds of one class's margins all above ``delta``),
   used only on boxes that were never split along feature ``i`` — such a box holds every segment along
   ``i`` that starts in it, so no pair inside it can break the order;
-* **the margin's derivative along** ``i`` has the promised sign on the box (one-logit networks): interval
-  bounds of ``dz/dx_i`` by the chain rule, with each hidden unit's derivative bounded on its CROWN
-  pre-activation interval (:func:`rulex.audit.product.margin_gradient_bounds`; for ReLU the gradient of
-  Liu et al., NeurIPS 2020, bounded instead of solved). A continuous, piecewise smooth logit whose derivative
-  along ``i`` is ``>= 0`` on every box of a partition never decreases along ``i``, so the class cannot fall.
+* **every order margin's derivative along** ``i`` has the promised sign on the box: the margins are
+  ``z_l - z_j`` for every later class ``l`` over an earlier ``j`` (a one-logit head: ``z``), their
+  derivatives bounded by interval arithmetic on the chain rule, each hidden unit's derivative bounded on
+  its CROWN pre-activation interval (:func:`rulex.audit.product.margin_gradient_bounds`; for ReLU the
+  gradient of Liu et al., NeurIPS 2020, bounded instead of solved). A continuous, piecewise smooth margin
+  whose derivative along ``i`` is ``>= 0`` on every box of a partition never decreases along ``i``; when no
+  later class loses ground to an earlier one, the predicted class index cannot fall
+  (:func:`rulex.audit.product.order_margins`).
 
 A box that neither test decides is searched for a violation (random points of the box, each moved along
 ``i`` over a grid of the scope's values, checked with ``network.predict``) and split on the input with the
@@ -36,7 +39,7 @@ from ..verification import Domain, Span, Spec
 from ..verification.bounds import crown
 from ..verification.spec import DELTA
 from ._common import STATUS_ORDER, record, scope_boxes
-from .product import binary_margin, margin_gradient_bounds
+from .product import margin_gradient_bounds, order_margins
 
 __all__ = ["parse_monotone", "audit_monotone", "DIRECTIONS"]
 
@@ -143,10 +146,19 @@ def _split(domain, network, box, name) -> tuple | None:
     return [{**box, best.name: Span(x.lo, mid)}, {**box, best.name: Span(mid, x.hi)}], best.name == name
 
 
+def _gradient_sign_holds(network, cr, col, margins, direction) -> bool:
+    """Every order margin's derivative along the feature has the promised sign on the box."""
+    for w in margins:
+        lo, hi = margin_gradient_bounds(network, cr.bounds, col, w)
+        if (lo < 0) if direction == "increasing" else (hi > 0):
+            return False
+    return True
+
+
 def prove_box(network, domain, root: dict, name, direction, deadline, rng) -> tuple[str, dict | None, str]:
     """``(certified | counterexample | unknown, pair, engine)`` for one scope box."""
     col = network.encoder.groups_[name][0]
-    w = binary_margin(network)
+    margins = order_margins(network)
     search = _Search(network, domain, name, direction, root[name])
     heap = [(-1.0, 0, root, False)]
     counter, engine = 1, "bounds"
@@ -158,10 +170,8 @@ def prove_box(network, domain, root: dict, name, direction, deadline, rng) -> tu
         cr = crown(network, xl, xu)
         if not split_i and _constant_class(network, cr):
             continue
-        if w is not None:
-            lo, hi = margin_gradient_bounds(network, cr.bounds, col, w)
-            if (lo >= 0) if direction == "increasing" else (hi <= 0):
-                continue
+        if _gradient_sign_holds(network, cr, col, margins, direction):
+            continue
         pair = search.find(domain.sample(box, 8, rng), root)
         if pair is not None:
             return "counterexample", pair, "search"

@@ -50,7 +50,7 @@ from ..network.layers import Layer
 from ..schema import Feature, Schema
 
 __all__ = ["Copy", "ProductNetwork", "build_product", "class_terms", "disagreement_pairs", "identical_copies",
-           "PairEncoder", "margin_gradient_bounds", "binary_margin", "agree_on_box"]
+           "PairEncoder", "margin_gradient_bounds", "order_margins", "agree_on_box"]
 
 
 @dataclass
@@ -300,14 +300,23 @@ def _derivative_range(act: str, l: np.ndarray, u: np.ndarray) -> tuple[np.ndarra
     return np.maximum(d(far) - 1e-12, 0.0), d(near) + 1e-12
 
 
-def binary_margin(network) -> np.ndarray | None:
-    """Row ``w`` with ``w @ z`` the logit margin of the second class of a two-class network (else None)."""
+def order_margins(network) -> np.ndarray:
+    """Rows ``w`` with ``w @ z`` the margin of a later class over an earlier one (``z_l - z_j``, ``j < l``).
+
+    If every such margin is non-decreasing along a feature, the predicted class index never falls as
+    the feature rises: where class ``l`` wins, every earlier ``j`` is strictly behind it (ties go to the
+    earlier class), and ``z_l - z_j`` can only grow. A one-logit head has the single row ``[1]``.
+    """
     k = network.layers[-1].n_units
     if k == 1:
-        return np.array([1.0])
-    if k == 2:
-        return np.array([-1.0, 1.0])
-    return None
+        return np.array([[1.0]])
+    rows = []
+    for j in range(k):
+        for l in range(j + 1, k):
+            r = np.zeros(k)
+            r[l], r[j] = 1.0, -1.0
+            rows.append(r)
+    return np.array(rows)
 
 
 def margin_gradient_bounds(network, layer_bounds: list, col: int, w: np.ndarray) -> tuple[float, float]:
