@@ -180,4 +180,4 @@ def oracle_rules(network, frame: pd.DataFrame, oracle, classes: tuple, name: str
     target = "__oracle__"
     schema = Schema(network.schema.features, target=target, classes=classes)
     ds = Dataset(frame.assign(**{target: labels}), target, schema, name=name, _checked=True)
-    return extract(oracle_net, ds, method=method, random_state=0)
+    return extract(oracle_net, ds, method=method, random_state=0).replace(target=name)
