@@ -81,6 +81,17 @@ def zeroed(net, train, features):
     return rulex.Network([rulex.Layer(W, b, first.activation), *net.layers[1:]], net.encoder, classes=net.classes)
 
 
+def section(title: str, text: str, headers: list) -> list:
+    """A part's heading, its explanation and the header of its Markdown table."""
+    return [title, "", text, "", "| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+
+
+def row(lines: list, *cells) -> None:
+    """Append one table row (and show it as it comes)."""
+    lines.append("| " + " | ".join(str(c) for c in cells) + " |")
+    print(lines[-1], flush=True)
+
+
 def _scope_text(r):
     if "rows_proven" in r:
         return f"{r['rows_proven']} proven / {r.get('rows_flipping', 0)} flip / {r.get('rows_unknown', 0)} unknown"
@@ -88,14 +99,13 @@ def _scope_text(r):
 
 
 def part_protected(args, lines):
-    lines += ["## 1. Protected attributes", "",
-              f"Budget `max_seconds={args.max_seconds}` per audit (all protected features of a data set share it). "
-              f"Flip rate: share of the {args.rows} audited test rows whose class changes when only that feature "
-              "changes (exact). *pairs*: real pairs reported (each re-predicted). Radius 0.05: rows proven / "
-              "rows with a flip in their box / rows left unknown.", "",
-              "| data | net | feature | flip rate | domain status | engine | pairs | radius 0.05 status | "
-              "rows | seconds (domain + radius) | within budget |",
-              "|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines += section("## 1. Protected attributes",
+                     f"Budget `max_seconds={args.max_seconds}` per audit (all protected features of a data set share "
+                     f"it). Flip rate: share of the {args.rows} audited test rows whose class changes when only that "
+                     "feature changes (exact). *pairs*: real pairs reported (each re-predicted). Radius 0.05: rows "
+                     "proven / rows with a flip in their box / rows left unknown.",
+                     ["data", "net", "feature", "flip rate", "domain status", "engine", "pairs", "radius 0.05 status",
+                      "rows", "seconds (domain + radius)", "within budget"])
     for name in args.data.split(","):
         train, _, rows = data(name, args)
         for hidden, act in nets(args.nets):
@@ -112,18 +122,16 @@ def part_protected(args, lines):
                 ok = max(t1 - t0, t2 - t1) <= 1.1 * args.max_seconds
                 for d, r in zip(dom.protected, rad.protected):
                     n_pairs = sum(c["feature"] == d["feature"] for c in dom.counterexamples)
-                    lines.append(f"| {name} | {label} | {d['feature']} | {d['flip_rate']:.3f} | {d['status']} | "
-                                 f"{d['engine']} | {n_pairs} | {r['status']} | {_scope_text(r)} | "
-                                 f"{t1 - t0:.1f} + {t2 - t1:.1f} | {'yes' if ok else 'NO'} |")
-                    print(lines[-1], flush=True)
+                    row(lines, name, label, d["feature"], f"{d['flip_rate']:.3f}", d["status"], d["engine"], n_pairs,
+                        r["status"], _scope_text(r), f"{t1 - t0:.1f} + {t2 - t1:.1f}", "yes" if ok else "NO")
     lines.append("")
 
 
 def part_monotone(args, lines):
-    lines += ["## 2. Monotonicity", "",
-              f"Budget `max_seconds={args.max_seconds}` per audit, whole domain. *violated*: a real pair "
-              "(x, x') with x' moved in the promised direction and a lower class.", "",
-              "| data | net | feature | direction | status | engine | pair | seconds |", "|---|---|---|---|---|---|---|---|"]
+    lines += section("## 2. Monotonicity",
+                     f"Budget `max_seconds={args.max_seconds}` per audit, whole domain. *violated*: a real pair "
+                     "(x, x') with x' moved in the promised direction and a lower class.",
+                     ["data", "net", "feature", "direction", "status", "engine", "pair", "seconds"])
     for name in args.data.split(","):
         train, _, rows = data(name, args)
         for hidden, act in nets(args.nets):
@@ -133,19 +141,18 @@ def part_monotone(args, lines):
                 c = r.get("counterexample")
                 pair = (f"{c['x'][r['feature']]} → {c['x_prime'][r['feature']]}: {c['class']} → {c['class_prime']}"
                         if c else "")
-                lines.append(f"| {name} | {hidden} {act} | {r['feature']} | {r['direction']} | {r['status']} | "
-                             f"{r['engine']} | {pair} | {r['seconds']:.1f} |")
-                print(lines[-1], flush=True)
+                row(lines, name, f"{hidden} {act}", r["feature"], r["direction"], r["status"], r["engine"], pair,
+                    f"{r['seconds']:.1f}")
     lines.append("")
 
 
 def part_diff(args, lines):
-    lines += ["## 3. Two seeds of one network", "",
-              f"Seeds 0 and 1, budget `max_seconds={args.max_seconds}` per diff. Disagreement (exact) and proofs on "
-              f"up to {args.diff_rows} training rows; rules learned on them (surrogate_tree), their agreement with "
-              "\"the two disagree\" on the whole test split (held out).", "",
-              "| data | net | disagreement | domain status | radius 0.05 status | rows proven | rules | "
-              "held-out agreement | seconds (domain + radius) |", "|---|---|---|---|---|---|---|---|---|"]
+    lines += section("## 3. Two seeds of one network",
+                     f"Seeds 0 and 1, budget `max_seconds={args.max_seconds}` per diff. Disagreement (exact) and proofs "
+                     f"on up to {args.diff_rows} training rows; rules learned on them (surrogate_tree), their agreement "
+                     "with \"the two disagree\" on the whole test split (held out).",
+                     ["data", "net", "disagreement", "domain status", "radius 0.05 status", "rows proven", "rules",
+                      "held-out agreement", "seconds (domain + radius)"])
     for name in args.data.split(","):
         train, _, _ = data(name, args)
         held = rulex.load_dataset(name).split(random_state=0)[1].frame
@@ -161,10 +168,9 @@ def part_diff(args, lines):
             t2 = time.monotonic()
             truth = np.where(a.predict(held) != b.predict(held), "differ", "agree")
             agree = float((dom.rules.predict(held) == truth).mean())
-            lines.append(f"| {name} | {hidden} {act} | {dom.disagreement:.3f} | {dom.status} ({dom.engine}) | "
-                         f"{rad.status} | {rad.rows_proven} of {rad.rows} | {len(dom.rules.rules)} | {agree:.3f} | "
-                         f"{t1 - t0:.1f} + {t2 - t1:.1f} |")
-            print(lines[-1], flush=True)
+            row(lines, name, f"{hidden} {act}", f"{dom.disagreement:.3f}", f"{dom.status} ({dom.engine})", rad.status,
+                f"{rad.rows_proven} of {rad.rows}", len(dom.rules.rules), f"{agree:.3f}",
+                f"{t1 - t0:.1f} + {t2 - t1:.1f}")
     lines.append("")
 
 
