@@ -51,6 +51,13 @@ def check_budget(max_seconds) -> float:
     return check_seconds(max_seconds)
 
 
+def check_count(value, name: str) -> int:
+    """A non-negative whole number, or a DataError naming the parameter."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise DataError(f"{name} must be a whole number >= 0, got {value!r}")
+    return int(value)
+
+
 def frame_of(data, network) -> pd.DataFrame:
     """The rows of ``data`` (a Dataset or a DataFrame) with the network's feature columns, checked."""
     frame = data.frame if isinstance(data, Dataset) else data

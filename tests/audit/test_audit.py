@@ -250,6 +250,9 @@ def test_json_is_versioned_and_lossless():
     ({"protected": ["sex"], "radius": 0}, "radius"),
     ({"protected": ["sex"], "radius": 1.5}, "radius"),
     ({"protected": {"age": [200]}}, "age"),
+    ({"protected": ["sex"], "max_counterexamples": -1}, "max_counterexamples"),
+    ({"protected": ["sex"], "max_seconds": 0}, "max_seconds"),
+    ({"protected": ["sex"], "method": "cred"}, "pedagogical"),
 ])
 def test_bad_input_is_one_clear_error(kwargs, match):
     net, ds = net_of("fair", "relu")
