@@ -19,7 +19,7 @@ from ..schema.features import to_native
 from ..verification import Domain, Span
 from ..verification.spec import check_seconds, hidden_activations
 
-__all__ = ["check_network", "check_radius", "frame_of", "scope_boxes", "Clock", "record", "oracle_rules",
+__all__ = ["check_network", "check_options", "check_radius", "frame_of", "scope_boxes", "Clock", "record", "oracle_rules",
            "STATUS_ORDER", "native_row"]
 
 #: Order in which a scope's per-box answers combine: one counterexample decides, then any unknown.
@@ -49,6 +49,13 @@ def check_radius(radius):
 
 def check_budget(max_seconds) -> float:
     return check_seconds(max_seconds)
+
+
+def check_options(radius, max_seconds, method, max_counterexamples) -> tuple:
+    """The options audit and diff share, checked: ``(radius, max_seconds, method, max_counterexamples, clock)``."""
+    max_seconds = check_budget(max_seconds)
+    return (check_radius(radius), max_seconds, check_method(method),
+            check_count(max_counterexamples, "max_counterexamples"), Clock(max_seconds))
 
 
 def check_count(value, name: str) -> int:

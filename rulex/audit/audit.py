@@ -14,7 +14,7 @@ import numpy as np
 from .._version import __version__
 from ..exceptions import FormatError
 from ..formats.jsonio import from_json as rules_from_json, to_json as rules_to_json
-from ._common import (Clock, check_budget, check_count, check_method, check_network, check_radius, frame_of, oracle_rules)
+from ._common import check_network, check_options, frame_of, oracle_rules
 from .monotone import audit_monotone, parse_monotone
 from .protected import ProtectedFeature, audit_protected, parse_protected
 
@@ -177,11 +177,8 @@ def audit(network, data, protected=None, monotone=None, radius=None, max_seconds
     check_network(network)
     prot = parse_protected(network, protected)
     mono = parse_monotone(network, monotone)
-    radius = check_radius(radius)
-    max_seconds = check_budget(max_seconds)
-    method = check_method(method)
-    max_counterexamples = check_count(max_counterexamples, "max_counterexamples")
-    clock = Clock(max_seconds)
+    radius, max_seconds, method, max_counterexamples, clock = check_options(radius, max_seconds, method,
+                                                                           max_counterexamples)
     frame = frame_of(data, network)
     X = network.encoder.transform(frame)
     proof_end = clock.end - RULES_SHARE * max_seconds

@@ -21,8 +21,7 @@ from .._version import __version__
 from ..exceptions import DataError, NetworkError
 from ..formats.jsonio import from_json as rules_from_json, to_json as rules_to_json
 from ..verification import Domain
-from ._common import (STATUS_ORDER, Clock, native_row, check_budget, check_count, check_method, check_network, check_radius,
-                      frame_of, oracle_rules, scope_boxes)
+from ._common import STATUS_ORDER, check_network, check_options, frame_of, native_row, oracle_rules, scope_boxes
 from .audit import RULES_SHARE, check_document, load_document, network_facts
 from ._prove import Query, prove_queries
 from .product import Copy, build_product, disagreement_pairs, identical_copies, same_copy
@@ -238,11 +237,8 @@ def diff(network_a, network_b, data, radius=None, max_seconds: float = 60.0, *, 
     check_network(network_a, "network_a")
     check_network(network_b, "network_b")
     check_same_schema(network_a, network_b)
-    radius = check_radius(radius)
-    max_seconds = check_budget(max_seconds)
-    method = check_method(method)
-    max_counterexamples = check_count(max_counterexamples, "max_counterexamples")
-    clock = Clock(max_seconds)
+    radius, max_seconds, method, max_counterexamples, clock = check_options(radius, max_seconds, method,
+                                                                           max_counterexamples)
     frame = frame_of(data, network_a)
     ya, yb = network_a.predict(frame), network_b.predict(frame)
     wrong = ya != yb
