@@ -20,6 +20,7 @@ from .refine import compress, extract
 from .evaluate import fidelity, accuracy
 from .evaluate import Report, evaluate
 from .compare import compare
+from .audit import Audit, Diff, audit, diff
 from .formats import export, load_rules, save_rules
 from .explain import explain_row, influence, profile_units
 from .estimators import RuleExtractorClassifier, RuleExtractorRegressor
@@ -33,7 +34,7 @@ __all__ = [
     "Network", "Layer", "train_network", "load_network",
     "Condition", "MofN", "Rule", "RuleSet", "LinearModel", "LinearTerm",
     "BaseExtractor", "extract", "available_methods", "get_extractor", "compress",
-    "fidelity", "accuracy", "Report", "evaluate", "compare",
+    "fidelity", "accuracy", "Report", "evaluate", "compare", "audit", "diff", "Audit", "Diff",
     "export", "load_rules", "save_rules",
     "explain_row", "influence", "profile_units",
     "verify",

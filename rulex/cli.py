@@ -19,6 +19,7 @@ from pathlib import Path
 
 from ._cli_data import (add_data_args, add_training_args, cli_spelling, hidden_sizes, load_data, seed_type,
                         training_options, whole_number)
+from ._cli_audit import add_parsers as add_audit_parsers
 from ._cli_scale import add_parsers
 from ._progress import working
 from ._version import __version__
@@ -529,6 +530,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_verify_explain_units(sub)
     _add_compare_report_export(sub)
     add_parsers(sub)           # rulex score, rulex grid
+    add_audit_parsers(sub, load_data, _check_out)    # rulex audit, rulex diff
     p.add_argument("-q", "--quiet", action="store_true", help=_QUIET)
     for command in sub.choices.values():         # also after the command: rulex compare iris --quiet
         command.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help=_QUIET)

@@ -27,6 +27,7 @@ from markupsafe import Markup
 
 from ..rules.render import format_value
 from .audit import DEFAULT_RADII, audit_facts, explanation_rows, size_curve
+from .audit_sections import audit_section
 
 __all__ = ["to_html", "audit_facts", "size_curve", "render_page", "explanation_rows"]
 
@@ -97,12 +98,16 @@ def _plot(facts) -> str | None:
 
 
 def to_html(rules, network=None, dataset=None, *, title: str | None = None, date: str | None = None,
-            digits: int = 6, explanations: dict | None = None, radii=DEFAULT_RADII) -> str:
+            digits: int = 6, explanations: dict | None = None, radii=DEFAULT_RADII,
+            audit: dict | None = None) -> str:
     """A self-contained HTML audit report (see the module docstring).
 
     With a network and data, the report proves the rules' fidelity at each of ``radii`` (shares of each
     numeric feature's range; default 0.01 and 0.05; ``()`` for none) on the evaluation rows and states it
     as a sentence an auditor can sign (:func:`rulex.verify` with ``radius``).
+
+    ``audit`` is the document of a :func:`rulex.audit` (``Audit.to_dict()``); the report then gains an
+    "Audit" section: protected attributes and monotonicity, each with its status, scope, real pairs and rules.
 
     ``explanations`` maps a section title to a DataFrame computed beforehand (e.g.
     ``rulex.influence(net, test)`` or ``rulex.profile_units(net, train).to_frame()``); each is
@@ -126,7 +131,8 @@ def to_html(rules, network=None, dataset=None, *, title: str | None = None, date
     return render_page("report.html", title=title, facts=facts, reg=reg, digits=digits, cards=_cards(facts),
                        rules_table=_rules_table(facts), parameters=parameters, data_rows=data_rows,
                        network_rows=network_rows, **_metric_tables(facts), curve=_curve(facts),
-                       explanations=sections, provenance_rows=provenance_rows)
+                       explanations=sections, provenance_rows=provenance_rows,
+                       audit=audit_section(audit) if audit is not None else None)
 
 
 def _cards(facts) -> list:
