@@ -159,7 +159,9 @@ def part_radius(args, lines):
               "test rows, the others all). *certified*: share of rows whose whole box is proven; *sampled*: the rows' "
               "own fidelity; *upper*: share of rows where none of 200 points drawn in the box disagrees (no "
               "verifier can certify more); *ratio*: certified / upper; goal at r = 0.01: ratio >= 0.97 with <= 2 % "
-              "unknown, <= 60 s per 1,000 rows. Default work budget (200 nodes per box, then MILP for ReLU).", "",
+              "unknown, <= 60 s per 1,000 rows. Default work budget (200 nodes per box, then MILP for ReLU). "
+              f"Sets with more than {args.all_radii_rows:,} rows (adult) are run at r = 0.01 only (the goal's radius), "
+              "to keep the run within the time this machine had.", "",
               "| data | net | method | rules | rows | radius | certified | sampled | upper | ratio | unknown | seconds | "
               "s / 1,000 rows | goal |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for name in RADIUS_SETS:
@@ -172,7 +174,7 @@ def part_radius(args, lines):
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     rules = rulex.extract(net, train, method, random_state=0)
-                for r in (0.01, 0.05, 0.1):
+                for r in ((0.01,) if len(rows) > args.all_radii_rows else (0.01, 0.05, 0.1)):
                     v = rulex.verify(rules, net, rows, radius=r, max_seconds=3600)
                     ratio = v.certified_fidelity / v.sampled_upper_bound if v.sampled_upper_bound else float("nan")
                     per_k = v.seconds / len(rows) * 1000
@@ -274,6 +276,7 @@ def main(argv=None):
     p.add_argument("--certify-seconds", type=float, default=60)
     p.add_argument("--adult-rows", type=int, default=4000)
     p.add_argument("--radius-rows", type=int, default=10000)
+    p.add_argument("--all-radii-rows", type=int, default=2000)
     p.add_argument("--speed-boxes", type=int, default=40)
     p.add_argument("--speed-seconds", type=float, default=30)
     p.add_argument("--out", default=str(RESULTS / "verify.md"))

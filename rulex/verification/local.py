@@ -261,7 +261,8 @@ def _encode(lo, hi, root, base, cols, scale):
 def _wave(network, target, intervals, checker, st, lo, hi, root, base, cols, scale, integer, delta, max_nodes,
           rng):
     """One batch of nodes: decide, bound, search, split. Returns the next nodes and the leftovers."""
-    lo, hi, root = lo[:WAVE], hi[:WAVE], root[:WAVE]   # the rest waits for the next wave
+    rest_lo, rest_hi, rest_root = lo[WAVE:], hi[WAVE:], root[WAVE:]   # the rest waits for the next wave
+    lo, hi, root = lo[:WAVE], hi[:WAVE], root[:WAVE]
     np.add.at(st.nodes, root, 1)
     n = len(root)
     if intervals is not None:
@@ -302,11 +303,9 @@ def _wave(network, target, intervals, checker, st, lo, hi, root, base, cols, sca
     for i in np.unique(root[split][_stuck(lo[split], hi[split], und[split], integer)]):
         st.status[i] = 2
     # drop nodes of roots already refuted or unknown
-    ok = st.status[nroot] == 0
-    rest_lo, rest_hi, rest_root = lo[WAVE:], hi[WAVE:], root[WAVE:]
-    return (np.vstack([nlo[ok], rest_lo]) if len(rest_lo) else nlo[ok],
-            np.vstack([nhi[ok], rest_hi]) if len(rest_hi) else nhi[ok],
-            np.concatenate([nroot[ok], rest_root]), left)
+    ok, ok_rest = st.status[nroot] == 0, st.status[rest_root] == 0
+    return (np.vstack([nlo[ok], rest_lo[ok_rest]]), np.vstack([nhi[ok], rest_hi[ok_rest]]),
+            np.concatenate([nroot[ok], rest_root[ok_rest]]), left)
 
 
 def _stuck(lo, hi, und, integer):
