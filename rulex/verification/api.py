@@ -342,11 +342,44 @@ def _union_share(domain, box_lists, max_pieces, deadline):
     return share
 
 
+def _thresholds(rules) -> dict:
+    """``{feature: sorted thresholds}`` of the rules' ``<=``/``>`` tests (m-of-n tests included)."""
+    out: dict = {}
+    for r in rules.rules:
+        for c in r.conditions:
+            for sub in (c.conditions if isinstance(c, MofN) else (c,)):
+                if sub.op in ("<=", ">"):
+                    out.setdefault(sub.feature, set()).add(float(sub.value))
+    return {f: np.array(sorted(v)) for f, v in out.items()}
+
+
+def _snapped(frame, thresholds, domain, tol: float = 1e-7) -> pd.DataFrame:
+    """``frame`` and, after it, copies whose numeric values lying within ``tol`` (relative to the feature's
+    range) of a rule threshold sit exactly on it or on the next double above: a solver's point near a
+    region's closed face, moved onto the face, where a counterexample may be the only one there is."""
+    extra = []
+    for name, ts in thresholds.items():
+        if name not in frame.columns or domain.schema[name].kind != "numeric":
+            continue
+        span = domain.full[name]
+        x = frame[name].to_numpy(dtype=float)
+        near = np.abs(x[:, None] - ts[None, :]) <= tol * max(span.hi - span.lo, 1.0)
+        rows, k = np.nonzero(near)
+        for side in (ts[k], np.nextafter(ts[k], np.inf)):
+            moved = frame.iloc[rows].copy()
+            moved[name] = side
+            extra.append(moved)
+    return pd.concat([frame] + extra, ignore_index=True) if extra else frame
+
+
 def _confirmer(network, domain, rules, label, spec):
-    """Turn encoded candidates into the first row that is a real counterexample, or None."""
+    """Turn encoded candidates into the first row that is a real counterexample, or None (candidates near a
+    rule's threshold are also tried exactly on it: see :func:`_snapped`)."""
+    thresholds = _thresholds(rules)
+
     def confirm(X):
         X = np.atleast_2d(X)
-        frame = domain.decode(X)
+        frame = _snapped(domain.decode(X), thresholds, domain)
         ok = domain.contains(frame)
         if not ok.any():
             return None

@@ -306,3 +306,22 @@ def test_reasons_at_a_radius_hold_categories_unless_freed():
         assert net.predict(flip)[0] == cex["network_says"] != net.predict(row)[0]
     with pytest.raises(rulex.DataError, match="free names 'x', a numeric"):
         sufficient_reason(net, row, radius=0.2, free=["x"])
+
+
+def test_a_counterexample_only_on_a_regions_closed_face_is_found():
+    # classes ("pos", "zneg"): the network says pos iff a >= 0.3 (a tie at 0.3 goes to pos, the first class);
+    # the rules say pos iff a > 0.3: they disagree at a = 0.3 only, on the default region's closed face
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": np.r_[0.0, 1.7, rng.uniform(0, 1.7, 30)]})
+    frame["y"] = np.where(frame.a >= 0.3, "pos", "zneg")
+    ds = rulex.Dataset.from_frame(frame, target="y")
+    enc = rulex.Encoder(ds.schema).fit(ds.frame)
+    t = (0.3 - 0.0) / 1.7                            # the threshold as the encoder writes it
+    net = rulex.Network([rulex.Layer([[1.0], [-1.0]], [-t, t], "relu"),
+                         rulex.Layer([[1.0, -1.0], [0.0, 0.0]], [0.0, 0.0], "softmax")], enc, classes=ds.schema.classes)
+    assert list(net.predict(pd.DataFrame({"a": [0.29, 0.3, 0.31]}))) == ["zneg", "pos", "pos"]
+    rules = RuleSet([Rule([Condition("a", ">", 0.3)], "pos")], "zneg", classes=("pos", "zneg"), target="y")
+    v = verify(rules, net, ds, max_seconds=20)
+    # rule 1 is right, but its margin tends to 0 towards its open face: not provable with a margin, unknown
+    assert v.statuses == ["unknown", "counterexample"]
+    assert v.counterexamples["a"].tolist() == [0.3] and v.counterexamples["network_says"].tolist() == ["pos"]
