@@ -323,12 +323,12 @@ class Trepan(PedagogicalExtractor):
         Multiplier of the kernel width ``range / sqrt(m)`` of continuous features.
     within_bounds : bool, default True
         Keep queries inside the training range of every numeric feature.
-    max_queries : int or None, default 100_000
+    max_queries : int or None, default 50_000
         The work budget, a deterministic stop: network queries (sampled instances). No split starts
         once this many were made, so the tree ends where it is on every machine alike (provenance
-        ``budget.stopped_by: "max_queries"``). The default tree (15 splits of 1,000 instances) asks at
-        most ~31,000; the budget bounds a large ``max_internal_nodes`` with loose stopping thresholds.
-        None: no work budget.
+        ``budget.stopped_by: "max_queries"``). The default tree (15 splits, 31 nodes of at most 1,000
+        instances) asks at most 31,000; the budget bounds a large ``max_internal_nodes`` with loose
+        stopping thresholds (raise both together). None: no work budget.
     max_seconds : float or None, default 600
         Safety net only: a wall-clock limit a normal run never reaches. When it, not the work budget,
         stops the growth, the tree depends on the machine's load; the provenance says so
@@ -370,7 +370,7 @@ class Trepan(PedagogicalExtractor):
 
     def __init__(self, max_internal_nodes=15, min_samples=1000, beam_width=3, max_literals=6, mofn_alpha=0.05,
                  min_objects=2, stop_epsilon=0.05, stop_delta=0.05, purity_threshold=None, distribution_alpha=0.10,
-                 reuse_features=True, kernel_width=1.0, within_bounds=True, max_queries=100_000,
+                 reuse_features=True, kernel_width=1.0, within_bounds=True, max_queries=50_000,
                  max_seconds=SAFETY_SECONDS, random_state=0):
         self.max_internal_nodes = max_internal_nodes
         self.min_samples = min_samples
