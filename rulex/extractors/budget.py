@@ -21,8 +21,10 @@ __all__ = ["capped_rows", "check_rows", "memory_budget", "WorkClock", "WALL_CLOC
 #: the ``stopped_by`` of a result the wall clock cut short
 WALL_CLOCK = "max_seconds"
 #: default ``max_seconds`` of a method: a safety net that a normal run on a busy 2-core machine never
-#: reaches (the slowest default extraction on the bundled data sets takes about a minute when idle)
-SAFETY_SECONDS = 600.0
+#: reaches. Measured (benchmarks/results/load_determinism.md): ``rulex compare breast_cancer`` beside
+#: four busy loops on 2 cores took up to 288 s in one method (brcg; 67 s idle), 4.3 times its idle time;
+#: this is four times that. ``auto`` (411 s there, 59 s idle) gets three times this for all its candidates.
+SAFETY_SECONDS = 1200.0
 
 
 def memory_budget() -> int:

@@ -100,7 +100,7 @@ class Auto(PedagogicalExtractor):
         before the fit/held-out split, so that the candidates' time stops growing with the rows
         (the network labels as many points as the candidates want; 20,000 rows of a tabular
         problem are enough to choose among rule sets of a few dozen conditions). None: all rows.
-    max_seconds : float or None, default 1800
+    max_seconds : float or None, default 3600
         Safety net only, for all candidates together: the work is the candidate list, each candidate
         bounded by its own work budget, so the same ``random_state`` gives the same rules on any
         machine. Each candidate gets what is left (methods with their own ``max_seconds`` are told

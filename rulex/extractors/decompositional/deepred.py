@@ -94,7 +94,7 @@ class DeepRED(_LayerWise):
         The work budget, the deterministic stop: clause pairs multiplied and candidates tried while
         composing (plus one per check-point); the same ``random_state`` gives the same outcome on any
         machine (provenance ``budget``). None: no work budget.
-    max_seconds : float or None, default 600
+    max_seconds : float or None, default 1200
         Safety net only: a wall-clock limit a normal run never reaches. When it, not the work budget,
         stops the run, the outcome depends on the machine's load and says so (the error, or with
         ``on_budget="partial"`` provenance ``complete: False``, ``budget.stopped_by: "max_seconds"`` and

@@ -89,7 +89,7 @@ class Tsukimoto(DecompositionalExtractor):
         raises :class:`~rulex.BudgetExceededError` naming it, on every machine alike. The default
         stops about where the old 60 s wall clock did (11-15 million steps a minute were measured
         on the bundled sets that need more; monk1 and monk2 need ~1.2 million). None: no work budget.
-    max_seconds : float or None, default 600
+    max_seconds : float or None, default 1200
         Safety net only: a wall-clock limit a normal run never reaches (``max_steps`` stops first).
         When it stops the run, the error says the wall clock did and the outcome depends on the load.
     generalise : bool, default False

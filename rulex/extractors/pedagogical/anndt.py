@@ -182,7 +182,7 @@ class ANNDT(PedagogicalExtractor):
     term_threshold : float, default 0.01
         Linear leaves: an input whose effect (|coefficient| x its standard deviation in the
         leaf) is below this share of the leaf's output standard deviation is left out.
-    max_seconds : float or None, default 600
+    max_seconds : float or None, default 1200
         Safety net only: the work is bounded by ``max_leaf_nodes`` (and the training rows each leaf
         keeps), so the same ``random_state`` gives the same tree on any machine. When this wall-clock
         limit stops the growth, the tree depends on the machine's load; the provenance says so

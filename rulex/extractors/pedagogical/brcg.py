@@ -142,7 +142,7 @@ class BRCG(PedagogicalExtractor):
         Branch-and-bound nodes per integer program: a limit in work, not time, so that the
         same ``random_state`` gives the same rules (``max_seconds`` remains a safety net). With
         ``max_iterations`` the work budget.
-    max_seconds : float or None, default 600
+    max_seconds : float or None, default 1200
         Safety net only, shared by the whole extraction (the integer programs get what is left): a
         wall-clock limit a normal run never reaches. When it, not the work budget, stops the run, the
         rules depend on the machine's load; the provenance says so (``complete: False``,

@@ -183,7 +183,7 @@ class Checklist(PedagogicalExtractor):
         Most pool rows (grow and prune together); larger pools are subsampled at random.
     prune_size : float in (0, 1), default 0.33
         Share of the pool held out to choose sizes and drop checklists.
-    max_seconds : float or None, default 600
+    max_seconds : float or None, default 1200
         Safety net only: the work is bounded by the resolutions, classes, ``max_rules_per_class`` and
         ``max_conditions`` (the same ``random_state`` gives the same rules on any machine). When this
         wall-clock limit stops a run, the rules depend on the machine's load; the provenance says so

@@ -125,7 +125,7 @@ class Cover(PedagogicalExtractor):
         needs most asks (adult: ~10.5 million; monk2 ~3.6, breast_cancer ~5.1), so it only stops runaway
         runs; where it stops, the same ``random_state`` gives the same rules on any machine (provenance
         ``budget``). None: no work budget.
-    max_seconds : float or None, default 600
+    max_seconds : float or None, default 1200
         Safety net only: a wall-clock limit that a normal run never reaches. When it, not
         ``max_evaluations``, stops the run, the rules depend on the machine's load; the provenance says
         so (``complete: False``, ``budget.stopped_by: "max_seconds"``) with a

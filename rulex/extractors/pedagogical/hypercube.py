@@ -236,7 +236,7 @@ class GridEx(_Grid):
     refine : {"auto", True, False}, default "auto"
         Move the kept cubes' bounds after pruning as CReEPy does (validated on fresh points);
         "auto": only when ``max_rules`` left fewer cubes than ``min_gain`` alone would have.
-    max_seconds : float or None, default 600 (a safety net; a result it cuts says so)
+    max_seconds : float or None, default 1200 (a safety net; a result it cuts says so)
     on_budget : {"error", "partial"}, default "error"
     random_state : int or None, default 0
     """
@@ -316,7 +316,7 @@ class ITER(_HyperCube):
     max_rows : int or None, default 5000
         Cubes are grown and pruned on at most this many training rows (a seeded random subset of a
         larger set; None: all of them), which bounds the time per cube on large data.
-    max_seconds : float or None, default 600 (a safety net; a result it cuts says so)
+    max_seconds : float or None, default 1200 (a safety net; a result it cuts says so)
     on_budget : {"error", "partial"}, default "error"
     random_state : int or None, default 0
     """
@@ -463,7 +463,7 @@ class CReEPy(_HyperCube):
         agrees most with the network on the training rows (a cluster's box is as tight as its
         members; :func:`._cube_refine.refine`), then pruning runs again; the result is kept if it
         agrees at least as well on fresh perturbed copies of the rows. "auto": as GridEx's.
-    max_seconds : float or None, default 600 (a safety net; a result it cuts says so)
+    max_seconds : float or None, default 1200 (a safety net; a result it cuts says so)
     on_budget : {"error", "partial"}, default "error"
     random_state : int or None, default 0
     """

@@ -329,7 +329,7 @@ class Trepan(PedagogicalExtractor):
         ``budget.stopped_by: "max_queries"``). The default tree (15 splits, 31 nodes of at most 1,000
         instances) asks at most 31,000; the budget bounds a large ``max_internal_nodes`` with loose
         stopping thresholds (raise both together). None: no work budget.
-    max_seconds : float or None, default 600
+    max_seconds : float or None, default 1200
         Safety net only: a wall-clock limit a normal run never reaches. When it, not the work budget,
         stops the growth, the tree depends on the machine's load; the provenance says so
         (``complete: False``, ``budget.stopped_by: "max_seconds"``) with a :class:`~rulex.PartialResultWarning`.
