@@ -158,14 +158,11 @@ class KT(DecompositionalExtractor):
     max_clauses : int or None, default 20000
         Largest number of rules per unit and of clauses alive while composing layers.
     max_steps : int or None, default 20_000_000
-        The work budget, the deterministic stop: clause pairs multiplied and candidates tried while
-        composing (plus one per check-point); the same ``random_state`` gives the same outcome on any
-        machine (provenance ``budget``). None: no work budget.
+        Work budget, the deterministic stop (clause pairs multiplied while composing the units' rules,
+        plus one per check-point; provenance ``budget``). None: none.
     max_seconds : float or None, default 1200
-        Safety net only: a wall-clock limit a normal run never reaches. When it, not the work budget,
-        stops the run, the outcome depends on the machine's load and says so (the error, or with
-        ``on_budget="partial"`` provenance ``complete: False``, ``budget.stopped_by: "max_seconds"`` and
-        a :class:`~rulex.PartialResultWarning`).
+        Wall-clock safety net, never reached by a normal run; a stop by it says so (the error, or
+        provenance ``complete: False`` and a :class:`~rulex.PartialResultWarning`), as in :class:`DeepRED`.
     on_budget : {"error", "partial"}, default "error"
         On a budget overrun: raise :class:`~rulex.BudgetExceededError` saying where, or
         return the classes whose rules were finished, with a warning.

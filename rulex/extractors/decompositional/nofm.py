@@ -261,14 +261,11 @@ class NofM(DecompositionalExtractor):
         (exponential in the number of hidden units; only ``max_clauses``, ``max_steps`` and
         ``max_seconds`` stop it).
     max_steps : int or None, default 20_000_000
-        The work budget, the deterministic stop: clause pairs multiplied and candidates tried while
-        composing (plus one per check-point); the same ``random_state`` gives the same outcome on any
-        machine (provenance ``budget``). None: no work budget.
+        Deterministic work budget: clause pairs multiplied through the m-of-n stages and layers (plus
+        one per check-point), recorded in provenance ``budget``. None: none.
     max_seconds : float or None, default 1200
-        Safety net only: a wall-clock limit a normal run never reaches. When it, not the work budget,
-        stops the run, the outcome depends on the machine's load and says so (the error, or with
-        ``on_budget="partial"`` provenance ``complete: False``, ``budget.stopped_by: "max_seconds"`` and
-        a :class:`~rulex.PartialResultWarning`).
+        A safety net only (a normal run never reaches it): when the wall clock stops the run instead of
+        ``max_steps``, the error or (``on_budget="partial"``) the warning and provenance say so.
     on_budget : {"error", "partial"}, default "error"
         On a budget overrun: raise :class:`~rulex.BudgetExceededError`, or return the classes
         finished so far with a warning.
