@@ -109,7 +109,7 @@ def normalise(doc: dict) -> dict:
 
 def _wall_clock(text: str) -> bool:
     """Whether a budget message is about wall-clock time (not a clause, order or size limit)."""
-    return bool(re.search(r"stopped after|max_seconds|budget spent|time_limit|budget_exhausted", text))
+    return bool(re.search(r"stopped after|max_seconds|budget spent|time_limit|budget_exhausted|wall clock", text))
 
 
 def _budget_signals(prov, path="provenance"):
@@ -122,6 +122,9 @@ def _budget_signals(prov, path="provenance"):
             out.append(f"{path}.complete=False")
         if prov.get("budget_exhausted") is True:
             out.append(f"{path}.budget_exhausted=True")
+        stop = prov.get("budget", {}).get("stopped_by") if isinstance(prov.get("budget"), dict) else None
+        if stop:        # "max_seconds": the wall clock (load-dependent); any other: a work budget (deterministic)
+            out.append(f"{path}.budget.stopped_by={stop}")
         if prov.get("ip_optimal") is False:
             out.append(f"{path}.ip_optimal=False (HiGHS time_limit or node_limit)")
         err = prov.get("error")

@@ -12,11 +12,12 @@ from .data import check_random_state
 from .evaluate import evaluate
 from .exceptions import DataError, Param, RulexError
 from .extractors.base import EXTRACTORS, extractor_class, seeded_extractor
+from .extractors.budget import cut_by_wall_clock
 
 __all__ = ["compare", "pareto_front", "COLUMNS"]
 
 COLUMNS = ["method", "kind", "fidelity", "accuracy", "network_accuracy", "rules", "conditions", "mean_length",
-           "features", "coverage", "seconds", "peak_mb", "complete", "warnings", "error", "pareto"]
+           "features", "coverage", "seconds", "peak_mb", "complete", "cut_short", "warnings", "error", "pareto"]
 
 
 def _run_method(m, p, random_state, network, train, test):
@@ -33,6 +34,7 @@ def _run_method(m, p, random_state, network, train, test):
                                   if not issubclass(w.category, (DeprecationWarning, FutureWarning))))
         row["warnings"] = " | ".join(said)
         row["complete"] = bool(ex.rules_.provenance.get("complete", True))
+        row["cut_short"] = cut_by_wall_clock(ex.rules_.provenance)
         rep = evaluate(ex.rules_, network, test)
         row.update(fidelity=rep.fidelity, accuracy=rep.accuracy, network_accuracy=rep.network_accuracy,
                    rules=rep.n_rules, conditions=rep.n_conditions, mean_length=rep.mean_rule_length,
@@ -41,6 +43,7 @@ def _run_method(m, p, random_state, network, train, test):
         return row, ex.rules_
     except (RulexError, NotImplementedError, MemoryError) as exc:
         row["error"] = f"{type(exc).__name__}: {exc}"
+        row["cut_short"] = cut_by_wall_clock(error=exc)
         return row, None
 
 
@@ -51,7 +54,9 @@ def compare(network, train, test, methods=None, params: dict | None = None, rand
     Each method extracts on ``train`` and is scored on ``test``. A method that fails
     (a budget, an unsupported network) gets a row with its error instead of stopping
     the comparison; a method that warned or returned a partial result (its budget ran out with
-    ``on_budget="partial"``) says so in the ``warnings`` and ``complete`` columns. Returns a DataFrame, one row per method (and the rule sets if
+    ``on_budget="partial"``) says so in the ``warnings`` and ``complete`` columns. Column ``cut_short``
+    marks the rows the wall clock (a method's ``max_seconds``, a safety net), not its work budget,
+    stopped: their rules (or error) depend on the machine's load. Returns a DataFrame, one row per method (and the rule sets if
     ``return_rules``). Column ``pareto`` marks the fidelity-conditions front: the methods
     no other method beats on both (fidelity >= and conditions <=, one of them strictly); a
     result without conditions (no rules: the default alone) is never on it (see

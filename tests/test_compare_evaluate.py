@@ -14,8 +14,8 @@ from _helpers.nets import (CLASSIFICATION_DATASETS, SWEEP_PARAMS, all_conditions
 
 # compare()'s documented columns (rulex/compare.py docstring and COLUMNS)
 COMPARE_COLUMNS = ["method", "kind", "fidelity", "accuracy", "network_accuracy", "rules", "conditions",
-                   "mean_length", "features", "coverage", "seconds", "peak_mb", "complete", "warnings", "error",
-                   "pareto"]
+                   "mean_length", "features", "coverage", "seconds", "peak_mb", "complete", "cut_short", "warnings",
+                   "error", "pareto"]
 
 
 def _methods_for(task):

@@ -100,7 +100,8 @@ def refine_ordered(rules, default: int, V: np.ndarray, y: np.ndarray, table, max
     max_passes : int
         Most passes over the list.
     clock : Clock or None
-        Stops between steps when the time budget is spent.
+        Counts the work (the rows each literal is re-chosen on) and stops between steps when a budget
+        is spent.
     rule_cost : float, default 0.0
         Share of the rows a rule must be worth: once nothing else changes, each rule (last first)
         is dropped and the others refined again; the smaller list is kept when it agrees with ``y``
@@ -151,6 +152,8 @@ def _refine(rules, default, V, y, table, max_passes, clock) -> list:
                 others = lits[:p] + lits[p + 1:]
                 m = rule_mask(others, Vr)
                 current = float(g_all[m & lits[p].evaluate(Vr)].sum())
+                if clock is not None:
+                    clock.spend(int(m.sum()))          # the work: the rows this literal is re-chosen on
                 gain, new = _best_literal(table, lits[p], g_all[m], Vr[m])
                 if new is None and gain >= current - 1e-9 and others:
                     lits = others            # drop the literal: agreement does not fall

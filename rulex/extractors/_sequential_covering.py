@@ -9,35 +9,32 @@ scanned in feature order and the first best wins.
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 
-from ..exceptions import BudgetExceededError
 from ._value_table import Lit, ValueTable, log2_binom
+from .budget import WorkClock
 
 __all__ = ["Clock", "Covering", "predict_rules"]
 
 
-class Clock:
-    """Wall-time budget: ``over()`` says whether ``max_seconds`` has passed; ``check`` raises
-    :class:`BudgetExceededError` instead when ``on_budget='error'``."""
+class Clock(WorkClock):
+    """The work budget (``max_work``, the parameter ``work_name``; None: none) with the wall clock as a
+    safety net: ``over()`` says whether one has run out (it counts one unit of work per call, at the
+    check-points: a rule grown, a rule refined, a round of sampling; ``spend`` adds the rest); ``check``
+    raises :class:`BudgetExceededError` instead when ``on_budget='error'``."""
 
-    def __init__(self, max_seconds, on_budget: str, method: str):
-        self.max_seconds, self.on_budget, self.method = max_seconds, on_budget, method
-        self.start = time.perf_counter()
+    def __init__(self, max_seconds, on_budget: str, method: str, max_work=None, work_name: str | None = None):
+        super().__init__(method, max_work=max_work, work_name=work_name, max_seconds=max_seconds)
+        self.on_budget = on_budget
         self.hit = False
 
-    def elapsed(self) -> float:
-        return time.perf_counter() - self.start
-
     def over(self, where: str = "") -> bool:
-        if self.max_seconds is None or self.elapsed() <= self.max_seconds:
+        self.spend(1)
+        if self.exhausted(where) is None:
             return False
         if self.on_budget == "error":
-            raise BudgetExceededError(f"{self.method}: stopped after {self.elapsed():.1f} s "
-                                      f"(max_seconds={self.max_seconds}) while {where}; raise max_seconds "
-                                      "or pass on_budget='partial' to keep the rules found so far")
+            raise self.error(f"{self.message()}, or pass on_budget='partial' to keep the rules found so far")
         self.hit = True
         return True
 
@@ -128,6 +125,7 @@ class Covering:
             mask = np.ones(len(V), dtype=bool)
         if orders is None:
             orders = self.orders(V)
+        self.clock.spend(int(mask.sum()) * V.shape[1])      # the work: one evaluation per row and column
         for j in range(V.shape[1]):
             if self.table.continuous[j]:
                 o = orders[j]

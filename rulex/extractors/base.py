@@ -21,10 +21,11 @@ from sklearn.base import BaseEstimator
 from .._version import __version__
 from ..data.dataset import Dataset, check_random_state
 from ..decoding import decode_rules
-from ..exceptions import DataError, NetworkError, NotFittedError, RulexWarning, UnknownNameError, did_you_mean
+from ..exceptions import (DataError, NetworkError, NotFittedError, PartialResultWarning, RulexWarning,
+                          UnknownNameError, did_you_mean)
 from ..metrics import agreement
 from ..network.adapter import Network
-from .budget import check_rows
+from .budget import check_rows, wall_clock_note
 
 __all__ = ["BaseExtractor", "DecompositionalExtractor", "PedagogicalExtractor", "register", "EXTRACTORS",
            "available_methods", "get_extractor", "extractor_class", "seeded_extractor", "annotate", "Interval",
@@ -188,6 +189,10 @@ class BaseExtractor(BaseEstimator):
             "run": {"seconds": round(seconds, 4), "peak_memory_mb": round(max(peak - base_current, 0) / 2**20, 3)},
         }
         provenance.update(extra)
+        note = wall_clock_note(self.name, extra)
+        if note:        # the safety net, not the work budget, stopped it: the result says so
+            provenance["complete"] = False
+            warnings.warn(note, PartialResultWarning, stacklevel=2)
         _warn_unreached_classes(self.name, rules, y_net, network)
         self.rules_ = rules.replace(provenance=provenance, target=network.schema.target)
         self.extraction_seconds_ = seconds

@@ -23,8 +23,8 @@ TABLE_SUFFIXES = tuple(_BY_SUFFIX)
 
 def format_compare_table(table: pd.DataFrame) -> pd.DataFrame:
     """The cells of a comparison table (:func:`rulex.compare`) as text: scores to 4 decimals, seconds
-    to 3, megabytes to 1; the ``complete``, ``warnings`` and ``error`` columns only when some row
-    needs them (long messages cut)."""
+    to 3, megabytes to 1; the ``complete``, ``cut_short`` (``WALL CLOCK``: stopped by the wall clock),
+    ``warnings`` and ``error`` columns only when some row needs them (long messages cut)."""
     show = table.copy()
     for c in ("fidelity", "accuracy", "network_accuracy", "coverage", "mean_length"):
         show[c] = show[c].map(lambda v: "" if v != v else f"{v:.4f}" if c != "mean_length" else f"{v:.2f}")
@@ -37,6 +37,11 @@ def format_compare_table(table: pd.DataFrame) -> pd.DataFrame:
         show = show.drop(columns="complete")
     else:
         show["complete"] = [("PARTIAL" if p else "yes") if v == v else "" for p, v in zip(partial, show["complete"])]
+    cut = (show["cut_short"].map(lambda v: v is not None and v == v and bool(v)) if "cut_short" in show
+           else pd.Series(False, index=show.index))
+    show = show.drop(columns="cut_short", errors="ignore")
+    if cut.any():                     # stopped by the wall clock, not the work budget: depends on the load
+        show.insert(list(show.columns).index("seconds") + 1, "cut_short", cut.map({True: "WALL CLOCK", False: ""}))
     show["warnings"] = show["warnings"].fillna("").astype(str)
     if not show["warnings"].astype(bool).any():
         show = show.drop(columns="warnings")

@@ -16,7 +16,7 @@ import numpy as np
 from ..exceptions import BudgetExceededError, RulexError, RulexWarning
 from ..extractors.base import (EXTRACTORS, Interval, Options, PedagogicalExtractor, extractor_class, register,
                                seeded_extractor)
-from ..extractors.budget import capped_rows
+from ..extractors.budget import SAFETY_SECONDS, WALL_CLOCK, WorkClock, capped_rows
 from .compression import compress as compress_rules
 from .compression import compression_sample
 
@@ -36,7 +36,7 @@ def default_candidates(n_rows: int, n_inputs: int, n_classes: int = 2, small_row
         out.append(("cover", {"semantics": "unordered"}))
     out += [("checklist", {}), ("checklist", {"max_rules_per_class": 2}), ("trepan", {"min_samples": 500})]
     if n_rows <= small_rows and n_inputs <= small_inputs:
-        out.append(("brcg", {"max_seconds": None}))     # bounded by its node and iteration limits: deterministic
+        out.append(("brcg", {}))     # bounded by its node and iteration limits: deterministic
     return out
 
 
@@ -50,7 +50,7 @@ def budget_candidates(max_conditions: int, n_rows: int, n_inputs: int, n_classes
     out: list = [("surrogate_tree", {"max_leaf_nodes": k}) for k in range(2, min(max_conditions + 1, 12) + 1)]
     out.append(("checklist", {"max_conditions": min(max_conditions, 64)}))
     if n_classes == 2 and n_rows <= small_rows and n_inputs <= small_inputs:
-        out.append(("brcg", {"max_conditions": max_conditions, "max_seconds": None}))
+        out.append(("brcg", {"max_conditions": max_conditions}))
     return out
 
 
@@ -100,12 +100,17 @@ class Auto(PedagogicalExtractor):
         before the fit/held-out split, so that the candidates' time stops growing with the rows
         (the network labels as many points as the candidates want; 20,000 rows of a tabular
         problem are enough to choose among rule sets of a few dozen conditions). None: all rows.
-    max_seconds : float or None, default 120
-        Budget for all candidates together; each gets what is left (methods with their own
-        ``max_seconds`` are told so). Candidates not started in time are skipped.
+    max_seconds : float or None, default 3600
+        Safety net only, for all candidates together: the work is the candidate list, each candidate
+        bounded by its own work budget, so the same ``random_state`` gives the same rules on any
+        machine. Each candidate gets what is left (methods with their own ``max_seconds`` are told
+        so); candidates not started in time are skipped. When this wall clock skips or cuts a
+        candidate (or its compression), the choice depends on the machine's load; the provenance
+        says so (``complete: False``, ``budget.stopped_by: "max_seconds"``, the candidate's
+        ``cut_short``) with a :class:`~rulex.PartialResultWarning`.
     on_budget : {"partial", "error"}, default "partial"
-        When the budget ends before any candidate finished: raise (``error``), or (``partial``) fall back to
-        the smallest surrogate tree.
+        When the wall clock ends before any candidate finished: raise (``error``), or (``partial``) fall
+        back to the smallest surrogate tree.
     random_state : int or None, default 0
 
     Attributes
@@ -130,7 +135,8 @@ class Auto(PedagogicalExtractor):
     }
 
     def __init__(self, tolerance=0.01, candidates=None, max_conditions=None, compress=True, holdout=0.3,
-                 n_holdout_samples=2000, max_rows=20000, max_seconds=120.0, on_budget="partial", random_state=0):
+                 n_holdout_samples=2000, max_rows=20000, max_seconds=3 * SAFETY_SECONDS, on_budget="partial",
+                 random_state=0):
         self.tolerance = tolerance
         self.candidates = candidates
         self.max_conditions = max_conditions
@@ -143,8 +149,8 @@ class Auto(PedagogicalExtractor):
         self.random_state = random_state
 
     def _extract(self, network, dataset, X):
-        start = time.perf_counter()
-        left = lambda: None if self.max_seconds is None else self.max_seconds - (time.perf_counter() - start)
+        clock = WorkClock(self.name, max_seconds=self.max_seconds)    # work: the candidate fits
+        left = lambda: None if self.max_seconds is None else self.max_seconds - clock.elapsed()
         n_given = len(dataset)
         keep = capped_rows(n_given, self.max_rows, self.random_state)
         if keep is not None:
@@ -160,10 +166,15 @@ class Auto(PedagogicalExtractor):
         for method, params in self._candidate_list(len(dataset), X.shape[1], len(network.classes)):
             rest = left()
             if rest is not None and rest <= 0:
-                tried.append({"method": method, "parameters": dict(params), "error": "skipped: budget spent"})
+                clock.stop(WALL_CLOCK, f"skipping the candidate {method}")
+                tried.append({"method": method, "parameters": dict(params), "error": "skipped: budget spent",
+                              "cut_short": True})
                 continue
+            clock.spend(1)
             for rec, r in self._run_candidate(method, params, rest, left, network, fit_ds, held_out, shared):
                 tried.append(rec)
+                if rec.get("cut_short"):
+                    clock.stop(WALL_CLOCK, f"fitting the candidate {method}")
                 if r is not None:
                     pool.append((rec, r))
         if not pool:
@@ -175,7 +186,7 @@ class Auto(PedagogicalExtractor):
             "best_holdout_fidelity": best,
             "candidates": [{k: v for k, v in t.items() if k != "seconds"} for t in tried], "holdout_rows": len(held),
             "rows_used": len(dataset), "rows_given": n_given,
-            "budget_exhausted": bool(left() is not None and left() <= 0)}
+            "budget_exhausted": clock.wall_clock, **clock.provenance()}
         self.candidates_ = tried       # with each candidate's seconds (kept out of the provenance)
         return rules.replace(provenance={}), extra
 
@@ -208,8 +219,11 @@ class Auto(PedagogicalExtractor):
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         notes = [str(w.message) for w in caught if issubclass(w.category, RulexWarning)]
         versions = [(None, rules, time.perf_counter() - t0)]
+        cut = rules.provenance.get("budget", {}).get("stopped_by") == WALL_CLOCK
         if self.compress and (left() is None or left() > 0):
             versions += self._compressed(rules, versions[0][2], left, network, fit_ds, shared)
+        elif self.compress:
+            cut = True          # the wall clock left no time to compress it
         out = []
         for tol, r, secs in versions:
             rec = {"method": method, "parameters": dict(params), "compressed": tol is not None,
@@ -217,6 +231,8 @@ class Auto(PedagogicalExtractor):
                    "conditions": r.conditions_count(), "seconds": round(secs, 3)}
             if tol:
                 rec["compress_tolerance"] = tol
+            if cut:
+                rec["cut_short"] = True
             if notes:
                 rec["warnings"] = notes
             out.append((rec, r))

@@ -6,7 +6,7 @@ described by a tree over the layer below, down to the inputs.
 
 ``substitution="term"`` (the original DeepRED) replaces each term by its DNF and
 multiplies out; memory grows with the products, so ``max_clauses`` and
-``max_seconds`` stop it with a message naming the layer, or return the clauses
+``max_steps`` (the wall clock ``max_seconds`` only as a safety net) stop it with a message naming the layer, or return the clauses
 finished so far (``on_budget="partial"``). ``substitution="clause"`` (ECLAIRE's
 change of variables) learns one tree from the inputs to each whole clause, so
 nothing multiplies out.
@@ -22,7 +22,8 @@ from ...exceptions import BudgetExceededError, NetworkError, PartialResultWarnin
 from ...rules.intervals import box_of, fold
 from ..base import DecompositionalExtractor, Interval, Options, register
 from ..sampling import Sampler
-from ._dnf_composition import Budget, Clauses, finish_within, hidden_frame, tree_dnf
+from ..budget import SAFETY_SECONDS
+from ._dnf_composition import MAX_STEPS, Budget, Clauses, finish_within, hidden_frame, tree_dnf
 from ._units import unit_name
 
 __all__ = ["DeepRED", "CRED"]
@@ -89,7 +90,15 @@ class DeepRED(_LayerWise):
         Depth limit of every intermediate tree.
     max_clauses : int or None, default 20000
         Largest number of clauses alive during a term-wise product.
-    max_seconds : float or None, default 300
+    max_steps : int or None, default 20_000_000
+        The work budget, the deterministic stop: clause pairs multiplied and candidates tried while
+        composing (plus one per check-point); the same ``random_state`` gives the same outcome on any
+        machine (provenance ``budget``). None: no work budget.
+    max_seconds : float or None, default 1200
+        Safety net only: a wall-clock limit a normal run never reaches. When it, not the work budget,
+        stops the run, the outcome depends on the machine's load and says so (the error, or with
+        ``on_budget="partial"`` provenance ``complete: False``, ``budget.stopped_by: "max_seconds"`` and
+        a :class:`~rulex.PartialResultWarning`).
     on_budget : {"error", "partial"}, default "error"
         On a budget overrun: raise :class:`~rulex.BudgetExceededError` naming the layer,
         or return the clauses completed so far with a warning.
@@ -114,6 +123,7 @@ class DeepRED(_LayerWise):
         "min_samples_leaf": _LEAF,
         "max_depth": [Interval(int, 1, None), None],
         "max_clauses": [Interval(int, 1, None), None],
+        "max_steps": [Interval(int, 1, None), None],
         "max_seconds": [Interval(float, 0.0, None), None],
         "on_budget": [Options(("error", "partial"))],
         "generalise": [bool],
@@ -124,12 +134,13 @@ class DeepRED(_LayerWise):
     }
 
     def __init__(self, substitution="clause", min_samples_leaf=0.005, max_depth=None, max_clauses=20000,
-                 max_seconds=300.0, on_budget="error", generalise=True, n_samples=4000, sample_scale=0.3,
+                 max_steps=MAX_STEPS, max_seconds=SAFETY_SECONDS, on_budget="error", generalise=True, n_samples=4000, sample_scale=0.3,
                  boundary_share=0.5, random_state=0):
         self.substitution = substitution
         self.min_samples_leaf = min_samples_leaf
         self.max_depth = max_depth
         self.max_clauses = max_clauses
+        self.max_steps = max_steps
         self.max_seconds = max_seconds
         self.on_budget = on_budget
         self.generalise = generalise
@@ -143,7 +154,7 @@ class DeepRED(_LayerWise):
             raise NetworkError("deepred needs at least one hidden layer; this network has none")
         X = self._augment(network, X)
         y, default, hidden, frames = self._setup(network, X)
-        budget = Budget(self.max_clauses, self.max_seconds, "deepred")
+        budget = Budget(self.max_clauses, self.max_seconds, "deepred", max_steps=self.max_steps)
         top = self._top(y, hidden, frames)
         k = len(hidden)
         n = len(X)
@@ -182,7 +193,7 @@ class DeepRED(_LayerWise):
                  "peak_clauses": budget.peak, "intermediate_trees": len(term_wise.memo)}
         rules, partial = finish_within(dnfs, network, X, y, default, budget=budget, generalise=self.generalise,
                                        on_budget=self.on_budget)
-        return rules, {**extra, **partial}
+        return rules, {**extra, **partial, **budget.provenance()}
 
     # -- clause-wise -------------------------------------------------------------------
     def _clause_wise(self, clause, layer, frames, budget) -> Clauses:
@@ -272,12 +283,13 @@ class CRED(_LayerWise):
     description = "CRED: hidden->output tree, per-unit interval trees from the inputs, substitution (1 hidden layer)"
     _parameter_constraints = {k: v for k, v in DeepRED._parameter_constraints.items() if k != "substitution"}
 
-    def __init__(self, min_samples_leaf=0.02, max_depth=4, max_clauses=20000, max_seconds=300.0,
-                 on_budget="error", generalise=True, n_samples=1000, sample_scale=0.3, boundary_share=0.0,
+    def __init__(self, min_samples_leaf=0.02, max_depth=4, max_clauses=20000, max_steps=MAX_STEPS,
+                 max_seconds=SAFETY_SECONDS, on_budget="error", generalise=True, n_samples=1000, sample_scale=0.3, boundary_share=0.0,
                  random_state=0):
         self.min_samples_leaf = min_samples_leaf
         self.max_depth = max_depth
         self.max_clauses = max_clauses
+        self.max_steps = max_steps
         self.max_seconds = max_seconds
         self.on_budget = on_budget
         self.generalise = generalise
@@ -294,7 +306,7 @@ class CRED(_LayerWise):
         X = self._augment(network, X)
         y, default, hidden, frames = self._setup(network, X)
         budget = Budget(self.max_clauses, self.max_seconds, "cred",
-                        advice="raise min_samples_leaf to get fewer intervals per hidden unit")
+                        advice="raise min_samples_leaf to get fewer intervals per hidden unit", max_steps=self.max_steps)
         top = self._top(y, hidden, frames)
         H = hidden[0]
         thresholds: dict = {}
@@ -343,4 +355,4 @@ class CRED(_LayerWise):
         extra = {"complete": done == total or not total, "top_clauses_done": done, "peak_clauses": budget.peak}
         rules, partial = finish_within(dnfs, network, X, y, default, budget=budget, generalise=self.generalise,
                                        on_budget=self.on_budget)
-        return rules, {**extra, **partial}
+        return rules, {**extra, **partial, **budget.provenance()}

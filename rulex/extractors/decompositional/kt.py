@@ -31,7 +31,8 @@ import pandas as pd
 from ...exceptions import NetworkError
 from ...rules import Condition
 from ..base import DecompositionalExtractor, Interval, Options, register
-from ._dnf_composition import Budget, class_rules, compose, finish_within, pairwise_logits
+from ..budget import SAFETY_SECONDS
+from ._dnf_composition import MAX_STEPS, Budget, class_rules, compose, finish_within, pairwise_logits
 from ._units import Lit, hidden_variables, input_variables, min_contrib, unit_name, unit_thresholds
 
 __all__ = ["KT", "kt_rules"]
@@ -156,7 +157,12 @@ class KT(DecompositionalExtractor):
         so that every rule is sound for the real activations (and fewer rules fire).
     max_clauses : int or None, default 20000
         Largest number of rules per unit and of clauses alive while composing layers.
-    max_seconds : float or None, default 60
+    max_steps : int or None, default 20_000_000
+        Work budget, the deterministic stop (clause pairs multiplied while composing the units' rules,
+        plus one per check-point; provenance ``budget``). None: none.
+    max_seconds : float or None, default 1200
+        Wall-clock safety net, never reached by a normal run; a stop by it says so (the error, or
+        provenance ``complete: False`` and a :class:`~rulex.PartialResultWarning`), as in :class:`DeepRED`.
     on_budget : {"error", "partial"}, default "error"
         On a budget overrun: raise :class:`~rulex.BudgetExceededError` saying where, or
         return the classes whose rules were finished, with a warning.
@@ -178,18 +184,21 @@ class KT(DecompositionalExtractor):
         "activation_level": [Interval(float, 0.5, 0.999)],
         "hidden_values": [Options(("boolean", "interval"))],
         "max_clauses": [Interval(int, 1, None), None],
+        "max_steps": [Interval(int, 1, None), None],
         "max_seconds": [Interval(float, 0.0, None), None],
         "on_budget": [Options(("error", "partial"))],
         "generalise": [bool],
     }
 
     def __init__(self, max_subset=3, n_thresholds=3, activation_level=0.5, hidden_values="boolean",
-                 max_clauses=20000, max_seconds=60.0, on_budget="error", generalise=False):
+                 max_clauses=20000, max_steps=MAX_STEPS, max_seconds=SAFETY_SECONDS, on_budget="error",
+                 generalise=False):
         self.max_subset = max_subset
         self.n_thresholds = n_thresholds
         self.activation_level = activation_level
         self.hidden_values = hidden_values
         self.max_clauses = max_clauses
+        self.max_steps = max_steps
         self.max_seconds = max_seconds
         self.on_budget = on_budget
         self.generalise = generalise
@@ -198,7 +207,7 @@ class KT(DecompositionalExtractor):
         if not network.hidden_layers:
             raise NetworkError("kt needs at least one hidden layer")
         budget = Budget(self.max_clauses, self.max_seconds, "kt",
-                        advice="lower max_subset or n_thresholds, or use on_budget='partial'")
+                        advice="lower max_subset or n_thresholds, or use on_budget='partial'", max_steps=self.max_steps)
         k = int(self.max_subset)
         acts = network.activations(X)
         hidden = acts[:-1]
@@ -246,7 +255,7 @@ class KT(DecompositionalExtractor):
         extra = {"complete": len(done) == K - 1, "classes_done": done, "peak_clauses": budget.peak}
         rules, partial = finish_within(dnfs, network, X, y, default, budget=budget, generalise=self.generalise,
                                        on_budget=self.on_budget)
-        return rules, {**extra, **partial}
+        return rules, {**extra, **partial, **budget.provenance()}
 
 
 def _literals(subset) -> list:

@@ -40,7 +40,8 @@ from ...network.adapter import ACTIVATIONS
 from ...rules import Condition, MofN
 from ..base import DecompositionalExtractor, Interval, Options, register
 from ._stage_bound import BoundStats, at_least, cover_bound
-from ._dnf_composition import Budget, Clauses, class_rules, finish_within, pairwise_logits
+from ..budget import SAFETY_SECONDS
+from ._dnf_composition import MAX_STEPS, Budget, Clauses, class_rules, finish_within, pairwise_logits
 from ._units import quantile_cuts, unit_name, unit_thresholds
 
 __all__ = ["NofM"]
@@ -257,9 +258,14 @@ class NofM(DecompositionalExtractor):
         stage's value on every training row unless it needs more than this many clauses; only
         unseen points may then be decided differently. The provenance says whether it dropped
         anything (``approximated``) and how much (``bound``). None: the exact expansion
-        (exponential in the number of hidden units; only ``max_clauses`` and ``max_seconds``
-        stop it).
-    max_seconds : float or None, default 60
+        (exponential in the number of hidden units; only ``max_clauses``, ``max_steps`` and
+        ``max_seconds`` stop it).
+    max_steps : int or None, default 20_000_000
+        Deterministic work budget: clause pairs multiplied through the m-of-n stages and layers (plus
+        one per check-point), recorded in provenance ``budget``. None: none.
+    max_seconds : float or None, default 1200
+        A safety net only (a normal run never reaches it): when the wall clock stops the run instead of
+        ``max_steps``, the error or (``on_budget="partial"``) the warning and provenance say so.
     on_budget : {"error", "partial"}, default "error"
         On a budget overrun: raise :class:`~rulex.BudgetExceededError`, or return the classes
         finished so far with a warning.
@@ -283,19 +289,21 @@ class NofM(DecompositionalExtractor):
         "max_antecedents": [Interval(int, 1, 64)],
         "max_clauses": [Interval(int, 1, None), None],
         "max_stage_clauses": [Interval(int, 1, None), None],
+        "max_steps": [Interval(int, 1, None), None],
         "max_seconds": [Interval(float, 0.0, None), None],
         "on_budget": [Options(("error", "partial"))],
         "generalise": [bool],
     }
 
     def __init__(self, cluster_distance=0.25, max_clusters=2, max_antecedents=10, max_clauses=20000,
-                 max_stage_clauses=64, max_seconds=60.0, on_budget="error",
+                 max_stage_clauses=64, max_steps=MAX_STEPS, max_seconds=SAFETY_SECONDS, on_budget="error",
                  generalise=False):
         self.cluster_distance = cluster_distance
         self.max_clusters = max_clusters
         self.max_antecedents = max_antecedents
         self.max_clauses = max_clauses
         self.max_stage_clauses = max_stage_clauses
+        self.max_steps = max_steps
         self.max_seconds = max_seconds
         self.on_budget = on_budget
         self.generalise = generalise
@@ -305,7 +313,7 @@ class NofM(DecompositionalExtractor):
             raise NetworkError("nofm needs at least one hidden layer")
         budget = Budget(self.max_clauses, self.max_seconds, "nofm",
                         advice="lower max_stage_clauses, raise cluster_distance (fewer clusters), "
-                               "or use on_budget='partial'")
+                               "or use on_budget='partial'", max_steps=self.max_steps)
         acts = network.activations(X)
         y = network.predict_index(X)
         K = len(network.classes)
@@ -327,7 +335,7 @@ class NofM(DecompositionalExtractor):
                  **reading.stats.as_provenance()}
         rules, partial = finish_within(dnfs, network, X, y, default, budget=budget, generalise=self.generalise,
                                        on_budget=self.on_budget)
-        return rules, {**extra, **partial}
+        return rules, {**extra, **partial, **budget.provenance()}
 
 
 class _Reading:

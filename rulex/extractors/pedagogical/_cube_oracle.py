@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...exceptions import BudgetExceededError
 from ...rules import Condition, LinearModel, LinearTerm, Rule, RuleSet
+from ..budget import WorkClock
 from ..sampling import Sampler
 
 __all__ = ["Cube", "Oracle", "best_cuts", "constant_output", "cubes_to_rules", "prune", "relevant"]
@@ -168,17 +168,17 @@ class Oracle:
         return self.net.classes[int(output)]
 
 
-class _Budget:
+class _Budget(WorkClock):
+    """The wall clock, a safety net: the work is bounded by the cubes' counts (depth, ``max_rules``,
+    ``min_points``); ``check`` raises when ``max_seconds`` has passed, naming it."""
+
     def __init__(self, method, max_seconds):
-        import time
-        self.method, self.max_seconds, self.time = method, max_seconds, time.perf_counter
-        self.start = self.time()
+        super().__init__(method, max_seconds=max_seconds)
 
     def check(self, where):
-        if self.max_seconds is not None and self.time() - self.start > self.max_seconds:
-            raise BudgetExceededError(f"{self.method}: stopped after {self.time() - self.start:.1f} s "
-                                      f"(max_seconds={self.max_seconds}) while {where}. Raise max_seconds, "
-                                      "or use on_budget='partial' to keep the cubes finished so far")
+        self.spend(1)
+        if self.exhausted(where) is not None:
+            raise self.error(f"{self.message()}, or use on_budget='partial' to keep the cubes finished so far")
 
 
 def constant_output(output) -> bool:

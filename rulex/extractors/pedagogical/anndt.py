@@ -44,6 +44,7 @@ from ...exceptions import DataError
 from ...rules import Condition, LinearModel, LinearTerm, Rule, RuleSet
 from .surrogate import TreeWalk, split_default
 from ..base import Interval, Options, PedagogicalExtractor, register
+from ..budget import SAFETY_SECONDS, WorkClock
 from ..sampling import Literal, Sampler
 
 __all__ = ["ANNDT", "ANNDTTree"]
@@ -181,6 +182,11 @@ class ANNDT(PedagogicalExtractor):
     term_threshold : float, default 0.01
         Linear leaves: an input whose effect (|coefficient| x its standard deviation in the
         leaf) is below this share of the leaf's output standard deviation is left out.
+    max_seconds : float or None, default 1200
+        Safety net only: the work is bounded by ``max_leaf_nodes`` (and the training rows each leaf
+        keeps), so the same ``random_state`` gives the same tree on any machine. When this wall-clock
+        limit stops the growth, the tree depends on the machine's load; the provenance says so
+        (``complete: False``, ``budget.stopped_by: "max_seconds"``) with a :class:`~rulex.PartialResultWarning`.
     random_state : int or None, default 0
 
     Attributes
@@ -214,13 +220,14 @@ class ANNDT(PedagogicalExtractor):
         "test_after": [Interval(int, 0, None)],
         "leaf_model": [Options(("constant", "linear"))],
         "term_threshold": [Interval(float, 0.0, None)],
+        "max_seconds": [Interval(float, 0.0, None), None],
         "random_state": [Interval(int, 0, None), None],
     }
 
     def __init__(self, n_samples=2000, min_node_samples=50, max_depth=None, min_samples_leaf=2, max_leaf_nodes=16,
                  criterion="impurity", branch_weights="train", sigma=0.3, n_pairs=128, n_steps=10,
                  min_split_fraction=0.02, within_bounds=True, test_level=0.05, test_after=3, leaf_model="constant",
-                 term_threshold=0.01, random_state=0):
+                 term_threshold=0.01, max_seconds=SAFETY_SECONDS, random_state=0):
         self.n_samples = n_samples
         self.min_node_samples = min_node_samples
         self.max_depth = max_depth
@@ -237,6 +244,7 @@ class ANNDT(PedagogicalExtractor):
         self.test_after = test_after
         self.leaf_model = leaf_model
         self.term_threshold = term_threshold
+        self.max_seconds = max_seconds
         self.random_state = random_state
 
     # -- growth -------------------------------------------------------------------------------
@@ -261,7 +269,8 @@ class ANNDT(PedagogicalExtractor):
         self.n_queries_ = grower.n_queries
         self.n_tested_leaves_ = grower.n_tested_leaves
         extra = {"tree": {"leaves": tree.n_leaves, "depth": tree.depth, "queries": grower.n_queries,
-                          "tested_leaves": grower.n_tested_leaves, "sampler": dict(grower.sampler.stats)}}
+                          "tested_leaves": grower.n_tested_leaves, "sampler": dict(grower.sampler.stats)},
+                 **grower.clock.provenance()}
         return tree.to_rules(network.classes if network.task == "classification" else ()), extra
 
 
@@ -281,6 +290,7 @@ class _TreeGrower:
         self.sampler = Sampler(network.encoder, X, within_bounds=params.within_bounds, random_state=params.random_state)
         self.rng = np.random.default_rng(params.random_state)
         self.n_queries = 0
+        self.clock = WorkClock("anndt", max_seconds=params.max_seconds)
         self.n_tested_leaves = 0
         self.next_id = 0
 
@@ -297,6 +307,8 @@ class _TreeGrower:
         self.consider(root, heap)
         leaves = 1
         while heap and (self.max_leaf_nodes is None or leaves < self.max_leaf_nodes):
+            if self.clock.exhausted(f"growing the tree ({leaves} leaves)"):
+                break
             _, _, node = heapq.heappop(heap)
             self.apply_split(node)
             leaves += 1

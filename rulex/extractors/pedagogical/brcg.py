@@ -12,11 +12,13 @@ errors exactly (a negative covered by several clauses counts once) and either
 * maximises fidelity subject to at most ``max_conditions`` conditions, or
 * (neither given) minimises errors + ``complexity`` x n x conditions.
 
-The provenance says whether every integer program was solved to proven optimality (over the
-generated clauses) within the time budget. The chosen clauses are then refined on the whole
+The work is bounded by counts, so the same ``random_state`` gives the same rules on any machine:
+``max_iterations`` column-generation rounds per class, ``max_nodes`` branch-and-bound nodes per integer
+program. The provenance says whether every integer program was solved to proven optimality (over the
+generated clauses) within its node budget. The chosen clauses are then refined on the whole
 labelled pool (every threshold, category set and literal re-chosen exactly against the list's
-agreement with the network, see ``rulex.extractors._list_refinement``; provenance ``refined``) while the
-time budget lasts.
+agreement with the network, see ``rulex.extractors._list_refinement``; provenance ``refined``). The
+wall clock (``max_seconds``) is only a safety net; a result it cut short says so.
 """
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ from .._sequential_covering import Clock, rule_mask
 from .._list_refinement import REFINE_ROWS, refine_ordered
 from .._value_table import Lit, ValueTable
 from ..base import Interval, Options, PedagogicalExtractor, register
+from ..budget import SAFETY_SECONDS, WALL_CLOCK
 from ..sampling import Sampler
 from .cover import draw_points, to_ruleset
 
@@ -137,10 +140,15 @@ class BRCG(PedagogicalExtractor):
     beam_width : int, default 8
     max_nodes : int, default 5000
         Branch-and-bound nodes per integer program: a limit in work, not time, so that the
-        same ``random_state`` gives the same rules (``max_seconds`` remains a safety net).
-    max_seconds : float or None, default 20
-        Shared by the whole extraction; the integer programs get what is left.
+        same ``random_state`` gives the same rules (``max_seconds`` remains a safety net). With
+        ``max_iterations`` the work budget.
+    max_seconds : float or None, default 1200
+        Safety net only, shared by the whole extraction (the integer programs get what is left): a
+        wall-clock limit a normal run never reaches. When it, not the work budget, stops the run, the
+        rules depend on the machine's load; the provenance says so (``complete: False``,
+        ``budget.stopped_by: "max_seconds"``) with a :class:`~rulex.PartialResultWarning`.
     on_budget : {"partial", "error"}, default "partial"
+        When the wall clock runs out: keep the clauses found so far, or raise.
     random_state : int or None, default 0
     """
 
@@ -166,8 +174,7 @@ class BRCG(PedagogicalExtractor):
 
     def __init__(self, fidelity_target=None, max_conditions=None, complexity=0.002, max_degree=4, n_thresholds=9,
                  n_samples=500, max_rows=1000, max_columns=40, max_iterations=20, beam_width=8, max_nodes=5000,
-                 max_seconds=20.0,
-                 on_budget="partial", random_state=0):
+                 max_seconds=SAFETY_SECONDS, on_budget="partial", random_state=0):
         self.fidelity_target = fidelity_target
         self.max_conditions = max_conditions
         self.complexity = complexity
@@ -225,7 +232,8 @@ class BRCG(PedagogicalExtractor):
         extra = {
             "refined": refined != rules,
             "proven_optimal": bool(stages) and all(s["ip_optimal"] for s in stages) and not clock.hit,
-            "budget_exhausted": bool(clock.hit), "stages": stages, "literals": len(lits), "rows": len(V)}
+            "budget_exhausted": bool(clock.hit), "stages": stages, "literals": len(lits), "rows": len(V),
+            "max_iterations": self.max_iterations, "max_nodes": self.max_nodes, **clock.provenance()}
         return to_ruleset(refined, order[-1], "ordered", table, network), extra
 
     # -- one class: column generation + integer program ------------------------------------------
@@ -315,12 +323,16 @@ class BRCG(PedagogicalExtractor):
         opts = {"disp": False, "node_limit": self.max_nodes, **({} if left is None else {"time_limit": left})}
         integrality = np.concatenate([np.ones(m), np.zeros(nP + nZ)])
         bounds = Bounds(np.zeros(m + nP + nZ), np.ones(m + nP + nZ))
+        started = clock.elapsed()
         res = milp(c, integrality=integrality, bounds=bounds, constraints=cons, options=opts)
         if res.x is None and self.fidelity_target is not None:
             # the target is out of reach with these clauses: the most faithful DNF instead
             target_met = False
             res = milp(err + 1e-4 * cplx, integrality=integrality, bounds=bounds, constraints=cons[:-1],
                        options=opts)
+        if res.status == 1 and left is not None and clock.elapsed() - started >= left:
+            clock.stop(WALL_CLOCK, "solving an integer program")    # HiGHS's time limit, not its node limit
+            clock.hit = True
         greedy = _greedy(A, P, Z, size, c_size=(self.complexity * n if self.fidelity_target is None
                                                 and self.max_conditions is None else 0.0),
                          budget=self.max_conditions)

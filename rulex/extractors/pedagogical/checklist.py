@@ -29,7 +29,7 @@ from .._bits import count_bits, pack
 from .._sequential_covering import Clock
 from .._value_table import Lit, ValueTable, candidate_cuts
 from ..base import Interval, Options, PedagogicalExtractor, register
-from ..budget import check_rows, memory_budget
+from ..budget import SAFETY_SECONDS, check_rows, memory_budget
 from ..sampling import Sampler
 from .cover import cap_pools, network_pools
 
@@ -183,8 +183,13 @@ class Checklist(PedagogicalExtractor):
         Most pool rows (grow and prune together); larger pools are subsampled at random.
     prune_size : float in (0, 1), default 0.33
         Share of the pool held out to choose sizes and drop checklists.
-    max_seconds : float or None, default 60
+    max_seconds : float or None, default 1200
+        Safety net only: the work is bounded by the resolutions, classes, ``max_rules_per_class`` and
+        ``max_conditions`` (the same ``random_state`` gives the same rules on any machine). When this
+        wall-clock limit stops a run, the rules depend on the machine's load; the provenance says so
+        (``complete: False``, ``budget.stopped_by: "max_seconds"``) with a :class:`~rulex.PartialResultWarning`.
     on_budget : {"partial", "error"}, default "partial"
+        When the wall clock runs out: keep the checklists found so far, or raise.
     random_state : int or None, default 0
 
     Attributes
@@ -210,7 +215,7 @@ class Checklist(PedagogicalExtractor):
     }
 
     def __init__(self, max_conditions=8, max_rules_per_class=1, tolerance=0.005, n_samples=4000, max_cuts="auto",
-                 max_rows=20000, prune_size=0.33, max_seconds=60.0, on_budget="partial", random_state=0):
+                 max_rows=20000, prune_size=0.33, max_seconds=SAFETY_SECONDS, on_budget="partial", random_state=0):
         self.max_conditions = max_conditions
         self.max_rules_per_class = max_rules_per_class
         self.tolerance = tolerance
@@ -268,7 +273,8 @@ class Checklist(PedagogicalExtractor):
                     best = (score, [([lits[i] for i in c], m, k) for c, m, k in rules], sizes, order[-1])
         _, rules, sizes, default = best
         self.sizes_ = sizes
-        extra = {"sizes": sizes, "tried": tried, "budget_exhausted": bool(clock.hit), "pool_rows": len(Vg) + len(Vp)}
+        extra = {"sizes": sizes, "tried": tried, "budget_exhausted": bool(clock.hit), "pool_rows": len(Vg) + len(Vp),
+                 **clock.provenance()}
         classes = network.classes
         out = []
         for c, m, k in rules:

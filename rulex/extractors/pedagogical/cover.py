@@ -21,6 +21,7 @@ from .._sequential_covering import Clock, Covering, predict_rules, rule_mask
 from .._list_refinement import refine_ordered, refine_rows
 from .._value_table import ValueTable
 from ..base import Interval, Options, PedagogicalExtractor, register
+from ..budget import SAFETY_SECONDS
 from ..sampling import Sampler
 
 __all__ = ["Cover", "cap_pools", "draw_points", "network_pools"]
@@ -117,9 +118,20 @@ class Cover(PedagogicalExtractor):
         re-chosen exactly on all labelled rows; then a rule is dropped (and the others refined
         again) when it adds no more than this share of the rows to the list's agreement with the
         network.
-    max_seconds : float or None, default 60
+    max_evaluations : int or None, default 200_000_000
+        The work budget, the deterministic stop: literal evaluations (one per row and column scanned when
+        a rule grows, one per row a literal is re-chosen on) plus one per check-point (a rule grown or
+        refined, a round of sampling). The default is about twenty times what the bundled data set that
+        needs most asks (adult: ~10.5 million; monk2 ~3.6, breast_cancer ~5.1), so it only stops runaway
+        runs; where it stops, the same ``random_state`` gives the same rules on any machine (provenance
+        ``budget``). None: no work budget.
+    max_seconds : float or None, default 1200
+        Safety net only: a wall-clock limit that a normal run never reaches. When it, not
+        ``max_evaluations``, stops the run, the rules depend on the machine's load; the provenance says
+        so (``complete: False``, ``budget.stopped_by: "max_seconds"``) with a
+        :class:`~rulex.PartialResultWarning`.
     on_budget : {"partial", "error"}, default "partial"
-        At the time limit keep the rules found so far (provenance ``budget_exhausted``) or raise
+        When a budget runs out keep the rules found so far (provenance ``budget_exhausted``) or raise
         :class:`~rulex.exceptions.BudgetExceededError`.
     random_state : int or None, default 0
     """
@@ -141,6 +153,7 @@ class Cover(PedagogicalExtractor):
         "prune_metric": [Options(("auto", "precision", "accuracy"))],
         "lookahead": [bool],
         "min_rule_gain": [Interval(float, 0.0, 1.0)],
+        "max_evaluations": [Interval(int, 1, None), None],
         "max_seconds": [Interval(float, 0.0, None), None],
         "on_budget": [Options(("partial", "error"))],
         "random_state": [Interval(int, 0, None), None],
@@ -148,8 +161,8 @@ class Cover(PedagogicalExtractor):
 
     def __init__(self, semantics="ordered", stop="mdl", fidelity_target=0.99, n_samples=2000, n_rounds=2,
                  max_rules=50, max_rule_conditions=8, min_support=3, prune_size=0.33, max_rows=50000,
-                 prune_metric="auto", lookahead=True, min_rule_gain=0.002, max_seconds=60.0, on_budget="partial",
-                 random_state=0):
+                 prune_metric="auto", lookahead=True, min_rule_gain=0.002, max_evaluations=200_000_000,
+                 max_seconds=SAFETY_SECONDS, on_budget="partial", random_state=0):
         self.semantics = semantics
         self.stop = stop
         self.fidelity_target = fidelity_target
@@ -163,6 +176,7 @@ class Cover(PedagogicalExtractor):
         self.prune_metric = prune_metric
         self.lookahead = lookahead
         self.min_rule_gain = min_rule_gain
+        self.max_evaluations = max_evaluations
         self.max_seconds = max_seconds
         self.on_budget = on_budget
         self.random_state = random_state
@@ -225,7 +239,7 @@ class Cover(PedagogicalExtractor):
 
     # -- extraction ------------------------------------------------------------------------------
     def _extract(self, network, dataset, X):
-        clock = Clock(self.max_seconds, self.on_budget, self.name)
+        clock = Clock(self.max_seconds, self.on_budget, self.name, self.max_evaluations, "max_evaluations")
         rng = np.random.default_rng(self.random_state)
         sampler = Sampler(network.encoder, X, random_state=self.random_state)
         table, grow, prune = network_pools(network, dataset, X, n_samples=self.n_samples,
@@ -276,7 +290,8 @@ class Cover(PedagogicalExtractor):
             prune = (np.vstack([prune[0], Vn[idx[:k]]]), np.concatenate([prune[1], yn[idx[:k]]]))
         _, _, rules, default = best
         extra = {"rounds": history, "prune_metric": engine.prune_metric, "budget_exhausted": bool(clock.hit),
-                 "validation_fidelity": history and max(h["validation_fidelity"] for h in history)}
+                 "validation_fidelity": history and max(h["validation_fidelity"] for h in history),
+                 **clock.provenance()}
         return to_ruleset(rules, default, self.semantics, table, network), extra
 
 

@@ -14,8 +14,8 @@ PSyKE's implementations (ALGORITHMS-2 §7), the cubes here
   GridEx's and CReEPy's points including perturbed copies of the rows (``augment``);
 * are pruned to an ordered subset (greedy removal, then swaps), and CReEPy's bounds refined
   (:mod:`._cube_refine`);
-* are deterministic under ``random_state`` (one generator, no global seed), with a ``max_seconds``
-  budget and ``on_budget`` like the decompositional methods.
+* are deterministic under ``random_state`` (one generator, no global seed; work bounded by counts),
+  with ``max_seconds`` a safety net (a cut says so) and ``on_budget`` like the decompositional methods.
 
 Rules are built on the network's inputs and decoded into original units by the base class.
 """
@@ -27,6 +27,7 @@ import numpy as np
 
 from ...exceptions import BudgetExceededError, PartialResultWarning
 from ..base import Interval, Options, PedagogicalExtractor, register
+from ..budget import SAFETY_SECONDS
 from ._gridcuts import grid_cuts
 from ._cube_refine import prune_and_refine
 from ._cube_oracle import (
@@ -112,7 +113,7 @@ class _HyperCube(PedagogicalExtractor):
         classes = network.classes if network.task == "classification" else ()
         rules = cubes_to_rules(oracle, cubes, default, task=network.task, classes=classes)
         return rules, {"complete": complete, "oracle_calls": int(oracle.calls), "rows_used": len(X),
-                       "cubes_pruned": int(pruned), "sampler": dict(oracle.sampler.stats)}
+                       "cubes_pruned": int(pruned), "sampler": dict(oracle.sampler.stats), **budget.provenance()}
 
 
 # -- GridEx / GridREx ---------------------------------------------------------------------------------
@@ -235,7 +236,7 @@ class GridEx(_Grid):
     refine : {"auto", True, False}, default "auto"
         Move the kept cubes' bounds after pruning as CReEPy does (validated on fresh points);
         "auto": only when ``max_rules`` left fewer cubes than ``min_gain`` alone would have.
-    max_seconds : float or None, default 60
+    max_seconds : float or None, default 1200 (a safety net; a result it cuts says so)
     on_budget : {"error", "partial"}, default "error"
     random_state : int or None, default 0
     """
@@ -244,8 +245,8 @@ class GridEx(_Grid):
     description = "GridEx: cubes split on each cube's most relevant features at the network's boundaries, merged"
     _parameter_constraints = _GRID_PARAMS
 
-    def __init__(self, depth=3, n_features=2, threshold=0.1, min_points=100, max_rules=32, max_seconds=60.0,
-                 on_budget="error", random_state=0, min_gain=_MIN_GAIN,
+    def __init__(self, depth=3, n_features=2, threshold=0.1, min_points=100, max_rules=32,
+                 max_seconds=SAFETY_SECONDS, on_budget="error", random_state=0, min_gain=_MIN_GAIN,
                  max_rows=5000, augment=1.0, refine="auto"):
         self.augment, self.refine = augment, refine
         self.depth = depth
@@ -315,7 +316,7 @@ class ITER(_HyperCube):
     max_rows : int or None, default 5000
         Cubes are grown and pruned on at most this many training rows (a seeded random subset of a
         larger set; None: all of them), which bounds the time per cube on large data.
-    max_seconds : float or None, default 60
+    max_seconds : float or None, default 1200 (a safety net; a result it cuts says so)
     on_budget : {"error", "partial"}, default "error"
     random_state : int or None, default 0
     """
@@ -327,7 +328,7 @@ class ITER(_HyperCube):
                                   max_iterations=[Interval(int, 1, None)], n_features=[Interval(int, 1, None), None])
 
     def __init__(self, n_features=4, n_steps=10, threshold=0.1, min_points=30, max_rules=16, max_iterations=200,
-                 max_seconds=60.0, on_budget="error", random_state=0, min_gain=_MIN_GAIN,
+                 max_seconds=SAFETY_SECONDS, on_budget="error", random_state=0, min_gain=_MIN_GAIN,
                  max_rows=5000):
         self.n_features = n_features
         self.n_steps = n_steps
@@ -462,7 +463,7 @@ class CReEPy(_HyperCube):
         agrees most with the network on the training rows (a cluster's box is as tight as its
         members; :func:`._cube_refine.refine`), then pruning runs again; the result is kept if it
         agrees at least as well on fresh perturbed copies of the rows. "auto": as GridEx's.
-    max_seconds : float or None, default 60
+    max_seconds : float or None, default 1200 (a safety net; a result it cuts says so)
     on_budget : {"error", "partial"}, default "error"
     random_state : int or None, default 0
     """
@@ -474,7 +475,7 @@ class CReEPy(_HyperCube):
                                   refine=[bool, Options(("auto",))])
 
     def __init__(self, strategy="cream", depth=3, components=4, threshold=0.1, min_points=50, max_rules=32,
-                 max_seconds=60.0, on_budget="error", random_state=0, min_gain=_MIN_GAIN,
+                 max_seconds=SAFETY_SECONDS, on_budget="error", random_state=0, min_gain=_MIN_GAIN,
                  max_rows=5000, augment=1.0, refine=True):
         self.augment, self.refine = augment, refine
         self.strategy = strategy

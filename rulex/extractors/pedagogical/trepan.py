@@ -21,7 +21,7 @@ from ...rules.intervals import fold, implies
 from ...decoding import decode_condition
 from .surrogate import TreeWalk, split_default
 from ..base import Interval, PedagogicalExtractor, register
-from ..budget import memory_budget
+from ..budget import SAFETY_SECONDS, WorkClock, memory_budget
 from ..sampling import Sampler
 from ._two_sample_ks import KS_EXACT_N as _KS_EXACT_N
 from ._two_sample_ks import ks_asymptotic, ks_pvalue, subset_mark
@@ -323,6 +323,16 @@ class Trepan(PedagogicalExtractor):
         Multiplier of the kernel width ``range / sqrt(m)`` of continuous features.
     within_bounds : bool, default True
         Keep queries inside the training range of every numeric feature.
+    max_queries : int or None, default 50_000
+        The work budget, a deterministic stop: network queries (sampled instances). No split starts
+        once this many were made, so the tree ends where it is on every machine alike (provenance
+        ``budget.stopped_by: "max_queries"``). The default tree (15 splits, 31 nodes of at most 1,000
+        instances) asks at most 31,000; the budget bounds a large ``max_internal_nodes`` with loose
+        stopping thresholds (raise both together). None: no work budget.
+    max_seconds : float or None, default 1200
+        Safety net only: a wall-clock limit a normal run never reaches. When it, not the work budget,
+        stops the growth, the tree depends on the machine's load; the provenance says so
+        (``complete: False``, ``budget.stopped_by: "max_seconds"``) with a :class:`~rulex.PartialResultWarning`.
     random_state : int or None, default 0
 
     Attributes
@@ -353,12 +363,15 @@ class Trepan(PedagogicalExtractor):
         "reuse_features": [bool],
         "kernel_width": [Interval(float, 0.0, None)],
         "within_bounds": [bool],
+        "max_queries": [Interval(int, 1, None), None],
+        "max_seconds": [Interval(float, 0.0, None), None],
         "random_state": [Interval(int, 0, None), None],
     }
 
     def __init__(self, max_internal_nodes=15, min_samples=1000, beam_width=3, max_literals=6, mofn_alpha=0.05,
                  min_objects=2, stop_epsilon=0.05, stop_delta=0.05, purity_threshold=None, distribution_alpha=0.10,
-                 reuse_features=True, kernel_width=1.0, within_bounds=True, random_state=0):
+                 reuse_features=True, kernel_width=1.0, within_bounds=True, max_queries=50_000,
+                 max_seconds=SAFETY_SECONDS, random_state=0):
         self.max_internal_nodes = max_internal_nodes
         self.min_samples = min_samples
         self.beam_width = beam_width
@@ -372,6 +385,8 @@ class Trepan(PedagogicalExtractor):
         self.reuse_features = reuse_features
         self.kernel_width = kernel_width
         self.within_bounds = within_bounds
+        self.max_queries = max_queries
+        self.max_seconds = max_seconds
         self.random_state = random_state
 
     # -- the algorithm ----------------------------------------------------------------------
@@ -391,7 +406,8 @@ class Trepan(PedagogicalExtractor):
         self.n_leaves_ = tree.n_leaves
         extra = {"tree": {"internal_nodes": tree.n_internal_nodes, "leaves": tree.n_leaves,
                           "literals": tree.n_literals, "queries": grower.n_queries,
-                          "starved_nodes": self.starved_nodes_, "sampler": dict(sampler.stats)}}
+                          "starved_nodes": self.starved_nodes_, "sampler": dict(sampler.stats)},
+                 **grower.clock.provenance()}
         return tree.to_rules(network.classes, encoder), extra
 
 
@@ -408,6 +424,7 @@ class _TreeGrower:
         self.stop_epsilon, self.stop_delta = params.stop_epsilon, params.stop_delta
         self.distribution_alpha, self.reuse_features = params.distribution_alpha, params.reuse_features
         self.n_queries = 0
+        self.clock = WorkClock("trepan", params.max_queries, "max_queries", params.max_seconds)
         self.starved: list = []
         self.next_id = 0
         self.sorted_refs: dict = {}
@@ -425,6 +442,8 @@ class _TreeGrower:
         self.push(heap, root)
         internal = 0
         while heap and internal < self.max_internal_nodes:
+            if self.clock.exhausted(f"growing the tree ({internal} splits made)"):
+                break
             _, _, node = heapq.heappop(heap)
             if not self.split(node, sampler, K):
                 continue
@@ -447,6 +466,7 @@ class _TreeGrower:
                 self.starved.append(node.id)
             if len(Q):
                 self.n_queries += len(Q)
+                self.clock.spend(len(Q))
                 node.X = np.vstack([X, Q])
                 node.y = np.concatenate([y, self.oracle(Q).astype(np.int64)])
                 node.recount()
