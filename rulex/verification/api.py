@@ -24,7 +24,8 @@ from ..rules.linear import LinearModel
 from ..rules.ruleset import RuleSet
 from .domain import Domain, TooManyBoxes
 from .engine import decide_region, region_share
-from .radius import check_radius, counterexample_frame, is_dask_frame, rule_summary, verify_partitions, verify_rows
+from .radius import (check_radius, counterexample_frame, is_dask_frame, rule_summary, thresholds_of,
+                     verify_partitions, verify_rows)
 from .result import Verification
 from .spec import DELTA, Spec, check_seconds, hidden_activations
 
@@ -342,17 +343,6 @@ def _union_share(domain, box_lists, max_pieces, deadline):
     return share
 
 
-def _thresholds(rules) -> dict:
-    """``{feature: sorted thresholds}`` of the rules' ``<=``/``>`` tests (m-of-n tests included)."""
-    out: dict = {}
-    for r in rules.rules:
-        for c in r.conditions:
-            for sub in (c.conditions if isinstance(c, MofN) else (c,)):
-                if sub.op in ("<=", ">"):
-                    out.setdefault(sub.feature, set()).add(float(sub.value))
-    return {f: np.array(sorted(v)) for f, v in out.items()}
-
-
 def _snapped(frame, thresholds, domain, tol: float = 1e-7) -> pd.DataFrame:
     """``frame`` and, after it, copies whose numeric values lying within ``tol`` (relative to the feature's
     range) of a rule threshold sit exactly on it or on the next double above: a solver's point near a
@@ -375,7 +365,7 @@ def _snapped(frame, thresholds, domain, tol: float = 1e-7) -> pd.DataFrame:
 def _confirmer(network, domain, rules, label, spec):
     """Turn encoded candidates into the first row that is a real counterexample, or None (candidates near a
     rule's threshold are also tried exactly on it: see :func:`_snapped`)."""
-    thresholds = _thresholds(rules)
+    thresholds = thresholds_of(rules)
 
     def confirm(X):
         X = np.atleast_2d(X)

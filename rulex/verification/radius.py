@@ -20,9 +20,10 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import DataError
+from ..rules.conditions import MofN
 from .local import Roots, decide_roots
 
-__all__ = ["check_radius", "check_free", "row_boxes", "verify_rows", "verify_partitions", "is_dask_frame", "rule_summary",
+__all__ = ["check_radius", "check_free", "thresholds_of", "row_boxes", "verify_rows", "verify_partitions", "is_dask_frame", "rule_summary",
            "counterexample_frame", "MAX_ROOTS"]
 
 #: Most boxes (rows x combinations of freed categories) one call may decide.
@@ -86,8 +87,38 @@ def row_boxes(domain, rows: pd.DataFrame, radius: float, free=(), radii: dict | 
     return Roots(frame.drop(columns="_row"), num, lo, hi), frame["_row"].to_numpy()
 
 
+def thresholds_of(rules) -> dict:
+    """``{feature: sorted thresholds}`` of the rules' ``<=``/``>`` tests (m-of-n tests included)."""
+    out: dict = {}
+    for r in rules.rules:
+        for c in r.conditions:
+            for sub in (c.conditions if isinstance(c, MofN) else (c,)):
+                if sub.op in ("<=", ">"):
+                    out.setdefault(sub.feature, set()).add(float(sub.value))
+    return {f: np.array(sorted(v)) for f, v in out.items()}
+
+
+
+def _on_thresholds(v, lo, hi, num, thresholds, rng):
+    """Half of the sampled points moved onto a rule threshold inside their box (one numeric feature each,
+    exactly on it or on the next double above): where thin slivers of disagreement start."""
+    n = len(v)
+    pick = rng.uniform(size=n) < 0.5
+    for j, name in enumerate(num):
+        ts = thresholds.get(name)
+        if ts is None or not len(ts):
+            continue
+        t = ts[rng.integers(0, len(ts), size=n)]
+        t = np.where(rng.uniform(size=n) < 0.5, t, np.nextafter(t, np.inf))
+        mine = pick & (rng.integers(0, len(num), size=n) == j) & (t >= lo[:, j]) & (t <= hi[:, j])
+        v[mine, j] = t[mine]
+    return v
+
+
 def _sampled_upper(domain, roots: Roots, owner, n_rows, rules, network, tol, n_samples, rng, chunk=200_000):
-    """Share of rows where no point sampled uniformly in their boxes (and not the row) disagrees."""
+    """Share of rows where no point sampled in their boxes (and not the row) disagrees: uniform points,
+    half of them then moved onto a rule threshold inside the box (:func:`_on_thresholds`)."""
+    thresholds = thresholds_of(rules)
     agree = np.ones(n_rows, dtype=bool)
     R = len(roots.rows)
     per = max(1, chunk // max(n_samples, 1))
@@ -98,6 +129,7 @@ def _sampled_upper(domain, roots: Roots, owner, n_rows, rules, network, tol, n_s
         frame = roots.rows.iloc[rep].reset_index(drop=True).copy()
         U = rng.uniform(size=(len(rep), len(roots.num)))
         v = roots.lo[rep] + U * (roots.hi[rep] - roots.lo[rep])
+        v = _on_thresholds(v, roots.lo[rep], roots.hi[rep], roots.num, thresholds, rng)
         for j, name in enumerate(roots.num):
             frame[name] = np.round(v[:, j]).astype(np.int64) if integer[j] else v[:, j]
         bad = _disagree(rules, network, frame, tol)
