@@ -20,6 +20,8 @@ from pathlib import Path
 from ._cli_data import (add_data_args, add_training_args, cli_spelling, hidden_sizes, load_data, seed_type,
                         training_options, whole_number)
 from ._cli_audit import add_parsers as add_audit_parsers
+from ._cli_audit import parse_monotone, parse_protected
+from .audit import audit
 from ._cli_scale import add_parsers
 from ._progress import working
 from ._version import __version__
@@ -359,6 +361,7 @@ def cmd_report(args):
         raise DataError(f"--out must end in .html or .md, got {out.name!r}")
     _check_out(args.out, (), "--out")
     _check_out(args.rules_out, (), "--rules-out")
+    protected, monotone, radii = parse_protected(args.protected), parse_monotone(args.monotone), _radii(args.radii)
     net = load_network(args.model)
     ds = load_data(args, net)
     train, test = _split(ds, net.metadata)
@@ -375,7 +378,11 @@ def cmd_report(args):
                 influence(net, test, random_state=_seed(args, net)).reset_index(),
             "Hidden units (training rows)": profile_units(net, train, random_state=_seed(args, net)).to_frame(),
         }
-    export(rules, fmt, path=out, network=net, dataset=test, explanations=explanations, radii=_radii(args.radii))
+    doc = None
+    if protected or monotone:
+        with working("auditing", _show_progress(args)):
+            doc = audit(net, test, protected=protected, monotone=monotone, max_seconds=args.audit_seconds).to_dict()
+    export(rules, fmt, path=out, network=net, dataset=test, explanations=explanations, radii=radii, audit=doc)
     rep = evaluate(rules, net, test)
     print(f"{len(rules)} rules, {rules.conditions_count()} conditions; on {len(test)} test rows: "
           f"fidelity {rep.fidelity:.4f}, accuracy {rep.accuracy:.4f}; report written to {out}")
@@ -500,6 +507,10 @@ def _add_compare_report_export(sub):
     sp.add_argument("--rules-out", help="also save the extracted rules (JSON)")
     sp.add_argument("--explain", action="store_true",
                     help="add the influence of each input variable and the hidden-unit profiles")
+    sp.add_argument("--protected", help="also audit these features (sex,age=25/40/60: bands) as rulex audit does; "
+                                        "the report gains an Audit section")
+    sp.add_argument("--monotone", help="also audit promised directions (income:+,debt_ratio:-) as rulex audit does")
+    sp.add_argument("--audit-seconds", type=float, default=60.0, help="budget of that audit (default 60)")
     sp.add_argument("--radii", default="0.01,0.05",
                     help="radii at which the report proves the rules' fidelity on the test rows (comma-separated "
                          "shares of each feature's range; default 0.01,0.05; 'none' for none)")

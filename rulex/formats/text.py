@@ -5,6 +5,7 @@ import re
 
 from ..rules.render import format_conditions, format_value
 from .audit import DEFAULT_RADII, audit_facts, explanation_rows
+from .audit_sections import audit_markdown
 
 __all__ = ["to_text", "to_markdown"]
 
@@ -111,7 +112,7 @@ def _md_metrics(f, reg: bool) -> list:
 
 
 def to_markdown(rules, digits: int = 6, network=None, dataset=None, date: str | None = None,
-                explanations: dict | None = None, radii=DEFAULT_RADII) -> str:
+                explanations: dict | None = None, radii=DEFAULT_RADII, audit: dict | None = None) -> str:
     """Numbered rules with support and precision; with ``network`` and/or ``dataset``, also the
     audit sections of the HTML report (metrics, confusion, per-rule statistics, size curve,
     data summary, network, provenance)."""
@@ -150,4 +151,6 @@ def to_markdown(rules, digits: int = 6, network=None, dataset=None, date: str | 
             lines += ["", f"## {section}", "", "| " + " | ".join(_md_escape(h) for h in headers) + " |",
                       "|" + "---|" * len(headers)]
             lines += ["| " + " | ".join(_md_escape(v) for v in r) + " |" for r in rows]
+    if audit:                            # a rulex.audit document (Audit.to_dict()): its section, one level down
+        lines += [""] + ["#" + line if line.startswith("#") else line for line in audit_markdown(audit).splitlines()]
     return "\n".join(lines) + "\n"

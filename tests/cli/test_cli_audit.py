@@ -110,3 +110,20 @@ def test_report_gains_an_audit_section(files):
     page = rulex.export(rules, "html", network=net, dataset=ds, audit=res.to_dict())
     assert "<h2>Audit</h2>" in page and "Monotonicity" in page and "Where changing <code>sex</code>" in page
     assert "<h2>Audit</h2>" not in rulex.export(rules, "html", network=net, dataset=ds)
+
+
+def test_report_gains_the_audit_section_when_given_the_options(capsys, files):
+    for suffix, needle in ((".html", "<h2>Audit</h2>"), (".md", "## Audit")):
+        out = files / f"report{suffix}"
+        code, _, err = run(capsys, "report", files / "m0.rulex", files / "credit.csv", "--method", "surrogate_tree",
+                           "--protected", "sex", "--monotone", "income:+", "--audit-seconds", "5", "--radii", "none",
+                           "--out", out)
+        assert code == 0, err
+        text = out.read_text()
+        assert needle in text and "sex" in text and "income" in text
+    code, _, err = run(capsys, "report", files / "m0.rulex", files / "credit.csv", "--method", "surrogate_tree",
+                       "--out", files / "plain.html", "--radii", "none")
+    assert code == 0 and "<h2>Audit</h2>" not in (files / "plain.html").read_text()
+    code, _, err = run(capsys, "report", files / "m0.rulex", files / "credit.csv", "--method", "surrogate_tree",
+                       "--monotone", "income:up", "--out", files / "bad.html")
+    one_error_line(code, err, "--monotone 'income:up'")
