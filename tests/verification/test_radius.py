@@ -325,3 +325,21 @@ def test_a_counterexample_only_on_a_regions_closed_face_is_found():
     # rule 1 is right, but its margin tends to 0 towards its open face: not provable with a margin, unknown
     assert v.statuses == ["unknown", "counterexample"]
     assert v.counterexamples["a"].tolist() == [0.3] and v.counterexamples["network_says"].tolist() == ["pos"]
+
+
+def test_rules_from_another_network_are_verified_with_a_warning(tmp_path, capsys):
+    net, ds = line_net()
+    other, _ = line_net((0.9, 0.1, 0.0))
+    rules = threshold_rules(0.5).with_provenance(network_fingerprint=other.fingerprint())
+    for radius in (None, 0.05):
+        with pytest.warns(rulex.RulexWarning, match="extracted from network .* not from this one"):
+            verify(rules, net, ds, radius=radius, max_seconds=20)
+    from rulex.cli import main
+    model, data, rules_path = tmp_path / "m.rulex", tmp_path / "d.csv", tmp_path / "r.json"
+    net.save(model)
+    ds.frame.to_csv(data, index=False)
+    rulex.export(rules, "json", path=rules_path)
+    code = main(["verify", str(rules_path), str(model), str(data), "--target", "y", "--max-seconds", "20", "--strict"])
+    err = capsys.readouterr().err
+    assert "not from this one" in err and code in (0, 3)
+    assert (code == 3) == ("--strict: not every region is certified" in err)
