@@ -23,6 +23,7 @@ from ...rules.intervals import box_of, fold
 from ..base import DecompositionalExtractor, Interval, Options, register
 from ..sampling import Sampler
 from ._dnf_composition import Budget, Clauses, finish_within, hidden_frame, tree_dnf
+from ._eclaire import layer_clauses
 from ._units import unit_name
 
 __all__ = ["DeepRED", "CRED"]
@@ -83,6 +84,17 @@ class DeepRED(_LayerWise):
         multiplied out (exponential in the worst case, guarded by the budgets).
         ``clause``: each clause of the last hidden layer is learned directly from the
         inputs (polynomial).
+    layers : {"last", "all"}, default "last"
+        Which hidden layers give the top-level clauses. ``last``: a tree from the last
+        hidden layer to the network's class, its clauses for the non-default classes
+        (DeepRED). ``all``: such a tree on *every* hidden layer, the clauses of every
+        class, each rewritten over the inputs and the rule sets united; the rules vote
+        with their Laplace confidence (ECLAIRE, Espinosa Zarlenga et al. 2021, with
+        ``substitution="clause"``). Each rule's provenance names the hidden-unit terms,
+        of whichever layer, it came from.
+    min_coverage : float, default 0.0
+        Intermediate-term pruning: a top-level clause true on fewer than this share of
+        the (augmented) rows is dropped before it is rewritten over the inputs.
     min_samples_leaf : int or float, default 0.005
         Minimum rows (or share of rows) in a leaf of every intermediate tree.
     max_depth : int or None, default None
@@ -111,6 +123,8 @@ class DeepRED(_LayerWise):
     description = "DeepRED: layer-wise trees on hidden activations, term- or clause-wise substitution (any depth)"
     _parameter_constraints = {
         "substitution": [Options(("term", "clause"))],
+        "layers": [Options(("last", "all"))],
+        "min_coverage": [Interval(float, 0.0, 1.0)],
         "min_samples_leaf": _LEAF,
         "max_depth": [Interval(int, 1, None), None],
         "max_clauses": [Interval(int, 1, None), None],
@@ -123,10 +137,12 @@ class DeepRED(_LayerWise):
         "random_state": [Interval(int, 0, None), None],
     }
 
-    def __init__(self, substitution="clause", min_samples_leaf=0.005, max_depth=None, max_clauses=20000,
-                 max_seconds=300.0, on_budget="error", generalise=True, n_samples=4000, sample_scale=0.3,
-                 boundary_share=0.5, random_state=0):
+    def __init__(self, substitution="clause", layers="last", min_coverage=0.0, min_samples_leaf=0.005,
+                 max_depth=None, max_clauses=20000, max_seconds=300.0, on_budget="error", generalise=True,
+                 n_samples=4000, sample_scale=0.3, boundary_share=0.5, random_state=0):
         self.substitution = substitution
+        self.layers = layers
+        self.min_coverage = min_coverage
         self.min_samples_leaf = min_samples_leaf
         self.max_depth = max_depth
         self.max_clauses = max_clauses
@@ -144,30 +160,19 @@ class DeepRED(_LayerWise):
         X = self._augment(network, X)
         y, default, hidden, frames = self._setup(network, X)
         budget = Budget(self.max_clauses, self.max_seconds, "deepred")
-        top = self._top(y, hidden, frames)
-        k = len(hidden)
-        n = len(X)
-        dnfs = {}
+        order, pruned = layer_clauses(hidden, frames, y, default, layers=self.layers,
+                                      min_coverage=float(self.min_coverage), min_samples_leaf=self.min_samples_leaf,
+                                      max_depth=self.max_depth, random_state=self.random_state)
+        dnfs: dict = {}
         complete = True
-        # process the biggest clauses first, so a partial result keeps the most support
-        order = []
-        for cls, conjs in top.items():
-            if cls == default:
-                continue
-            for c in conjs:
-                mask = np.ones(n, dtype=bool)
-                for lit in c:
-                    mask &= lit.evaluate(frames[k])
-                order.append((-int(mask.sum()), cls, c))
-        order.sort(key=lambda t: (t[0], t[1], str(t[2])))
         term_wise = _TermWise(self, hidden, frames, budget)
         done = 0
         try:
-            for _, cls, clause in order:
+            for layer, cls, clause in order:
                 if self.substitution == "term":
-                    dnf = term_wise.expand_clause(clause, k)
+                    dnf = term_wise.expand_clause(clause, layer)
                 else:
-                    dnf = self._clause_wise(clause, k, frames, budget)
+                    dnf = self._clause_wise(clause, layer, frames, budget)
                 dnfs[cls] = dnfs.get(cls, Clauses([])).or_(dnf)
                 budget.check(sum(len(d) for d in dnfs.values()), f"collecting the rules of class "
                                                                   f"{network.classes[cls]!r}")
@@ -179,9 +184,10 @@ class DeepRED(_LayerWise):
             warnings.warn(f"{exc}. Returning the partial rule set built from {done} of {len(order)} top-level "
                           "clauses (on_budget='partial')", PartialResultWarning, stacklevel=3)
         extra = {"complete": complete, "top_clauses": len(order), "top_clauses_done": done,
-                 "peak_clauses": budget.peak, "intermediate_trees": len(term_wise.memo)}
+                 "top_clauses_pruned": pruned, "peak_clauses": budget.peak,
+                 "intermediate_trees": len(term_wise.memo)}
         rules, partial = finish_within(dnfs, network, X, y, default, budget=budget, generalise=self.generalise,
-                                       on_budget=self.on_budget)
+                                       on_budget=self.on_budget, every_class=self.layers == "all")
         return rules, {**extra, **partial}
 
     # -- clause-wise -------------------------------------------------------------------
