@@ -10,14 +10,19 @@ class, so that the rules learned through different layers vote against each othe
 Intermediate-term pruning by coverage: a clause true on fewer than ``min_coverage`` of the
 rows is dropped before anything is learned for it -- its input tree would see a target that
 is almost always false, and the rule it gave would speak for too few rows to be trusted.
+
+The union repeats itself (the layers describe the same function), so ``drop_redundant_rules``
+removes, one at a time, the rules the vote does not need on the extraction rows.
 """
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
+from ...rules import RuleSet
 from ._dnf_composition import tree_dnf
 
-__all__ = ["layer_clauses"]
+__all__ = ["drop_redundant_rules", "layer_clauses"]
 
 
 def layer_clauses(hidden, frames, y, default: int, *, layers: str, min_coverage: float, min_samples_leaf,
@@ -53,3 +58,38 @@ def layer_clauses(hidden, frames, y, default: int, *, layers: str, min_coverage:
                 keyed.append((-cover, -layer, cls, str(c), layer, c))
     keyed.sort(key=lambda t: t[:4])
     return [(t[4], t[2], t[5]) for t in keyed], pruned
+
+
+def drop_redundant_rules(rules: RuleSet, X: np.ndarray, y_idx: np.ndarray, input_names) -> tuple:
+    """``(rules, n_dropped)``: the rules, but those whose removal leaves the vote's agreement with the
+    network on the extraction rows ``X`` (labels ``y_idx``) no lower. Rules are tried once each, those
+    covering the fewest rows first (then the lowest weight, then the text): the rules the union of
+    several layers repeats are the ones that go. Exact: every trial re-decides the rows the rule covers
+    with :meth:`RuleSet.decide`, ties and the default included."""
+    if len(rules.rules) < 2:
+        return rules, 0
+    frame = pd.DataFrame(X, columns=list(input_names))
+    M = rules.matches(frame)
+    classes = list(rules.classes)
+    conclusion = np.array([classes.index(r.conclusion) for r in rules.rules] + [classes.index(rules.default)])
+    alive = np.ones(len(rules.rules), dtype=bool)
+    cover = M.sum(axis=0)
+    order = sorted(range(len(rules.rules)), key=lambda j: (int(cover[j]), rules.rules[j].weight, str(rules.rules[j])))
+
+    def agreement(rows, keep):
+        kept = np.flatnonzero(keep)
+        sub = rules.replace(rules=[rules.rules[j] for j in kept])
+        decided = sub.decide(frame.iloc[rows], matches=M[np.ix_(rows, kept)])
+        pred = conclusion[np.where(decided >= 0, kept[np.maximum(decided, 0)] if len(kept) else -1, -1)]
+        return int(np.sum(pred == y_idx[rows]))
+
+    for j in order:
+        rows = np.flatnonzero(M[:, j])
+        trial = alive.copy()
+        trial[j] = False
+        if not trial.any():
+            break
+        if agreement(rows, trial) >= agreement(rows, alive):
+            alive = trial
+    kept_rules = [r for r, a in zip(rules.rules, alive) if a]
+    return rules.replace(rules=kept_rules), int((~alive).sum())

@@ -23,7 +23,7 @@ from ...rules.intervals import box_of, fold
 from ..base import DecompositionalExtractor, Interval, Options, register
 from ..sampling import Sampler
 from ._dnf_composition import Budget, Clauses, finish_within, hidden_frame, tree_dnf
-from ._eclaire import layer_clauses
+from ._eclaire import drop_redundant_rules, layer_clauses
 from ._units import unit_name
 
 __all__ = ["DeepRED", "CRED"]
@@ -95,6 +95,11 @@ class DeepRED(_LayerWise):
     min_coverage : float, default 0.0
         Intermediate-term pruning: a top-level clause true on fewer than this share of
         the (augmented) rows is dropped before it is rewritten over the inputs.
+    drop_redundant : bool, default False
+        At the end, drop the rules (fewest rows covered first) whose removal does not
+        lower the vote's agreement with the network on the (augmented) rows: with
+        ``layers="all"`` the layers repeat each other, and this keeps the rules the
+        vote needs. The remaining rules keep their provenance.
     min_samples_leaf : int or float, default 0.005
         Minimum rows (or share of rows) in a leaf of every intermediate tree.
     max_depth : int or None, default None
@@ -125,6 +130,7 @@ class DeepRED(_LayerWise):
         "substitution": [Options(("term", "clause"))],
         "layers": [Options(("last", "all"))],
         "min_coverage": [Interval(float, 0.0, 1.0)],
+        "drop_redundant": [bool],
         "min_samples_leaf": _LEAF,
         "max_depth": [Interval(int, 1, None), None],
         "max_clauses": [Interval(int, 1, None), None],
@@ -137,12 +143,13 @@ class DeepRED(_LayerWise):
         "random_state": [Interval(int, 0, None), None],
     }
 
-    def __init__(self, substitution="clause", layers="last", min_coverage=0.0, min_samples_leaf=0.005,
-                 max_depth=None, max_clauses=20000, max_seconds=300.0, on_budget="error", generalise=True,
-                 n_samples=4000, sample_scale=0.3, boundary_share=0.5, random_state=0):
+    def __init__(self, substitution="clause", layers="last", min_coverage=0.0, drop_redundant=False,
+                 min_samples_leaf=0.005, max_depth=None, max_clauses=20000, max_seconds=300.0, on_budget="error",
+                 generalise=True, n_samples=4000, sample_scale=0.3, boundary_share=0.5, random_state=0):
         self.substitution = substitution
         self.layers = layers
         self.min_coverage = min_coverage
+        self.drop_redundant = drop_redundant
         self.min_samples_leaf = min_samples_leaf
         self.max_depth = max_depth
         self.max_clauses = max_clauses
@@ -188,6 +195,8 @@ class DeepRED(_LayerWise):
                  "intermediate_trees": len(term_wise.memo)}
         rules, partial = finish_within(dnfs, network, X, y, default, budget=budget, generalise=self.generalise,
                                        on_budget=self.on_budget, every_class=self.layers == "all")
+        if self.drop_redundant:
+            rules, extra["rules_dropped"] = drop_redundant_rules(rules, X, y, network.encoder.input_names_)
         return rules, {**extra, **partial}
 
     # -- clause-wise -------------------------------------------------------------------
