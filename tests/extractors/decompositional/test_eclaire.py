@@ -121,3 +121,23 @@ def test_bad_layer_options_name_the_parameter(two_layer_xor, param, value):
     net, ds = two_layer_xor
     with pytest.raises(rulex.DataError, match=param):
         get_extractor("deepred", **{param: value}).fit(net, ds)
+
+
+def test_drop_redundant_keeps_what_the_vote_needs(two_layer_xor):
+    net, ds = two_layer_xor
+    rules = _fit(net, ds, layers="all", n_samples=0, drop_redundant=True).rules_
+    # the default (class 0) already decides where no class-1 rule holds: its two rules go, XOR stays exact
+    assert rules.default == 0
+    assert _boxes(rules) == {b for b in QUADRANTS if b[0] == 1}
+    assert rules.provenance["rules_dropped"] == 2
+    assert (rules.predict(ds.frame) == net.predict(ds.frame)).all()
+
+
+def test_drop_redundant_never_lowers_agreement_on_the_extraction_rows(deep_net):
+    net, train = deep_net
+    kw = dict(layers="all", n_samples=0, min_samples_leaf=0.02)
+    full = _fit(net, train, **kw).rules_
+    kept = _fit(net, train, drop_redundant=True, **kw).rules_
+    assert 0 < len(kept) < len(full)
+    assert set(kept.rules) <= set(full.rules)
+    assert rulex.evaluate(kept, net, train).fidelity >= rulex.evaluate(full, net, train).fidelity
