@@ -45,6 +45,25 @@ CASES = {
 }
 
 
+def score(net, train, test, method, params, seed):
+    """Extract on ``train``, score on ``test``: fidelity, accuracy, size, status and seconds (or the budget's
+    message)."""
+    import rulex
+    t = time.perf_counter()
+    out = {}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            rules = rulex.extract(net, train, method=method, random_state=seed, **params)
+        rep = rulex.evaluate(rules, net, test)
+        out.update(fidelity=rep.fidelity, accuracy=rep.accuracy, rules=rep.n_rules, conditions=rep.n_conditions,
+                   status="ok" if rules.provenance.get("complete", True) else "partial")
+    except rulex.BudgetExceededError as exc:
+        out.update(status="budget", message=str(exc))
+    out["seconds"] = time.perf_counter() - t
+    return out
+
+
 def run_one(data, hidden, seed, method, params):
     import rulex
     warnings.simplefilter("ignore")
@@ -55,17 +74,9 @@ def run_one(data, hidden, seed, method, params):
         train, test = rulex.load_dataset(data).split(random_state=seed)
     net = rulex.train_network(train, hidden, "sigmoid", random_state=seed)
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    t = time.perf_counter()
     out = {"data": data, "hidden": list(hidden), "seed": seed, "method": method, "params": params,
            "test_rows": len(test), "network_accuracy": float((net.predict(test.frame) == test.y.to_numpy()).mean())}
-    try:
-        rules = rulex.extract(net, train, method=method, random_state=seed, **params)
-        rep = rulex.evaluate(rules, net, test)
-        out.update(fidelity=rep.fidelity, accuracy=rep.accuracy, rules=rep.n_rules, conditions=rep.n_conditions,
-                   status="ok" if rules.provenance.get("complete", True) else "partial")
-    except rulex.BudgetExceededError as exc:
-        out.update(status="budget", message=str(exc))
-    out["seconds"] = time.perf_counter() - t
+    out.update(score(net, train, test, method, params, seed))
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     out["rss_before_mb"] = rss_before / 1024
     return out
@@ -200,17 +211,7 @@ def protocol_fold(name, fold, tr_idx, te_idx, ds):
     for label, method, params in ECLAIRE_METHODS:
         out = {"data": name, "fold": fold, "label": label, "network_accuracy": net_acc,
                "train_seconds": train_seconds, "test_rows": len(test)}
-        t = time.perf_counter()
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                rules = rulex.extract(net, train, method=method, random_state=fold, **params)
-            rep = rulex.evaluate(rules, net, test)
-            out.update(fidelity=rep.fidelity, accuracy=rep.accuracy, rules=rep.n_rules, conditions=rep.n_conditions,
-                       status="ok" if rules.provenance.get("complete", True) else "partial")
-        except rulex.BudgetExceededError as exc:
-            out.update(status="budget", message=str(exc))
-        out["seconds"] = time.perf_counter() - t
+        out.update(score(net, train, test, method, params, fold))
         rows.append(out)
         print(f"{name:<14} fold {fold} {label:<58} " + (
             f"fid {out['fidelity']:.4f} acc {out['accuracy']:.4f} rules {out['rules']:>4} conds {out['conditions']:>5}"
