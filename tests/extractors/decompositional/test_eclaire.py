@@ -40,10 +40,13 @@ def two_layer_xor():
     return net, ds
 
 
+PLAIN = {"min_coverage": 0.0, "drop_redundant": False}     # each test names the options it is about
+
+
 def _fit(net, ds, **kw):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return get_extractor("deepred", **kw).fit(net, ds)
+        return get_extractor("deepred", **{**PLAIN, **kw}).fit(net, ds)
 
 
 def _boxes(rules):
@@ -77,7 +80,7 @@ def test_every_layer_gives_the_four_quadrants_of_xor_exactly(two_layer_xor, subs
 
 def test_last_layer_only_keeps_deepreds_rules_of_the_non_default_class(two_layer_xor):
     net, ds = two_layer_xor
-    rules = _fit(net, ds, n_samples=0).rules_                      # layers="last", the default
+    rules = _fit(net, ds, layers="last", n_samples=0).rules_
     assert _boxes(rules) == {b for b in QUADRANTS if b[0] == 1}
     assert all(t["layer"] == 2 for r in rules.rules for t in r.provenance["hidden_terms"])
 
