@@ -155,11 +155,11 @@ PAPER = {"xor_eclaire": "ECLAIRE (paper): fidelity 0.914 ± 0.024, accuracy 0.91
 
 ECLAIRE_METHODS = [
     # (label, method, params)
-    ("deepred clause (last layer; the default)", "deepred", {}),
-    ("deepred clause (last layer) + compress", "deepred", {"compress": True}),
-    ("deepred term (last layer, 20 s, partial)", "deepred", {"substitution": "term", "max_seconds": 20.0,
-                                                               "on_budget": "partial"}),
-    ("deepred clause, all layers (ECLAIRE)", "deepred", {"layers": "all"}),
+    ("deepred clause, last layer (DeepRED)", "deepred", {"layers": "last"}),
+    ("deepred clause, last layer + compress", "deepred", {"layers": "last", "compress": True}),
+    ("deepred term, last layer (20 s, partial)", "deepred", {"substitution": "term", "layers": "last",
+                                                              "max_seconds": 20.0, "on_budget": "partial"}),
+    ("deepred clause, all layers (ECLAIRE; the default)", "deepred", {"layers": "all"}),
     ("ECLAIRE + min_coverage 0.01 + drop_redundant", "deepred",
      {"layers": "all", "min_coverage": 0.01, "drop_redundant": True}),
     ("ECLAIRE + min_coverage 0.01 + drop_redundant + compress", "deepred",
