@@ -214,37 +214,41 @@ def _generalise(clauses, label_mask: np.ndarray, frame: pd.DataFrame, budget: Bu
 
 
 def finish_within(dnfs: dict, network, X: np.ndarray, y_idx: np.ndarray, default_idx: int, *, budget: Budget,
-                  generalise: bool, on_budget: str = "error") -> tuple:
+                  generalise: bool, on_budget: str = "error", every_class: bool = False) -> tuple:
     """:func:`finish` under the extractor's budget: ``(rules, provenance update)``. When generalising,
     simplifying or matching provenance runs past the budget, ``on_budget="error"`` raises and
     ``"partial"`` returns the clauses as found (not generalised or simplified, each keeping its own
     terms) with the update ``{"complete": False, "simplified": False}``; otherwise the update is empty."""
     try:
-        return finish(dnfs, network, X, y_idx, default_idx, generalise=generalise, budget=budget), {}
+        return finish(dnfs, network, X, y_idx, default_idx, generalise=generalise, budget=budget,
+                      every_class=every_class), {}
     except BudgetExceededError as exc:
         if on_budget == "error":
             raise
         warnings.warn(f"{exc}. Returning the rules unsimplified (on_budget='partial')", PartialResultWarning,
                       stacklevel=3)
-        rules = finish(dnfs, network, X, y_idx, default_idx, generalise=False, simplify=False)
+        rules = finish(dnfs, network, X, y_idx, default_idx, generalise=False, simplify=False,
+                       every_class=every_class)
         return rules, {"complete": False, "simplified": False}
 
 
 def finish(dnfs: dict, network, X: np.ndarray, y_idx: np.ndarray, default_idx: int, *, generalise: bool,
-           max_symbols: int = 8, budget: Budget | None = None, simplify: bool = True) -> RuleSet:
+           max_symbols: int = 8, budget: Budget | None = None, simplify: bool = True,
+           every_class: bool = False) -> RuleSet:
     """Per-class DNFs over network inputs (``{class index: Clauses}``) -> unordered RuleSet in encoded space.
 
     Each rule's weight is its Laplace confidence against the network on the training
     rows, (agree + 1) / (covered + 2), rounded to a multiple of 2**-16 so that vote totals
     are exact whatever the order of addition (and exports can reproduce ties), so
     overlapping rules of different classes are settled by how reliable they were. Rules that cover no training row are dropped.
-    Every rule keeps the hidden-unit terms of the clauses it was made from.
+    Every rule keeps the hidden-unit terms of the clauses it was made from. ``every_class``
+    keeps the default class's rules too (they then vote against the others, as in ECLAIRE).
     """
     frame = pd.DataFrame(X, columns=network.encoder.input_names_)
     rules = []
     masks: dict = {}
     for k, dnf in dnfs.items():
-        if k == default_idx:
+        if k == default_idx and not every_class:
             continue
         label_mask = y_idx == k
         source = dnf.items

@@ -9,7 +9,9 @@ multiplies out; memory grows with the products, so ``max_clauses`` and
 ``max_steps`` (the wall clock ``max_seconds`` only as a safety net) stop it with a message naming the layer, or return the clauses
 finished so far (``on_budget="partial"``). ``substitution="clause"`` (ECLAIRE's
 change of variables) learns one tree from the inputs to each whole clause, so
-nothing multiplies out.
+nothing multiplies out. ``layers="all"`` (the default; ECLAIRE) starts from a tree on
+every hidden layer instead of the last only and unites the rule sets, every class voting;
+``layers="last"`` is DeepRED's reading, unchanged.
 """
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from ..base import DecompositionalExtractor, Interval, Options, register
 from ..sampling import Sampler
 from ..budget import SAFETY_SECONDS
 from ._dnf_composition import MAX_STEPS, Budget, Clauses, finish_within, hidden_frame, tree_dnf
+from ._eclaire import drop_redundant_rules, layer_clauses
 from ._units import unit_name
 
 __all__ = ["DeepRED", "CRED"]
@@ -75,15 +78,35 @@ class _LayerWise(DecompositionalExtractor):
 
 @register
 class DeepRED(_LayerWise):
-    """DeepRED: layer-by-layer decomposition of a network of any depth.
+    """DeepRED: layer-by-layer decomposition of a network of any depth (by default ECLAIRE's reading of
+    every hidden layer).
 
     Parameters
     ----------
     substitution : {"term", "clause"}, default "clause"
         ``term``: each hidden term is replaced by the DNF learned for it one layer down,
         multiplied out (exponential in the worst case, guarded by the budgets).
-        ``clause``: each clause of the last hidden layer is learned directly from the
-        inputs (polynomial).
+        ``clause``: each top-level clause is learned directly from the inputs
+        (polynomial). The original DeepRED is ``substitution="term", layers="last"``.
+    layers : {"all", "last"}, default "all"
+        Which hidden layers give the top-level clauses. ``last``: a tree from the last
+        hidden layer to the network's class, its clauses for the non-default classes
+        (DeepRED). ``all``: such a tree on *every* hidden layer, the clauses of every
+        class, each rewritten over the inputs and the rule sets united; the rules vote
+        with their Laplace confidence (ECLAIRE, Espinosa Zarlenga et al. 2021, with
+        ``substitution="clause"``). Each rule's provenance names the hidden-unit terms,
+        of whichever layer, it came from. ``all`` is the default because it was the more
+        faithful on every set of ECLAIRE's protocol (``benchmarks/results/decompositional.md``);
+        it gives several times the rules and takes several times as long: ``last`` for
+        small, fast rule sets.
+    min_coverage : float, default 0.0
+        Intermediate-term pruning: a top-level clause true on fewer than this share of
+        the (augmented) rows is dropped before it is rewritten over the inputs.
+    drop_redundant : bool, default False
+        At the end, drop the rules (fewest rows covered first) whose removal does not
+        lower the vote's agreement with the network on the (augmented) rows: with
+        ``layers="all"`` the layers repeat each other, and this keeps the rules the
+        vote needs. The remaining rules keep their provenance.
     min_samples_leaf : int or float, default 0.005
         Minimum rows (or share of rows) in a leaf of every intermediate tree.
     max_depth : int or None, default None
@@ -120,6 +143,9 @@ class DeepRED(_LayerWise):
     description = "DeepRED: layer-wise trees on hidden activations, term- or clause-wise substitution (any depth)"
     _parameter_constraints = {
         "substitution": [Options(("term", "clause"))],
+        "layers": [Options(("last", "all"))],
+        "min_coverage": [Interval(float, 0.0, 1.0)],
+        "drop_redundant": [bool],
         "min_samples_leaf": _LEAF,
         "max_depth": [Interval(int, 1, None), None],
         "max_clauses": [Interval(int, 1, None), None],
@@ -133,10 +159,14 @@ class DeepRED(_LayerWise):
         "random_state": [Interval(int, 0, None), None],
     }
 
-    def __init__(self, substitution="clause", min_samples_leaf=0.005, max_depth=None, max_clauses=20000,
-                 max_steps=MAX_STEPS, max_seconds=SAFETY_SECONDS, on_budget="error", generalise=True, n_samples=4000, sample_scale=0.3,
+    def __init__(self, substitution="clause", layers="all", min_coverage=0.0, drop_redundant=False,
+                 min_samples_leaf=0.005, max_depth=None, max_clauses=20000, max_steps=MAX_STEPS,
+                 max_seconds=SAFETY_SECONDS, on_budget="error", generalise=True, n_samples=4000, sample_scale=0.3,
                  boundary_share=0.5, random_state=0):
         self.substitution = substitution
+        self.layers = layers
+        self.min_coverage = min_coverage
+        self.drop_redundant = drop_redundant
         self.min_samples_leaf = min_samples_leaf
         self.max_depth = max_depth
         self.max_clauses = max_clauses
@@ -155,30 +185,19 @@ class DeepRED(_LayerWise):
         X = self._augment(network, X)
         y, default, hidden, frames = self._setup(network, X)
         budget = Budget(self.max_clauses, self.max_seconds, "deepred", max_steps=self.max_steps)
-        top = self._top(y, hidden, frames)
-        k = len(hidden)
-        n = len(X)
-        dnfs = {}
+        order, pruned = layer_clauses(hidden, frames, y, default, layers=self.layers,
+                                      min_coverage=float(self.min_coverage), min_samples_leaf=self.min_samples_leaf,
+                                      max_depth=self.max_depth, random_state=self.random_state)
+        dnfs: dict = {}
         complete = True
-        # process the biggest clauses first, so a partial result keeps the most support
-        order = []
-        for cls, conjs in top.items():
-            if cls == default:
-                continue
-            for c in conjs:
-                mask = np.ones(n, dtype=bool)
-                for lit in c:
-                    mask &= lit.evaluate(frames[k])
-                order.append((-int(mask.sum()), cls, c))
-        order.sort(key=lambda t: (t[0], t[1], str(t[2])))
         term_wise = _TermWise(self, hidden, frames, budget)
         done = 0
         try:
-            for _, cls, clause in order:
+            for layer, cls, clause in order:
                 if self.substitution == "term":
-                    dnf = term_wise.expand_clause(clause, k)
+                    dnf = term_wise.expand_clause(clause, layer)
                 else:
-                    dnf = self._clause_wise(clause, k, frames, budget)
+                    dnf = self._clause_wise(clause, layer, frames, budget)
                 dnfs[cls] = dnfs.get(cls, Clauses([])).or_(dnf)
                 budget.check(sum(len(d) for d in dnfs.values()), f"collecting the rules of class "
                                                                   f"{network.classes[cls]!r}")
@@ -190,9 +209,12 @@ class DeepRED(_LayerWise):
             warnings.warn(f"{exc}. Returning the partial rule set built from {done} of {len(order)} top-level "
                           "clauses (on_budget='partial')", PartialResultWarning, stacklevel=3)
         extra = {"complete": complete, "top_clauses": len(order), "top_clauses_done": done,
-                 "peak_clauses": budget.peak, "intermediate_trees": len(term_wise.memo)}
+                 "top_clauses_pruned": pruned, "peak_clauses": budget.peak,
+                 "intermediate_trees": len(term_wise.memo)}
         rules, partial = finish_within(dnfs, network, X, y, default, budget=budget, generalise=self.generalise,
-                                       on_budget=self.on_budget)
+                                       on_budget=self.on_budget, every_class=self.layers == "all")
+        if self.drop_redundant:
+            rules, extra["rules_dropped"] = drop_redundant_rules(rules, X, y, network.encoder.input_names_)
         return rules, {**extra, **partial, **budget.provenance()}
 
     # -- clause-wise -------------------------------------------------------------------
