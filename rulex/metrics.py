@@ -138,7 +138,7 @@ def rule_table(rules, decided: np.ndarray, matches: np.ndarray, y_net, y_true=No
             row["rmse_network"] = rmse(pred, y_net[dec]) if dec.any() else float("nan")
         rows.append(row)
     dec = decided == -1
-    row = {"rule": 0, "text": "DEFAULT", "conclusion": rules.default, "fires": int(dec.sum()),
+    row = {"rule": "default", "text": "DEFAULT", "conclusion": rules.default, "fires": int(dec.sum()),
            "decides": int(dec.sum())}
     if rules.task == "classification":
         row["precision_network"] = float(np.mean(y_net[dec] == rules.default)) if dec.any() else float("nan")

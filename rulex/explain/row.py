@@ -440,6 +440,6 @@ def _add_global_rule(result: Explanation, rules, frame_row: pd.DataFrame, encode
     where = frame_row if rules.space == "original" else encoder.transform_frame(frame_row)
     ex = rules.explain(where).iloc[0]
     result.global_rule = str(ex["text"])
-    number = int(ex["rule"])          # RuleSet.explain: 1-based, 0 when the default decides
-    result.global_rule_number = number if number > 0 else "default"
+    number = ex["rule"]               # RuleSet.explain: from 1, "default" when the default decides
+    result.global_rule_number = "default" if number == "default" else int(number)
     result.global_prediction = to_native(ex["prediction"])

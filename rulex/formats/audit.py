@@ -232,10 +232,6 @@ def _add_scores(facts: dict, rules, network, dataset) -> None:
             columns={"precision_network": "precision_truth", "rmse_network": "rmse_truth"})
         curve = size_curve(rules, frame, y_true).rename(columns={"agreement": "accuracy"})
     facts["curve"] = curve
-    # the per-rule table numbers rules from 1 and names the default (metrics' table gives it 0)
-    stats = facts["rule_stats"].copy()
-    stats["rule"] = [int(k) if k else "default" for k in stats["rule"]]
-    facts["rule_stats"] = stats
 
 
 def explanation_rows(frame: pd.DataFrame, digits: int = 4):

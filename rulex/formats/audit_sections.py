@@ -35,7 +35,7 @@ def _pair_rows(pairs: list, feature_key: str | None = None) -> list:
 def _rule_rows(doc_rules: dict) -> list:
     rules = from_json(json.dumps(doc_rules))
     frame = rules.to_frame()
-    return [(int(r["rule"]), str(r["if"]), str(r["then"]), _value(r["support"])) for _, r in frame.iterrows()]
+    return [(r["rule"] if r["rule"] == "default" else int(r["rule"]), str(r["if"]), str(r["then"]), _value(r["support"])) for _, r in frame.iterrows()]
 
 
 def _check(doc, fmt: str) -> None:
@@ -61,7 +61,7 @@ def audit_section(doc: dict) -> dict:
 
 def diff_context(doc: dict) -> dict:
     _check(doc, "rulex.diff")
-    rules = [(r["rule"] + 1 if r["rule"] >= 0 else 0, r["text"], str(r["conclusion"]), r["support"],
+    rules = [(r["rule"] + 1 if r["rule"] >= 0 else "default", r["text"], str(r["conclusion"]), r["support"],
               "; ".join(f"{a} → {b}: {n}" for a, b, n in r["pairs"])) for r in doc["rule_table"]]
     cex = [(", ".join(f"{k} = {_value(v)}" for k, v in c["x"].items()), str(c["class_a"]), str(c["class_b"]),
             c["source"]) for c in doc["counterexamples"]]

@@ -71,7 +71,7 @@ def ruleset_frame(rules, digits: int = 6) -> pd.DataFrame:
         recs.append({"rule": i, "if": format_conditions(r.conditions, schema, digits) if r.conditions else "TRUE",
                      "then": conclusion(r.conclusion), "support": r.support, "precision": r.precision,
                      "weight": r.weight, "conditions": r.size()})
-    recs.append({"rule": 0, "if": "DEFAULT (no rule holds)" if rules.semantics == "unordered" or not rules.rules
+    recs.append({"rule": "default", "if": "DEFAULT (no rule holds)" if rules.semantics == "unordered" or not rules.rules
                  else "ELSE", "then": conclusion(rules.default), "support": None, "precision": None,
                  "weight": None, "conditions": 0})
     out = pd.DataFrame(recs, columns=["rule", "if", "then", "support", "precision", "weight", "conditions"])
@@ -85,7 +85,7 @@ def ruleset_html(rules) -> str:
             else "Unordered rules: every rule that holds votes; ties go to the earliest rule")
     rows = []
     for rec in ruleset_frame(rules).to_dict(orient="records"):
-        rows.append({"rule": rec["rule"] or "", "if": rec["if"], "then": rec["then"],
+        rows.append({"rule": rec["rule"], "if": rec["if"], "then": rec["then"],
                      "support": "" if pd.isna(rec["support"]) else str(int(rec["support"])),
                      "precision": _num(rec["precision"], "{:.3f}"), "weight": _num(rec["weight"], "{:g}")})
     return render_fragment("nb_ruleset.html", rules=rules, head=head, rows=rows,

@@ -329,13 +329,15 @@ class RuleSet:
         return self._conclusions(self.decide(frame, self._matches(frame)), frame)
 
     def explain(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """The deciding rule of each row: its number (1-based, 0 for the default), text and conclusion."""
+        """The deciding rule of each row: its number (rules count from 1; ``"default"`` for the default, as in
+        every export), text and conclusion."""
         frame = self._check(frame)
         decided = self.decide(frame, self._matches(frame))
         texts = [r.to_string(self.schema if self.space == "original" else None) for r in self.rules]
         default_text = f"DEFAULT THEN {format_value(self.default)}"
         out = pd.DataFrame({
-            "rule": decided + 1,
+            "rule": pd.Series([int(d) + 1 if d >= 0 else "default" for d in decided], index=frame.index,
+                              dtype=object),
             "text": [texts[d] if d >= 0 else default_text for d in decided],
             "prediction": self._conclusions(decided, frame),
         }, index=frame.index)

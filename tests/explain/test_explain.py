@@ -114,7 +114,7 @@ def test_global_rule_is_the_deciding_rule(hand_net):
     for i in (0, 5, 40):
         ex = rulex.explain_row(net, ds, i, rules=rules, n_samples=100)
         expl = rules.explain(ds.frame.iloc[[i]]).iloc[0]
-        number = int(expl["rule"]) if expl["rule"] != 0 else "default"
+        number = expl["rule"]
         assert ex.global_rule_number == number and ex.global_rule == expl["text"]
         assert ex.global_prediction == expl["prediction"]
 

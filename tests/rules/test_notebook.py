@@ -26,7 +26,7 @@ def test_to_frame_lists_rules_then_default():
     rs = _tricky()
     df = rs.to_frame()
     assert list(df.columns) == ["rule", "if", "then", "support", "precision", "weight", "conditions"]
-    assert df["rule"].tolist() == [1, 2, 0] and df["then"].tolist() == ["yes", "no & maybe", "no & maybe"]
+    assert df["rule"].tolist() == [1, 2, "default"] and df["then"].tolist() == ["yes", "no & maybe", "no & maybe"]
     assert df["conditions"].tolist() == [2, 1, 0] and df.loc[0, "support"] == 3
     assert "age > 30.5" in df.loc[0, "if"] and pd.isna(df.loc[1, "support"])
     net, train, _ = iris_net()

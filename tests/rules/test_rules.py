@@ -242,7 +242,7 @@ def test_ordered_first_match_wins():
     assert list(rs.predict(X_VOTE)) == ["b", "b", "b", "d", "c", "b", "b"]
     np.testing.assert_array_equal(rs.decide(X_VOTE), [0, 0, 0, -1, 3, 0, 0])
     ex = rs.explain(X_VOTE)
-    assert list(ex["rule"]) == [1, 1, 1, 0, 4, 1, 1]        # 1-based, 0 for the default
+    assert list(ex["rule"]) == [1, 1, 1, "default", 4, 1, 1]   # from 1, "default" for the default
     assert list(ex["prediction"]) == list(rs.predict(X_VOTE))
     assert ex["text"].iloc[3].startswith("DEFAULT")
     assert ex["text"].iloc[0].startswith("IF x <= 5")
@@ -256,7 +256,7 @@ def test_unordered_weighted_vote_and_tie_break():
     # x=4: b only; x=6: nothing -> default; x=9: c
     # x=1: a has rules 1 and 2 (x <= 1 holds at 1) -> a; x=3: b=1, a=1 -> b
     assert list(rs.predict(X_VOTE)) == ["a", "b", "b", "d", "c", "a", "b"]
-    assert list(rs.explain(X_VOTE)["rule"]) == [2, 1, 1, 0, 4, 2, 1]
+    assert list(rs.explain(X_VOTE)["rule"]) == [2, 1, 1, "default", 4, 2, 1]
 
 
 def test_unordered_weights_decide_the_vote():
@@ -285,11 +285,11 @@ def test_default_when_nothing_fires_and_empty_ruleset():
     rs = RuleSet([Rule([Condition("x", ">", 100.0)], 1)], 0, classes=(0, 1))
     frame = pd.DataFrame({"x": [1.0, 2.0, 101.0]})
     assert list(rs.predict(frame)) == [0, 0, 1]
-    assert list(rs.explain(frame)["rule"]) == [0, 0, 1]
+    assert list(rs.explain(frame)["rule"]) == ["default", "default", 1]
     for semantics in ("ordered", "unordered"):
         empty = RuleSet([], "no", semantics=semantics, classes=("no", "yes"))
         assert list(empty.predict(frame)) == ["no", "no", "no"]
-        assert list(empty.explain(frame)["rule"]) == [0, 0, 0]
+        assert list(empty.explain(frame)["rule"]) == ["default"] * 3
 
 
 def test_predictions_keep_label_types():
@@ -307,7 +307,7 @@ def test_regression_rules():
     pred = rs.predict(pd.DataFrame({"x": [0.0, 2.0, 5.0]}))
     assert pred.dtype == np.float64
     np.testing.assert_array_equal(pred, [10.5, -2.0, 0.25])
-    assert list(rs.explain(pd.DataFrame({"x": [0.0, 2.0, 5.0]}))["rule"]) == [1, 2, 0]
+    assert list(rs.explain(pd.DataFrame({"x": [0.0, 2.0, 5.0]}))["rule"]) == [1, 2, "default"]
     with pytest.raises(rulex.RuleError, match="ordered"):
         RuleSet([Rule([Condition("x", "<=", 1.0)], 10.5)], 0.0, task="regression", semantics="unordered")
 
