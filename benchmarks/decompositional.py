@@ -159,7 +159,7 @@ ECLAIRE_METHODS = [
     ("deepred clause, last layer + compress", "deepred", {"layers": "last", "compress": True}),
     ("deepred term, last layer (20 s, partial)", "deepred", {"substitution": "term", "layers": "last",
                                                               "max_seconds": 20.0, "on_budget": "partial"}),
-    ("deepred clause, all layers (ECLAIRE; the default)", "deepred", {"layers": "all"}),
+    ("deepred clause, all layers (ECLAIRE)", "deepred", {"layers": "all"}),
     ("ECLAIRE + min_coverage 0.01 + drop_redundant", "deepred",
      {"layers": "all", "min_coverage": 0.01, "drop_redundant": True}),
     ("ECLAIRE + min_coverage 0.01 + drop_redundant + compress", "deepred",

@@ -9,7 +9,7 @@ multiplies out; memory grows with the products, so ``max_clauses`` and
 ``max_steps`` (the wall clock ``max_seconds`` only as a safety net) stop it with a message naming the layer, or return the clauses
 finished so far (``on_budget="partial"``). ``substitution="clause"`` (ECLAIRE's
 change of variables) learns one tree from the inputs to each whole clause, so
-nothing multiplies out. ``layers="all"`` (the default; ECLAIRE) starts from a tree on
+nothing multiplies out. ``layers="all"`` (ECLAIRE) starts from a tree on
 every hidden layer instead of the last only and unites the rule sets, every class voting;
 ``layers="last"`` is DeepRED's reading, unchanged.
 """
@@ -88,17 +88,17 @@ class DeepRED(_LayerWise):
         multiplied out (exponential in the worst case, guarded by the budgets).
         ``clause``: each top-level clause is learned directly from the inputs
         (polynomial). The original DeepRED is ``substitution="term", layers="last"``.
-    layers : {"all", "last"}, default "all"
+    layers : {"all", "last"}, default "last"
         Which hidden layers give the top-level clauses. ``last``: a tree from the last
         hidden layer to the network's class, its clauses for the non-default classes
         (DeepRED). ``all``: such a tree on *every* hidden layer, the clauses of every
         class, each rewritten over the inputs and the rule sets united; the rules vote
         with their Laplace confidence (ECLAIRE, Espinosa Zarlenga et al. 2021, with
         ``substitution="clause"``). Each rule's provenance names the hidden-unit terms,
-        of whichever layer, it came from. ``all`` is the default because it was the more
-        faithful on every set of ECLAIRE's protocol (``benchmarks/results/decompositional.md``);
-        it gives several times the rules and takes several times as long: ``last`` for
-        small, fast rule sets.
+        of whichever layer, it came from. ``all`` was the more faithful on every set of
+        ECLAIRE's protocol (``benchmarks/results/decompositional.md``) but gives 4-9 times the
+        rules, takes several times as long, and its hundreds of voting rules can be beyond
+        what PMML's weighted sum reproduces exactly; ``last`` stays the default.
     min_coverage : float, default 0.0
         Intermediate-term pruning: a top-level clause true on fewer than this share of
         the (augmented) rows is dropped before it is rewritten over the inputs.
@@ -159,7 +159,7 @@ class DeepRED(_LayerWise):
         "random_state": [Interval(int, 0, None), None],
     }
 
-    def __init__(self, substitution="clause", layers="all", min_coverage=0.0, drop_redundant=False,
+    def __init__(self, substitution="clause", layers="last", min_coverage=0.0, drop_redundant=False,
                  min_samples_leaf=0.005, max_depth=None, max_clauses=20000, max_steps=MAX_STEPS,
                  max_seconds=SAFETY_SECONDS, on_budget="error", generalise=True, n_samples=4000, sample_scale=0.3,
                  boundary_share=0.5, random_state=0):
