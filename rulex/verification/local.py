@@ -226,12 +226,11 @@ def decide_roots(network, domain, roots: Roots, *, rules=None, classes=None, tol
             complete = False
             break
         t0 = time.monotonic()
+        done = root[:WAVE]                      # the nodes this wave works on share its time
         lo, hi, root, left = _wave(network, target, intervals, checker, st, lo, hi, root, base, cols, scale,
                                    integer, delta, max_nodes, rng)
         leftovers.extend(left)
-        dt = time.monotonic() - t0
-        if len(root):
-            np.add.at(st.seconds, root, dt / max(len(root), 1))
+        np.add.at(st.seconds, done, (time.monotonic() - t0) / max(len(done), 1))
         if progress is not None:
             progress(int((st.status != 0).sum()), R)
     for i in np.unique(root):                 # open when the wall clock stopped the search
@@ -450,7 +449,8 @@ class _Checker:
 
 
 def _finish(network, domain, target, checker, st, leftovers, deadline, delta, milp_nodes) -> bool:
-    """The nodes left by the work budget: exact MILP for ReLU networks (at most ``milp_nodes`` per root)."""
+    """The nodes left by the work budget: exact MILP for ReLU networks, on each node left (at most
+    ``milp_nodes`` per root) or, for a robustness question (one class per root), on the whole root box."""
     exact = hidden_activations(network) <= {"relu", "identity"}
     complete = True
     by_root: dict = {}
@@ -459,6 +459,8 @@ def _finish(network, domain, target, checker, st, leftovers, deadline, delta, mi
     for r, nodes in sorted(by_root.items()):
         if st.status[r] != 0:
             continue
+        if exact and len(nodes) > milp_nodes and target.classes is not None:
+            nodes = [(checker.roots.lo[r], checker.roots.hi[r], int(target.classes[r]))]
         if not exact or len(nodes) > milp_nodes:
             st.status[r] = 2
             continue
