@@ -6,7 +6,7 @@ import functools
 import sys
 from pathlib import Path
 
-from ._cli_data import add_data_args
+from ._cli_data import add_data_args, comma_list
 from .audit import audit, diff
 from .exceptions import DataError
 from .formats.audit_page import audit_html, diff_html
@@ -19,14 +19,11 @@ OUT_SUFFIXES = (".html", ".htm", ".md", ".json")
 SIGNS = {"+": "increasing", "-": "decreasing", "increasing": "increasing", "decreasing": "decreasing"}
 
 
-def _items(text: str | None) -> list:
-    return [item.strip() for item in (text or "").split(",") if item.strip()]
-
 
 def parse_protected(text: str | None):
     """``sex,age=25/40/60`` -> ``{"sex": None, "age": [25.0, 40.0, 60.0]}``."""
     out: dict = {}
-    for item in _items(text):
+    for item in comma_list(text):
         name, _, bands = item.partition("=")
         cuts = None
         if bands:
@@ -41,7 +38,7 @@ def parse_protected(text: str | None):
 def parse_monotone(text: str | None):
     """``income:+,debt:-`` -> ``{"income": "increasing", "debt": "decreasing"}``."""
     out: dict = {}
-    for item in _items(text):
+    for item in comma_list(text):
         name, sep, sign = item.rpartition(":")
         if not sep or sign.strip() not in SIGNS:
             raise DataError(f"--monotone {item!r}: write FEATURE:+ (increasing) or FEATURE:- (decreasing)")

@@ -166,7 +166,8 @@ def training_options(args) -> dict:
 
 
 # -- reading DATA ---------------------------------------------------------------------------------------
-def _columns(text) -> list:
+def comma_list(text) -> list:
+    """``a, b,,c`` -> ``["a", "b", "c"]`` (empty for None or blank): how every comma-separated flag is read."""
     return [c.strip() for c in str(text).split(",") if c.strip()] if text else []
 
 
@@ -190,18 +191,18 @@ def _ordinal(items) -> dict:
                 raise DataError(f"--ordinal {item!r}: give two or more levels, lowest first, e.g. 'size=small<large'")
             out[col.strip()] = parsed
         else:
-            out.update({c: None for c in _columns(item)})
+            out.update({c: None for c in comma_list(item)})
     return out
 
 
 def _flag_kinds(args) -> dict:
     """The column flags the user gave, as :meth:`Dataset.from_frame` keywords."""
-    out: dict = {k: _columns(getattr(args, k, None)) for k in _KINDS if getattr(args, k, None)}
+    out: dict = {k: comma_list(getattr(args, k, None)) for k in _KINDS if getattr(args, k, None)}
     ordinal = _ordinal(getattr(args, "ordinal", None))
     if ordinal:
         out["ordinal"] = ordinal
     if getattr(args, "features", None):
-        out["features"] = _columns(args.features)
+        out["features"] = comma_list(args.features)
     if getattr(args, "task", None):
         out["task"] = args.task
     return out

@@ -17,7 +17,7 @@ import textwrap
 import warnings
 from pathlib import Path
 
-from ._cli_data import (add_data_args, add_training_args, cli_spelling, hidden_sizes, load_data, seed_type,
+from ._cli_data import (add_data_args, comma_list, add_training_args, cli_spelling, hidden_sizes, load_data, seed_type,
                         training_options, whole_number)
 from ._cli_audit import add_parsers as add_audit_parsers
 from ._cli_audit import parse_monotone, parse_protected
@@ -235,7 +235,7 @@ def cmd_verify(args):
         check_radius(args.radius, "--radius")
         rows = data.split(test_size=args.test_size, random_state=args.seed)[1] if args.test_size else data
         res = verify(rules, net, rows, max_seconds=args.max_seconds, radius=args.radius,
-                     free=_names(args.free), max_nodes=args.max_nodes)
+                     free=comma_list(args.free), max_nodes=args.max_nodes)
     else:
         res = verify(rules, net, data, max_seconds=args.max_seconds)
     print(json.dumps(res.to_dict(), indent=1, default=str) if args.json else res.to_string())
@@ -265,9 +265,6 @@ def _radii(text) -> tuple:
         out.append(check_radius(value, "--radii"))
     return tuple(out)
 
-
-def _names(text):
-    return [t.strip() for t in text.split(",") if t.strip()] if text else None
 
 
 def cmd_evaluate(args):

@@ -24,6 +24,7 @@ from ..rules.linear import LinearModel
 from ..rules.ruleset import RuleSet
 from .domain import Domain, TooManyBoxes
 from .engine import decide_region, region_share
+from .local import native_record
 from .radius import (check_radius, counterexample_frame, is_dask_frame, rule_summary, thresholds_of,
                      verify_partitions, verify_rows)
 from .result import Verification
@@ -220,7 +221,7 @@ def _verify_region(item, left, network, rules, domain, sampled, tol, deadline_al
                             confirm=confirm, rng=rng, delta=delta, own_mofns=own_mofns)
     row = out["row"]
     rec.update(status=out["status"], certified_share=out["certified"],
-               counterexample=None if row is None else _native(row.iloc[0].to_dict()),
+               counterexample=None if row is None else native_record(row.iloc[0].to_dict()),
                engine=out["engine"], seconds=round(time.monotonic() - t0, 4), note=out["note"])
     return rec, out, share, est
 
@@ -245,9 +246,6 @@ def _certified_union(domain, sampled, certified_boxes, certified_labels, max_pie
         union = sampled.union(certified_labels)
     return union, est
 
-
-def _native(d: dict) -> dict:
-    return {k: (v.item() if isinstance(v, np.generic) else v) for k, v in d.items()}
 
 
 def _tolerance(tolerance, network, dataset):

@@ -35,12 +35,13 @@ import pandas as pd
 from ..rules.conditions import MofN
 from ..rules.linear import LinearModel
 from ..schema.encoder import category_positions
+from ..schema.features import to_native
 from .batch import BatchCrown, batch_margins, worst_margin_grad
 from .domain import Span
 from .milp import relu_query
 from .spec import Spec, hidden_activations
 
-__all__ = ["Roots", "decide_roots", "Outcome"]
+__all__ = ["Roots", "decide_roots", "Outcome", "disagree", "native_record"]
 
 #: Nodes processed in one batch of a wave.
 WAVE = 4096
@@ -358,6 +359,19 @@ def _split(lo, hi, root, und, cut_f, cut_v, cut_point, lam, integer, scale):
     return np.vstack(parts_lo), np.vstack(parts_hi), np.concatenate(parts_root)
 
 
+def disagree(rules, network, frame, tol) -> np.ndarray:
+    """Rows of ``frame`` where the rules and the network answer differently (regression: by more than ``tol``)."""
+    mine, net = rules.predict(frame), network.predict(frame)
+    if network.task == "regression":
+        return np.abs(np.asarray(mine, float) - np.asarray(net, float)) > tol
+    return np.asarray(mine) != np.asarray(net)
+
+
+def native_record(d: dict) -> dict:
+    """A row's values as plain Python values (for JSON and display)."""
+    return {k: to_native(v) for k, v in d.items()}
+
+
 class _Checker:
     """Decodes candidate points to real rows of a root's box and keeps those that really disagree."""
 
@@ -380,11 +394,7 @@ class _Checker:
     def wrong(self, frame, root) -> np.ndarray:
         if self.rules is None:
             return self.network.predict_index(frame) != self.target.classes[root]
-        net = self.network.predict(frame)
-        mine = self.rules.predict(frame)
-        if self.network.task == "regression":
-            return np.abs(np.asarray(mine, float) - np.asarray(net, float)) > self.tol
-        return np.asarray(mine) != np.asarray(net)
+        return disagree(self.rules, self.network, frame, self.tol)
 
     def confirm(self, st, X, root) -> None:
         """Mark roots refuted by a real row among candidates ``X`` (encoded) of roots ``root``."""

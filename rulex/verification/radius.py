@@ -21,7 +21,7 @@ import pandas as pd
 
 from ..exceptions import DataError
 from ..rules.conditions import MofN
-from .local import Roots, decide_roots
+from .local import Roots, decide_roots, disagree, native_record
 
 __all__ = ["check_radius", "check_free", "thresholds_of", "row_boxes", "verify_rows", "verify_partitions", "is_dask_frame", "rule_summary",
            "counterexample_frame", "MAX_ROOTS"]
@@ -132,17 +132,10 @@ def _sampled_upper(domain, roots: Roots, owner, n_rows, rules, network, tol, n_s
         v = _on_thresholds(v, roots.lo[rep], roots.hi[rep], roots.num, thresholds, rng)
         for j, name in enumerate(roots.num):
             frame[name] = np.round(v[:, j]).astype(np.int64) if integer[j] else v[:, j]
-        bad = _disagree(rules, network, frame, tol)
+        bad = disagree(rules, network, frame, tol)
         if bad.any():
             agree[np.unique(owner[rep[bad]])] = False
     return agree
-
-
-def _disagree(rules, network, frame, tol):
-    mine, net = rules.predict(frame), network.predict(frame)
-    if network.task == "regression":
-        return np.abs(np.asarray(mine, float) - np.asarray(net, float)) > tol
-    return np.asarray(mine) != np.asarray(net)
 
 
 def verify_rows(rules, network, domain, rows: pd.DataFrame, radius: float, *, free=(), tol=None,
@@ -186,8 +179,8 @@ def verify_rows(rules, network, domain, rows: pd.DataFrame, radius: float, *, fr
                           "rule": [("default" if d < 0 else int(d) + 1) for d in decided],
                           "nodes": nodes, "engine": engine, "seconds": np.round(seconds, 5)})
     upper = _sampled_upper(domain, roots, owner, n, rules, network, tol, n_samples, rng)
-    upper &= ~_disagree(rules, network, rows, tol) if n else upper
-    sampled = float(np.mean(~_disagree(rules, network, rows, tol))) if n else float("nan")
+    upper &= ~disagree(rules, network, rows, tol) if n else upper
+    sampled = float(np.mean(~disagree(rules, network, rows, tol))) if n else float("nan")
     share = (lambda s: float(np.mean(frame["status"] == s)) if n else float("nan"))
     return {"rows": frame, "counterexamples": cex, "certified_fidelity": share("certified"),
             "sampled_fidelity": sampled, "sampled_upper_bound": float(np.mean(upper)) if n else float("nan"),
@@ -211,7 +204,7 @@ def rule_summary(rules, frame: pd.DataFrame, cex: list, text) -> pd.DataFrame:
                      "conclusion": conclusion, "status": status,
                      "certified_share": float((st == "certified").mean()) if k else 0.0,
                      "region_share": k / n if n else 0.0,
-                     "counterexample": None if first is None else _native(first.iloc[0].to_dict()),
+                     "counterexample": None if first is None else native_record(first.iloc[0].to_dict()),
                      "engine": "" if not k else frame["engine"][mine].mode().iloc[0],
                      "seconds": round(float(frame["seconds"][mine].sum()), 4),
                      "note": "" if k else "no data row is decided by this rule"})
@@ -236,9 +229,6 @@ def counterexample_frame(rules, network, cex: list) -> pd.DataFrame:
         return pd.concat(parts, ignore_index=True)
     return pd.DataFrame(columns=list(network.schema.feature_names) + ["row", "rule", "rule_says", "network_says"])
 
-
-def _native(d: dict) -> dict:
-    return {k: (v.item() if isinstance(v, np.generic) else v) for k, v in d.items()}
 
 
 def is_dask_frame(obj) -> bool:

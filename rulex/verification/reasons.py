@@ -22,7 +22,7 @@ from ..schema.features import to_native
 from .bounds import _grad_worst
 from .domain import Domain, Span
 from .engine import decide_region
-from .local import Roots, decide_roots
+from .local import Roots, decide_roots, native_record
 from .radius import check_free, check_radius, row_boxes
 from .spec import DELTA, Spec, check_seconds, hidden_activations
 
@@ -183,9 +183,6 @@ def _confirmer(network, domain, row, fixed, box, spec):
     return confirm
 
 
-def _native(d):
-    return {k: to_native(v) for k, v in d.items()}
-
 
 def sufficient_reason(network, row, dataset=None, max_seconds: float = 30, *, order=None, radius=None,
                       free=None, max_nodes: int = 200, bounds: dict | None = None, delta: float = DELTA,
@@ -271,12 +268,12 @@ def sufficient_reason(network, row, dataset=None, max_seconds: float = 30, *, or
             kept.discard(name)
         elif out["status"] == "counterexample":
             r = out["row"]
-            cex[name] = {"row": _native(r.iloc[0].to_dict()), "network_says": to_native(network.predict(r)[0])}
+            cex[name] = {"row": native_record(r.iloc[0].to_dict()), "network_says": to_native(network.predict(r)[0])}
         else:
             undecided.append(name)
     features = [n for n in names if n in kept]
     values = {n: row[n].iloc[0] for n in features}
-    values = _native(values)
+    values = native_record(values)
     pred = network.classes[c]
     return SufficientReason(features, values, pred, not undecided, cex, undecided, order,
                             time.monotonic() - started)
@@ -335,7 +332,7 @@ def potential_flip(network, row, feature: str, dataset=None, max_seconds: float 
                         confirm=confirm, rng=np.random.default_rng(random_state), delta=delta)
     if out["status"] == "counterexample":
         r = out["row"]
-        return PotentialFlip(feature, True, _native(r.iloc[0].to_dict()), to_native(network.predict(r)[0]),
+        return PotentialFlip(feature, True, native_record(r.iloc[0].to_dict()), to_native(network.predict(r)[0]),
                              time.monotonic() - started)
     can = False if out["status"] == "certified" else None
     return PotentialFlip(feature, can, None, None, time.monotonic() - started)
@@ -376,7 +373,7 @@ def _reason_at_radius(network, domain, row, c, order, radius, max_nodes, deadlin
     kept = set(names)
     for name, (status, r) in zip(order, singles):
         if status == "counterexample":
-            cex[name] = {"row": _native(r.iloc[0].to_dict()), "network_says": to_native(network.predict(r)[0])}
+            cex[name] = {"row": native_record(r.iloc[0].to_dict()), "network_says": to_native(network.predict(r)[0])}
     freed: set = set()
     for name, (status, _) in zip(order, singles):
         if name in cex:
@@ -389,10 +386,10 @@ def _reason_at_radius(network, domain, row, c, order, radius, max_nodes, deadlin
             freed.add(name)
             kept.discard(name)
         elif out == "counterexample":
-            cex[name] = {"row": _native(r.iloc[0].to_dict()), "network_says": to_native(network.predict(r)[0])}
+            cex[name] = {"row": native_record(r.iloc[0].to_dict()), "network_says": to_native(network.predict(r)[0])}
         else:
             undecided.append(name)
     features = [n for n in names if n in kept and n not in held]
-    values = _native({n: row[n].iloc[0] for n in features})
+    values = native_record({n: row[n].iloc[0] for n in features})
     return SufficientReason(features, values, network.classes[c], not undecided and complete, cex, undecided,
                             order, time.monotonic() - started, radius=radius, held=held)

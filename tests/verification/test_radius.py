@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from markupsafe import escape
+from _helpers.engines import unavailable
 from _helpers.exports import _chromium
 from _helpers.verification import mixed_data, random_net
 
@@ -285,7 +286,7 @@ def test_the_report_states_certified_fidelity_in_a_browser(tmp_path):
     assert "Proven at a radius" not in rulex.export(rules, "html", network=net, dataset=ds, radii=())
     browser = _chromium()
     if browser is None:
-        pytest.skip("no chromium binary found (apt-get install -y chromium)")
+        unavailable("no chromium binary found (apt-get install -y chromium)")
     dom = subprocess.run([browser, "--headless", "--disable-gpu", "--no-sandbox", "--no-first-run",
                           f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", page.as_uri()],
                          capture_output=True, text=True, timeout=120).stdout
