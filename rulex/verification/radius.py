@@ -179,8 +179,9 @@ def verify_rows(rules, network, domain, rows: pd.DataFrame, radius: float, *, fr
                           "rule": [("default" if d < 0 else int(d) + 1) for d in decided],
                           "nodes": nodes, "engine": engine, "seconds": np.round(seconds, 5)})
     upper = _sampled_upper(domain, roots, owner, n, rules, network, tol, n_samples, rng)
-    upper &= ~disagree(rules, network, rows, tol) if n else upper
-    sampled = float(np.mean(~disagree(rules, network, rows, tol))) if n else float("nan")
+    agree_rows = ~disagree(rules, network, rows, tol) if n else np.zeros(0, dtype=bool)
+    upper &= agree_rows
+    sampled = float(np.mean(agree_rows)) if n else float("nan")
     share = (lambda s: float(np.mean(frame["status"] == s)) if n else float("nan"))
     return {"rows": frame, "counterexamples": cex, "certified_fidelity": share("certified"),
             "sampled_fidelity": sampled, "sampled_upper_bound": float(np.mean(upper)) if n else float("nan"),
