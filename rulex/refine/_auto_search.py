@@ -127,8 +127,8 @@ def shortlist(pool, winner, max_conditions, tolerance) -> list:
 
 class Search:
     """One ``auto`` run's candidates on one split: each fitted (and compressed) on ``fit_ds`` and
-    scored on the ``scoring`` pool; ``run`` tries them cheapest first, ``refit`` fits a short-listed
-    one again on other rows."""
+    scored on the ``scoring`` pool; ``run`` tries them in order, ``candidate`` fits one (auto's
+    confirmation also calls it to refit a short-listed one on all the rows)."""
 
     def __init__(self, owner, clock, network, scoring, shared):
         self.owner, self.clock, self.network, self.scoring, self.shared = owner, clock, network, scoring, shared
