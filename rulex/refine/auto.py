@@ -151,7 +151,7 @@ class Auto(PedagogicalExtractor):
         held_out = compression_sample(network, held, self.n_holdout_samples, self.random_state, marginal=False)
         shared = compression_sample(network, fit_ds, 4000, self.random_state) if self.compress else None
         search = Search(self, clock, network, held_out, shared)
-        n_numeric = sum(f.kind in ('numeric', 'integer') for f in network.schema.features)
+        n_numeric = sum(f.kind in ("numeric", "integer") for f in network.schema.features)
         cands = self._candidate_list(len(dataset), X.shape[1], len(network.classes), n_numeric)
         tried, pool, early = search.run(cands, fit_ds, X.shape[1])
         if not pool:
@@ -182,9 +182,10 @@ class Auto(PedagogicalExtractor):
         pick = (f"the most faithful with at most max_conditions={self.max_conditions} conditions (ties: fewer "
                 "conditions)" if self.max_conditions is not None else
                 f"the fewest conditions (then rules) within tolerance={self.tolerance} of the best fidelity")
-        return (f"{pick}, on the held-out pool; then, when a candidate with fewer conditions than that winner is "
-                f"within tolerance + {SHORTLIST_MARGIN} of the best, the same rule on the short-listed candidates "
-                f"refitted on all rows and scored on {self.n_holdout_samples} fresh network-labelled points")
+        return (f"{pick}, on the held-out pool; then, on at most {CONFIRM_ROWS} rows, when a candidate with fewer "
+                f"conditions than that winner is within tolerance + {SHORTLIST_MARGIN} of the best, the same rule on "
+                f"the short-listed candidates refitted on all rows and scored on {self.n_holdout_samples} fresh "
+                "network-labelled points")
 
     def _confirm(self, listed, clock, network, dataset) -> list:
         """``[(record, rules)]``: the short-listed candidates fitted again on all the rows (compressed at
@@ -204,6 +205,8 @@ class Auto(PedagogicalExtractor):
                 break
             clock.spend(1)
             for c, r in search.candidate(rec["method"], rec["parameters"], rest, dataset, fresh, tolerances=tols):
+                if c.get("cut_short"):
+                    clock.stop(WALL_CLOCK, f"confirming the candidate {rec['method']}")
                 if r is not None:
                     c["confirm_fidelity"] = c.pop("holdout_fidelity")
                     c["holdout_fidelity"] = held.get(candidate_key(c))
