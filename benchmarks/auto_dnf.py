@@ -31,12 +31,12 @@ CONCEPTS = ((2, 2), (2, 3), (3, 2), (3, 3), (4, 2), (2, 4), (4, 3), (5, 2), (3, 
 LR = 0.03
 
 
-def run_concept(k: int, lits: int, rows: int, seed: int, n_categorical: int = 10) -> dict:
+def run_concept(k: int, lits: int, rows: int, seed: int, n_categorical: int = 10, epochs=None) -> dict:
     """Draw the concept, train its network, run ``auto``; one result row."""
     ds, terms = make_dnf(k, lits, n_categorical=n_categorical, n_levels=3, n_samples=rows,
                          random_state=seed + 1000 * k + lits)
     train, test = ds.split(random_state=0)
-    net = rulex.train_network(train, (16,), "sigmoid", lr=LR, random_state=0)
+    net = rulex.train_network(train, (16,), "sigmoid", lr=LR, max_epochs=epochs, random_state=0)
     truth = test.frame[test.target].to_numpy()
     t0 = time.perf_counter()
     rules = rulex.extract(net, train, method="auto", random_state=0)
@@ -98,13 +98,14 @@ def main(argv=None):
                     help="comma-separated KxL (k terms of l literals)")
     ap.add_argument("--rows", type=int, default=4000, help="rows drawn per concept (default 4000)")
     ap.add_argument("--seed", type=int, default=0, help="seed of the concepts (default 0)")
+    ap.add_argument("--epochs", type=int, default=None, help="network training epochs (default: train_network's)")
     ap.add_argument("--out", default=str(RESULTS), help="folder for auto_dnf.md/.csv")
     args = ap.parse_args(argv)
     concepts = [tuple(int(x) for x in c.split("x")) for c in args.concepts.split(",") if c]
     load0, t0 = os.getloadavg()[0], time.perf_counter()
     rows = []
     for k, lits in concepts:
-        rows.append(run_concept(k, lits, args.rows, args.seed))
+        rows.append(run_concept(k, lits, args.rows, args.seed, epochs=args.epochs))
         r = rows[-1]
         print(f"{k}x{lits}: {r['rules']} rules, {r['conditions']} conditions, fidelity {r['fidelity']:.4f}, "
               f"{r['seconds']:.1f} s, {r['chosen']}", flush=True)
