@@ -282,7 +282,7 @@ def extract_one(net, data, holdout, method: str, max_seconds: float | None, seed
         out.update(status="error", error=f"{type(exc).__name__}: {exc}")
     else:
         run = rs.provenance.get("run", {})
-        out.update(seconds=float(run.get("seconds", np.nan)), peak_mb=float(run.get("peak_memory_mb", np.nan)),
+        out.update(seconds=float(run.get("seconds", np.nan)), peak_mb=float(np.nan if run.get("peak_memory_mb") is None else run["peak_memory_mb"]),
                    fidelity=float(np.mean(np.asarray(rs.predict(holdout.frame)) ==
                                           np.asarray(net.predict(holdout.frame)))),
                    rules=int(len(rs)), conditions=int(rs.conditions_count()))

@@ -39,7 +39,7 @@ def _run_method(m, p, random_state, network, train, test):
         row.update(fidelity=rep.fidelity, accuracy=rep.accuracy, network_accuracy=rep.network_accuracy,
                    rules=rep.n_rules, conditions=rep.n_conditions, mean_length=rep.mean_rule_length,
                    features=rep.n_features_used, coverage=rep.coverage, seconds=ex.extraction_seconds_,
-                   peak_mb=ex.peak_memory_mb_, error="")
+                   peak_mb=float("nan") if ex.peak_memory_mb_ is None else ex.peak_memory_mb_, error="")
         return row, ex.rules_
     except (RulexError, NotImplementedError, MemoryError) as exc:
         row["error"] = f"{type(exc).__name__}: {exc}"

@@ -128,7 +128,8 @@ class Report:
             lines.append("  per-class fidelity: " + ", ".join(f"{k}: {v:.3f}" for k, v in
                                                              self.per_class_fidelity.items()))
         if self.extraction_seconds is not None:
-            lines.append(f"  extraction: {self.extraction_seconds:.3f} s, peak memory {self.peak_memory_mb:.1f} MiB")
+            peak = "not traced" if self.peak_memory_mb is None else f"{self.peak_memory_mb:.1f} MiB"
+            lines.append(f"  extraction: {self.extraction_seconds:.3f} s, peak memory {peak}")
         return "\n".join(lines)
 
 

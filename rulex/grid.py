@@ -117,6 +117,7 @@ def run_cell(data, seed: int, fold: int, folds: int, methods=None, hidden=(16,),
         peak = r["peak_mb"]
         if m in rulesets:
             peak = rulesets[m].provenance.get("run", {}).get("peak_memory_mb", peak)
+            peak = float("nan") if peak is None else peak       # auto does not trace its memory
         rows.append({"data": name, "seed": int(seed), "fold": int(fold), "method": m, "kind": r["kind"],
                      "hidden": ",".join(map(str, hidden)), "train_rows": len(train), "test_rows": len(test),
                      "network_accuracy": net_acc, "fidelity": r["fidelity"], "accuracy": r["accuracy"],

@@ -7,6 +7,7 @@ rule set is ``rules_``. Extractors never keep the network as a parameter, so
 """
 from __future__ import annotations
 
+import contextvars
 import math
 import time
 import tracemalloc
@@ -32,6 +33,10 @@ __all__ = ["BaseExtractor", "DecompositionalExtractor", "PedagogicalExtractor", 
            "Options", "MethodInfo"]
 
 EXTRACTORS: dict = {}
+
+#: False while a method that runs other methods as its parts (``auto``, ``traces_memory = False``) is
+#: fitting: its parts are not traced either (tracemalloc makes their Python allocations 2-3 times slower)
+_TRACE_MEMORY = contextvars.ContextVar("rulex_trace_memory", default=True)
 
 
 @dataclass(frozen=True)
@@ -109,6 +114,8 @@ class BaseExtractor(BaseEstimator):
     kind: ClassVar[str] = ""
     description: ClassVar[str] = ""
     supports_regression: ClassVar[bool] = False
+    #: whether ``fit`` measures the peak memory (tracemalloc); False: ``peak_memory_mb`` is None
+    traces_memory: ClassVar[bool] = True
     _parameter_constraints: ClassVar[dict] = {}
 
     def _validate_params(self):
@@ -148,7 +155,8 @@ class BaseExtractor(BaseEstimator):
         -------
         self
             With ``rules_`` (a :class:`~rulex.RuleSet` in original units, with support, precision and
-            provenance), ``extraction_seconds_``, ``peak_memory_mb_`` and ``n_features_in_``.
+            provenance), ``extraction_seconds_``, ``peak_memory_mb_`` (None for a method that does not
+            trace its memory, e.g. ``auto``) and ``n_features_in_``.
             :func:`rulex.extract` also compresses or certifies on request (``rulex.refine``).
         """
         seed = getattr(self, "random_state", None)
@@ -162,8 +170,10 @@ class BaseExtractor(BaseEstimator):
                 check_rows(name, value, network.encoder.n_inputs, copies)
         frame = dataset.frame
         X = network.encoder.transform(frame)
+        measure = self.traces_memory and _TRACE_MEMORY.get()
+        token = None if measure else _TRACE_MEMORY.set(False)
         tracing = tracemalloc.is_tracing()
-        if not tracing:
+        if measure and not tracing:
             tracemalloc.start()
         base_current, _ = tracemalloc.get_traced_memory()
         tracemalloc.reset_peak()
@@ -176,8 +186,11 @@ class BaseExtractor(BaseEstimator):
         finally:
             seconds = time.perf_counter() - started
             _, peak = tracemalloc.get_traced_memory()
-            if not tracing:
+            if measure and not tracing:
                 tracemalloc.stop()
+            if token is not None:
+                _TRACE_MEMORY.reset(token)
+        peak_mb = round(max(peak - base_current, 0) / 2**20, 3) if measure else None
         y_net = network.predict(frame)
         rules = annotate(rules, frame, y_net)
         provenance = {
@@ -186,7 +199,7 @@ class BaseExtractor(BaseEstimator):
             "data": dataset.name, "data_fingerprint": dataset.fingerprint(), "data_rows": len(dataset),
             "rulex_version": __version__,
             "train_fidelity": agreement(rules.predict(frame), y_net, network.task),
-            "run": {"seconds": round(seconds, 4), "peak_memory_mb": round(max(peak - base_current, 0) / 2**20, 3)},
+            "run": {"seconds": round(seconds, 4), "peak_memory_mb": peak_mb},
         }
         provenance.update(extra)
         note = wall_clock_note(self.name, extra)
@@ -196,7 +209,7 @@ class BaseExtractor(BaseEstimator):
         _warn_unreached_classes(self.name, rules, y_net, network)
         self.rules_ = rules.replace(provenance=provenance, target=network.schema.target)
         self.extraction_seconds_ = seconds
-        self.peak_memory_mb_ = max(peak - base_current, 0) / 2**20
+        self.peak_memory_mb_ = peak_mb
         self.n_features_in_ = len(network.schema)
         return self
 

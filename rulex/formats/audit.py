@@ -170,9 +170,11 @@ def _auto_choice(p) -> dict | None:
     if own is not None and best is not None:
         detail += (f": held-out fidelity {own:.4f}, the fewest conditions within {tol} of the best candidate's "
                    f"{best:.4f}")
+    if w.get("confirm_fidelity") is not None:      # the short list refitted on all rows (auto's selection)
+        detail += f"; confirmed refitted on all rows: fidelity {w['confirm_fidelity']:.4f} on fresh points"
     rows = [(c.get("method"), _params_text(c.get("parameters")), "yes" if c.get("compressed") else "",
              "" if c.get("holdout_fidelity") is None else f"{c['holdout_fidelity']:.4f}",
-             c.get("rules", ""), c.get("conditions", ""), c.get("error", ""))
+             c.get("rules", ""), c.get("conditions", ""), c.get("error", c.get("skipped", "")))
             for c in p.get("candidates") or []]
     return {"method": w.get("method"), "detail": detail, "candidates": rows}
 

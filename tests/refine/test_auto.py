@@ -1,11 +1,14 @@
 """method="auto" (the smallest rule set within tolerance of the best held-out fidelity) and compare's Pareto front."""
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 from _helpers.nets import dnf_net, iris_net, whole_space_net
 
 import rulex
+from rulex.data.generated import make_dnf
 
 QUICK = [("surrogate_tree", {"max_leaf_nodes": 4}), ("surrogate_tree", {"max_leaf_nodes": 16}), ("cover", {})]
 
@@ -18,13 +21,21 @@ def test_auto_recovers_a_dnf_and_says_what_won():
     win = rules.provenance["winner"]
     assert win["method"] in rulex.available_methods() and isinstance(win["parameters"], dict)
     cands = [c for c in rules.provenance["candidates"] if "holdout_fidelity" in c]
-    assert {c["method"] for c in cands} >= {"surrogate_tree", "cover"}
-    # the winner is the smallest candidate within the tolerance of the best held-out fidelity
-    best = max(c["holdout_fidelity"] for c in cands)
-    ok = [c for c in cands if c["holdout_fidelity"] >= best - 0.01 - 1e-12]
-    assert win["holdout_fidelity"] >= best - 0.01 - 1e-12
+    assert {c["method"] for c in cands} >= {"surrogate_tree"}
+    sel = rules.provenance["selection"]
+    assert "tolerance=0.01" in sel["rule"]
+    skipped = [c for c in rules.provenance["candidates"] if "skipped" in c]
+    if sel["early_stop"]:          # a candidate agreed with the network on the whole held-out pool
+        assert skipped and all(c["skipped"] == sel["early_stop"] for c in skipped if "dominated" not in c["skipped"])
+        assert any(c["holdout_fidelity"] == 1.0 for c in cands)
+    # the winner is the smallest candidate within the tolerance of the best score of its stage
+    scored = sel["confirmed"] if sel["stage"] == "confirmed" else cands
+    key = "confirm_fidelity" if sel["stage"] == "confirmed" else "holdout_fidelity"
+    best = max(c[key] for c in scored)
+    ok = [c for c in scored if c[key] >= best - 0.01 - 1e-12]
+    assert win[key] >= best - 0.01 - 1e-12
     assert min(c["conditions"] for c in ok) == next(
-        c["conditions"] for c in cands if c["method"] == win["method"] and c["parameters"] == win["parameters"]
+        c["conditions"] for c in scored if c["method"] == win["method"] and c["parameters"] == win["parameters"]
         and c["compressed"] == win["compressed"])
 
 
@@ -124,3 +135,59 @@ def test_auto_keeps_its_candidates_warnings_with_them():
     small = next(c for c in rules.provenance["candidates"] if c["parameters"] == {"max_leaf_nodes": 2})
     assert any("no rule concludes" in w for w in small["warnings"])
     assert rules.provenance["winner"]["parameters"] == {"max_leaf_nodes": 8}
+
+
+@functools.cache
+def _tiny_dnf():
+    """Two terms of two categorical literals over five 3-level inputs; a small network learns it exactly."""
+    ds, terms = make_dnf(2, 2, n_categorical=5, n_levels=3, n_samples=1000, random_state=2)
+    train, test = ds.split(random_state=0)
+    net = rulex.train_network(train, (8,), "sigmoid", lr=0.05, max_epochs=40, batch_size=32, random_state=0)
+    return net, train, test, terms
+
+
+def test_auto_returns_a_small_dnf_at_its_own_size():
+    net, train, test, terms = _tiny_dnf()
+    assert np.mean(net.predict(test.frame) == test.frame["y"].to_numpy()) == 1.0   # the network is the concept
+    rules = rulex.extract(net, train, method="auto", random_state=0)
+    assert rulex.evaluate(rules, net, test).fidelity == 1.0
+    assert len(rules) == len(terms) and rules.conditions_count() == sum(len(t) for t in terms), str(rules)
+    # each rule is one of the concept's terms
+    found = {frozenset((c.feature, c.value) for c in r.conditions) for r in rules.rules}
+    assert found == {frozenset((f, v) for f, _op, v in t) for t in terms}, str(rules)
+
+
+def test_auto_same_seed_same_rules_and_choice():
+    net, train, _test, _terms = _tiny_dnf()
+    cands = QUICK + [("brcg", {}), ("checklist", {})]
+    runs = [rulex.extract(net, train, method="auto", candidates=cands, random_state=0) for _ in range(2)]
+    assert str(runs[0]) == str(runs[1])
+    for key in ("winner", "selection", "candidates", "best_holdout_fidelity"):
+        assert runs[0].provenance[key] == runs[1].provenance[key], key
+    other = rulex.extract(net, train, method="auto", candidates=cands, random_state=1)
+    assert other.provenance["holdout_rows"] == runs[0].provenance["holdout_rows"]
+
+
+def test_auto_confirms_smaller_candidates_refitted_on_all_rows():
+    """A smaller candidate near the best on the held-out split is refitted on all rows and compared on
+    fresh points; the winner then is the smallest within the tolerance of the best there."""
+    net, train, _test = iris_net()
+    cands = [("surrogate_tree", {"max_leaf_nodes": 3}), ("surrogate_tree", {"max_leaf_nodes": 16}), ("cover", {})]
+    rules = rulex.extract(net, train, method="auto", candidates=cands, tolerance=0.0, random_state=0)
+    sel = rules.provenance["selection"]
+    held = [c for c in rules.provenance["candidates"] if "holdout_fidelity" in c]
+    win0 = min((c for c in held if c["holdout_fidelity"] == max(h["holdout_fidelity"] for h in held)),
+               key=lambda c: (c["conditions"], c["rules"]))
+    near = [c for c in held if c["conditions"] < win0["conditions"]
+            and c["holdout_fidelity"] >= max(h["holdout_fidelity"] for h in held) - 0.02]
+    assert (sel["stage"] == "confirmed") == bool(near)
+    if near:
+        assert sel["refit_rows"] == len(train)
+        conf = sel["confirmed"]
+        best = max(c["confirm_fidelity"] for c in conf)
+        win = rules.provenance["winner"]
+        assert win["confirm_fidelity"] == best            # tolerance 0: the most faithful, then the smallest
+        assert rules.conditions_count() == min(c["conditions"] for c in conf if c["confirm_fidelity"] == best)
+    fresh = rulex.extract(net, train, method="auto", candidates=cands, tolerance=0.0, n_holdout_samples=0,
+                          random_state=0)
+    assert fresh.provenance["selection"]["stage"] == "held-out"       # no fresh points: no confirmation
