@@ -7,6 +7,7 @@ all in time linear in the number of conditions.
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 
@@ -125,12 +126,28 @@ def fold(conditions, schema=None):
     return tuple(out)
 
 
+@functools.lru_cache(maxsize=8192)
+def _cached_box(conditions: tuple) -> Box:
+    return box_of(conditions)
+
+
+def _read_box(conditions, schema) -> Box:
+    """``box_of`` for reading only: without a schema, remembered per conjunction (the subsumption
+    checks of a rule set ask about the same few hundred conjunctions many thousand times)."""
+    if schema is None:
+        try:
+            return _cached_box(tuple(conditions))
+        except TypeError:           # a test value that cannot be hashed: fold it afresh
+            pass
+    return box_of(conditions, schema)
+
+
 def implies(a_conditions, b_conditions, schema=None) -> bool:
     """True if every row satisfying conjunction ``a`` also satisfies conjunction ``b``.
 
     Sound but not complete: m-of-n tests in ``b`` must appear literally in ``a``.
     """
-    a, b = box_of(a_conditions, schema), box_of(b_conditions, schema)
+    a, b = _read_box(a_conditions, schema), _read_box(b_conditions, schema)
     if a.empty:
         return True
     if b.empty:
