@@ -7,7 +7,6 @@ all in time linear in the number of conditions.
 """
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass, field
 
@@ -126,20 +125,26 @@ def fold(conditions, schema=None):
     return tuple(out)
 
 
-@functools.lru_cache(maxsize=8192)
-def _cached_box(conditions: tuple) -> Box:
-    return box_of(conditions)
+#: boxes of recently read conjunctions (tuples, immutable), by identity: ``id -> (conjunction, box)``; the
+#: entry holds the conjunction, so its id cannot be reused while it is remembered
+_BOXES: dict = {}
+_BOXES_MAX = 8192
 
 
 def _read_box(conditions, schema) -> Box:
-    """``box_of`` for reading only: without a schema, remembered per conjunction (the subsumption
-    checks of a rule set ask about the same few hundred conjunctions many thousand times)."""
-    if schema is None:
-        try:
-            return _cached_box(tuple(conditions))
-        except TypeError:           # a test value that cannot be hashed: fold it afresh
-            pass
-    return box_of(conditions, schema)
+    """``box_of`` for reading only: without a schema, a tuple's box is remembered by the tuple's identity
+    (the subsumption checks of a rule set ask about the same few hundred conjunctions many thousand
+    times, and hashing their conditions would cost as much as folding them)."""
+    if schema is not None or type(conditions) is not tuple:
+        return box_of(conditions, schema)
+    hit = _BOXES.get(id(conditions))
+    if hit is not None and hit[0] is conditions:
+        return hit[1]
+    if len(_BOXES) >= _BOXES_MAX:
+        _BOXES.clear()
+    box = box_of(conditions)
+    _BOXES[id(conditions)] = (conditions, box)
+    return box
 
 
 def implies(a_conditions, b_conditions, schema=None) -> bool:
