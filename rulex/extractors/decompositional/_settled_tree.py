@@ -3,13 +3,14 @@
 Every intermediate tree of CRED and DeepRED (hidden layer -> class, inputs -> clause, inputs ->
 interval, layer below -> term) is a CART tree whose leaves are a *share* of the rows
 (``min_samples_leaf=0.005``): it has about the same number of leaves on 10,000 rows as on 200,000,
-and more rows only sharpen the estimates its splits are chosen on. So, above ``2 * sample_rows``
+and more rows only sharpen the estimates its splits are chosen on. So, above ``4 * sample_rows``
 rows, the tree is learned by progressive sampling (Provost, Jensen & Oates 1999): on a seeded random
 ``sample_rows`` of the rows, then on twice as many (the first rows again plus as many new ones), and
 so on; as soon as doubling the sample makes the tree agree with its target on no more than a share
 ``tolerance`` of *all* the rows more than before, the larger tree is returned -- the learning curve
-is flat: what the extra rows change in the split decisions no longer changes what the tree says. If they never agree, the last tree is learned on every row, which is the
-tree of :func:`tree_dnf` itself. At or below ``2 * sample_rows`` rows (every exact-concept test:
+is flat: what the extra rows change in the split decisions no longer changes what the tree says.
+If it never flattens, the last tree is learned on every row, which is the tree of :func:`tree_dnf`
+itself. At or below ``4 * sample_rows`` rows (every exact-concept test:
 MONK, XOR) nothing changes: one tree on every row.
 
 The comparison is exact, not estimated: each tree labels every extraction row (a tree's
@@ -65,9 +66,9 @@ def settled_tree_dnf(A: np.ndarray, y: np.ndarray, names, *, min_samples_leaf, m
                      sample_rows: int | None, tolerance: float, log: TreeLog | None = None) -> dict:
     """:func:`tree_dnf` of ``(A, y)``, learned on the smallest doubling of a ``sample_rows`` sample past which
     the tree's agreement with ``y`` on all rows stops growing (see the module's docstring); ``sample_rows=None`` or
-    ``len(A) <= 2 * sample_rows``: on every row, exactly :func:`tree_dnf`."""
+    ``len(A) <= 4 * sample_rows``: on every row, exactly :func:`tree_dnf`."""
     n = len(y)
-    if sample_rows is None or n <= 2 * sample_rows:
+    if sample_rows is None or n <= 4 * sample_rows:       # below, the doublings would cost more than one tree
         if log is not None:
             log.add(n, n)
         return tree_dnf(A, y, names, min_samples_leaf=min_samples_leaf, max_depth=max_depth,

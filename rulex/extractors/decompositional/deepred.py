@@ -153,7 +153,7 @@ class DeepRED(_LayerWise):
         Share of the extra points drawn around the quarter of training rows the network
         is least sure about (lowest top-class probability), where boundaries must go.
     tree_sample_rows : int or None, default 5000
-        Above twice this many rows (training rows plus drawn points), every intermediate tree is
+        Above four times this many rows (training rows plus drawn points), every intermediate tree is
         learned on a seeded random sample of this many rows, then twice as many, and so on, until
         doubling the sample no longer makes the tree agree with its target on more than
         ``tree_tolerance`` of all the rows more (the larger tree is kept; if that never happens, the
