@@ -78,6 +78,8 @@ class _LayerWise(DecompositionalExtractor):
         frames = [pd.DataFrame(X, columns=network.encoder.input_names_)]
         frames += [hidden_frame(h, l + 1) for l, h in enumerate(hidden)]
         self._tree_log = TreeLog()
+        # the inputs as every tree reads them (CART works in float32): converted once for all the trees
+        self._inputs32 = np.ascontiguousarray(X, dtype=np.float32)
         return X, y, default, hidden, frames
 
     def _tree(self, A, y, names) -> dict:
@@ -246,14 +248,16 @@ class DeepRED(_LayerWise):
                                        on_budget=self.on_budget, every_class=self.layers == "all")
         if self.drop_redundant:
             rules, extra["rules_dropped"] = drop_redundant_rules(rules, X, y, network.encoder.input_names_)
+        self._inputs32 = None
         return rules, {**extra, **partial, **budget.provenance(), **self._tree_log.provenance()}
 
     # -- clause-wise -------------------------------------------------------------------
     def _clause_wise(self, clause, layer, frames, budget) -> Clauses:
         target = np.ones(len(frames[0]), dtype=bool)
-        for lit in clause:
-            target &= lit.evaluate(frames[layer])
-        d = self._tree(frames[0].to_numpy(), target, list(frames[0].columns))
+        for lit in clause:                  # a tree's literals: "<=" or ">" on an activation (never missing)
+            col = frames[layer][lit.feature].to_numpy()
+            target &= (col > lit.value) if lit.op == ">" else (col <= lit.value)
+        d = self._tree(self._inputs32, target, list(frames[0].columns))
         terms = [(*_parse_unit(l.feature), l.op, l.value) for l in clause]
         out = Clauses.from_conjunctions(d.get(True, []), frames[0], terms)
         budget.check(len(out), f"learning input rules for a clause of hidden layer {layer}")
@@ -373,7 +377,7 @@ class CRED(_LayerWise):
         for unit, ts in sorted(thresholds.items()):
             ts = np.array(sorted(ts))
             label = np.searchsorted(ts, H[:, unit], side="left")  # number of thresholds below the value
-            d = self._tree(X, label, list(frames[0].columns))
+            d = self._tree(self._inputs32, label, list(frames[0].columns))
             interval_dnfs[unit] = (ts, {lab: Clauses.from_conjunctions(c, frames[0]) for lab, c in d.items()})
         dnfs = {}
         done, total = 0, 0
@@ -409,4 +413,5 @@ class CRED(_LayerWise):
         extra = {"complete": done == total or not total, "top_clauses_done": done, "peak_clauses": budget.peak}
         rules, partial = finish_within(dnfs, network, X, y, default, budget=budget, generalise=self.generalise,
                                        on_budget=self.on_budget)
+        self._inputs32 = None
         return rules, {**extra, **partial, **budget.provenance(), **self._tree_log.provenance()}
