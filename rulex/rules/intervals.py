@@ -125,12 +125,34 @@ def fold(conditions, schema=None):
     return tuple(out)
 
 
+#: boxes of recently read conjunctions (tuples, immutable), by identity: ``id -> (conjunction, box)``; the
+#: entry holds the conjunction, so its id cannot be reused while it is remembered
+_BOXES: dict = {}
+_BOXES_MAX = 8192
+
+
+def _read_box(conditions, schema) -> Box:
+    """``box_of`` for reading only: without a schema, a tuple's box is remembered by the tuple's identity
+    (the subsumption checks of a rule set ask about the same few hundred conjunctions many thousand
+    times, and hashing their conditions would cost as much as folding them)."""
+    if schema is not None or type(conditions) is not tuple:
+        return box_of(conditions, schema)
+    hit = _BOXES.get(id(conditions))
+    if hit is not None and hit[0] is conditions:
+        return hit[1]
+    if len(_BOXES) >= _BOXES_MAX:
+        _BOXES.clear()
+    box = box_of(conditions)
+    _BOXES[id(conditions)] = (conditions, box)
+    return box
+
+
 def implies(a_conditions, b_conditions, schema=None) -> bool:
     """True if every row satisfying conjunction ``a`` also satisfies conjunction ``b``.
 
     Sound but not complete: m-of-n tests in ``b`` must appear literally in ``a``.
     """
-    a, b = box_of(a_conditions, schema), box_of(b_conditions, schema)
+    a, b = _read_box(a_conditions, schema), _read_box(b_conditions, schema)
     if a.empty:
         return True
     if b.empty:

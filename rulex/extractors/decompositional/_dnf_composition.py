@@ -25,7 +25,7 @@ from ...rules.simplify import simplify_dnf
 from ..budget import WorkClock
 from ._units import unit_name
 
-__all__ = ["tree_dnf", "Budget", "Clauses", "finish", "hidden_frame", "MAX_STEPS"]
+__all__ = ["tree_dnf", "cart_dnf", "Budget", "Clauses", "finish", "hidden_frame", "MAX_STEPS"]
 
 #: default work budget of the decompositional methods (``max_steps``). Measured on the bundled sets with
 #: ``rulex compare``'s network: tsukimoto did 11 to 15 million steps a minute (loaded 2-core machine) where
@@ -51,6 +51,11 @@ def tree_dnf(A: np.ndarray, y: np.ndarray, names, *, min_samples_leaf=1, max_dep
         return {labels[0].item(): [()]}
     tree = DecisionTreeClassifier(min_samples_leaf=min_samples_leaf, max_depth=max_depth,
                                   random_state=random_state).fit(A, y)
+    return cart_dnf(tree, names, labels)
+
+
+def cart_dnf(tree, names, labels) -> dict:
+    """A fitted ``DecisionTreeClassifier`` read as ``{label: [conjunction, ...]}``, one key per ``labels``."""
     t = tree.tree_
     out: dict = {lab.item(): [] for lab in labels}
 

@@ -20,19 +20,18 @@ import numpy as np
 import pandas as pd
 
 from ...rules import RuleSet
-from ._dnf_composition import tree_dnf
 
 __all__ = ["drop_redundant_rules", "layer_clauses"]
 
 
-def layer_clauses(hidden, frames, y, default: int, *, layers: str, min_coverage: float, min_samples_leaf,
-                  max_depth, random_state) -> tuple:
+def layer_clauses(hidden, frames, y, default: int, *, layers: str, min_coverage: float, tree) -> tuple:
     """``(clauses, n_pruned)``: ``clauses`` is a list of ``(layer, class index, clause)``, the clauses
     with the largest coverage first (so a budget cut keeps the most support), ties broken by the
     deeper layer, the class and the clause text; ``n_pruned`` counts the clauses dropped for coverage.
 
     ``layers="last"``: the last hidden layer's clauses of the non-default classes;
-    ``"all"``: every hidden layer's clauses of every class.
+    ``"all"``: every hidden layer's clauses of every class. ``tree(A, y, names)`` learns a layer's tree
+    as ``{label: [conjunction, ...]}`` (the extractor's intermediate tree).
     """
     k = len(hidden)
     n = len(y)
@@ -42,8 +41,7 @@ def layer_clauses(hidden, frames, y, default: int, *, layers: str, min_coverage:
     keyed, pruned = [], 0
     for layer in chosen:
         frame = frames[layer]
-        top = tree_dnf(hidden[layer - 1], y, list(frame.columns), min_samples_leaf=min_samples_leaf,
-                       max_depth=max_depth, random_state=random_state)
+        top = tree(hidden[layer - 1], y, list(frame.columns))
         for cls, conjs in top.items():
             if cls == default and not every_class:
                 continue

@@ -1,0 +1,95 @@
+"""CRED's and DeepRED's intermediate trees on a growing sample, stopped once doubling it settles nothing.
+
+Every intermediate tree of CRED and DeepRED (hidden layer -> class, inputs -> clause, inputs ->
+interval, layer below -> term) is a CART tree whose leaves are a *share* of the rows
+(``min_samples_leaf=0.005``): it has about the same number of leaves on 10,000 rows as on 200,000,
+and more rows only sharpen the estimates its splits are chosen on. So, above ``4 * sample_rows``
+rows, the tree is learned by progressive sampling (Provost, Jensen & Oates 1999): on a seeded random
+``sample_rows`` of the rows, then on twice as many (the first rows again plus as many new ones), and
+so on; as soon as doubling the sample makes the tree agree with its target on no more than a share
+``tolerance`` of *all* the rows more than before, the larger tree is returned -- the learning curve
+is flat: what the extra rows change in the split decisions no longer changes what the tree says.
+If it never flattens, the last tree is learned on every row, which is the tree of :func:`tree_dnf`
+itself. At or below ``4 * sample_rows`` rows (every exact-concept test:
+MONK, XOR) nothing changes: one tree on every row.
+
+The comparison is exact, not estimated: each tree labels every extraction row (a tree's
+prediction is one pass through at most its depth of comparisons per row). An absolute leaf size
+(an int ``min_samples_leaf``) is scaled to the sample, so the trees compared have the capacity of
+the full one.
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from sklearn.tree import DecisionTreeClassifier
+
+from ._dnf_composition import cart_dnf, tree_dnf
+
+__all__ = ["SAMPLE_ROWS", "TOLERANCE", "TreeLog", "settled_tree_dnf"]
+
+#: DeepRED's default first sample of its intermediate trees (``tree_sample_rows``)
+SAMPLE_ROWS = 5_000
+#: default share of the rows on which two consecutive trees may disagree (``tree_tolerance``)
+TOLERANCE = 0.002
+
+
+class TreeLog:
+    """What the intermediate trees of one extraction were learned on, for the provenance."""
+
+    def __init__(self):
+        self.trees = 0
+        self.sampled = 0
+        self.rows: list = []
+
+    def add(self, rows: int, n: int):
+        self.trees += 1
+        self.sampled += rows < n
+        self.rows.append(rows)
+
+    def provenance(self) -> dict:
+        return {"intermediate_trees_fitted": self.trees, "trees_on_a_sample": self.sampled,
+                "largest_tree_rows": max(self.rows, default=0)}
+
+
+def _sizes(n: int, first: int) -> list:
+    sizes = []
+    m = first
+    while m < n:
+        sizes.append(m)
+        m *= 2
+    return sizes + [n]
+
+
+def settled_tree_dnf(A: np.ndarray, y: np.ndarray, names, *, min_samples_leaf, max_depth, random_state,
+                     sample_rows: int | None, tolerance: float, log: TreeLog | None = None) -> dict:
+    """:func:`tree_dnf` of ``(A, y)``, learned on the smallest doubling of a ``sample_rows`` sample past which
+    the tree's agreement with ``y`` on all rows stops growing (see the module's docstring); ``sample_rows=None`` or
+    ``len(A) <= 4 * sample_rows``: on every row, exactly :func:`tree_dnf`."""
+    n = len(y)
+    if sample_rows is None or n <= 4 * sample_rows:       # below, the doublings would cost more than one tree
+        if log is not None:
+            log.add(n, n)
+        return tree_dnf(A, y, names, min_samples_leaf=min_samples_leaf, max_depth=max_depth,
+                        random_state=random_state)
+    labels = np.unique(y)
+    A32 = np.ascontiguousarray(A, dtype=np.float32)     # what CART reads anyway: converted once, not per tree
+    order = np.random.default_rng(random_state).permutation(n)
+    previous = None
+    for m in _sizes(n, int(sample_rows)):
+        rows = np.sort(order[:m]) if m < n else slice(None)
+        leaf = min_samples_leaf
+        if isinstance(leaf, numbers.Integral) and m < n:
+            leaf = max(1, int(round(leaf * m / n)))
+        tree = DecisionTreeClassifier(min_samples_leaf=leaf, max_depth=max_depth,
+                                      random_state=random_state).fit(A32[rows], y[rows])
+        if m == n:
+            break
+        wrong = int(np.count_nonzero(tree.predict(A32) != y))
+        if previous is not None and previous - wrong <= tolerance * n:
+            break
+        previous = wrong
+    if log is not None:
+        log.add(m, n)
+    return cart_dnf(tree, names, labels)
