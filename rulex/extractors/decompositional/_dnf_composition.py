@@ -248,6 +248,8 @@ def finish(dnfs: dict, network, X: np.ndarray, y_idx: np.ndarray, default_idx: i
     overlapping rules of different classes are settled by how reliable they were. Rules that cover no training row are dropped.
     Every rule keeps the hidden-unit terms of the clauses it was made from. ``every_class``
     keeps the default class's rules too (they then vote against the others, as in ECLAIRE).
+    The rules stand in class blocks (the default's first, then the network's class order), each by
+    falling weight: a tie between class totals goes to the earlier block.
     """
     frame = pd.DataFrame(X, columns=network.encoder.input_names_)
     rules = []
@@ -296,7 +298,12 @@ def finish(dnfs: dict, network, X: np.ndarray, y_idx: np.ndarray, default_idx: i
             weight = round((agree + 1) / (n + 2) * 65536) / 65536
             rules.append(Rule(clause, network.classes[k], weight=weight,
                               provenance=term_provenance(terms)))
-    rules.sort(key=lambda r: (-r.weight, str(r.conclusion)))
+    # class blocks (the default's first, then the network's order), each by falling weight: a tie between
+    # class totals goes to the earlier block (the default when its rules vote), and the deciding rule of a
+    # class is its most reliable firing one. Interleaved classes would make the tie-break a decision list,
+    # which PMML's weightedSum can only encode with weights exponential in the alternations.
+    block = {c: i for i, c in enumerate([default_idx] + [k for k in range(len(network.classes)) if k != default_idx])}
+    rules.sort(key=lambda r: (block[list(network.classes).index(r.conclusion)], -r.weight))
     return RuleSet(rules, network.classes[default_idx], semantics="unordered", task="classification",
                    classes=network.classes, space="encoded")
 

@@ -144,3 +144,34 @@ def test_drop_redundant_never_lowers_agreement_on_the_extraction_rows(deep_net):
     assert 0 < len(kept) < len(full)
     assert set(kept.rules) <= set(full.rules)
     assert rulex.evaluate(kept, net, train).fidelity >= rulex.evaluate(full, net, train).fidelity
+
+
+@pytest.fixture(scope="module")
+def german_all_layers():
+    """ECLAIRE's reading of a two-layer network on german_credit: a few hundred rules of both classes."""
+    from _helpers.nets import split
+    train, test = split("german_credit")
+    net = rulex.train_network(train, (16, 8), "relu", max_epochs=30, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rules = _fit(net, train, layers="all", n_samples=0, min_samples_leaf=0.002).rules_
+    return rules, test
+
+
+def test_all_layer_rules_stand_in_class_blocks(german_all_layers):
+    """Each class's rules come together (the default's first), so a tie between class totals goes to the
+    earlier block and PMML's weightedSum can reproduce it with small offsets."""
+    rules, _ = german_all_layers
+    order = [r.conclusion for r in rules.rules]
+    assert len(set(order)) == 2 and len(order) >= 60
+    blocks = [c for i, c in enumerate(order) if i == 0 or c != order[i - 1]]
+    assert blocks == [rules.default] + [c for c in rules.classes if c != rules.default]
+    for c in rules.classes:
+        w = [r.weight for r in rules.rules if r.conclusion == c]
+        assert w == sorted(w, reverse=True)
+
+
+def test_all_layer_rules_export_to_pmml_and_agree(german_all_layers, pmml_scorer):
+    from _helpers.exports import _check_formats
+    rules, test = german_all_layers
+    _check_formats(rules, test.frame, pmml=pmml_scorer)
