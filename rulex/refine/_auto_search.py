@@ -141,7 +141,12 @@ class Search:
         """``(tried, pool, early_stop)``: every candidate's record, the (record, rules) that finished and
         why the search stopped early (None: it did not): once a candidate agrees with the network on the
         whole held-out pool with at most ``n_inputs`` conditions (one per network input; a larger exact
-        list, e.g. cover's on MONK-2, is often beaten by a later m-of-n candidate), the rest are skipped."""
+        list, e.g. cover's on MONK-2, is often beaten by a later m-of-n candidate) *and* no more conditions
+        than features it tests (each tested once: a smaller set would have to leave out a feature the
+        network's answer depends on), the rest are skipped. An exact candidate that tests a feature more
+        than once does not stop the search: a tree read as a list repeats the tests of its shared paths
+        and later rule learners often find the same function in far fewer conditions (mushroom: an exact
+        8-leaf tree has 9-11 conditions, cover's and TREPAN's lists 3; MONK-1: brcg 9, cover 7)."""
         tried: list = []
         pool: list = []
         exact: dict = {}
@@ -173,7 +178,8 @@ class Search:
                     continue
                 pool.append((rec, r))
                 mx = self.owner.max_conditions
-                if rec["holdout_fidelity"] >= 1.0 and rec["conditions"] <= (n_inputs if mx is None else mx):
+                if rec["holdout_fidelity"] >= 1.0 and rec["conditions"] <= (n_inputs if mx is None else mx) \
+                        and rec["conditions"] <= len(r.features_used()):
                     stop = (f"early stop: {method}{'+compress' if rec['compressed'] else ''} reached fidelity 1 "
                             f"on the held-out pool with {rec['conditions']} conditions")
                 if size_key and isinstance(size, (int, float)):

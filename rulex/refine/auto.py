@@ -6,8 +6,8 @@ Selection, in two stages (recorded in the provenance as ``selection``):
 1. *Search.* Candidates are fitted (each also passed through :func:`rulex.compress`) on part of the
    rows and scored against the network on the rest plus network-labelled perturbations of them
    (the held-out pool), cheapest first (surrogate trees, brcg, checklist, cover, TREPAN). The search
-   stops early once a candidate agrees with the network on the whole pool with at most one
-   condition per network input, and skips a larger size of a method (tree leaves, checklist rules,
+   stops early once a candidate agrees with the network on the whole pool testing each of its
+   features once (no more conditions than features used, at most one per network input), and skips a larger size of a method (tree leaves, checklist rules,
    brcg conditions) once a smaller one fits its rows exactly. The held-out winner is the candidate
    with the fewest conditions (then rules, then the higher fidelity) within ``tolerance`` of the
    best held-out fidelity (with ``max_conditions``: the most faithful within it).
