@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._bits import count_bits
 from ._dnf_composition import Clauses
+from ._unit_reading import greedy_cover
 
 __all__ = ["BoundStats", "cover_bound", "at_least"]
 
@@ -59,24 +59,9 @@ def cover_bound(clauses: Clauses, limit: int | None, stats: BoundStats) -> Claus
     if limit is None or len(items) <= limit:
         return clauses
     P = np.stack([m for _, m, _ in items])                 # packed row masks, one row per clause
-    size = count_bits(P)
-    n_lits = np.array([len(c) for c, _, _ in items])
-    order = np.arange(len(items))
-    uncovered = np.bitwise_or.reduce(P, axis=0)
-    alive = np.ones(len(items), dtype=bool)
-    keep: list[int] = []
-    while len(keep) < limit:
-        gain = count_bits(P & uncovered)
-        gain[~alive] = -1
-        best = int(np.lexsort((order, n_lits, -size, -gain))[0])
-        if gain[best] <= 0:
-            break
-        keep.append(best)
-        alive[best] = False
-        uncovered &= ~P[best]
+    keep, lost = greedy_cover(P, np.array([len(c) for c, _, _ in items]), limit)
     stats.stages_bounded += 1
     stats.clauses_dropped += len(items) - len(keep)
-    lost = int(count_bits(uncovered, axis=None))
     if lost:
         stats.stages_truncated += 1
         stats.rows_lost += lost

@@ -34,6 +34,8 @@ from ...rules.render import format_condition
 from ..base import DecompositionalExtractor, Interval, Options, register
 from ..budget import SAFETY_SECONDS
 from ._dnf_composition import MAX_STEPS, Budget, Clauses, compose, finish_within, pairwise_logits
+from ._stage_bound import BoundStats, cover_bound
+from ._unit_reading import UnitLog, cover_terms, data_terms, reading_agreement, work_share
 from ._units import half_positive_mean, unit_name
 
 __all__ = ["Tsukimoto"]
@@ -110,6 +112,7 @@ class Tsukimoto(DecompositionalExtractor):
         "max_order": [Interval(int, 1, 8), Options(("auto",))],
         "continuous_threshold": [Interval(float, 0.0, 1.0), Options(("median",))],
         "max_clauses": [Interval(int, 1, None), None],
+        "max_stage_clauses": [Interval(int, 1, None), None],
         "max_steps": [Interval(int, 1, None), None],
         "max_seconds": [Interval(float, 0.0, None), None],
         "generalise": [bool],
@@ -117,11 +120,12 @@ class Tsukimoto(DecompositionalExtractor):
     }
 
     def __init__(self, domain="auto", max_order="auto", continuous_threshold=0.5, tolerance=0.0, max_clauses=20000,
-                 max_steps=MAX_STEPS, max_seconds=SAFETY_SECONDS, generalise=False):
+                 max_stage_clauses=64, max_steps=MAX_STEPS, max_seconds=SAFETY_SECONDS, generalise=False):
         self.domain = domain
         self.max_order = max_order
         self.continuous_threshold = continuous_threshold
         self.max_clauses = max_clauses
+        self.max_stage_clauses = max_stage_clauses
         self.max_steps = max_steps
         self.max_seconds = max_seconds
         self.generalise = generalise
@@ -139,7 +143,7 @@ class Tsukimoto(DecompositionalExtractor):
                     lo = np.zeros(len(cols)); hi = np.zeros(len(cols))
                     lo[pos] = hi[pos] = 1.0
                     lits.append({"key": ("in", col), "conds": (Condition(enc.input_names_[col], ">", 0.5),),
-                                 "lo": lo, "hi": hi, "mask": X[:, col] > 0.5})
+                                 "lo": lo, "hi": hi, "mask": X[:, col] > 0.5, "real": X[:, col] > 0.5})
                 # free: exactly one category is on (minimum is over the categories)
                 out.append(_Var(f.name, cols, lits, None, None))
                 continue
@@ -160,9 +164,9 @@ class Tsukimoto(DecompositionalExtractor):
             hi_lo = 1.0 if f.kind == "binary" else cut
             lo_hi = 0.0 if f.kind == "binary" else cut
             lits = [{"key": ("hi", col), "conds": (Condition(name, ">", cut),), "lo": np.array([hi_lo]),
-                     "hi": np.array([b]), "mask": vals > cut},
+                     "hi": np.array([b]), "mask": vals > cut, "real": vals > cut},
                     {"key": ("lo", col), "conds": (Condition(name, "<=", cut),), "lo": np.array([a]),
-                     "hi": np.array([lo_hi]), "mask": vals <= cut}]
+                     "hi": np.array([lo_hi]), "mask": vals <= cut, "real": vals <= cut}]
             out.append(_Var(f.name, cols, lits, np.array([a]), np.array([b])))
         return out
 
@@ -181,9 +185,9 @@ class Tsukimoto(DecompositionalExtractor):
                 off, on = 0.0, 2.0 * th
             name = unit_name(layer_idx, j)
             lits = [{"key": (layer_idx, j, True), "conds": (), "lo": np.array([on]), "hi": np.array([on]),
-                     "mask": H[:, j] >= th},
+                     "mask": H[:, j] >= th, "real": H[:, j] >= th},
                     {"key": (layer_idx, j, False), "conds": (), "lo": np.array([off]), "hi": np.array([off]),
-                     "mask": H[:, j] < th}]
+                     "mask": H[:, j] < th, "real": H[:, j] < th}]
             out.append(_Var(name, [j], lits, np.array([min(on, off)]), np.array([max(on, off)])))
         return out
 
@@ -198,11 +202,12 @@ class Tsukimoto(DecompositionalExtractor):
         raise NetworkError(f"tsukimoto reads sigmoid, tanh and relu hidden units, not {activation!r}")
 
     # -- the term generator -----------------------------------------------------------------
-    def _terms(self, w, b, variables, on_rows, budget, where, domain, order):
+    def _terms(self, w, b, variables, on_rows, budget, where, domain, order, max_work=None):
         """Prime implicants (up to ``order`` literals) of ``w.v + b >= 0`` over ``variables``.
 
         ``on_rows`` is the unit's truth on the data rows (used by the data-limited test).
-        Returns a list of tuples of literal dicts; ``[()]`` if always on, ``[]`` if never.
+        Returns ``(terms, cut)``: a list of tuples of literal dicts (``[()]`` if always on, ``[]`` if
+        never) and, when ``max_work`` stopped the data-limited generation, the order it reached (else None).
         ``domain`` is the term test for this unit (``"vertex"`` or ``"data"``).
         """
         free = 0.0
@@ -223,61 +228,46 @@ class Tsukimoto(DecompositionalExtractor):
                 cands.append((gain, v.name, lit))
         theta = -(b + free)
         if theta <= 0:
-            return [()]
+            return [()], None
         cands.sort(key=lambda t: (-t[0], t[1], str(t[2]["key"])))
+        if domain == "data":
+            found, reached, cut = data_terms([(name, lit["mask"]) for _, name, lit in cands], on_rows, int(order),
+                                             self.tolerance, budget, where, max_work)
+            return [tuple(cands[i][2] for i in t) for t in found], (reached if cut else None)
+        return self._vertex_terms(cands, theta, int(order), budget, where), None
+
+    @staticmethod
+    def _vertex_terms(cands, theta, K, budget, where):
+        """Implicants under the whole-box test (the literals' gains reach ``theta``), breadth-first by
+        order so that accepted terms are prime among those generated; branch and bound on the gains."""
         gains = np.array([g for g, _, _ in cands])
-        accepted = []
-        K = int(order)
+        accepted: list = []
         n = len(cands)
-
-        def covered_superset(idx):
-            s = set(idx)
-            return any(set(a) <= s for a in accepted)
-
-        def test(idx, mask):
-            if domain == "vertex":
-                return gains[list(idx)].sum() >= theta
-            covered = int(mask.sum())
-            return covered > 0 and int(np.sum(~on_rows[mask])) <= self.tolerance * covered
-
         steps = 0
-        # breadth-first by order, so accepted terms are prime among those generated
-        frontier = [((), np.ones(len(on_rows), dtype=bool) if on_rows is not None else None, set())]
+        frontier: list = [((), set())]
         for order in range(1, K + 1):
-            if budget is not None:
-                budget.check(0, f"{where}: generating terms of order {order}")
+            budget.check(0, f"{where}: generating terms of order {order}")
             nxt = []
-            for idx, mask, used in frontier:
+            for idx, used in frontier:
                 start = idx[-1] + 1 if idx else 0
                 steps += 1
-                if budget is not None:      # the candidates this term may be extended with, each checked
-                    budget.spend((n - start) * (1 + len(accepted)))       # against every accepted term
-                if budget is not None and steps % 64 == 0:
+                budget.spend((n - start) * (1 + len(accepted)))    # each candidate against every accepted term
+                if steps % 64 == 0:
                     budget.check(0, f"{where}: generating terms of order {order}")
                 for i in range(start, n):
-                    g, vname, lit = cands[i]
+                    vname = cands[i][1]
                     if vname in used:
                         continue
                     new = idx + (i,)
-                    if covered_superset(new):
+                    if any(set(a) <= set(new) for a in accepted):
                         continue
-                    if domain == "vertex":
-                        rest = K - order
-                        best = gains[list(new)].sum()
-                        if rest:
-                            others = [gains[j] for j in range(i + 1, n) if cands[j][1] not in used | {vname}]
-                            best += sum(others[:rest])
-                        if best < theta:
-                            continue
-                        m = None
-                    else:
-                        m = mask & lit["mask"]
-                        if not m.any():
-                            continue
-                    if test(new, m):
+                    best = gains[list(new)].sum()
+                    if best >= theta:
                         accepted.append(new)
-                    elif order < K:
-                        nxt.append((new, m, used | {vname}))
+                        continue
+                    others = [gains[j] for j in range(i + 1, n) if cands[j][1] not in used | {vname}]
+                    if order < K and best + sum(others[:K - order]) >= theta:
+                        nxt.append((new, used | {vname}))
             frontier = nxt
             if not frontier:
                 break
@@ -307,7 +297,7 @@ class Tsukimoto(DecompositionalExtractor):
                 dnfs[c] = reading.class_dnf(c)
         self.unit_functions_ = reading.functions
         extra = {"unit_functions": {k: str(v) for k, v in reading.functions.items()}, "domain": domain,
-                 "peak_clauses": budget.peak}
+                 "peak_clauses": budget.peak, **reading.stats.as_provenance(), **reading.log.provenance()}
         rules, partial = finish_within(dnfs, network, X, y, default, budget=budget, generalise=self.generalise)
         return rules, {**extra, **partial, **budget.provenance()}
 
@@ -335,6 +325,59 @@ class _Reading:
             self.values.append(H)
         self.memo: dict = {}
         self.functions: dict = {}
+        self.log = UnitLog(self.n_rows)
+        self.composed_layers: set = set()
+        self.stats = BoundStats(params.max_stage_clauses)
+        n_classes = len(network.classes)
+        # readings still to come, at most: each hidden unit on and off, each pairwise output decision
+        self.units_left = 2 * sum(layer.n_units for layer in self.layers[:-1]) + (n_classes - 1) ** 2
+
+    def bound(self, clauses):
+        return cover_bound(clauses, self.params.max_stage_clauses, self.stats)
+
+    def work_cap(self):
+        """This unit's share of the term generator's work (:func:`work_share`)."""
+        self.units_left = max(self.units_left - 1, 1)
+        return work_share(self.budget, self.units_left + 1)
+
+    def read(self, name, w, b, l, truth, domain, order):
+        """A unit's terms over the variables of layer ``l`` (and how they were read, in the log).
+
+        With the data-limited test over a hidden layer, a hidden literal's rows are those its composed
+        input-level rules cover (not those on which the unit really is on): a term is kept when every
+        training row its input-level rules cover turns the unit on, so errors of the layers below are
+        seen, not multiplied. (Over the inputs, and for an exact reading of the layer below, the two agree.)"""
+        if domain == "data" and l >= 1:
+            self.compose_layer(l)
+        terms, cut = self.params._terms(w, b, self.variables[l], truth, self.budget, name, domain, order,
+                                        self.work_cap())
+        ones = [np.ones(self.n_rows, dtype=bool)]
+        masks = [np.logical_and.reduce([lit["mask"] for lit in t] or ones) for t in terms]
+        limit = self.params.max_stage_clauses
+        how = f"{domain} test, at most {order} literals" + (f"; cut by its work share at order {cut}"
+                                                            if cut is not None else "")
+        bounded = cut is not None
+        if domain == "data" and limit is not None and len(terms) > limit:
+            kept = cover_terms(terms, masks)
+            how += f"; {len(kept)} of {len(terms)} terms cover the same training rows"
+            terms, masks, bounded = [terms[i] for i in kept], [masks[i] for i in kept], True
+        local = [np.logical_and.reduce([lit["real"] for lit in t] or ones) for t in terms]
+        self.log.record(name, how, reading_agreement(local, truth), bounded)
+        return terms
+
+    def compose_layer(self, l):
+        """Compose every unit of hidden layer ``l`` (on and off) and give its literals the rows their
+        input-level rules cover."""
+        if l in self.composed_layers:
+            return
+        self.composed_layers.add(l)
+        for j, var in enumerate(self.variables[l]):
+            for lit, on in zip(var.lits, (True, False)):
+                clauses = self.unit_dnf(l, j, on)
+                covered = np.zeros(self.n_rows, dtype=bool)
+                for _, m, _ in clauses.items:
+                    covered |= np.unpackbits(m, count=self.n_rows).astype(bool)
+                lit["mask"] = covered
 
     def describe(self, terms, l):
         """sympy DNF of a unit over the variables of layer ``l``."""
@@ -370,13 +413,14 @@ class _Reading:
         values = self.values[l]
         truth = values[:, j] >= th if on else values[:, j] < th
         domain, order = self.input_test if l == 1 else self.hidden_test
-        terms = self.params._terms(w, b, self.variables[l - 1], truth, self.budget, f"unit {unit_name(l, j)}",
-                                   domain, order)
+        name = f"{unit_name(l, j)} {'on' if on else 'off'}"
+        terms = self.read(name, w, b, l - 1, truth, domain, order)
         if on:
             self.functions[unit_name(l, j)] = self.describe(terms, l - 1)
-        self.memo[key] = compose(terms, l - 1, _literals, self.unit_dnf, self.frame0, self.budget,
-                                 f"composing unit {unit_name(l, j)}").with_terms([(l, j, ">=" if on else "<",
-                                                                                   float(th))])
+        clauses = compose(terms, l - 1, _literals, self.unit_dnf, self.frame0, self.budget,
+                          f"composing unit {unit_name(l, j)}", self.bound)
+        self.log.composed(name, [m for _, m, _ in clauses.items], truth)
+        self.memo[key] = clauses.with_terms([(l, j, ">=" if on else "<", float(th))])
         return self.memo[key]
 
     def class_dnf(self, c):
@@ -393,7 +437,8 @@ class _Reading:
                 continue
             w, b = Wo[c] - Wo[c2], bo[c] - bo[c2]
             truth = (self.hidden[-1] @ w + b) >= 0
-            terms = self.params._terms(w, b, self.variables[-1], truth, budget, "the output layer", domain, order)
+            name = f"class {classes[c]} over {classes[c2]}"
+            terms = self.read(name, w, b, len(self.hidden), truth, domain, order)
             if not terms and truth.any():
                 warnings.warn(f"tsukimoto: no term of at most {order} hidden literals decides class "
                               f"{classes[c]!r} against {classes[c2]!r} ({domain} test); the network spreads "
@@ -401,9 +446,10 @@ class _Reading:
                               PartialResultWarning, stacklevel=5)
             expr.append(self.describe(terms, len(self.hidden)))
             part = compose(terms, len(self.hidden), _literals, self.unit_dnf, self.frame0, budget,
-                           f"the decision for class {classes[c]!r}")
-            acc = acc.and_(part, budget, f"combining the pairwise tests of class {classes[c]!r}",
-                           keep_uncovered=False)
+                           f"the decision for class {classes[c]!r}", self.bound)
+            self.log.composed(name, [m for _, m, _ in part.items], truth)
+            acc = self.bound(acc.and_(part, budget, f"combining the pairwise tests of class {classes[c]!r}",
+                                      keep_uncovered=False))
         self.functions[f"class {classes[c]}"] = sympy.And(*expr)
         return acc
 
