@@ -164,6 +164,9 @@ class KT(DecompositionalExtractor):
         box test gives no set of at most ``max_subset`` literals although the unit takes that state
         on a training row (the wide units of deep networks). Provenance ``unit_readings`` says how
         each unit was read and its agreement with the unit on the training rows.
+    tolerance : float, default 0.05
+        Data-limited worst case only: the share of the covered training rows on which the unit may
+        miss the state while the set is still kept (as Tsukimoto's ``tolerance``).
     max_clauses : int or None, default 20000
         Largest number of rules per unit and of clauses alive while composing layers.
     max_stage_clauses : int or None, default 64
@@ -196,6 +199,7 @@ class KT(DecompositionalExtractor):
         "activation_level": [Interval(float, 0.5, 0.999)],
         "hidden_values": [Options(("boolean", "interval"))],
         "worst_case": [Options(("auto", "box", "data"))],
+        "tolerance": [Interval(float, 0.0, 0.5)],
         "max_clauses": [Interval(int, 1, None), None],
         "max_stage_clauses": [Interval(int, 1, None), None],
         "max_steps": [Interval(int, 1, None), None],
@@ -205,13 +209,14 @@ class KT(DecompositionalExtractor):
     }
 
     def __init__(self, max_subset=3, n_thresholds=3, activation_level=0.5, hidden_values="boolean",
-                 worst_case="auto", max_clauses=20000, max_stage_clauses=64, max_steps=MAX_STEPS, max_seconds=SAFETY_SECONDS, on_budget="error",
+                 worst_case="auto", tolerance=0.05, max_clauses=20000, max_stage_clauses=64, max_steps=MAX_STEPS, max_seconds=SAFETY_SECONDS, on_budget="error",
                  generalise=False):
         self.max_subset = max_subset
         self.n_thresholds = n_thresholds
         self.activation_level = activation_level
         self.hidden_values = hidden_values
         self.worst_case = worst_case
+        self.tolerance = tolerance
         self.max_clauses = max_clauses
         self.max_stage_clauses = max_stage_clauses
         self.max_steps = max_steps
@@ -300,7 +305,8 @@ class _Reading:
             pairs = [(v.name, lit) for v in self.variables[l] for lit in v.lits]     # no unateness on the data
             lits = [lit for _, lit in pairs]
             cands = [(vname, self.covered.get(lit.key, lit.mask)) for vname, lit in pairs]
-            found, _, cut = data_terms(cands, truth, k, 0.0, self.budget, name, self.work_cap())
+            found, _, cut = data_terms(cands, truth, k, float(params.tolerance), self.budget, name,
+                                       self.work_cap())
             sets = [tuple(lits[i] for i in t) for t in found]
             how, bounded = f"data-limited worst case, at most {k} literals", True
             if cut:
