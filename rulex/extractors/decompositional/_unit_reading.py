@@ -82,11 +82,11 @@ def data_terms(cands: list, on_rows: np.ndarray, order: int, tolerance: float, b
     on = pack(np.asarray(on_rows, dtype=bool))[0]
     accepted: list = []
     ext: dict = {}                  # a set of indices -> the indices that complete it to an accepted term
-    frontier = [((), pack(np.ones(len(on_rows), dtype=bool))[0])]
+    frontier: list[tuple[tuple[int, ...], np.ndarray]] = [((), pack(np.ones(len(on_rows), dtype=bool))[0])]
     spent, reached = 0, 0
     for r in range(1, order + 1):
         budget.check(0, f"{where}: generating terms of order {r}")
-        nxt = []
+        nxt: list[tuple[tuple[int, ...], np.ndarray]] = []
         for n_done, (idx, mask) in enumerate(frontier):
             start = idx[-1] + 1 if idx else 0
             if max_work is not None and spent + (n - start) > max_work:
@@ -104,8 +104,8 @@ def data_terms(cands: list, on_rows: np.ndarray, order: int, tolerance: float, b
             alive = (hit > 0) & ~used[var_id[start:]]
             good = covered - hit <= tolerance * covered
             # only subsets holding the new index can have been accepted (the parent was not, nor its subsets)
-            blocked = set().union(*(ext.get(frozenset(s), ()) for k in range(len(idx))
-                                    for s in itertools.combinations(idx, k)))
+            blocked: set[int] = set().union(*(ext.get(frozenset(s), ()) for k in range(len(idx))
+                                              for s in itertools.combinations(idx, k)))
             for i in np.flatnonzero(alive):
                 j = start + int(i)
                 if j in blocked:

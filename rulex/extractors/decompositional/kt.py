@@ -33,8 +33,8 @@ from ...rules import Condition
 from ..base import DecompositionalExtractor, Interval, Options, register
 from ..budget import SAFETY_SECONDS
 from ._dnf_composition import MAX_STEPS, Budget, class_rules, compose, finish_within, pairwise_logits
-from ._stage_bound import BoundStats, cover_bound
-from ._unit_reading import UnitLog, cover_terms, data_terms, reading_agreement, work_share
+from ._stage_bound import BoundedReading, covered_rows
+from ._unit_reading import cover_terms, data_terms, reading_agreement
 from ._units import Lit, hidden_variables, input_variables, min_contrib, unit_name, unit_thresholds
 
 __all__ = ["KT", "kt_rules"]
@@ -245,13 +245,14 @@ class KT(DecompositionalExtractor):
         return rules, {**extra, **partial, **budget.provenance()}
 
 
-class _Reading:
+class _Reading(BoundedReading):
     """One KT reading of a network: every layer's variables, each unit's rules (``unit_rules``) and their
     input-level composition, memoised per unit and polarity; ``log`` says how each unit was read. Lives
     for one ``_extract`` call."""
 
     def __init__(self, params: KT, network, X, budget):
-        self.params, self.network, self.budget = params, network, budget
+        super().__init__(network, len(X), budget, params.max_stage_clauses)
+        self.params, self.network = params, network
         self.k = int(params.max_subset)
         self.n_rows = len(X)
         self.hidden = network.activations(X)[:-1]
@@ -263,22 +264,8 @@ class _Reading:
             bd = unit_thresholds(layer.activation, H, float(params.activation_level))
             self.bounds.append(bd)
             self.variables.append(hidden_variables(l, H, bd, params.hidden_values == "boolean"))
-        self.memo: dict = {}
         self.unit_rules: dict = {}
         self.covered: dict = {}          # hidden literal key -> rows its input-level rules cover
-        self.composed_layers: set = set()
-        self.log = UnitLog(self.n_rows)
-        self.stats = BoundStats(params.max_stage_clauses)
-        n_classes = len(network.classes)
-        self.units_left = 2 * sum(layer.n_units for layer in self.layers[:-1]) + (n_classes - 1) ** 2
-
-    def bound(self, clauses):
-        return cover_bound(clauses, self.params.max_stage_clauses, self.stats)
-
-    def work_cap(self):
-        """This unit's share of the term generator's work (:func:`work_share`)."""
-        self.units_left = max(self.units_left - 1, 1)
-        return work_share(self.budget, self.units_left + 1)
 
     def compose_layer(self, l):
         """Compose every unit of hidden layer ``l`` (on and off): each literal's rows become the rows its
@@ -288,10 +275,7 @@ class _Reading:
         self.composed_layers.add(l)
         for j in range(len(self.variables[l])):
             for on in (True, False):
-                covered = np.zeros(self.n_rows, dtype=bool)
-                for _, m, _ in self.unit_dnf(l, j, on).items:
-                    covered |= np.unpackbits(m, count=self.n_rows).astype(bool)
-                self.covered[(l, j, on)] = covered
+                self.covered[(l, j, on)] = covered_rows(self.unit_dnf(l, j, on), self.n_rows)
 
     def sets(self, name, w, b, theta, l, truth):
         """The unit's rules over layer ``l``: Fu's whole-box worst case; where that gives none of at most

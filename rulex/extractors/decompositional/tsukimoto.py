@@ -34,8 +34,8 @@ from ...rules.render import format_condition
 from ..base import DecompositionalExtractor, Interval, Options, register
 from ..budget import SAFETY_SECONDS
 from ._dnf_composition import MAX_STEPS, Budget, Clauses, compose, finish_within, pairwise_logits
-from ._stage_bound import BoundStats, cover_bound
-from ._unit_reading import UnitLog, cover_terms, data_terms, reading_agreement, work_share
+from ._stage_bound import BoundedReading, covered_rows
+from ._unit_reading import cover_terms, data_terms, reading_agreement
 from ._units import half_positive_mean, unit_name
 
 __all__ = ["Tsukimoto"]
@@ -320,14 +320,15 @@ class Tsukimoto(DecompositionalExtractor):
         return rules, {**extra, **partial, **budget.provenance()}
 
 
-class _Reading:
+class _Reading(BoundedReading):
     """One Tsukimoto reading of a network: every layer's variables, each unit's implicants (as
     ``functions``, sympy expressions) and their input-level composition, memoised per unit and
     polarity. Lives for one ``_extract`` call. ``input_test`` and ``hidden_test`` are the
     ``(domain, max order)`` of the term test over the inputs and over hidden units."""
 
     def __init__(self, params: Tsukimoto, network, X, budget, input_test, hidden_test):
-        self.params, self.network, self.budget = params, network, budget
+        super().__init__(network, len(X), budget, params.max_stage_clauses)
+        self.params, self.network = params, network
         self.input_test, self.hidden_test = input_test, hidden_test
         self.hidden = network.activations(X)[:-1]
         self.n_rows = len(X)
@@ -341,22 +342,7 @@ class _Reading:
             self.thresholds.append(th)
             self.variables.append(params._hidden_vars(l, H, layer.activation, th))
             self.values.append(H)
-        self.memo: dict = {}
         self.functions: dict = {}
-        self.log = UnitLog(self.n_rows)
-        self.composed_layers: set = set()
-        self.stats = BoundStats(params.max_stage_clauses)
-        n_classes = len(network.classes)
-        # readings still to come, at most: each hidden unit on and off, each pairwise output decision
-        self.units_left = 2 * sum(layer.n_units for layer in self.layers[:-1]) + (n_classes - 1) ** 2
-
-    def bound(self, clauses):
-        return cover_bound(clauses, self.params.max_stage_clauses, self.stats)
-
-    def work_cap(self):
-        """This unit's share of the term generator's work (:func:`work_share`)."""
-        self.units_left = max(self.units_left - 1, 1)
-        return work_share(self.budget, self.units_left + 1)
 
     def read(self, name, w, b, l, truth, domain, order):
         """A unit's terms over the variables of layer ``l`` (and how they were read, in the log).
@@ -391,11 +377,7 @@ class _Reading:
         self.composed_layers.add(l)
         for j, var in enumerate(self.variables[l]):
             for lit, on in zip(var.lits, (True, False)):
-                clauses = self.unit_dnf(l, j, on)
-                covered = np.zeros(self.n_rows, dtype=bool)
-                for _, m, _ in clauses.items:
-                    covered |= np.unpackbits(m, count=self.n_rows).astype(bool)
-                lit["mask"] = covered
+                lit["mask"] = covered_rows(self.unit_dnf(l, j, on), self.n_rows)
 
     def describe(self, terms, l):
         """sympy DNF of a unit over the variables of layer ``l``."""
