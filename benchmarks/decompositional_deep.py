@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from decompositional import balanced, eclaire_xor  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
+NOTES_MARK = "## Reading the figures"
 
 
 def run(net, train, test, method):
@@ -80,7 +81,10 @@ def write(df, header):
         lines += ["", "Mean over the XOR folds:", "", "| method | fidelity | conditions | seconds |", "|---|---:|---:|---:|"]
         for m, g in xor.groupby("method"):
             lines.append(f"| {m} | {g['fidelity'].mean():.3f} | {g['conditions'].mean():.0f} | {g['seconds'].mean():.1f} |")
-    (RESULTS / "decompositional_deep.md").write_text("\n".join(lines) + "\n")
+    path = RESULTS / "decompositional_deep.md"
+    old = path.read_text() if path.exists() else ""
+    kept = old[old.index(NOTES_MARK):] if NOTES_MARK in old else ""     # the hand-written reading stays
+    path.write_text("\n".join(lines) + "\n" + ("\n" + kept if kept else ""))
 
 
 def main():

@@ -40,6 +40,10 @@ from ._units import half_positive_mean, unit_name
 
 __all__ = ["Tsukimoto"]
 
+#: the tolerances a data-limited reading falls back to, in turn, when a unit on some training row has no
+#: term at the requested tolerance (a wide ReLU layer over coarse input cuts: breast_cancer's (16,) net)
+RAISED_TOLERANCES = (0.1, 0.2, 0.3)
+
 
 class _Var:
     """A variable of a layer: its literals, each with (name, restricted minimum factor, conditions, mask)."""
@@ -219,7 +223,7 @@ class Tsukimoto(DecompositionalExtractor):
         raise NetworkError(f"tsukimoto reads sigmoid, tanh and relu hidden units, not {activation!r}")
 
     # -- the term generator -----------------------------------------------------------------
-    def _terms(self, w, b, variables, on_rows, budget, where, domain, order, max_work=None):
+    def _terms(self, w, b, variables, on_rows, budget, where, domain, order, max_work=None, tolerance=None):
         """Prime implicants (up to ``order`` literals) of ``w.v + b >= 0`` over ``variables``.
 
         ``on_rows`` is the unit's truth on the data rows (used by the data-limited test).
@@ -249,7 +253,8 @@ class Tsukimoto(DecompositionalExtractor):
         cands.sort(key=lambda t: (-t[0], t[1], str(t[2]["key"])))
         if domain == "data":
             found, reached, cut = data_terms([(name, lit["mask"]) for _, name, lit in cands], on_rows, int(order),
-                                             self.tolerance_, budget, where, max_work)
+                                             self.tolerance_ if tolerance is None else tolerance, budget,
+                                             where, max_work)
             return [tuple(cands[i][2] for i in t) for t in found], (reached if cut else None)
         return self._vertex_terms(cands, theta, int(order), budget, where), None
 
@@ -355,12 +360,20 @@ class _Reading(BoundedReading):
             self.compose_layer(l)
         terms, cut = self.params._terms(w, b, self.variables[l], truth, self.budget, name, domain, order,
                                         self.work_cap())
+        tol = self.params.tolerance_
+        while domain == "data" and not terms and truth.any() and tol < RAISED_TOLERANCES[-1]:
+            # no term pure enough: a bounded reading with more slack rather than none (recorded)
+            tol = min(t for t in RAISED_TOLERANCES if t > tol)
+            terms, cut = self.params._terms(w, b, self.variables[l], truth, self.budget, name, domain, order,
+                                            self.work_cap(), tol)
         ones = [np.ones(self.n_rows, dtype=bool)]
         masks = [np.logical_and.reduce([lit["mask"] for lit in t] or ones) for t in terms]
         limit = self.params.max_stage_clauses
         how = f"{domain} test, at most {order} literals" + (f"; cut by its work share at order {cut}"
                                                             if cut is not None else "")
-        bounded = cut is not None
+        bounded = cut is not None or tol != self.params.tolerance_
+        if tol != self.params.tolerance_:
+            how += f"; tolerance raised to {tol} (no term at {self.params.tolerance_})"
         if domain == "data" and limit is not None and len(terms) > limit:
             kept = cover_terms(terms, masks)
             how += f"; {len(kept)} of {len(terms)} terms cover the same training rows"
