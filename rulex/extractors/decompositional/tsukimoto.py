@@ -40,8 +40,8 @@ from ._units import half_positive_mean, unit_name
 
 __all__ = ["Tsukimoto"]
 
-#: the tolerances a data-limited reading falls back to, in turn, when a unit on some training row has no
-#: term at the requested tolerance (a wide ReLU layer over coarse input cuts: breast_cancer's (16,) net)
+#: the tolerances a data-limited reading of an output decision falls back to, in turn, when no term decides
+#: the class at the requested tolerance (a wide ReLU layer over coarse input cuts: breast_cancer's (16,) net)
 RAISED_TOLERANCES = (0.1, 0.2, 0.3)
 
 
@@ -349,7 +349,7 @@ class _Reading(BoundedReading):
             self.values.append(H)
         self.functions: dict = {}
 
-    def read(self, name, w, b, l, truth, domain, order):
+    def read(self, name, w, b, l, truth, domain, order, decision=False):
         """A unit's terms over the variables of layer ``l`` (and how they were read, in the log).
 
         With the data-limited test over a hidden layer, a hidden literal's rows are those its composed
@@ -361,8 +361,10 @@ class _Reading(BoundedReading):
         terms, cut = self.params._terms(w, b, self.variables[l], truth, self.budget, name, domain, order,
                                         self.work_cap())
         tol = self.params.tolerance_
-        while domain == "data" and not terms and truth.any() and tol < RAISED_TOLERANCES[-1]:
-            # no term pure enough: a bounded reading with more slack rather than none (recorded)
+        while decision and domain == "data" and not terms and truth.any() and tol < RAISED_TOLERANCES[-1]:
+            # no term decides the class purely enough: a bounded reading with more slack rather than no
+            # rule at all (recorded; a hidden unit with no term is a literal that never holds, and retrying
+            # every such unit would cost more than the whole reading)
             tol = min(t for t in RAISED_TOLERANCES if t > tol)
             terms, cut = self.params._terms(w, b, self.variables[l], truth, self.budget, name, domain, order,
                                             self.work_cap(), tol)
@@ -451,7 +453,7 @@ class _Reading(BoundedReading):
             w, b = Wo[c] - Wo[c2], bo[c] - bo[c2]
             truth = (self.hidden[-1] @ w + b) >= 0
             name = f"class {classes[c]} over {classes[c2]}"
-            terms = self.read(name, w, b, len(self.hidden), truth, domain, order)
+            terms = self.read(name, w, b, len(self.hidden), truth, domain, order, decision=True)
             if not terms and truth.any():
                 warnings.warn(f"tsukimoto: no term of at most {order} hidden literals decides class "
                               f"{classes[c]!r} against {classes[c2]!r} ({domain} test); the network spreads "
