@@ -117,6 +117,8 @@ class Tsukimoto(DecompositionalExtractor):
     test, the order bound, a cut, a cover of its terms) and its agreement with the unit's real on/off
     state on the training rows (``agreement``, on the layer below's real values; ``composed_agreement``,
     through its input-level rules), and ``units_approximated`` lists the units read approximately.
+    An output decision that no term decides at ``tolerance`` is read again at 0.1, 0.2 and 0.3 (the
+    first that gives a term; recorded in its ``read``) rather than giving no rule.
 
     Attributes
     ----------
