@@ -318,19 +318,21 @@ def pairwise_logits(out_layer) -> tuple:
     return Wo, bo
 
 
-def compose(items, layer: int, literals, unit_dnf, frame0, budget, where: str) -> Clauses:
+def compose(items, layer: int, literals, unit_dnf, frame0, budget, where: str, bound=None) -> Clauses:
     """OR over items of AND over their literals: a literal on the inputs (``layer == 0``) is its
     conditions, one on a hidden unit is replaced by that unit's input-level rules ``unit_dnf(l, j, on)``.
-    ``literals(item)`` gives an item's literals as ``(conditions, (l, j, on))`` pairs."""
+    ``literals(item)`` gives an item's literals as ``(conditions, (l, j, on))`` pairs. ``bound``
+    (optional) is applied to every partial product and partial sum (a bound on the clauses alive)."""
+    bound = bound or (lambda clauses: clauses)
     result = Clauses([])
     for item in items:
         acc = Clauses.true(len(frame0))
         for conds, key in literals(item):
             part = Clauses.from_conjunctions([conds], frame0) if layer == 0 else unit_dnf(*key)
-            acc = acc.and_(part, budget, where, keep_uncovered=False)
+            acc = bound(acc.and_(part, budget, where, keep_uncovered=False))
             if not len(acc):
                 break
-        result = result.or_(acc)
+        result = bound(result.or_(acc))
         budget.check(len(result), where)
     return result
 

@@ -23,10 +23,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._bits import count_bits
 from ._dnf_composition import Clauses
+from ._unit_reading import UnitLog, greedy_cover, work_share
 
-__all__ = ["BoundStats", "cover_bound", "at_least"]
+__all__ = ["BoundStats", "BoundedReading", "cover_bound", "covered_rows", "at_least"]
 
 
 class BoundStats:
@@ -59,24 +59,9 @@ def cover_bound(clauses: Clauses, limit: int | None, stats: BoundStats) -> Claus
     if limit is None or len(items) <= limit:
         return clauses
     P = np.stack([m for _, m, _ in items])                 # packed row masks, one row per clause
-    size = count_bits(P)
-    n_lits = np.array([len(c) for c, _, _ in items])
-    order = np.arange(len(items))
-    uncovered = np.bitwise_or.reduce(P, axis=0)
-    alive = np.ones(len(items), dtype=bool)
-    keep: list[int] = []
-    while len(keep) < limit:
-        gain = count_bits(P & uncovered)
-        gain[~alive] = -1
-        best = int(np.lexsort((order, n_lits, -size, -gain))[0])
-        if gain[best] <= 0:
-            break
-        keep.append(best)
-        alive[best] = False
-        uncovered &= ~P[best]
+    keep, lost = greedy_cover(P, np.array([len(c) for c, _, _ in items]), limit)
     stats.stages_bounded += 1
     stats.clauses_dropped += len(items) - len(keep)
-    lost = int(count_bits(uncovered, axis=None))
     if lost:
         stats.stages_truncated += 1
         stats.rows_lost += lost
@@ -104,3 +89,34 @@ def at_least(m: int, parts, n_rows: int, bound, budget, where: str) -> Clauses:
         return memo[key]
 
     return f(m, 0)
+
+
+def covered_rows(clauses: Clauses, n_rows: int) -> np.ndarray:
+    """The training rows any of ``clauses`` covers, as a boolean mask."""
+    covered = np.zeros(n_rows, dtype=bool)
+    for _, m, _ in clauses.items:
+        covered |= np.unpackbits(m, count=n_rows).astype(bool)
+    return covered
+
+
+class BoundedReading:
+    """What a bounded layer-by-layer reading (Tsukimoto's, KT's) keeps for one extraction: the per-unit
+    log, the stage bound and its statistics, the memo of composed units, the layers composed whole, and
+    the readings still to come (each hidden unit on and off, each pairwise output decision) that share
+    the term search's work (:func:`work_share`)."""
+
+    def __init__(self, network, n_rows: int, budget, max_stage_clauses: int | None):
+        self.budget, self.max_stage_clauses = budget, max_stage_clauses
+        self.log = UnitLog(n_rows)
+        self.stats = BoundStats(max_stage_clauses)
+        self.memo: dict = {}
+        self.composed_layers: set = set()
+        self.units_left = 2 * sum(layer.n_units for layer in network.layers[:-1]) + (len(network.classes) - 1) ** 2
+
+    def bound(self, clauses: Clauses) -> Clauses:
+        return cover_bound(clauses, self.max_stage_clauses, self.stats)
+
+    def work_cap(self) -> int | None:
+        """This unit's share of the term search's work."""
+        self.units_left = max(self.units_left - 1, 1)
+        return work_share(self.budget, self.units_left + 1)

@@ -42,6 +42,7 @@ from ..base import DecompositionalExtractor, Interval, Options, register
 from ._stage_bound import BoundStats, at_least, cover_bound
 from ..budget import SAFETY_SECONDS
 from ._dnf_composition import MAX_STEPS, Budget, Clauses, class_rules, finish_within, pairwise_logits
+from ._unit_reading import UnitLog
 from ._units import quantile_cuts, unit_name, unit_thresholds
 
 __all__ = ["NofM"]
@@ -128,6 +129,16 @@ class _Unit:
     def __init__(self, idx, positive, labels, means, bias, threshold):
         self.idx, self.positive, self.labels = idx, positive, labels
         self.means, self.bias, self.threshold = means, bias, threshold
+        self.n_dropped = 0
+
+    def log(self, log, name, A, truth, n_weights):
+        """Record in ``log`` how the unit was read and its agreement with ``truth`` (the real unit's
+        state) on the training rows, read on the antecedents ``A`` of the layer below."""
+        how = (f"{len(self.means)} cluster(s) of {len(self.idx)} antecedent(s)"
+               + (f"; {self.n_dropped} weaker antecedent(s) held at their mean (max_antecedents)"
+                  if self.n_dropped else "") + f"; {n_weights} distinct weight(s)")
+        agreement = float(np.mean((self.score(A) >= self.threshold) == truth)) if len(truth) else 1.0
+        log.record(name, how, agreement, bool(self.n_dropped) or len(self.means) < n_weights)
 
     def weights(self):
         return np.array([self.means[k] for k in self.labels])
@@ -151,6 +162,7 @@ def _fit_unit(w, b, ante, distance, max_clusters, max_antecedents, threshold, ta
     mag = np.abs(wa)
     keep = np.flatnonzero(mag > 1e-12)
     A = ante.A
+    n_dropped = max(len(keep) - max_antecedents, 0)
     if len(keep) > max_antecedents:
         # the weakest antecedents become constants at their mean on the rows (the retrained bias
         # absorbs them): an m-of-n test over a few strong antecedents stays readable and exportable
@@ -177,6 +189,7 @@ def _fit_unit(w, b, ante, distance, max_clusters, max_antecedents, threshold, ta
     unit = _Unit(unit.idx, unit.positive, np.array([remap[k] for k in unit.labels], dtype=int),
                  [unit.means[k] for k in alive], unit.bias, threshold)
     unit.bias = _retrain_bias(unit, A, target, kind, activation)
+    unit.n_dropped = n_dropped
     return unit
 
 
@@ -332,7 +345,7 @@ class NofM(DecompositionalExtractor):
         self.units_ = reading.units
         self.unit_rules_ = reading.unit_rules
         extra = {"complete": len(done) == K - 1, "classes_done": done, "peak_clauses": budget.peak,
-                 **reading.stats.as_provenance()}
+                 **reading.stats.as_provenance(), **reading.log.provenance()}
         rules, partial = finish_within(dnfs, network, X, y, default, budget=budget, generalise=self.generalise,
                                        on_budget=self.on_budget)
         return rules, {**extra, **partial, **budget.provenance()}
@@ -356,6 +369,8 @@ class _Reading:
         self.fitted: dict = {}
         self.memo: dict = {}
         self.stats = BoundStats(params.max_stage_clauses)
+        self.log = UnitLog(len(X))
+        self.v_on: list = []
 
     def bound(self, clauses):
         return cover_bound(clauses, self.max_stage_clauses, self.stats)
@@ -365,12 +380,15 @@ class _Reading:
         for l, layer in enumerate(self.layers[:-1], start=1):
             H = self.acts[l - 1]
             t_on, _, v_on, _, _, _ = unit_thresholds(layer.activation, H, 0.5)
+            self.v_on.append(v_on)
             cols = []
             for j in range(layer.n_units):
                 u = _fit_unit(layer.weights[j], layer.bias[j], self.ante[-1], self.dist, self.mc, self.ma, t_on[j],
                               H[:, j], "hidden", layer.activation)
                 self.fitted[(l, j)] = u
                 self.units[unit_name(l, j)] = u.describe()
+                u.log(self.log, unit_name(l, j), self.ante[-1].A, H[:, j] >= v_on[j],
+                      _distinct(layer.weights[j], self.ante[-1]))
                 cols.append(u.score(self.ante[-1].A) >= u.threshold)
                 self.budget.check(0, f"clustering unit {unit_name(l, j)}")
             self.ante.append(_hidden_antecedents(l, np.column_stack(cols), layer.activation, v_on))
@@ -436,6 +454,9 @@ class _Reading:
             for c in conjs:
                 result = self.bound(result.or_(self.expand(c, l - 1, f"composing unit {unit_name(l, j)}")))
                 self.budget.check(len(result), f"composing unit {unit_name(l, j)}")
+            if on:
+                self.log.composed(unit_name(l, j), [m for _, m, _ in result.items],
+                                  self.acts[l - 1][:, j] >= self.v_on[l - 1][j])
             # a count vector no training row meets adds nothing but products
             self.memo[key] = result.drop_uncovered().with_terms([(l, j, ">=" if on else "<", float(u.threshold))])
         return self.memo[key]
@@ -450,6 +471,7 @@ class _Reading:
                       "identity")
         tag = f"class {classes[c]} over {classes[c2]}"
         self.units[tag] = u.describe()
+        u.log(self.log, tag, self.ante[-1].A, won, _distinct(Wo[c] - Wo[c2], self.ante[-1]))
         conjs = self.rules_of(u, self.ante[-1], True, f"reading the decision {tag}")
         self.unit_rules[tag] = [_show(x) for x in conjs]
         part = Clauses([])
@@ -457,7 +479,14 @@ class _Reading:
             part = self.bound(part.or_(self.expand(conj, len(self.layers) - 1,
                                                   f"the decision for class {classes[c]!r}")))
             self.budget.check(len(part), f"the decision for class {classes[c]!r}")
+        self.log.composed(tag, [m for _, m, _ in part.items], won)
         return part
+
+
+def _distinct(w, ante) -> int:
+    """Distinct non-zero weights of a unit over the antecedents ``ante``: the clusters of an exact reading."""
+    wa, _ = ante.linear(np.asarray(w, dtype=np.float64), 0.0)
+    return len(np.unique(np.round(np.abs(wa[np.abs(wa) > 1e-12]), 9)))
 
 
 def _mofn(n, group):

@@ -34,9 +34,15 @@ from ...rules.render import format_condition
 from ..base import DecompositionalExtractor, Interval, Options, register
 from ..budget import SAFETY_SECONDS
 from ._dnf_composition import MAX_STEPS, Budget, Clauses, compose, finish_within, pairwise_logits
+from ._stage_bound import BoundedReading, covered_rows
+from ._unit_reading import cover_terms, data_terms, reading_agreement
 from ._units import half_positive_mean, unit_name
 
 __all__ = ["Tsukimoto"]
+
+#: the tolerances a data-limited reading of an output decision falls back to, in turn, when no term decides
+#: the class at the requested tolerance (a wide ReLU layer over coarse input cuts: breast_cancer's (16,) net)
+RAISED_TOLERANCES = (0.1, 0.2, 0.3)
 
 
 class _Var:
@@ -77,12 +83,20 @@ class Tsukimoto(DecompositionalExtractor):
         Cut of numeric/integer/ordinal inputs: "large" means above it. ``"median"`` cuts each
         input between its training median and the next observed value; a float is a cut on
         the [0, 1] scale for every input.
-    tolerance : float, default 0.0
+    tolerance : float or "auto", default "auto"
         Data-limited test only: the share of covered training rows on which the unit may be
         off while the term is still accepted (0 is Tsukimoto's strict test; a little slack
-        lets terms through on continuous data where no short term is perfectly pure).
+        lets terms through on continuous data where no short term is perfectly pure). ``auto``:
+        0 when every input is discrete (exact readings of small discrete problems), 0.05
+        otherwise (measured: on a 4-12-8 tanh network of ECLAIRE's XOR, fidelity 0.61 strict,
+        0.97 with 0.05 or 0.1).
     max_clauses : int or None, default 20000
         Largest number of clauses alive while composing layers.
+    max_stage_clauses : int or None, default 64
+        Bound on the composition: every stage (a unit's input-level rules, each product, each
+        class decision) keeping more clauses is reduced to a greedy cover of the training rows it
+        covers (as N-of-M's; provenance ``bound``), and a unit with more data-limited terms keeps a
+        cover of the rows they cover. None: the exact expansion.
     max_steps : int or None, default 20_000_000
         The work budget, the deterministic stop: candidate terms tried by the term generator plus
         clause pairs multiplied while composing (and one per check-point). A reading that needs more
@@ -94,6 +108,17 @@ class Tsukimoto(DecompositionalExtractor):
         When it stops the run, the error says the wall clock did and the outcome depends on the load.
     generalise : bool, default False
         Drop literals of the final rules that do not reduce errors on the training rows.
+
+    Notes
+    -----
+    Deep, wide networks get a bounded reading, never none: each unit's data-limited term generation
+    may spend a share of the work left (:data:`~rulex.extractors.decompositional._unit_reading.WORK_SHARE`)
+    and keeps the orders it finished; provenance ``unit_readings`` says per unit how it was read (the
+    test, the order bound, a cut, a cover of its terms) and its agreement with the unit's real on/off
+    state on the training rows (``agreement``, on the layer below's real values; ``composed_agreement``,
+    through its input-level rules), and ``units_approximated`` lists the units read approximately.
+    An output decision that no term decides at ``tolerance`` is read again at 0.1, 0.2 and 0.3 (the
+    first that gives a term; recorded in its ``read``) rather than giving no rule.
 
     Attributes
     ----------
@@ -110,18 +135,20 @@ class Tsukimoto(DecompositionalExtractor):
         "max_order": [Interval(int, 1, 8), Options(("auto",))],
         "continuous_threshold": [Interval(float, 0.0, 1.0), Options(("median",))],
         "max_clauses": [Interval(int, 1, None), None],
+        "max_stage_clauses": [Interval(int, 1, None), None],
         "max_steps": [Interval(int, 1, None), None],
         "max_seconds": [Interval(float, 0.0, None), None],
         "generalise": [bool],
-        "tolerance": [Interval(float, 0.0, 0.5)],
+        "tolerance": [Interval(float, 0.0, 0.5), Options(("auto",))],
     }
 
-    def __init__(self, domain="auto", max_order="auto", continuous_threshold=0.5, tolerance=0.0, max_clauses=20000,
-                 max_steps=MAX_STEPS, max_seconds=SAFETY_SECONDS, generalise=False):
+    def __init__(self, domain="auto", max_order="auto", continuous_threshold=0.5, tolerance="auto", max_clauses=20000,
+                 max_stage_clauses=64, max_steps=MAX_STEPS, max_seconds=SAFETY_SECONDS, generalise=False):
         self.domain = domain
         self.max_order = max_order
         self.continuous_threshold = continuous_threshold
         self.max_clauses = max_clauses
+        self.max_stage_clauses = max_stage_clauses
         self.max_steps = max_steps
         self.max_seconds = max_seconds
         self.generalise = generalise
@@ -139,7 +166,7 @@ class Tsukimoto(DecompositionalExtractor):
                     lo = np.zeros(len(cols)); hi = np.zeros(len(cols))
                     lo[pos] = hi[pos] = 1.0
                     lits.append({"key": ("in", col), "conds": (Condition(enc.input_names_[col], ">", 0.5),),
-                                 "lo": lo, "hi": hi, "mask": X[:, col] > 0.5})
+                                 "lo": lo, "hi": hi, "mask": X[:, col] > 0.5, "real": X[:, col] > 0.5})
                 # free: exactly one category is on (minimum is over the categories)
                 out.append(_Var(f.name, cols, lits, None, None))
                 continue
@@ -160,9 +187,9 @@ class Tsukimoto(DecompositionalExtractor):
             hi_lo = 1.0 if f.kind == "binary" else cut
             lo_hi = 0.0 if f.kind == "binary" else cut
             lits = [{"key": ("hi", col), "conds": (Condition(name, ">", cut),), "lo": np.array([hi_lo]),
-                     "hi": np.array([b]), "mask": vals > cut},
+                     "hi": np.array([b]), "mask": vals > cut, "real": vals > cut},
                     {"key": ("lo", col), "conds": (Condition(name, "<=", cut),), "lo": np.array([a]),
-                     "hi": np.array([lo_hi]), "mask": vals <= cut}]
+                     "hi": np.array([lo_hi]), "mask": vals <= cut, "real": vals <= cut}]
             out.append(_Var(f.name, cols, lits, np.array([a]), np.array([b])))
         return out
 
@@ -181,9 +208,9 @@ class Tsukimoto(DecompositionalExtractor):
                 off, on = 0.0, 2.0 * th
             name = unit_name(layer_idx, j)
             lits = [{"key": (layer_idx, j, True), "conds": (), "lo": np.array([on]), "hi": np.array([on]),
-                     "mask": H[:, j] >= th},
+                     "mask": H[:, j] >= th, "real": H[:, j] >= th},
                     {"key": (layer_idx, j, False), "conds": (), "lo": np.array([off]), "hi": np.array([off]),
-                     "mask": H[:, j] < th}]
+                     "mask": H[:, j] < th, "real": H[:, j] < th}]
             out.append(_Var(name, [j], lits, np.array([min(on, off)]), np.array([max(on, off)])))
         return out
 
@@ -198,11 +225,12 @@ class Tsukimoto(DecompositionalExtractor):
         raise NetworkError(f"tsukimoto reads sigmoid, tanh and relu hidden units, not {activation!r}")
 
     # -- the term generator -----------------------------------------------------------------
-    def _terms(self, w, b, variables, on_rows, budget, where, domain, order):
+    def _terms(self, w, b, variables, on_rows, budget, where, domain, order, max_work=None, tolerance=None):
         """Prime implicants (up to ``order`` literals) of ``w.v + b >= 0`` over ``variables``.
 
         ``on_rows`` is the unit's truth on the data rows (used by the data-limited test).
-        Returns a list of tuples of literal dicts; ``[()]`` if always on, ``[]`` if never.
+        Returns ``(terms, cut)``: a list of tuples of literal dicts (``[()]`` if always on, ``[]`` if
+        never) and, when ``max_work`` stopped the data-limited generation, the order it reached (else None).
         ``domain`` is the term test for this unit (``"vertex"`` or ``"data"``).
         """
         free = 0.0
@@ -223,61 +251,47 @@ class Tsukimoto(DecompositionalExtractor):
                 cands.append((gain, v.name, lit))
         theta = -(b + free)
         if theta <= 0:
-            return [()]
+            return [()], None
         cands.sort(key=lambda t: (-t[0], t[1], str(t[2]["key"])))
+        if domain == "data":
+            found, reached, cut = data_terms([(name, lit["mask"]) for _, name, lit in cands], on_rows, int(order),
+                                             self.tolerance_ if tolerance is None else tolerance, budget,
+                                             where, max_work)
+            return [tuple(cands[i][2] for i in t) for t in found], (reached if cut else None)
+        return self._vertex_terms(cands, theta, int(order), budget, where), None
+
+    @staticmethod
+    def _vertex_terms(cands, theta, K, budget, where):
+        """Implicants under the whole-box test (the literals' gains reach ``theta``), breadth-first by
+        order so that accepted terms are prime among those generated; branch and bound on the gains."""
         gains = np.array([g for g, _, _ in cands])
-        accepted = []
-        K = int(order)
+        accepted: list = []
         n = len(cands)
-
-        def covered_superset(idx):
-            s = set(idx)
-            return any(set(a) <= s for a in accepted)
-
-        def test(idx, mask):
-            if domain == "vertex":
-                return gains[list(idx)].sum() >= theta
-            covered = int(mask.sum())
-            return covered > 0 and int(np.sum(~on_rows[mask])) <= self.tolerance * covered
-
         steps = 0
-        # breadth-first by order, so accepted terms are prime among those generated
-        frontier = [((), np.ones(len(on_rows), dtype=bool) if on_rows is not None else None, set())]
+        frontier: list = [((), set())]
         for order in range(1, K + 1):
-            if budget is not None:
-                budget.check(0, f"{where}: generating terms of order {order}")
+            budget.check(0, f"{where}: generating terms of order {order}")
             nxt = []
-            for idx, mask, used in frontier:
+            for idx, used in frontier:
                 start = idx[-1] + 1 if idx else 0
                 steps += 1
-                if budget is not None:      # the candidates this term may be extended with, each checked
-                    budget.spend((n - start) * (1 + len(accepted)))       # against every accepted term
-                if budget is not None and steps % 64 == 0:
+                budget.spend((n - start) * (1 + len(accepted)))    # each candidate against every accepted term
+                if steps % 64 == 0:
                     budget.check(0, f"{where}: generating terms of order {order}")
                 for i in range(start, n):
-                    g, vname, lit = cands[i]
+                    vname = cands[i][1]
                     if vname in used:
                         continue
                     new = idx + (i,)
-                    if covered_superset(new):
+                    if any(set(a) <= set(new) for a in accepted):
                         continue
-                    if domain == "vertex":
-                        rest = K - order
-                        best = gains[list(new)].sum()
-                        if rest:
-                            others = [gains[j] for j in range(i + 1, n) if cands[j][1] not in used | {vname}]
-                            best += sum(others[:rest])
-                        if best < theta:
-                            continue
-                        m = None
-                    else:
-                        m = mask & lit["mask"]
-                        if not m.any():
-                            continue
-                    if test(new, m):
+                    best = gains[list(new)].sum()
+                    if best >= theta:
                         accepted.append(new)
-                    elif order < K:
-                        nxt.append((new, m, used | {vname}))
+                        continue
+                    others = [gains[j] for j in range(i + 1, n) if cands[j][1] not in used | {vname}]
+                    if order < K and best + sum(others[:K - order]) >= theta:
+                        nxt.append((new, used | {vname}))
             frontier = nxt
             if not frontier:
                 break
@@ -294,6 +308,7 @@ class Tsukimoto(DecompositionalExtractor):
         # over hidden units (graded values read as Booleans) the data-limited test and order 4
         # keep terms short; over discrete inputs the exact vertex test with the full order
         hidden_domain = "data" if self.domain == "auto" else domain
+        self.tolerance_ = float(self.tolerance) if self.tolerance != "auto" else (0.0 if discrete else 0.05)
         hidden_order = 4 if self.max_order == "auto" else max_order
         budget = Budget(self.max_clauses, self.max_seconds, "tsukimoto",
                         advice="lower max_order, or use method='deepred'", max_steps=self.max_steps)
@@ -307,19 +322,20 @@ class Tsukimoto(DecompositionalExtractor):
                 dnfs[c] = reading.class_dnf(c)
         self.unit_functions_ = reading.functions
         extra = {"unit_functions": {k: str(v) for k, v in reading.functions.items()}, "domain": domain,
-                 "peak_clauses": budget.peak}
+                 "peak_clauses": budget.peak, **reading.stats.as_provenance(), **reading.log.provenance()}
         rules, partial = finish_within(dnfs, network, X, y, default, budget=budget, generalise=self.generalise)
         return rules, {**extra, **partial, **budget.provenance()}
 
 
-class _Reading:
+class _Reading(BoundedReading):
     """One Tsukimoto reading of a network: every layer's variables, each unit's implicants (as
     ``functions``, sympy expressions) and their input-level composition, memoised per unit and
     polarity. Lives for one ``_extract`` call. ``input_test`` and ``hidden_test`` are the
     ``(domain, max order)`` of the term test over the inputs and over hidden units."""
 
     def __init__(self, params: Tsukimoto, network, X, budget, input_test, hidden_test):
-        self.params, self.network, self.budget = params, network, budget
+        super().__init__(network, len(X), budget, params.max_stage_clauses)
+        self.params, self.network = params, network
         self.input_test, self.hidden_test = input_test, hidden_test
         self.hidden = network.activations(X)[:-1]
         self.n_rows = len(X)
@@ -333,8 +349,52 @@ class _Reading:
             self.thresholds.append(th)
             self.variables.append(params._hidden_vars(l, H, layer.activation, th))
             self.values.append(H)
-        self.memo: dict = {}
         self.functions: dict = {}
+
+    def read(self, name, w, b, l, truth, domain, order, decision=False):
+        """A unit's terms over the variables of layer ``l`` (and how they were read, in the log).
+
+        With the data-limited test over a hidden layer, a hidden literal's rows are those its composed
+        input-level rules cover (not those on which the unit really is on): a term is kept when every
+        training row its input-level rules cover turns the unit on, so errors of the layers below are
+        seen, not multiplied. (Over the inputs, and for an exact reading of the layer below, the two agree.)"""
+        if domain == "data" and l >= 1:
+            self.compose_layer(l)
+        terms, cut = self.params._terms(w, b, self.variables[l], truth, self.budget, name, domain, order,
+                                        self.work_cap())
+        tol = self.params.tolerance_
+        while decision and domain == "data" and not terms and truth.any() and tol < RAISED_TOLERANCES[-1]:
+            # no term decides the class purely enough: a bounded reading with more slack rather than no
+            # rule at all (recorded; a hidden unit with no term is a literal that never holds, and retrying
+            # every such unit would cost more than the whole reading)
+            tol = min(t for t in RAISED_TOLERANCES if t > tol)
+            terms, cut = self.params._terms(w, b, self.variables[l], truth, self.budget, name, domain, order,
+                                            self.work_cap(), tol)
+        ones = [np.ones(self.n_rows, dtype=bool)]
+        masks = [np.logical_and.reduce([lit["mask"] for lit in t] or ones) for t in terms]
+        limit = self.params.max_stage_clauses
+        how = f"{domain} test, at most {order} literals" + (f"; cut by its work share at order {cut}"
+                                                            if cut is not None else "")
+        bounded = cut is not None or tol != self.params.tolerance_
+        if tol != self.params.tolerance_:
+            how += f"; tolerance raised to {tol} (no term at {self.params.tolerance_})"
+        if domain == "data" and limit is not None and len(terms) > limit:
+            kept = cover_terms(terms, masks)
+            how += f"; {len(kept)} of {len(terms)} terms cover the same training rows"
+            terms, masks, bounded = [terms[i] for i in kept], [masks[i] for i in kept], True
+        local = [np.logical_and.reduce([lit["real"] for lit in t] or ones) for t in terms]
+        self.log.record(name, how, reading_agreement(local, truth), bounded)
+        return terms
+
+    def compose_layer(self, l):
+        """Compose every unit of hidden layer ``l`` (on and off) and give its literals the rows their
+        input-level rules cover."""
+        if l in self.composed_layers:
+            return
+        self.composed_layers.add(l)
+        for j, var in enumerate(self.variables[l]):
+            for lit, on in zip(var.lits, (True, False)):
+                lit["mask"] = covered_rows(self.unit_dnf(l, j, on), self.n_rows)
 
     def describe(self, terms, l):
         """sympy DNF of a unit over the variables of layer ``l``."""
@@ -370,13 +430,14 @@ class _Reading:
         values = self.values[l]
         truth = values[:, j] >= th if on else values[:, j] < th
         domain, order = self.input_test if l == 1 else self.hidden_test
-        terms = self.params._terms(w, b, self.variables[l - 1], truth, self.budget, f"unit {unit_name(l, j)}",
-                                   domain, order)
+        name = f"{unit_name(l, j)} {'on' if on else 'off'}"
+        terms = self.read(name, w, b, l - 1, truth, domain, order)
         if on:
             self.functions[unit_name(l, j)] = self.describe(terms, l - 1)
-        self.memo[key] = compose(terms, l - 1, _literals, self.unit_dnf, self.frame0, self.budget,
-                                 f"composing unit {unit_name(l, j)}").with_terms([(l, j, ">=" if on else "<",
-                                                                                   float(th))])
+        clauses = compose(terms, l - 1, _literals, self.unit_dnf, self.frame0, self.budget,
+                          f"composing unit {unit_name(l, j)}", self.bound)
+        self.log.composed(name, [m for _, m, _ in clauses.items], truth)
+        self.memo[key] = clauses.with_terms([(l, j, ">=" if on else "<", float(th))])
         return self.memo[key]
 
     def class_dnf(self, c):
@@ -393,7 +454,8 @@ class _Reading:
                 continue
             w, b = Wo[c] - Wo[c2], bo[c] - bo[c2]
             truth = (self.hidden[-1] @ w + b) >= 0
-            terms = self.params._terms(w, b, self.variables[-1], truth, budget, "the output layer", domain, order)
+            name = f"class {classes[c]} over {classes[c2]}"
+            terms = self.read(name, w, b, len(self.hidden), truth, domain, order, decision=True)
             if not terms and truth.any():
                 warnings.warn(f"tsukimoto: no term of at most {order} hidden literals decides class "
                               f"{classes[c]!r} against {classes[c2]!r} ({domain} test); the network spreads "
@@ -401,9 +463,10 @@ class _Reading:
                               PartialResultWarning, stacklevel=5)
             expr.append(self.describe(terms, len(self.hidden)))
             part = compose(terms, len(self.hidden), _literals, self.unit_dnf, self.frame0, budget,
-                           f"the decision for class {classes[c]!r}")
-            acc = acc.and_(part, budget, f"combining the pairwise tests of class {classes[c]!r}",
-                           keep_uncovered=False)
+                           f"the decision for class {classes[c]!r}", self.bound)
+            self.log.composed(name, [m for _, m, _ in part.items], truth)
+            acc = self.bound(acc.and_(part, budget, f"combining the pairwise tests of class {classes[c]!r}",
+                                      keep_uncovered=False))
         self.functions[f"class {classes[c]}"] = sympy.And(*expr)
         return acc
 
