@@ -174,4 +174,4 @@ def test_all_layer_rules_stand_in_class_blocks(german_all_layers):
 def test_all_layer_rules_export_to_pmml_and_agree(german_all_layers, pmml_scorer):
     from _helpers.exports import _check_formats
     rules, test = german_all_layers
-    _check_formats(rules, test.frame, pmml=pmml_scorer)
+    _check_formats(rules, test.frame.iloc[:120], pmml=pmml_scorer)     # 120 rows: pypmml scores row by row
