@@ -322,6 +322,14 @@ def dominates_table(summary):
             why = (f"**no**: smallest within 0.005 is {small.iloc[0].method} with {small.iloc[0].conditions:.1f} "
                    f"conditions (> {p.conditions / 2:.1f})" if not small.empty else
                    f"**no**: best rulex fidelity is {p.fidelity - b.fidelity:.4f} below the peer")
+            within = rx[rx.conditions <= p.conditions / 2]
+            if not within.empty:
+                w = within.iloc[0]
+                why += (f"; the most faithful rulex within {p.conditions / 2:.1f} conditions is {w.method} "
+                        f"({w.fidelity:.4f}, {w.conditions:.1f}), {p.fidelity - 0.005 - w.fidelity:.4f} short")
+            if p.fidelity >= 1.0 and p.conditions <= b.conditions:
+                why += (f" (the peer already returns the network's function exactly with {p.conditions:.1f} "
+                        "conditions, the fewest of any exact method, peer or rulex)")
         else:
             why = "**yes**: " + ", ".join(f"{r.method} ({r.fidelity:.4f}, {r.conditions:.1f})"
                                            for r in half.sort_values("conditions").itertuples())
