@@ -165,7 +165,7 @@ ECLAIRE_METHODS = [
     ("ECLAIRE + min_coverage 0.01 + drop_redundant + compress", "deepred",
      {"layers": "all", "min_coverage": 0.01, "drop_redundant": True, "compress": True}),
     ("surrogate_tree", "surrogate_tree", {}),
-    ("auto (max_seconds=20)", "auto", {"max_seconds": 20.0}),
+    ("auto", "auto", {}),
 ]
 
 
