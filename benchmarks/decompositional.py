@@ -26,6 +26,7 @@ from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
 ECLAIRE_MARK = "## ECLAIRE's Table 1 protocol"
+READING_MARK = "### Reading"
 
 CASES = {
     # name: (data, hidden, seeds, [(method label, method, params)])
@@ -268,7 +269,9 @@ def write_protocol(df, n_folds, results, mark):
     path = results / "decompositional.md"
     old = path.read_text() if path.exists() else ""
     head = old[:old.index(mark)].rstrip("\n") + "\n" if mark in old else old.rstrip("\n") + "\n"
-    path.write_text(head + "\n" + "\n".join(lines))
+    # the hand-written reading after the tables ("### Reading ...") is kept as it is
+    tail = old[old.index(READING_MARK, old.index(mark)):] if mark in old and READING_MARK in old[old.index(mark):] else ""
+    path.write_text(head + "\n" + "\n".join(lines) + (tail if tail else ""))
     print(f"wrote {path}")
 
 
