@@ -302,8 +302,9 @@ def finish(dnfs: dict, network, X: np.ndarray, y_idx: np.ndarray, default_idx: i
     # class totals goes to the earlier block (the default when its rules vote), and the deciding rule of a
     # class is its most reliable firing one. Interleaved classes would make the tie-break a decision list,
     # which PMML's weightedSum can only encode with weights exponential in the alternations.
-    block = {c: i for i, c in enumerate([default_idx] + [k for k in range(len(network.classes)) if k != default_idx])}
-    rules.sort(key=lambda r: (block[list(network.classes).index(r.conclusion)], -r.weight))
+    order = [default_idx] + [k for k in range(len(network.classes)) if k != default_idx]
+    block = {network.classes[k]: i for i, k in enumerate(order)}
+    rules.sort(key=lambda r: (block[r.conclusion], -r.weight))
     return RuleSet(rules, network.classes[default_idx], semantics="unordered", task="classification",
                    classes=network.classes, space="encoded")
 
