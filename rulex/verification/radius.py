@@ -8,7 +8,10 @@ tried (one box per combination). Per row the answer is ``certified`` (no point o
 differently), ``counterexample`` (a real row in the box, in original units, where ``rules.predict`` and
 ``network.predict`` differ) or ``unknown``. Beside the certified share stand two sampled figures on the
 same rows: the rows' own fidelity, and an upper bound (the share of rows where no sampled point of the
-box disagrees): the gap between the certified share and that bound is what the verifier left unknown.
+box disagrees). The gap between the certified share and that bound is what the verifier left unknown
+plus the rows whose only disagreeing points the sample missed: the verifier's counterexamples lie at or near
+the box's corners (benchmarks/results/verify.md §7), where uniform points in many dimensions almost never
+fall, so with nothing unknown the certified share is exact and the sampled bound is the looser figure.
 """
 from __future__ import annotations
 
