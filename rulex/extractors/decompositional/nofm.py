@@ -175,6 +175,9 @@ def _fit_unit(w, b, ante, distance, max_clusters, max_antecedents, threshold, ta
     labels = _cluster(mag[keep], distance, max_clusters)
     means = [float(mag[keep][labels == k].mean()) for k in range(labels.max() + 1)]
     unit = _Unit(keep, positive[keep], labels, means, bias, threshold)
+    # the bias first fitted to the clustered weights: read over median-cut antecedents with the original
+    # bias, the unit can be on (or off) on every row, and then every cluster would look removable
+    unit.bias = _retrain_bias(unit, A, target, kind, activation)
     # eliminate clusters that change the unit's state on no training row, smallest total first
     state = unit.score(A) >= threshold
     totals = sorted(range(len(means)), key=lambda k: (means[k] * np.sum(labels == k), k))

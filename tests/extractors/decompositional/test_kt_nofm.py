@@ -177,3 +177,19 @@ def test_nofm_budget_and_partial(monk2_net):
     # one class for rulex's own warnings: a partial result is a RulexWarning too (the CLI's one line)
     assert any(issubclass(w.category, rulex.PartialResultWarning) for w in said)
     assert all(issubclass(w.category, rulex.RulexWarning) for w in said)
+
+
+def test_nofm_decision_is_not_emptied_by_cluster_elimination():
+    """Regression: on breast_cancer's (16, 8) sigmoid network (seed 0) the decision unit, read over the
+    clustered hidden units with its original bias, was on for every training row, so every cluster
+    looked removable and N-of-M returned no rule at all. The bias is now fitted to the clustered
+    weights before clusters are eliminated: the decision keeps a cluster and the rules conclude both
+    classes."""
+    train, _ = rulex.load_dataset("breast_cancer").split(random_state=0)
+    net = rulex.train_network(train, (16, 8), "sigmoid", random_state=0)
+    ex = get_extractor("nofm").fit(net, train)
+    rules = ex.rules_
+    decision = ex.units_["class malignant over benign"]
+    assert decision["sizes"] and sum(decision["sizes"]) > 0
+    assert len(rules.rules) > 0
+    assert set(rules.predict(train.X)) == {"malignant", "benign"}
