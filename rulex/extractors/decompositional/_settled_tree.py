@@ -13,6 +13,11 @@ If it never flattens, the last tree is learned on every row, which is the tree o
 itself. At or below ``4 * sample_rows`` rows (every exact-concept test:
 MONK, XOR) nothing changes: one tree on every row.
 
+Above ``FAST_ROWS`` rows a tree is grown by :mod:`._exact_cart` instead of scikit-learn: the same CART
+(the best Gini split at every node, the same thresholds), found on columns sorted and binned once and
+shared by every tree learned on the same rows (``columns``), several times faster on many rows; only
+which of two equally good splits is taken may differ. At or below it, every tree is scikit-learn's.
+
 The comparison is exact, not estimated: each tree labels every extraction row (a tree's
 prediction is one pass through at most its depth of comparisons per row). An absolute leaf size
 (an int ``min_samples_leaf``) is scaled to the sample, so the trees compared have the capacity of
@@ -26,13 +31,16 @@ import numpy as np
 from sklearn.tree import DecisionTreeClassifier
 
 from ._dnf_composition import cart_dnf, tree_dnf
+from ._exact_cart import Columns, fit_tree
 
-__all__ = ["SAMPLE_ROWS", "TOLERANCE", "TreeLog", "settled_tree_dnf"]
+__all__ = ["FAST_ROWS", "SAMPLE_ROWS", "TOLERANCE", "TreeLog", "settled_tree_dnf"]
 
 #: DeepRED's default first sample of its intermediate trees (``tree_sample_rows``)
 SAMPLE_ROWS = 5_000
 #: default share of the rows on which two consecutive trees may disagree (``tree_tolerance``)
 TOLERANCE = 0.002
+#: a tree on more rows than this is grown on presorted, binned columns (:mod:`._exact_cart`)
+FAST_ROWS = 20_000
 
 
 class TreeLog:
@@ -62,18 +70,40 @@ def _sizes(n: int, first: int) -> list:
     return sizes + [n]
 
 
+def _fit(A32: np.ndarray, rows, y: np.ndarray, *, leaf, max_depth, random_state, columns: dict | None, key):
+    """One CART tree on ``A32[rows]``: scikit-learn's, or above ``FAST_ROWS`` rows the same tree grown on
+    presorted columns, kept in ``columns[(key, number of rows)]`` for the next tree on the same rows."""
+    m = len(y)
+    if m <= FAST_ROWS:
+        return DecisionTreeClassifier(min_samples_leaf=leaf, max_depth=max_depth,
+                                      random_state=random_state).fit(A32[rows], y)
+    cols = None if columns is None or key is None else columns.get((key, m))
+    if cols is None:
+        cols = Columns(A32[rows])
+        if columns is not None and key is not None:
+            columns[(key, m)] = cols
+    return fit_tree(cols, y, min_samples_leaf=leaf, max_depth=max_depth)
+
+
 def settled_tree_dnf(A: np.ndarray, y: np.ndarray, names, *, min_samples_leaf, max_depth, random_state,
-                     sample_rows: int | None, tolerance: float, log: TreeLog | None = None) -> dict:
+                     sample_rows: int | None, tolerance: float, log: TreeLog | None = None,
+                     columns: dict | None = None, key=None) -> dict:
     """:func:`tree_dnf` of ``(A, y)``, learned on the smallest doubling of a ``sample_rows`` sample past which
     the tree's agreement with ``y`` on all rows stops growing (see the module's docstring); ``sample_rows=None`` or
-    ``len(A) <= 4 * sample_rows``: on every row, exactly :func:`tree_dnf`."""
+    ``len(A) <= 4 * sample_rows``: on every row, exactly :func:`tree_dnf` up to ``FAST_ROWS`` rows.
+    ``columns`` (a dict the caller keeps for one extraction) and ``key`` (naming ``A`` in it) share the
+    sorted columns of the rows between the trees learned on the same ``A``."""
     n = len(y)
+    labels = np.unique(y)
     if sample_rows is None or n <= 4 * sample_rows:       # below, the doublings would cost more than one tree
         if log is not None:
             log.add(n, n)
-        return tree_dnf(A, y, names, min_samples_leaf=min_samples_leaf, max_depth=max_depth,
-                        random_state=random_state)
-    labels = np.unique(y)
+        if n <= FAST_ROWS or len(labels) == 1:
+            return tree_dnf(A, y, names, min_samples_leaf=min_samples_leaf, max_depth=max_depth,
+                            random_state=random_state)
+        tree = _fit(np.ascontiguousarray(A, dtype=np.float32), slice(None), y, leaf=min_samples_leaf,
+                    max_depth=max_depth, random_state=random_state, columns=columns, key=key)
+        return cart_dnf(tree, names, labels)
     A32 = np.ascontiguousarray(A, dtype=np.float32)     # what CART reads anyway: converted once, not per tree
     order = np.random.default_rng(random_state).permutation(n)
     previous = None
@@ -82,8 +112,8 @@ def settled_tree_dnf(A: np.ndarray, y: np.ndarray, names, *, min_samples_leaf, m
         leaf = min_samples_leaf
         if isinstance(leaf, numbers.Integral) and m < n:
             leaf = max(1, int(round(leaf * m / n)))
-        tree = DecisionTreeClassifier(min_samples_leaf=leaf, max_depth=max_depth,
-                                      random_state=random_state).fit(A32[rows], y[rows])
+        tree = _fit(A32, rows, y[rows], leaf=leaf, max_depth=max_depth, random_state=random_state,
+                    columns=columns, key=key)
         if m == n:
             break
         wrong = int(np.count_nonzero(tree.predict(A32) != y))

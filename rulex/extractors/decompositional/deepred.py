@@ -78,17 +78,20 @@ class _LayerWise(DecompositionalExtractor):
         frames = [pd.DataFrame(X, columns=network.encoder.input_names_)]
         frames += [hidden_frame(h, l + 1) for l, h in enumerate(hidden)]
         self._tree_log = TreeLog()
+        self._columns: dict = {}            # sorted columns of the rows, shared by the trees on many rows
         # the inputs as every tree reads them (CART works in float32): converted once for all the trees
         self._inputs32 = np.ascontiguousarray(X, dtype=np.float32)
         return X, y, default, hidden, frames
 
-    def _tree(self, A, y, names) -> dict:
+    def _tree(self, A, y, names, key=None) -> dict:
         """An intermediate tree (``{label: [conjunction, ...]}``), on a settled sample of the rows when
-        there are many (``tree_sample_rows``, ``tree_tolerance``)."""
+        there are many (``tree_sample_rows``, ``tree_tolerance``); ``key`` names ``A`` (a layer's values) so
+        that the trees on the same many rows share its sorted columns."""
         return settled_tree_dnf(A, y, names, min_samples_leaf=self.min_samples_leaf,
                                 max_depth=self.max_depth,
                                 random_state=self.random_state, sample_rows=self.tree_sample_rows,
-                                tolerance=float(self.tree_tolerance), log=self._tree_log)
+                                tolerance=float(self.tree_tolerance), log=self._tree_log,
+                                columns=self._columns, key=key)
 
     def _top(self, y, hidden, frames):
         return self._tree(hidden[-1], y, list(frames[len(hidden)].columns))
@@ -248,7 +251,7 @@ class DeepRED(_LayerWise):
                                        on_budget=self.on_budget, every_class=self.layers == "all")
         if self.drop_redundant:
             rules, extra["rules_dropped"] = drop_redundant_rules(rules, X, y, network.encoder.input_names_)
-        self._inputs32 = None
+        self._inputs32, self._columns = None, {}
         return rules, {**extra, **partial, **budget.provenance(), **self._tree_log.provenance()}
 
     # -- clause-wise -------------------------------------------------------------------
@@ -257,7 +260,7 @@ class DeepRED(_LayerWise):
         for lit in clause:                  # a tree's literals: "<=" or ">" on an activation (never missing)
             col = frames[layer][lit.feature].to_numpy()
             target &= (col > lit.value) if lit.op == ">" else (col <= lit.value)
-        d = self._tree(self._inputs32, target, list(frames[0].columns))
+        d = self._tree(self._inputs32, target, list(frames[0].columns), key=0)
         terms = [(*_parse_unit(l.feature), l.op, l.value) for l in clause]
         out = Clauses.from_conjunctions(d.get(True, []), frames[0], terms)
         budget.check(len(out), f"learning input rules for a clause of hidden layer {layer}")
@@ -279,7 +282,7 @@ class _TermWise:
         if key not in self.memo:
             p, below = self.params, self.frames[layer - 1]
             target = self.hidden[layer - 1][:, unit] > thr
-            d = p._tree(below.to_numpy(), target, list(below.columns))
+            d = p._tree(below.to_numpy(), target, list(below.columns), key=layer - 1)
             self.memo[key] = {"pos": d.get(True, []), "neg": d.get(False, []), "expanded": {}}
             self.budget.check(0, f"learning the term {unit_name(layer, unit)} > {thr:.4g}")
         return self.memo[key]
@@ -377,7 +380,7 @@ class CRED(_LayerWise):
         for unit, ts in sorted(thresholds.items()):
             ts = np.array(sorted(ts))
             label = np.searchsorted(ts, H[:, unit], side="left")  # number of thresholds below the value
-            d = self._tree(self._inputs32, label, list(frames[0].columns))
+            d = self._tree(self._inputs32, label, list(frames[0].columns), key=0)
             interval_dnfs[unit] = (ts, {lab: Clauses.from_conjunctions(c, frames[0]) for lab, c in d.items()})
         dnfs = {}
         done, total = 0, 0
@@ -413,5 +416,5 @@ class CRED(_LayerWise):
         extra = {"complete": done == total or not total, "top_clauses_done": done, "peak_clauses": budget.peak}
         rules, partial = finish_within(dnfs, network, X, y, default, budget=budget, generalise=self.generalise,
                                        on_budget=self.on_budget)
-        self._inputs32 = None
+        self._inputs32, self._columns = None, {}
         return rules, {**extra, **partial, **budget.provenance(), **self._tree_log.provenance()}
