@@ -188,30 +188,32 @@ def _generalise(clauses, label_mask: np.ndarray, frame: pd.DataFrame, budget: Bu
     """
     out: list = []
     cache: dict = {}
+    # row masks packed 8 to a byte, counted by popcount: the same counts at an eighth of the memory traffic
+    other = np.packbits(~label_mask)
+    every = np.packbits(np.ones(len(frame), dtype=bool))
 
     def m(lit):
         r = cache.get(lit)
         if r is None:
-            r = cache[lit] = lit.evaluate(frame)
+            r = cache[lit] = np.packbits(lit.evaluate(frame))
         return r
+
+    def wrong(lits) -> int:
+        cover = every.copy()
+        for lit in lits:
+            cover &= m(lit)
+        return int(np.bitwise_count(cover & other).sum())
 
     for n_done, clause in enumerate(clauses):
         if budget is not None and n_done % 16 == 0:
             budget.check(len(clauses), "generalising the rules")
         lits = list(clause)
-        cover = np.ones(len(frame), dtype=bool)
-        for lit in lits:
-            cover &= m(lit)
-        bad = int(np.sum(cover & ~label_mask))
+        bad = wrong(lits)
         i = 0
         while i < len(lits):
             trial = lits[:i] + lits[i + 1:]
-            tc = np.ones(len(frame), dtype=bool)
-            for lit in trial:
-                tc &= m(lit)
-            if int(np.sum(tc & ~label_mask)) <= bad:
+            if wrong(trial) <= bad:
                 lits = trial
-                cover = tc
             else:
                 i += 1
         out.append(tuple(lits))
@@ -289,8 +291,10 @@ def finish(dnfs: dict, network, X: np.ndarray, y_idx: np.ndarray, default_idx: i
             agree = int(np.sum(cover & label_mask))
             terms: frozenset = frozenset()
             if simplify:
-                for (orig, _, p), gen in zip(source, clauses):
-                    if implies(gen, clause) or implies(orig, clause):
+                # a generalised clause only drops literals of its source, so the source's box lies inside it:
+                # "the generalised clause or its source implies the rule" is "its source implies the rule"
+                for orig, _, p in source:
+                    if implies(orig, clause):
                         terms |= p
             else:                   # unsimplified: each clause is its own source
                 terms = source[i][2]
