@@ -123,12 +123,12 @@ class _Level:
                  n_open: int, leaf: int):
         d, B = cols.d, cols.n_bins
         self.cols, self.yk, self.K, self.leaf = cols, yk, K, leaf
-        node_class = local * (B * K) + (yk if rows is None else yk[rows])     # (node, class) of each row
+        node_class = (local * K + (yk if rows is None else yk[rows])) * B      # (node, class) of each row
         hist = np.empty((n_open, d, B, K), dtype=np.int64)
         for f in range(d):                  # one column at a time: memory of a few row vectors, not of the matrix
             code = cols.codes[f] if rows is None else cols.codes[f, rows]
-            hist[:, f] = np.bincount(node_class + code.astype(np.int64) * K,
-                                     minlength=n_open * B * K).reshape(n_open, B, K)
+            counts = np.bincount(node_class + code, minlength=n_open * K * B).reshape(n_open, K, B)
+            hist[:, f] = counts.transpose(0, 2, 1)
         self.hist = hist
         self.cum = np.cumsum(hist, axis=2)                 # counts at or below each bin
         self.tot = self.cum[:, 0, -1, :]                   # (n_open, K)
