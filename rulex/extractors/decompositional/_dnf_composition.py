@@ -13,6 +13,7 @@ N-of-M, Tsukimoto): from per-layer DNFs to input-level clauses to an unordered R
 """
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -20,7 +21,7 @@ import pandas as pd
 
 from ...exceptions import BudgetExceededError, PartialResultWarning
 from ...rules import Condition, Rule, RuleSet
-from ...rules.intervals import fold, implies
+from ...rules.intervals import box_of, fold, implies
 from ...rules.simplify import simplify_dnf
 from ..budget import WorkClock
 from ._units import unit_name
@@ -233,6 +234,14 @@ def _generalise(clauses, label_mask: np.ndarray, frame: pd.DataFrame, budget: Bu
     return out
 
 
+def _constrained(conjunction) -> frozenset:
+    """The features a conjunction's box actually bounds (a finite end, a set of values, a missing test)."""
+    box = box_of(conjunction)
+    return frozenset(name for name, fb in box.features.items()
+                     if math.isfinite(fb.lo) or math.isfinite(fb.hi) or fb.allowed is not None or fb.excluded
+                     or fb.missing is not None)
+
+
 def finish_within(dnfs: dict, network, X: np.ndarray, y_idx: np.ndarray, default_idx: int, *, budget: Budget,
                   generalise: bool, on_budget: str = "error", every_class: bool = False) -> tuple:
     """:func:`finish` under the extractor's budget: ``(rules, provenance update)``. When generalising,
@@ -281,6 +290,8 @@ def finish(dnfs: dict, network, X: np.ndarray, y_idx: np.ndarray, default_idx: i
             clauses = _generalise(clauses, label_mask, frame, budget)
         if budget is not None:
             budget.check(len(clauses), f"simplifying the rules of class {network.classes[k]!r}")
+        # a source box can only lie inside a rule's if it bounds every feature the rule bounds (or is empty)
+        reach = [(box_of(orig).empty, frozenset(box_of(orig).features)) for orig, _, _ in source] if simplify else []
         if simplify:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -306,8 +317,9 @@ def finish(dnfs: dict, network, X: np.ndarray, y_idx: np.ndarray, default_idx: i
             if simplify:
                 # a generalised clause only drops literals of its source, so the source's box lies inside it:
                 # "the generalised clause or its source implies the rule" is "its source implies the rule"
-                for orig, _, p in source:
-                    if implies(orig, clause):
+                need = _constrained(clause)
+                for (orig, _, p), (empty, has) in zip(source, reach):
+                    if (empty or need <= has) and implies(orig, clause):
                         terms |= p
             else:                   # unsimplified: each clause is its own source
                 terms = source[i][2]
