@@ -85,6 +85,27 @@ def _fit(A32: np.ndarray, rows, y: np.ndarray, *, leaf, max_depth, random_state,
     return fit_tree(cols, y, min_samples_leaf=leaf, max_depth=max_depth)
 
 
+def _labels(y: np.ndarray) -> np.ndarray:
+    """``np.unique(y)`` without sorting every row when the labels are booleans or small integers."""
+    if y.dtype == bool:
+        return np.array([v for v in (False, True) if np.any(y == v)], dtype=bool)
+    if np.issubdtype(y.dtype, np.integer) and len(y) and y.min() >= 0 and y.max() < 65536:
+        return np.flatnonzero(np.bincount(y)).astype(y.dtype)
+    return np.unique(y)
+
+
+def _sample(n: int, m: int, random_state, columns: dict | None) -> np.ndarray:
+    """The sorted first ``m`` rows of the seeded permutation of ``n`` rows (the sample of every tree on ``n``
+    rows; kept in ``columns`` when given, so it is drawn once per extraction, not per tree)."""
+    key = ("sample", n, m, random_state)
+    rows = None if columns is None else columns.get(key)
+    if rows is None:
+        rows = np.sort(np.random.default_rng(random_state).permutation(n)[:m])
+        if columns is not None:
+            columns[key] = rows
+    return rows
+
+
 def _predict(tree, A32: np.ndarray) -> np.ndarray:
     """``tree.predict(A32)``; for scikit-learn's tree, its leaves' labels read off ``tree_.apply`` (the same
     labels, without validating the same 200k-row matrix again for every tree)."""
@@ -103,21 +124,21 @@ def settled_tree_dnf(A: np.ndarray, y: np.ndarray, names, *, min_samples_leaf, m
     ``columns`` (a dict the caller keeps for one extraction) and ``key`` (naming ``A`` in it) share the
     sorted columns of the rows between the trees learned on the same ``A``."""
     n = len(y)
-    labels = np.unique(y)
     if sample_rows is None or n <= 4 * sample_rows:       # below, the doublings would cost more than one tree
         if log is not None:
             log.add(n, n)
-        if n <= FAST_ROWS or len(labels) == 1:
+        labels = _labels(y) if n > FAST_ROWS else None
+        if labels is None or len(labels) == 1:
             return tree_dnf(A, y, names, min_samples_leaf=min_samples_leaf, max_depth=max_depth,
                             random_state=random_state)
         tree = _fit(np.ascontiguousarray(A, dtype=np.float32), slice(None), y, leaf=min_samples_leaf,
                     max_depth=max_depth, random_state=random_state, columns=columns, key=key)
         return cart_dnf(tree, names, labels)
+    labels = _labels(y)
     A32 = np.ascontiguousarray(A, dtype=np.float32)     # what CART reads anyway: converted once, not per tree
-    order = np.random.default_rng(random_state).permutation(n)
     previous = None
     for m in _sizes(n, int(sample_rows)):
-        rows = np.sort(order[:m]) if m < n else slice(None)
+        rows = _sample(n, m, random_state, columns) if m < n else slice(None)
         leaf = min_samples_leaf
         if isinstance(leaf, numbers.Integral) and m < n:
             leaf = max(1, int(round(leaf * m / n)))
