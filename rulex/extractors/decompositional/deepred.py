@@ -163,10 +163,12 @@ class DeepRED(_LayerWise):
         doubling the sample no longer makes the tree agree with its target on more than
         ``tree_tolerance`` of all the rows more (the larger tree is kept; if that never happens, the
         last is learned on every row, as with None). Leaves are a share of the rows
-        (``min_samples_leaf``), so more rows only sharpen the split estimates; at 200k rows this
-        takes DeepRED from about 200 to under 20 times the network's prediction time. None: every
-        tree on every row. Provenance: ``intermediate_trees_fitted``, ``trees_on_a_sample``,
-        ``largest_tree_rows``.
+        (``min_samples_leaf``), so more rows only sharpen the split estimates; at 200k rows of
+        ``benchmarks/scaling.py`` this takes DeepRED from about 200 to about 25 times the network's
+        prediction time. None: every tree on every row. A tree on more than 20,000 rows is grown on
+        columns sorted and binned once per extraction (the same CART splits and thresholds as
+        scikit-learn's; only which of two equally good splits is taken may differ). Provenance:
+        ``intermediate_trees_fitted``, ``trees_on_a_sample``, ``largest_tree_rows``.
     tree_tolerance : float, default 0.002
         Share of all rows a doubling of the sample must gain in agreement for the sampling to go on
         (see ``tree_sample_rows``); 0 goes on while the tree gets any better.
@@ -337,7 +339,9 @@ class CRED(_LayerWise):
     with every other one in a clause, so small leaves make large products. CRED's trees are on
     every row by default (``tree_sample_rows=None``): its few shallow trees decide every interval, and
     on sampled rows its rules were less faithful (0.79 against 0.80 at 200k rows of
-    ``benchmarks/scaling.py``), though about twice as fast.
+    ``benchmarks/scaling.py``). Above 20,000 rows they are grown on presorted, binned columns shared
+    by all of them: the same trees as scikit-learn's (but for the choice between two equally good
+    splits), several times faster.
     """
 
     name = "cred"

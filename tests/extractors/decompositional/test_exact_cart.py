@@ -1,13 +1,9 @@
 """The CART tree grown on presorted, binned columns (CRED's and DeepRED's trees on many rows) is
 scikit-learn's tree, and the extractors that use it above ``FAST_ROWS`` stay deterministic."""
-import warnings
-
 import numpy as np
-import pandas as pd
 import pytest
 from sklearn.tree import DecisionTreeClassifier
 
-import rulex
 from rulex.extractors.decompositional import _settled_tree
 from rulex.extractors.decompositional._dnf_composition import cart_dnf, tree_dnf
 from rulex.extractors.decompositional._exact_cart import Columns, fit_tree
@@ -66,27 +62,3 @@ def test_above_fast_rows_the_settled_tree_reads_the_same_function(monkeypatch):
                             sample_rows=None, tolerance=0.002, columns=columns, key=0)
     assert fast == sk
     assert list(columns) == [(0, 6_000)]           # the sorted columns are kept for the next tree
-
-
-@pytest.fixture(scope="module")
-def rows_and_net():
-    rng = np.random.default_rng(0)
-    frame = pd.DataFrame({"x0": rng.uniform(0, 1, 4000), "x1": rng.uniform(0, 1, 4000),
-                          "x2": rng.normal(0, 1, 4000)})
-    frame["y"] = np.where((frame.x0 > 0.5) & (frame.x1 < 0.6), "yes", "no")
-    ds = rulex.Dataset.from_frame(frame, target="y", numeric=["x0", "x1", "x2"])
-    return ds, rulex.train_network(ds, (4,), "sigmoid", max_epochs=30, random_state=0)
-
-
-@pytest.mark.parametrize("method", ["cred", "deepred"])
-def test_the_large_rows_path_is_deterministic_and_as_faithful(rows_and_net, monkeypatch, method):
-    ds, net = rows_and_net
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        small = rulex.extract(net, ds, method, n_samples=0, tree_sample_rows=None)
-        monkeypatch.setattr(_settled_tree, "FAST_ROWS", 500)     # every tree on the presorted columns
-        large = rulex.extract(net, ds, method, n_samples=0, tree_sample_rows=None)
-        again = rulex.extract(net, ds, method, n_samples=0, tree_sample_rows=None)
-    assert str(large) == str(again)
-    fid = [np.mean(np.asarray(r.predict(ds.frame)) == np.asarray(net.predict(ds.frame))) for r in (small, large)]
-    assert fid[1] >= fid[0] - 0.005
