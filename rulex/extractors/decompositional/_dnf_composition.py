@@ -44,7 +44,7 @@ def literal_mask(lit, frame: pd.DataFrame) -> np.ndarray:
     """``lit.evaluate(frame)``, compared on the column's array directly when it is a float column and the
     test ``<=`` or ``>`` (every tree literal on the extraction rows): the same mask (a missing value fails
     both tests) without the per-call conversions of the general evaluation."""
-    if lit.op in ("<=", ">"):
+    if getattr(lit, "op", None) in ("<=", ">"):         # an m-of-n test has no single operator
         col = frame[lit.feature]
         if col.dtype == np.float64:
             x = col.to_numpy()
