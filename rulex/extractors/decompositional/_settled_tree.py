@@ -74,14 +74,15 @@ def _fit(A32: np.ndarray, rows, y: np.ndarray, *, leaf, max_depth, random_state,
     """One CART tree on ``A32[rows]``: scikit-learn's, or above ``FAST_ROWS`` rows the same tree grown on
     presorted columns, kept in ``columns[(key, number of rows)]`` for the next tree on the same rows."""
     m = len(y)
-    if m <= FAST_ROWS:
-        return DecisionTreeClassifier(min_samples_leaf=leaf, max_depth=max_depth,
-                                      random_state=random_state).fit(A32[rows], y)
     cols = None if columns is None or key is None else columns.get((key, m))
-    if cols is None:
-        cols = Columns(A32[rows])
+    if cols is None and m > FAST_ROWS:
+        X = A32[rows]
+        cols = Columns(X) if not np.isnan(X).any() else False     # missing values: scikit-learn's handling
         if columns is not None and key is not None:
             columns[(key, m)] = cols
+    if not cols:
+        return DecisionTreeClassifier(min_samples_leaf=leaf, max_depth=max_depth,
+                                      random_state=random_state).fit(A32[rows], y)
     return fit_tree(cols, y, min_samples_leaf=leaf, max_depth=max_depth)
 
 

@@ -62,3 +62,14 @@ def test_above_fast_rows_the_settled_tree_reads_the_same_function(monkeypatch):
                             sample_rows=None, tolerance=0.002, columns=columns, key=0)
     assert fast == sk
     assert list(columns) == [(0, 6_000)]           # the sorted columns are kept for the next tree
+
+
+def test_missing_values_are_left_to_scikit_learn(monkeypatch):
+    A, y = _problem(3_000, 3, 2, seed=9)
+    A[::7, 1] = np.nan
+    names = ["a", "b", "c"]
+    monkeypatch.setattr(_settled_tree, "FAST_ROWS", 1_000)
+    got = settled_tree_dnf(A, y, names, min_samples_leaf=0.02, max_depth=3, random_state=0,
+                           sample_rows=None, tolerance=0.002)
+    theirs = DecisionTreeClassifier(min_samples_leaf=0.02, max_depth=3, random_state=0).fit(A, y)
+    assert got == cart_dnf(theirs, names, np.unique(y))
