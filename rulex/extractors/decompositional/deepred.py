@@ -78,17 +78,20 @@ class _LayerWise(DecompositionalExtractor):
         frames = [pd.DataFrame(X, columns=network.encoder.input_names_)]
         frames += [hidden_frame(h, l + 1) for l, h in enumerate(hidden)]
         self._tree_log = TreeLog()
+        self._columns: dict = {}            # sorted columns of the rows, shared by the trees on many rows
         # the inputs as every tree reads them (CART works in float32): converted once for all the trees
         self._inputs32 = np.ascontiguousarray(X, dtype=np.float32)
         return X, y, default, hidden, frames
 
-    def _tree(self, A, y, names) -> dict:
+    def _tree(self, A, y, names, key=None) -> dict:
         """An intermediate tree (``{label: [conjunction, ...]}``), on a settled sample of the rows when
-        there are many (``tree_sample_rows``, ``tree_tolerance``)."""
+        there are many (``tree_sample_rows``, ``tree_tolerance``); ``key`` names ``A`` (a layer's values) so
+        that the trees on the same many rows share its sorted columns."""
         return settled_tree_dnf(A, y, names, min_samples_leaf=self.min_samples_leaf,
                                 max_depth=self.max_depth,
                                 random_state=self.random_state, sample_rows=self.tree_sample_rows,
-                                tolerance=float(self.tree_tolerance), log=self._tree_log)
+                                tolerance=float(self.tree_tolerance), log=self._tree_log,
+                                columns=self._columns, key=key)
 
     def _top(self, y, hidden, frames):
         return self._tree(hidden[-1], y, list(frames[len(hidden)].columns))
@@ -160,10 +163,12 @@ class DeepRED(_LayerWise):
         doubling the sample no longer makes the tree agree with its target on more than
         ``tree_tolerance`` of all the rows more (the larger tree is kept; if that never happens, the
         last is learned on every row, as with None). Leaves are a share of the rows
-        (``min_samples_leaf``), so more rows only sharpen the split estimates; at 200k rows this
-        takes DeepRED from about 200 to under 20 times the network's prediction time. None: every
-        tree on every row. Provenance: ``intermediate_trees_fitted``, ``trees_on_a_sample``,
-        ``largest_tree_rows``.
+        (``min_samples_leaf``), so more rows only sharpen the split estimates; at 200k rows of
+        ``benchmarks/scaling.py`` this takes DeepRED from about 200 to about 25 times the network's
+        prediction time. None: every tree on every row. A tree on more than 20,000 rows is grown on
+        columns sorted and binned once per extraction (the same CART splits and thresholds as
+        scikit-learn's; only which of two equally good splits is taken may differ). Provenance:
+        ``intermediate_trees_fitted``, ``trees_on_a_sample``, ``largest_tree_rows``.
     tree_tolerance : float, default 0.002
         Share of all rows a doubling of the sample must gain in agreement for the sampling to go on
         (see ``tree_sample_rows``); 0 goes on while the tree gets any better.
@@ -248,7 +253,7 @@ class DeepRED(_LayerWise):
                                        on_budget=self.on_budget, every_class=self.layers == "all")
         if self.drop_redundant:
             rules, extra["rules_dropped"] = drop_redundant_rules(rules, X, y, network.encoder.input_names_)
-        self._inputs32 = None
+        self._inputs32, self._columns = None, {}
         return rules, {**extra, **partial, **budget.provenance(), **self._tree_log.provenance()}
 
     # -- clause-wise -------------------------------------------------------------------
@@ -257,7 +262,7 @@ class DeepRED(_LayerWise):
         for lit in clause:                  # a tree's literals: "<=" or ">" on an activation (never missing)
             col = frames[layer][lit.feature].to_numpy()
             target &= (col > lit.value) if lit.op == ">" else (col <= lit.value)
-        d = self._tree(self._inputs32, target, list(frames[0].columns))
+        d = self._tree(self._inputs32, target, list(frames[0].columns), key=0)
         terms = [(*_parse_unit(l.feature), l.op, l.value) for l in clause]
         out = Clauses.from_conjunctions(d.get(True, []), frames[0], terms)
         budget.check(len(out), f"learning input rules for a clause of hidden layer {layer}")
@@ -279,7 +284,7 @@ class _TermWise:
         if key not in self.memo:
             p, below = self.params, self.frames[layer - 1]
             target = self.hidden[layer - 1][:, unit] > thr
-            d = p._tree(below.to_numpy(), target, list(below.columns))
+            d = p._tree(below.to_numpy(), target, list(below.columns), key=layer - 1)
             self.memo[key] = {"pos": d.get(True, []), "neg": d.get(False, []), "expanded": {}}
             self.budget.check(0, f"learning the term {unit_name(layer, unit)} > {thr:.4g}")
         return self.memo[key]
@@ -334,7 +339,9 @@ class CRED(_LayerWise):
     with every other one in a clause, so small leaves make large products. CRED's trees are on
     every row by default (``tree_sample_rows=None``): its few shallow trees decide every interval, and
     on sampled rows its rules were less faithful (0.79 against 0.80 at 200k rows of
-    ``benchmarks/scaling.py``), though about twice as fast.
+    ``benchmarks/scaling.py``). Above 20,000 rows they are grown on presorted, binned columns shared
+    by all of them: the same trees as scikit-learn's (but for the choice between two equally good
+    splits), several times faster.
     """
 
     name = "cred"
@@ -377,7 +384,7 @@ class CRED(_LayerWise):
         for unit, ts in sorted(thresholds.items()):
             ts = np.array(sorted(ts))
             label = np.searchsorted(ts, H[:, unit], side="left")  # number of thresholds below the value
-            d = self._tree(self._inputs32, label, list(frames[0].columns))
+            d = self._tree(self._inputs32, label, list(frames[0].columns), key=0)
             interval_dnfs[unit] = (ts, {lab: Clauses.from_conjunctions(c, frames[0]) for lab, c in d.items()})
         dnfs = {}
         done, total = 0, 0
@@ -413,5 +420,5 @@ class CRED(_LayerWise):
         extra = {"complete": done == total or not total, "top_clauses_done": done, "peak_clauses": budget.peak}
         rules, partial = finish_within(dnfs, network, X, y, default, budget=budget, generalise=self.generalise,
                                        on_budget=self.on_budget)
-        self._inputs32 = None
+        self._inputs32, self._columns = None, {}
         return rules, {**extra, **partial, **budget.provenance(), **self._tree_log.provenance()}

@@ -9,6 +9,7 @@ from sklearn.tree import DecisionTreeClassifier
 import rulex
 from rulex import Condition
 from rulex.extractors.decompositional._dnf_composition import tree_dnf
+from rulex.extractors.decompositional import _settled_tree
 from rulex.extractors.decompositional._settled_tree import TreeLog, settled_tree_dnf
 from rulex.rules.intervals import implies
 
@@ -166,3 +167,22 @@ def test_every_row_goes_through_the_network_once(wide_rows, monkeypatch, method,
     monkeypatch.undo()
     assert rows[:2] == [600, 300] and 900 not in rows and len(rows) <= 4, rows
     assert str(after) == str(before)
+
+
+@pytest.mark.parametrize("method", ["cred", "deepred"])
+def test_the_large_rows_path_is_deterministic_and_as_faithful(wide_rows, monkeypatch, method):
+    """Above ``FAST_ROWS`` (lowered here) every tree is grown on the presorted columns of _exact_cart."""
+    net, ds = wide_rows
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        small = rulex.extract(net, ds, method, n_samples=0, tree_sample_rows=None)
+        monkeypatch.setattr(_settled_tree, "FAST_ROWS", 500)     # every tree on the presorted columns
+        grown = []
+        fit_tree = _settled_tree.fit_tree
+        monkeypatch.setattr(_settled_tree, "fit_tree", lambda cols, y, **kw: grown.append(len(y)) or fit_tree(cols, y, **kw))
+        large = rulex.extract(net, ds, method, n_samples=0, tree_sample_rows=None)
+        assert grown and set(grown) == {12_000}
+        again = rulex.extract(net, ds, method, n_samples=0, tree_sample_rows=None)
+    assert str(large) == str(again)
+    fid = [np.mean(np.asarray(r.predict(ds.frame)) == np.asarray(net.predict(ds.frame))) for r in (small, large)]
+    assert fid[1] >= fid[0] - 0.005
