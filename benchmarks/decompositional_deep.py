@@ -5,6 +5,8 @@ relu. Writes benchmarks/results/decompositional_deep.md and .csv.
     python benchmarks/decompositional_deep.py                 # 2 XOR folds + breast_cancer + adult
     python benchmarks/decompositional_deep.py --folds 5       # all five folds of ECLAIRE's protocol
     python benchmarks/decompositional_deep.py --skip adult    # leave a case out
+    python benchmarks/decompositional_deep.py --methods tsukimoto   # rerun some methods: the other
+                                                              # methods' rows are kept from the last CSV
 
 Every method runs with its defaults (the 20 million-step work budget, so the same rules on a busy
 machine); seconds are extraction only, on a machine shared by other processes (the header gives the load).
@@ -29,7 +31,7 @@ NOTES_MARK = "## Reading the figures"
 
 def run(net, train, test, method):
     import rulex
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     out = {"method": method}
     try:
         with warnings.catch_warnings():
@@ -44,10 +46,14 @@ def run(net, train, test, method):
     except rulex.RulexError as exc:
         out.update(status=f"{type(exc).__name__}: {exc}"[:300])
     out["seconds"] = time.perf_counter() - t
+    out["cpu_seconds"] = time.process_time() - cpu      # this process's CPU: what the load does not inflate
     return out
 
 
-def xor_rows(n_folds):
+METHODS = ("tsukimoto", "nofm", "kt")
+
+
+def xor_rows(n_folds, methods=METHODS):
     import rulex
     from sklearn.model_selection import StratifiedKFold
     ds = eclaire_xor()
@@ -57,7 +63,7 @@ def xor_rows(n_folds):
             break
         train, test = ds.subset(tr, f"-fold{fold}-train"), ds.subset(te, f"-fold{fold}-test")
         net = rulex.train_network(balanced(train), (64, 32, 16), "tanh", random_state=fold)
-        for method in ("tsukimoto", "nofm", "kt"):
+        for method in [m for m in METHODS if m in methods]:
             yield {"case": "xor_eclaire 64-32-16 tanh", "fold": fold, **run(net, train, test, method)}
 
 
@@ -70,12 +76,12 @@ def table_rows(name, hidden):
 
 def write(df, header):
     lines = header + ["", "| case | fold | method | fidelity | rules | conditions | work (steps) | units approximated "
-                          "/ read | seconds | status |", "|---|---|---|---:|---:|---:|---:|---:|---:|---|"]
+                          "/ read | seconds | CPU s | status |", "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|"]
     for _, r in df.iterrows():
         f = (lambda k, fmt: "" if k not in r or r[k] != r[k] else format(r[k], fmt))
         lines.append(f"| {r['case']} | {r['fold']} | {r['method']} | {f('fidelity', '.3f')} | {f('rules', '.0f')} | "
                      f"{f('conditions', '.0f')} | {f('work', ',.0f')} | {f('units_approximated', '.0f')} / "
-                     f"{f('units_read', '.0f')} | {r['seconds']:.1f} | {r['status']} |")
+                     f"{f('units_read', '.0f')} | {r['seconds']:.1f} | {f('cpu_seconds', '.1f')} | {r['status']} |")
     xor = df[df["case"].str.startswith("xor") & df["fidelity"].notna()] if "fidelity" in df else df.iloc[:0]
     if len(xor):
         lines += ["", "Mean over the XOR folds:", "", "| method | fidelity | conditions | seconds |", "|---|---:|---:|---:|"]
@@ -87,27 +93,50 @@ def write(df, header):
     path.write_text("\n".join(lines) + "\n" + ("\n" + kept if kept else ""))
 
 
+def _merge(kept, new):
+    """The rows just run with the kept rows of the other methods, in the order case, fold, then
+    tsukimoto, nofm, kt (the order of a full run)."""
+    import pandas as pd
+    if not len(kept):
+        return new
+    df = pd.concat([kept, new], ignore_index=True)
+    case_order = {c: i for i, c in enumerate(dict.fromkeys(list(kept["case"]) + list(new["case"])))}
+    key = df.apply(lambda r: (case_order[r["case"]], str(r["fold"]), METHODS.index(r["method"])), axis=1)
+    return df.iloc[sorted(range(len(df)), key=lambda i: key.iloc[i])].reset_index(drop=True)
+
+
 def main():
     import pandas as pd
     ap = argparse.ArgumentParser()
     ap.add_argument("--folds", type=int, default=2, help="XOR folds to run of the 5")
     ap.add_argument("--skip", default="", help="comma-separated cases to leave out: xor, breast_cancer, adult")
+    ap.add_argument("--methods", default=",".join(METHODS),
+                    help="comma-separated methods to run (tsukimoto, kt, nofm); the rows of the others are kept "
+                         "from the last CSV")
     args = ap.parse_args()
     skip = set(filter(None, args.skip.split(",")))
+    methods = [m for m in filter(None, args.methods.split(","))]
+    unknown = sorted(set(methods) - set(METHODS))
+    if unknown:
+        ap.error(f"--methods: unknown {unknown}; choose among {', '.join(METHODS)}")
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
                             cwd=Path(__file__).parent).stdout.strip()
     load0 = os.getloadavg()
     cmd = "python benchmarks/decompositional_deep.py " + " ".join(sys.argv[1:])
+    csv = RESULTS / "decompositional_deep.csv"
+    kept = pd.read_csv(csv) if csv.exists() and set(methods) != set(METHODS) else pd.DataFrame()
+    kept = kept[~kept["method"].isin(methods)] if len(kept) else kept      # the other methods' last rows
     rows = []
-    gens = ([xor_rows(args.folds)] if "xor" not in skip else []) + \
-           ([table_rows("breast_cancer", (16,))] if "breast_cancer" not in skip else []) + \
-           ([table_rows("adult", (32, 16))] if "adult" not in skip else [])
+    tables = "tsukimoto" in methods      # the tables are read by Tsukimoto only
+    gens = ([xor_rows(args.folds, methods)] if "xor" not in skip else []) + \
+           ([table_rows("breast_cancer", (16,))] if "breast_cancer" not in skip and tables else []) + \
+           ([table_rows("adult", (32, 16))] if "adult" not in skip and tables else [])
     for gen in gens:
         for row in gen:
             rows.append(row)
             print({k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}, flush=True)
-            df = pd.DataFrame(rows)
-            df.to_csv(RESULTS / "decompositional_deep.csv", index=False)
+            df = _merge(kept, pd.DataFrame(rows))
+            df.to_csv(csv, index=False)
             load1 = os.getloadavg()
             header = ["# Decompositional methods on deep networks (issue #26, item 3)", "",
                       f"Command: `{cmd.strip()}`; commit {commit}; machine {platform.machine()}, {os.cpu_count()} "
@@ -121,7 +150,8 @@ def main():
                       "`train_network(train, hidden, 'relu', random_state=0)`, fidelity on the test split. Every "
                       "method with its defaults. 'units approximated / read': unit readings the provenance "
                       "(`units_approximated`, `unit_readings`) marks as bounded or disagreeing with the unit on a "
-                      "training row."]
+                      "training row."] + ([f"Rows of {', '.join(sorted(set(kept['method'])))}: kept from the last "
+                                           "run (their CSV rows), not rerun by this command."] if len(kept) else [])
             write(df, header)
     print(f"wrote {RESULTS / 'decompositional_deep.md'}")
 

@@ -107,11 +107,11 @@ def test_tsukimoto_work_budget_cut_is_deterministic_and_recorded_per_unit():
     of the work finished, the provenance names the budget and the units it cut, and the same budget gives
     the same rules."""
     net, train, _ = iris_net()
-    results = [rulex.extract(net, train, method="tsukimoto", max_steps=2000) for _ in range(2)]
+    results = [rulex.extract(net, train, method="tsukimoto", max_steps=20_000) for _ in range(2)]
     assert results[0].rules == results[1].rules
     prov = results[0].provenance
     assert len(results[0]) > 0
-    assert prov["budget"]["max_steps"] == 2000 and prov["budget"]["work"] == "max_steps"
+    assert prov["budget"]["max_steps"] == 20_000 and prov["budget"]["work"] == "max_steps"
     cut = [k for k, r in prov["unit_readings"].items() if "cut by its work share" in r["read"]]
     assert cut and set(cut) <= set(prov["units_approximated"])
 

@@ -104,3 +104,43 @@ def test_kt_box_only_is_fus_reading_and_auto_reads_on_the_data_where_it_finds_no
     assert all(r_box[k]["read"].startswith("whole-box") for k in data_read & set(r_box))
     fid = {name: rulex.evaluate(rs, net, train).fidelity for name, rs in (("box", box), ("auto", auto))}
     assert fid["auto"] >= fid["box"]
+
+
+def test_the_output_decision_keeps_the_tolerance_that_agrees_best_on_the_training_rows(deep_xor):
+    """``tolerance="auto"`` on continuous inputs reads the output decision at 0.05 and at each raised
+    tolerance and keeps the one whose terms agree best with the decision on the training rows (the first
+    of equals); the log names each one tried. A given tolerance is used as it is."""
+    import re
+    net, train, _ = deep_xor
+    auto = _extract(net, train, "tsukimoto")
+    fixed = _extract(net, train, "tsukimoto", tolerance=0.05)
+    (name, read), = [(k, r) for k, r in auto.provenance["unit_readings"].items() if k.startswith("class")]
+    tried = [(float(a), float(t)) for a, t in re.findall(r"([01]\.\d+) at ([0-9.]+)", read["read"])]
+    assert [t for _, t in tried] == [0.05, 0.1, 0.15, 0.2, 0.3]
+    best = max(a for a, _ in tried)
+    chosen = float(re.search(r"tolerance ([0-9.]+),", read["read"]).group(1))
+    assert chosen == next(t for a, t in tried if a == best)
+    assert read["composed_agreement"] >= fixed.provenance["unit_readings"][name]["composed_agreement"]
+    assert "at 0." not in fixed.provenance["unit_readings"][name]["read"]
+
+
+def test_the_term_search_counts_its_work_by_the_formula():
+    """The data-limited term search spends :func:`node_steps` per term it extends (a fixed cost, one per
+    candidate extension plus one per 1,024 64-row words it tests, and two per extension covering a row
+    the unit is on for) and one per check-point; a unit whose share is below one node still reads its
+    single literals."""
+    from rulex.extractors.decompositional._dnf_composition import Budget
+    from rulex.extractors.decompositional._unit_reading import ALIVE_STEPS, NODE_STEPS, data_terms
+    n = 64 * 1024                                   # 1,024 words per row mask
+    x = np.arange(n) % 4
+    on = x == 3                                     # the unit is on for a = b = True only
+    cands = [("a", x >= 2), ("b", x % 2 == 1)]
+    budget = Budget(None, None, "t", max_steps=None)
+    terms, reached, cut = data_terms(cands, on, 2, 0.0, budget, "unit")
+    assert terms == [(0, 1)] and (reached, cut) == (2, False)
+    # order 1: the empty term, 2 candidates of 1,024 words (+1 step each), both live; order 2: the term "a",
+    # 1 candidate ("b"), live ("b" alone has no extension); plus the check-points at the start of each order
+    assert budget.work == (NODE_STEPS + 2 + 2 + ALIVE_STEPS * 2) + (NODE_STEPS + 1 + 1 + ALIVE_STEPS * 1) + 2
+    single = data_terms([("a", x == 3), ("b", x % 2 == 1), ("c", x >= 2)], on, 2, 0.0, Budget(None, None, "t"),
+                        "unit", max_work=1)
+    assert single == ([(0,)], 1, True)
