@@ -96,7 +96,10 @@ class Tsukimoto(DecompositionalExtractor):
         0.97 with 0.05 or 0.1), and on continuous inputs the output decision at whichever of 0.05,
         0.1, 0.15, 0.2 and 0.3 agrees best with it on the training rows through the hidden literals'
         composed rules (recorded in its ``read``; on a 64-32-16 tanh network of ECLAIRE's XOR, fold 1:
-        0.74 at 0.05, 0.93 at 0.15, fidelity 0.73 -> 0.90).
+        0.74 at 0.05, 0.93 at 0.15, fidelity 0.73 -> 0.90). A hidden unit read over the hidden layer
+        below whose reading at 0.05 agrees with it no better than a constant does gets the same choice
+        (breast_cancer's (16, 8) sigmoid network: every second-layer unit, then the decision, had no
+        term; fidelity 0.65, no rule -> 0.91 with 9 rules).
     max_clauses : int or None, default 20000
         Largest number of clauses alive while composing layers.
     max_stage_clauses : int or None, default 64
@@ -374,6 +377,8 @@ class _Reading(BoundedReading):
             self.compose_layer(l)
         if decision and domain == "data" and truth.any():
             terms, cut, tol, note = self.decision_terms(name, w, b, l, truth, order)
+        elif domain == "data" and l >= 1 and truth.any() and not truth.all():
+            terms, cut, tol, note = self.decision_terms(name, w, b, l, truth, order, degenerate_only=True)
         else:
             terms, cut = self.params._terms(w, b, self.variables[l], truth, self.budget, name, domain, order,
                                             self.work_cap())
@@ -393,7 +398,7 @@ class _Reading(BoundedReading):
         self.log.record(name, how, reading_agreement(local, truth), bounded)
         return terms
 
-    def decision_terms(self, name, w, b, l, truth, order):
+    def decision_terms(self, name, w, b, l, truth, order, degenerate_only=False):
         """The data-limited terms of an output decision over the last hidden layer: ``(terms, cut, tolerance,
         note for the log)``. With ``tolerance="auto"`` on continuous inputs, the reading at ``tolerance_``
         and at each of RAISED_TOLERANCES, whichever agrees best with the decision on the training rows
@@ -411,6 +416,8 @@ class _Reading(BoundedReading):
 
         best = read(base)
         raised = [t for t in RAISED_TOLERANCES if t > base]
+        if degenerate_only and best[3] > max(truth.mean(), 1.0 - truth.mean()) + 1e-12:
+            return best[0], best[1], best[2], ""
         if self.params.tolerance == "auto" and base > 0:
             tried = [best]
             for tol in raised:

@@ -144,3 +144,20 @@ def test_the_term_search_counts_its_work_by_the_formula():
     single = data_terms([("a", x == 3), ("b", x % 2 == 1), ("c", x >= 2)], on, 2, 0.0, Budget(None, None, "t"),
                         "unit", max_work=1)
     assert single == ([(0,)], 1, True)
+
+
+def test_a_hidden_unit_read_no_better_than_a_constant_gets_the_tolerance_choice_too():
+    """Regression: on breast_cancer's (16, 8) sigmoid network (seed 0) every second-layer unit's reading at
+    the base tolerance agreed with the unit no better than a constant, the decision then had no term at
+    any tolerance, and Tsukimoto returned no rule (fidelity = the majority class). Those units now get
+    the same tolerance choice as the decision, and the reading decides both classes."""
+    train, test = rulex.load_dataset("breast_cancer").split(random_state=0)
+    net = rulex.train_network(train, (16, 8), "sigmoid", random_state=0)
+    rules = _extract(net, train, "tsukimoto")
+    reads = rules.provenance["unit_readings"]
+    raised = [k for k, v in reads.items() if k.startswith("h2_") and "tolerance" in v["read"]]
+    assert raised, {k: v["read"] for k, v in reads.items() if k.startswith("h2_")}
+    assert len(rules.rules) > 0
+    assert set(rules.predict(test.X)) == {"malignant", "benign"}
+    majority = float(np.mean(net.predict(test.X) == "benign"))
+    assert rulex.evaluate(rules, net, test).fidelity > majority + 0.1
