@@ -5,6 +5,7 @@ relu. Writes benchmarks/results/decompositional_deep.md and .csv.
     python benchmarks/decompositional_deep.py                 # 2 XOR folds + breast_cancer + adult
     python benchmarks/decompositional_deep.py --folds 5       # all five folds of ECLAIRE's protocol
     python benchmarks/decompositional_deep.py --skip adult    # leave a case out
+    python benchmarks/decompositional_deep.py --methods kt    # rerun one method; the others' rows are kept
 
 Every method runs with its defaults (the 20 million-step work budget, so the same rules on a busy
 machine); seconds are extraction only, on a machine shared by other processes (the header gives the load).
@@ -47,7 +48,7 @@ def run(net, train, test, method):
     return out
 
 
-def xor_rows(n_folds):
+def xor_rows(n_folds, methods):
     import rulex
     from sklearn.model_selection import StratifiedKFold
     ds = eclaire_xor()
@@ -57,12 +58,14 @@ def xor_rows(n_folds):
             break
         train, test = ds.subset(tr, f"-fold{fold}-train"), ds.subset(te, f"-fold{fold}-test")
         net = rulex.train_network(balanced(train), (64, 32, 16), "tanh", random_state=fold)
-        for method in ("tsukimoto", "nofm", "kt"):
+        for method in [m for m in ("tsukimoto", "nofm", "kt") if m in methods]:
             yield {"case": "xor_eclaire 64-32-16 tanh", "fold": fold, **run(net, train, test, method)}
 
 
-def table_rows(name, hidden):
+def table_rows(name, hidden, methods):
     import rulex
+    if "tsukimoto" not in methods:
+        return
     train, test = rulex.load_dataset(name).split(random_state=0)
     net = rulex.train_network(train, hidden, "relu", random_state=0)
     yield {"case": f"{name} {hidden} relu", "fold": "split 0", **run(net, train, test, "tsukimoto")}
@@ -87,26 +90,51 @@ def write(df, header):
     path.write_text("\n".join(lines) + "\n" + ("\n" + kept if kept else ""))
 
 
-def main():
+def previous_rows(methods):
+    """The rows of the last results whose method is not rerun, and the 'Command: ...' sentence of that run."""
     import pandas as pd
+    csv, md = RESULTS / "decompositional_deep.csv", RESULTS / "decompositional_deep.md"
+    if not csv.exists():
+        return pd.DataFrame(), ""
+    old = pd.read_csv(csv)
+    lines = md.read_text().splitlines() if md.exists() else []
+    earlier = next((ln.split(";")[0] + ";" + ln.split(";")[1] for ln in lines if ln.startswith("Command:")), "")
+    return old[~old["method"].isin(methods)], earlier
+
+
+def merged(kept, rows):
+    """The kept rows and the new ones, in the order of the cases, folds and methods the script runs."""
+    import pandas as pd
+    df = pd.concat([kept, pd.DataFrame(rows)], ignore_index=True)
+    order = {m: i for i, m in enumerate(("tsukimoto", "nofm", "kt"))}
+    case = {c: i for i, c in enumerate(dict.fromkeys(df["case"]))}
+    key = df.apply(lambda r: (case[r["case"]], str(r["fold"]), order.get(r["method"], 9)), axis=1)
+    return df.loc[sorted(df.index, key=lambda i: key[i])].reset_index(drop=True)
+
+
+def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--folds", type=int, default=2, help="XOR folds to run of the 5")
     ap.add_argument("--skip", default="", help="comma-separated cases to leave out: xor, breast_cancer, adult")
+    ap.add_argument("--methods", default="tsukimoto,nofm,kt",
+                    help="comma-separated methods to run; the rows of the others are kept from the last results")
     args = ap.parse_args()
     skip = set(filter(None, args.skip.split(",")))
+    methods = set(filter(None, args.methods.split(",")))
+    kept, earlier = previous_rows(methods)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
                             cwd=Path(__file__).parent).stdout.strip()
     load0 = os.getloadavg()
     cmd = "python benchmarks/decompositional_deep.py " + " ".join(sys.argv[1:])
     rows = []
-    gens = ([xor_rows(args.folds)] if "xor" not in skip else []) + \
-           ([table_rows("breast_cancer", (16,))] if "breast_cancer" not in skip else []) + \
-           ([table_rows("adult", (32, 16))] if "adult" not in skip else [])
+    gens = ([xor_rows(args.folds, methods)] if "xor" not in skip else []) + \
+           ([table_rows("breast_cancer", (16,), methods)] if "breast_cancer" not in skip else []) + \
+           ([table_rows("adult", (32, 16), methods)] if "adult" not in skip else [])
     for gen in gens:
         for row in gen:
             rows.append(row)
             print({k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}, flush=True)
-            df = pd.DataFrame(rows)
+            df = merged(kept, rows)
             df.to_csv(RESULTS / "decompositional_deep.csv", index=False)
             load1 = os.getloadavg()
             header = ["# Decompositional methods on deep networks (issue #26, item 3)", "",
@@ -121,7 +149,8 @@ def main():
                       "`train_network(train, hidden, 'relu', random_state=0)`, fidelity on the test split. Every "
                       "method with its defaults. 'units approximated / read': unit readings the provenance "
                       "(`units_approximated`, `unit_readings`) marks as bounded or disagreeing with the unit on a "
-                      "training row."]
+                      "training row."] + ([f"Rows of methods other than {args.methods} are kept from the earlier "
+                                           f"run: {earlier}"] if len(kept) else [])
             write(df, header)
     print(f"wrote {RESULTS / 'decompositional_deep.md'}")
 
