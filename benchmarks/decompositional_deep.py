@@ -98,7 +98,8 @@ def previous_rows(methods):
         return pd.DataFrame(), ""
     old = pd.read_csv(csv)
     lines = md.read_text().splitlines() if md.exists() else []
-    earlier = next((ln.split(";")[0] + ";" + ln.split(";")[1] for ln in lines if ln.startswith("Command:")), "")
+    earlier = next((";".join(ln.removeprefix("Command: ").split(";")[:2]) for ln in lines if ln.startswith("Command:")),
+                   "")
     return old[~old["method"].isin(methods)], earlier
 
 
@@ -149,8 +150,8 @@ def main():
                       "`train_network(train, hidden, 'relu', random_state=0)`, fidelity on the test split. Every "
                       "method with its defaults. 'units approximated / read': unit readings the provenance "
                       "(`units_approximated`, `unit_readings`) marks as bounded or disagreeing with the unit on a "
-                      "training row."] + ([f"Rows of methods other than {args.methods} are kept from the earlier "
-                                           f"run: {earlier}"] if len(kept) else [])
+                      "training row."] + (["", f"Rows of methods other than {args.methods} are kept from the "
+                                                 f"earlier run ({earlier})."] if len(kept) else [])
             write(df, header)
     print(f"wrote {RESULTS / 'decompositional_deep.md'}")
 
