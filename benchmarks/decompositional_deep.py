@@ -91,16 +91,18 @@ def write(df, header):
 
 
 def previous_rows(methods):
-    """The rows of the last results whose method is not rerun, and the 'Command: ...' sentence of that run."""
+    """The rows of the last results whose method is not rerun, each with the run it comes from (column
+    ``run``: the command and commit; for rows written before that column, the command line of the .md)."""
     import pandas as pd
     csv, md = RESULTS / "decompositional_deep.csv", RESULTS / "decompositional_deep.md"
     if not csv.exists():
-        return pd.DataFrame(), ""
+        return pd.DataFrame()
     old = pd.read_csv(csv)
-    lines = md.read_text().splitlines() if md.exists() else []
-    earlier = next((";".join(ln.removeprefix("Command: ").split(";")[:2]) for ln in lines if ln.startswith("Command:")),
-                   "")
-    return old[~old["method"].isin(methods)], earlier
+    if "run" not in old:
+        lines = md.read_text().splitlines() if md.exists() else []
+        old["run"] = next(("{} ({})".format(*ln.removeprefix("Command: ").split("; ")[:2]) for ln in lines
+                           if ln.startswith("Command:")), "")
+    return old[~old["method"].isin(methods)]
 
 
 def merged(kept, rows):
@@ -122,7 +124,7 @@ def main():
     args = ap.parse_args()
     skip = set(filter(None, args.skip.split(",")))
     methods = set(filter(None, args.methods.split(",")))
-    kept, earlier = previous_rows(methods)
+    kept = previous_rows(methods)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
                             cwd=Path(__file__).parent).stdout.strip()
     load0 = os.getloadavg()
@@ -133,7 +135,7 @@ def main():
            ([table_rows("adult", (32, 16), methods)] if "adult" not in skip else [])
     for gen in gens:
         for row in gen:
-            rows.append(row)
+            rows.append({**row, "run": f"`{cmd.strip()}` (commit {commit})"})
             print({k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}, flush=True)
             df = merged(kept, rows)
             df.to_csv(RESULTS / "decompositional_deep.csv", index=False)
@@ -150,8 +152,9 @@ def main():
                       "`train_network(train, hidden, 'relu', random_state=0)`, fidelity on the test split. Every "
                       "method with its defaults. 'units approximated / read': unit readings the provenance "
                       "(`units_approximated`, `unit_readings`) marks as bounded or disagreeing with the unit on a "
-                      "training row."] + (["", f"Rows of methods other than {args.methods} are kept from the "
-                                                 f"earlier run ({earlier})."] if len(kept) else [])
+                      "training row."] + (["", f"Rows of methods other than {args.methods} are kept from "
+                                                 f"earlier runs: {'; '.join(dict.fromkeys(kept['run']))}."]
+                                           if len(kept) else [])
             write(df, header)
     print(f"wrote {RESULTS / 'decompositional_deep.md'}")
 

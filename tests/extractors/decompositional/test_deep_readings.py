@@ -45,9 +45,7 @@ def _extract(net, train, method, **kw):
 @pytest.mark.parametrize("method", METHODS)
 def test_a_deep_network_gives_a_faithful_reading_with_every_unit_accounted_for(deep_xor, method):
     net, train, test = deep_xor
-    # KT's strict data-limited test reads 0.75 here; its documented slack of 0.05 is what this small
-    # network needs (on the 64-32-16 network the strict default reads better, see KT's tolerance)
-    rules = _extract(net, train, method, **({"tolerance": 0.05} if method == "kt" else {}))
+    rules = _extract(net, train, method)
     assert len(rules) > 0
     assert rulex.evaluate(rules, net, test).fidelity >= FLOOR
     prov = rules.provenance

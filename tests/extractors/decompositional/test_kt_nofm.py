@@ -148,6 +148,7 @@ def test_kt_returns_an_approximate_reading_where_no_set_decides_the_class():
     outside = np.mean((X[:, 0] < 0.45) | (X[:, 0] > 0.69))
     assert fid >= outside
     assert decision["composed_agreement"] == pytest.approx(fid, abs=1e-6)
+    assert get_extractor("kt").fit(net, ds).rules_.rules == rules.rules          # the same rules again
 
 
 def test_kt_interval_reading_is_sound(kt_net):
