@@ -1,12 +1,11 @@
 """Deep networks for every decompositional method (issue #26, item 3): Tsukimoto, KT and N-of-M on
-ECLAIRE's XOR with 64-32-16 tanh networks, and Tsukimoto on breast_cancer (16,) relu and adult (32, 16)
-relu. Writes benchmarks/results/decompositional_deep.md and .csv.
+ECLAIRE's XOR with 64-32-16 tanh networks, Tsukimoto on breast_cancer (16,) relu and adult (32, 16)
+relu, and all three on breast_cancer's (16,) and (16, 8) sigmoid networks. Writes benchmarks/results/decompositional_deep.md and .csv.
 
-    python benchmarks/decompositional_deep.py                 # 2 XOR folds + breast_cancer + adult
+    python benchmarks/decompositional_deep.py                 # 2 XOR folds + the tables
     python benchmarks/decompositional_deep.py --folds 5       # all five folds of ECLAIRE's protocol
     python benchmarks/decompositional_deep.py --skip adult    # leave a case out
-    python benchmarks/decompositional_deep.py --methods tsukimoto   # rerun some methods: the other
-                                                              # methods' rows are kept from the last CSV
+    python benchmarks/decompositional_deep.py --methods kt    # rerun one method; the others' rows are kept
 
 Every method runs with its defaults (the 20 million-step work budget, so the same rules on a busy
 machine); seconds are extraction only, on a machine shared by other processes (the header gives the load).
@@ -50,10 +49,7 @@ def run(net, train, test, method):
     return out
 
 
-METHODS = ("tsukimoto", "nofm", "kt")
-
-
-def xor_rows(n_folds, methods=METHODS):
+def xor_rows(n_folds, methods):
     import rulex
     from sklearn.model_selection import StratifiedKFold
     ds = eclaire_xor()
@@ -63,15 +59,27 @@ def xor_rows(n_folds, methods=METHODS):
             break
         train, test = ds.subset(tr, f"-fold{fold}-train"), ds.subset(te, f"-fold{fold}-test")
         net = rulex.train_network(balanced(train), (64, 32, 16), "tanh", random_state=fold)
-        for method in [m for m in METHODS if m in methods]:
+        for method in [m for m in ("tsukimoto", "nofm", "kt") if m in methods]:
             yield {"case": "xor_eclaire 64-32-16 tanh", "fold": fold, **run(net, train, test, method)}
 
 
-def table_rows(name, hidden):
+def table_rows(name, hidden, methods):
     import rulex
+    if "tsukimoto" not in methods:
+        return
     train, test = rulex.load_dataset(name).split(random_state=0)
     net = rulex.train_network(train, hidden, "relu", random_state=0)
     yield {"case": f"{name} {hidden} relu", "fold": "split 0", **run(net, train, test, "tsukimoto")}
+
+
+def sigmoid_rows(name, hidden, methods):
+    """Every method on a sigmoid network of a bundled table (the main command's (16,) network and a
+    two-layer one, where the readings used to be empty)."""
+    import rulex
+    train, test = rulex.load_dataset(name).split(random_state=0)
+    net = rulex.train_network(train, hidden, "sigmoid", random_state=0)
+    for method in [m for m in ("tsukimoto", "nofm", "kt") if m in methods]:
+        yield {"case": f"{name} {hidden} sigmoid", "fold": "split 0", **run(net, train, test, method)}
 
 
 def write(df, header):
@@ -93,50 +101,56 @@ def write(df, header):
     path.write_text("\n".join(lines) + "\n" + ("\n" + kept if kept else ""))
 
 
-def _merge(kept, new):
-    """The rows just run with the kept rows of the other methods, in the order case, fold, then
-    tsukimoto, nofm, kt (the order of a full run)."""
+def previous_rows(methods):
+    """The rows of the last results whose method is not rerun, each with the run it comes from (column
+    ``run``: the command and commit; for rows written before that column, the command line of the .md)."""
     import pandas as pd
-    if not len(kept):
-        return new
-    df = pd.concat([kept, new], ignore_index=True)
-    case_order = {c: i for i, c in enumerate(dict.fromkeys(list(kept["case"]) + list(new["case"])))}
-    key = df.apply(lambda r: (case_order[r["case"]], str(r["fold"]), METHODS.index(r["method"])), axis=1)
-    return df.iloc[sorted(range(len(df)), key=lambda i: key.iloc[i])].reset_index(drop=True)
+    csv, md = RESULTS / "decompositional_deep.csv", RESULTS / "decompositional_deep.md"
+    if not csv.exists():
+        return pd.DataFrame()
+    old = pd.read_csv(csv)
+    if "run" not in old:
+        lines = md.read_text().splitlines() if md.exists() else []
+        old["run"] = next(("{} ({})".format(*ln.removeprefix("Command: ").split("; ")[:2]) for ln in lines
+                           if ln.startswith("Command:")), "")
+    return old[~old["method"].isin(methods)]
+
+
+def merged(kept, rows):
+    """The kept rows and the new ones, in the order of the cases, folds and methods the script runs."""
+    import pandas as pd
+    df = pd.concat([kept, pd.DataFrame(rows)], ignore_index=True)
+    order = {m: i for i, m in enumerate(("tsukimoto", "nofm", "kt"))}
+    case = {c: i for i, c in enumerate(dict.fromkeys(df["case"]))}
+    key = df.apply(lambda r: (case[r["case"]], str(r["fold"]), order.get(r["method"], 9)), axis=1)
+    return df.loc[sorted(df.index, key=lambda i: key[i])].reset_index(drop=True)
 
 
 def main():
-    import pandas as pd
     ap = argparse.ArgumentParser()
     ap.add_argument("--folds", type=int, default=2, help="XOR folds to run of the 5")
-    ap.add_argument("--skip", default="", help="comma-separated cases to leave out: xor, breast_cancer, adult")
-    ap.add_argument("--methods", default=",".join(METHODS),
-                    help="comma-separated methods to run (tsukimoto, kt, nofm); the rows of the others are kept "
-                         "from the last CSV")
+    ap.add_argument("--skip", default="", help="comma-separated cases to leave out: xor, breast_cancer, adult, sigmoid")
+    ap.add_argument("--methods", default="tsukimoto,nofm,kt",
+                    help="comma-separated methods to run; the rows of the others are kept from the last results")
     args = ap.parse_args()
     skip = set(filter(None, args.skip.split(",")))
-    methods = [m for m in filter(None, args.methods.split(","))]
-    unknown = sorted(set(methods) - set(METHODS))
-    if unknown:
-        ap.error(f"--methods: unknown {unknown}; choose among {', '.join(METHODS)}")
+    methods = set(filter(None, args.methods.split(",")))
+    kept = previous_rows(methods)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
                             cwd=Path(__file__).parent).stdout.strip()
     load0 = os.getloadavg()
     cmd = "python benchmarks/decompositional_deep.py " + " ".join(sys.argv[1:])
-    csv = RESULTS / "decompositional_deep.csv"
-    kept = pd.read_csv(csv) if csv.exists() and set(methods) != set(METHODS) else pd.DataFrame()
-    kept = kept[~kept["method"].isin(methods)] if len(kept) else kept      # the other methods' last rows
     rows = []
-    tables = "tsukimoto" in methods      # the tables are read by Tsukimoto only
     gens = ([xor_rows(args.folds, methods)] if "xor" not in skip else []) + \
-           ([table_rows("breast_cancer", (16,))] if "breast_cancer" not in skip and tables else []) + \
-           ([table_rows("adult", (32, 16))] if "adult" not in skip and tables else [])
+           ([table_rows("breast_cancer", (16,), methods)] if "breast_cancer" not in skip else []) + \
+           ([table_rows("adult", (32, 16), methods)] if "adult" not in skip else []) + \
+           ([sigmoid_rows("breast_cancer", h, methods) for h in ((16,), (16, 8))] if "sigmoid" not in skip else [])
     for gen in gens:
         for row in gen:
-            rows.append(row)
+            rows.append({**row, "run": f"`{cmd.strip()}` (commit {commit})"})
             print({k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}, flush=True)
-            df = _merge(kept, pd.DataFrame(rows))
-            df.to_csv(csv, index=False)
+            df = merged(kept, rows)
+            df.to_csv(RESULTS / "decompositional_deep.csv", index=False)
             load1 = os.getloadavg()
             header = ["# Decompositional methods on deep networks (issue #26, item 3)", "",
                       f"Command: `{cmd.strip()}`; commit {commit}; machine {platform.machine()}, {os.cpu_count()} "
@@ -147,11 +161,12 @@ def main():
                       "round(x1); 5 stratified folds shuffled with seed 42, the first `--folds` run; a 64-32-16 tanh "
                       "network per fold trained class-balanced, `random_state` = fold; rules extracted on the "
                       "training fold, fidelity on the held-out fold). Tables: `split(random_state=0)`, network "
-                      "`train_network(train, hidden, 'relu', random_state=0)`, fidelity on the test split. Every "
+                      "`train_network(train, hidden, 'relu' (or 'sigmoid' where the case says so), random_state=0)`, fidelity on the test split. Every "
                       "method with its defaults. 'units approximated / read': unit readings the provenance "
                       "(`units_approximated`, `unit_readings`) marks as bounded or disagreeing with the unit on a "
-                      "training row."] + ([f"Rows of {', '.join(sorted(set(kept['method'])))}: kept from the last "
-                                           "run (their CSV rows), not rerun by this command."] if len(kept) else [])
+                      "training row."] + (["", f"Rows of methods other than {args.methods} are kept from "
+                                                 f"earlier runs: {'; '.join(dict.fromkeys(kept['run']))}."]
+                                           if len(kept) else [])
             write(df, header)
     print(f"wrote {RESULTS / 'decompositional_deep.md'}")
 

@@ -106,8 +106,13 @@ def test_kt_four_equal_weights_give_every_triple():
 
 def test_kt_subset_bound_and_budget(kt_net):
     net, ds = kt_net
-    # with one literal per rule, no class rule exists (it needs h1 on AND h2 off): default only
-    assert len(get_extractor("kt", max_subset=1).fit(net, ds).rules_) == 0
+    # with one literal per rule, Fu's whole-box test gives no class rule (it needs h1 on AND h2 off): default only
+    assert len(get_extractor("kt", max_subset=1, worst_case="box").fit(net, ds).rules_) == 0
+    # auto reads the decision on the data instead: a bounded reading of one hidden literal per set, said approximate
+    ex = get_extractor("kt", max_subset=1).fit(net, ds)
+    assert len(ex.rules_) > 0
+    assert ex.unit_rules_["class 1 over 0"] and all(" & " not in s for s in ex.unit_rules_["class 1 over 0"])
+    assert "class 1 over 0" in ex.rules_.provenance["units_approximated"]
     with pytest.raises(rulex.BudgetExceededError, match="kt: .*max_clauses=1"):
         get_extractor("kt", max_clauses=1).fit(net, ds)
     with pytest.raises(rulex.BudgetExceededError, match="max_seconds"):
@@ -115,6 +120,35 @@ def test_kt_subset_bound_and_budget(kt_net):
     with pytest.warns(RuntimeWarning, match="partial"):
         ex = get_extractor("kt", max_seconds=0.0, on_budget="partial").fit(net, ds)
     assert ex.rules_.provenance["complete"] is False
+
+
+def test_kt_returns_an_approximate_reading_where_no_set_decides_the_class():
+    """Six identical sigmoid units h = sigmoid(8 (x0 - 0.5)), class 1 iff 10 (h1 + ... + h6) >= 45, i.e. the
+    mean unit at 0.75 (x0 >= 0.5 + ln(3) / 8 = 0.637; x0 on its encoded scale, within 0.01 of its value
+    here, hence the margins below): the units are on (>= 0.5) from x0 = 0.5, below the
+    class's cut, as breast_cancer's (16,) sigmoid network's are. Fu's whole-box test needs 45 from at most
+    3 units worth 10 each: no set. On the data, every set of on literals covers the rows with x0 in
+    [0.5, 0.637], about 27 % of the rows it covers, which are class 0: no set at tolerance 0 either. The
+    decision is then read at a raised tolerance (0.3 admits 27 %) instead of giving no rule, and the
+    provenance says so; its rules fire from x0 near 0.5, so they agree with the network wherever x0 is not
+    in [0.5, 0.637]."""
+    rng = np.random.default_rng(0)
+    X = rng.random((300, 3))
+    frame = pd.DataFrame(X, columns=["x0", "x1", "x2"])
+    frame["y"] = (X[:, 0] >= 0.5 + np.log(3) / 8).astype(int)
+    ds = rulex.Dataset.from_frame(frame, target="y", numeric=["x0", "x1", "x2"])
+    net = _torch_net(ds, [[8.0, 0.0, 0.0]] * 6, [-4.0] * 6, [[0.0] * 6, [10.0] * 6], [0.0, -45.0])
+    assert len(get_extractor("kt", worst_case="box").fit(net, ds).rules_) == 0
+    rules = get_extractor("kt").fit(net, ds).rules_
+    assert len(rules) > 0
+    decision = rules.provenance["unit_readings"]["class 1 over 0"]
+    assert "tolerance raised" in decision["read"] and decision["bounded"]
+    assert "class 1 over 0" in rules.provenance["units_approximated"]
+    fid = float(np.mean(rules.predict(ds.frame) == net.predict(ds.frame)))
+    outside = np.mean((X[:, 0] < 0.45) | (X[:, 0] > 0.69))
+    assert fid >= outside
+    assert decision["composed_agreement"] == pytest.approx(fid, abs=1e-6)
+    assert get_extractor("kt").fit(net, ds).rules_.rules == rules.rules          # the same rules again
 
 
 def test_kt_interval_reading_is_sound(kt_net):
