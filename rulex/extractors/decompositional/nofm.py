@@ -11,7 +11,9 @@ For every unit, on a copy of its weights (the user's network is never touched):
 2. **Cluster** the weights (1-D group-average agglomerative clustering, scipy) until the
    closest clusters are farther apart than ``cluster_distance`` times the unit's largest weight,
    and replace every weight by its cluster's mean.
-3. **Eliminate** clusters whose removal changes the unit's on/off state on no training row.
+3. **Eliminate** clusters whose removal changes the unit's on/off state on no training row (the bias
+   is first fitted as in step 4 to the clustered weights: with the original bias, a unit read over
+   median-cut antecedents can be on for every row, and every cluster would look removable).
 4. **Retrain the bias** with the weights frozen: hidden units so that the clustered unit
    reproduces the original unit's activations (least squares, a bounded 1-D problem), output
    units so that it reproduces the network's decisions on the training rows.
