@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._dnf_composition import Clauses
-from ._unit_reading import UnitLog, greedy_cover, work_share
+from ._unit_reading import WORK_SHARE, UnitLog, greedy_cover, work_share
 
 __all__ = ["BoundStats", "BoundedReading", "cover_bound", "covered_rows", "at_least"]
 
@@ -116,7 +116,10 @@ class BoundedReading:
     def bound(self, clauses: Clauses) -> Clauses:
         return cover_bound(clauses, self.max_stage_clauses, self.stats)
 
+    #: the term search of one reading may spend 1/work_share of the work left over the readings to come
+    work_share = WORK_SHARE
+
     def work_cap(self) -> int | None:
         """This unit's share of the term search's work."""
         self.units_left = max(self.units_left - 1, 1)
-        return work_share(self.budget, self.units_left + 1)
+        return work_share(self.budget, self.units_left + 1, self.work_share)

@@ -57,11 +57,12 @@ def node_steps(n_candidates: int, n_words: int, n_alive: int = 0) -> int:
     return NODE_STEPS + n_candidates + n_candidates * n_words // WORDS_PER_STEP + ALIVE_STEPS * n_alive
 
 
-def work_share(budget, readings_left: int) -> int | None:
-    """The work one unit's term generation may spend (None without a work budget)."""
+def work_share(budget, readings_left: int, share: int = WORK_SHARE) -> int | None:
+    """The work one unit's term generation may spend, 1/``share`` of the work left divided by the readings
+    still to come (None without a work budget)."""
     if budget.max_work is None:
         return None
-    return max((budget.max_work - budget.work) // WORK_SHARE // max(readings_left, 1), 1)
+    return max((budget.max_work - budget.work) // share // max(readings_left, 1), 1)
 
 
 def greedy_cover(P: np.ndarray, n_lits: np.ndarray, limit: int | None) -> tuple:

@@ -274,6 +274,12 @@ class _Reading(BoundedReading):
     input-level composition, memoised per unit and polarity; ``log`` says how each unit was read. Lives
     for one ``_extract`` call."""
 
+    #: KT's data readings search sets of at most ``max_subset`` literals, and a hidden unit keeps at most
+    #: ``max_unit_sets`` of them: a fifth of the work left (over the readings to come) rather than
+    #: Tsukimoto's twentieth. ECLAIRE's XOR, 64-32-16 tanh, fold 0: 0.805 with 1/20 (5.9 million steps),
+    #: 0.925 with 1/5 (9.6 million; benchmarks/results/decompositional_deep.md)
+    work_share = 5
+
     def __init__(self, params: KT, network, X, budget):
         super().__init__(network, len(X), budget, params.max_stage_clauses)
         self.params, self.network = params, network
