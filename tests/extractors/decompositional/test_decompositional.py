@@ -233,3 +233,17 @@ def test_relu_on_thresholds_are_half_the_mean_positive_activation_without_numpy_
         assert np.array_equal(Tsukimoto._on_threshold("relu", H), tau)
         assert np.array_equal(unit_thresholds("relu", H, 0.5)[0], tau)
     assert tau.tolist() == [0.0, 0.75, 1.5]
+
+
+def test_tsukimoto_reads_discrete_inputs_exactly_when_the_expansion_fits():
+    """Regression: the stage bound (a cover of the training rows, at most 64 clauses a stage) dropped
+    clauses that decide MONK-1 points outside the 124 training rows (seed 0: 0.972 on all 432 points).
+    Over discrete inputs the exact expansion is tried first and kept when it fits half the budgets."""
+    train, test = rulex.load_dataset("monk1").split(random_state=0)
+    net = rulex.train_network(train, (8,), "sigmoid", random_state=0)
+    rules = _fit("tsukimoto", net, train, max_order=6).rules_
+    assert rulex.evaluate(rules, net, test).fidelity == 1.0
+    prov = rules.provenance
+    assert prov["bound"]["stages_bounded"] == 0 and "fitted" in prov["exact_first"]
+    tight = _fit("tsukimoto", net, train, max_order=6, max_clauses=200).rules_      # too small for the unbounded try
+    assert "outgrew" in tight.provenance["exact_first"] and tight.provenance["bound"]["stages_bounded"] > 0
