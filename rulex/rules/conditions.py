@@ -114,6 +114,10 @@ class Condition:
 
 def _evaluate(cond: Condition, col: pd.Series) -> np.ndarray:
     op, v = cond.op, cond.value
+    if op in ("<=", ">") and col.dtype == np.float64:     # the common case, on hot paths: no conversion
+        with np.errstate(invalid="ignore"):
+            x = col.to_numpy()
+            return (x <= v) if op == "<=" else (x > v)
     notna = col.notna().to_numpy()
     if op == "is missing":
         return ~notna

@@ -26,7 +26,7 @@ from ...rules.simplify import simplify_dnf
 from ..budget import WorkClock
 from ._units import unit_name
 
-__all__ = ["tree_dnf", "cart_dnf", "Budget", "Clauses", "finish", "hidden_frame", "literal_mask", "MAX_STEPS"]
+__all__ = ["tree_dnf", "cart_dnf", "Budget", "Clauses", "finish", "hidden_frame", "MAX_STEPS"]
 
 #: default work budget of the decompositional methods (``max_steps``). Measured on the bundled sets with
 #: ``rulex compare``'s network: tsukimoto did 11 to 15 million steps a minute (loaded 2-core machine) where
@@ -38,19 +38,6 @@ MAX_STEPS = 20_000_000
 
 def hidden_frame(values: np.ndarray, layer: int) -> pd.DataFrame:
     return pd.DataFrame(values, columns=[unit_name(layer, i) for i in range(values.shape[1])])
-
-
-def literal_mask(lit, frame: pd.DataFrame) -> np.ndarray:
-    """``lit.evaluate(frame)``, compared on the column's array directly when it is a float column and the
-    test ``<=`` or ``>`` (every tree literal on the extraction rows): the same mask (a missing value fails
-    both tests) without the per-call conversions of the general evaluation."""
-    if getattr(lit, "op", None) in ("<=", ">"):         # an m-of-n test has no single operator
-        col = frame[lit.feature]
-        if col.dtype == np.float64:
-            x = col.to_numpy()
-            with np.errstate(invalid="ignore"):
-                return (x <= lit.value) if lit.op == "<=" else (x > lit.value)
-    return lit.evaluate(frame)
 
 
 def tree_dnf(A: np.ndarray, y: np.ndarray, names, *, min_samples_leaf=1, max_depth=None,
@@ -133,7 +120,7 @@ class Clauses:
             seen.add(f)
             mask = np.ones(len(frame), dtype=bool)
             for lit in f:
-                mask &= literal_mask(lit, frame)
+                mask &= lit.evaluate(frame)
             items.append((f, np.packbits(mask), frozenset(terms)))
         return cls(items)
 
@@ -209,7 +196,7 @@ def _generalise(clauses, label_mask: np.ndarray, frame: pd.DataFrame, budget: Bu
     def m(lit):
         r = cache.get(lit)
         if r is None:
-            r = cache[lit] = np.packbits(literal_mask(lit, frame))
+            r = cache[lit] = np.packbits(lit.evaluate(frame))
         return r
 
     def wrong(lits) -> int:
@@ -307,7 +294,7 @@ def finish(dnfs: dict, network, X: np.ndarray, y_idx: np.ndarray, default_idx: i
             for lit in clause:
                 mask = masks.get(lit)
                 if mask is None:            # clauses share most of their tests: each is evaluated once
-                    mask = masks[lit] = literal_mask(lit, frame)
+                    mask = masks[lit] = lit.evaluate(frame)
                 cover &= mask
             n = int(cover.sum())
             if n == 0:

@@ -20,7 +20,6 @@ import numpy as np
 import pandas as pd
 
 from ...rules import RuleSet
-from ._dnf_composition import literal_mask
 
 __all__ = ["drop_redundant_rules", "layer_clauses"]
 
@@ -49,7 +48,7 @@ def layer_clauses(hidden, frames, y, default: int, *, layers: str, min_coverage:
             for c in conjs:
                 mask = np.ones(n, dtype=bool)
                 for lit in c:
-                    mask &= literal_mask(lit, frame)
+                    mask &= lit.evaluate(frame)
                 cover = int(mask.sum())
                 if cover < floor:
                     pruned += 1
