@@ -432,7 +432,8 @@ class _Reading(BoundedReading):
         and at each of RAISED_TOLERANCES, whichever agrees best with the decision on the training rows
         through the hidden literals' composed rows (ties: the smaller tolerance; an exact one stops the
         search); otherwise the reading at ``tolerance_``, or when it has no term, the first raised
-        tolerance that gives one (no rule at all is the worst reading)."""
+        tolerance that gives one (no rule at all is the worst reading). ``degenerate_only`` (a hidden unit):
+        the reading at ``tolerance_`` is kept unless it agrees with the unit no better than a constant."""
         base, cap = self.params.tolerance_, self.work_cap()
         ones = np.ones(self.n_rows, dtype=bool)
 
@@ -443,15 +444,16 @@ class _Reading(BoundedReading):
             masks = [np.logical_and.reduce([lit["mask"][sel] for lit in t] or [ones[sel]]) for t in terms]
             return terms, cut, tol, reading_agreement(masks, truth[sel])
 
-        auto = self.params.tolerance == "auto" and base > 0 and not degenerate_only
-        # on many rows the tolerance is chosen on a seeded sample, then read once on every row
+        ladder = self.params.tolerance == "auto" and base > 0
+        # on many rows a decision's tolerance is chosen on a seeded sample, then read once on every row (a
+        # hidden unit is read on every row: its reading at the base tolerance is kept when not degenerate)
         sample = (np.sort(np.random.default_rng(0).permutation(self.n_rows)[:CHOICE_ROWS])
-                  if auto and self.n_rows > CHOICE_ROWS else None)
+                  if ladder and not degenerate_only and self.n_rows > CHOICE_ROWS else None)
         best = read(base, sample)
         raised = [t for t in RAISED_TOLERANCES if t > base]
         if degenerate_only and best[3] > max(truth.mean(), 1.0 - truth.mean()) + 1e-12:
             return best[0], best[1], best[2], ""
-        if self.params.tolerance == "auto" and base > 0:
+        if ladder:
             tried = [best]
             for tol in raised:
                 if best[3] == 1.0:
