@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..exceptions import RuleError
-from ..schema.features import sort_values, to_native
+from ..exceptions import DataError, RuleError
+from ..schema.features import as_numbers, sort_values, to_native
 from ._format import format_number
 from .linear import format_value
 
@@ -126,11 +126,12 @@ def _evaluate(cond: Condition, col: pd.Series) -> np.ndarray:
     if op in ("<=", ">"):
         if pd.api.types.is_bool_dtype(col):
             x = col.to_numpy(dtype=float)
-        else:
+        else:       # numbers written as text read as the network's encoder reads them ("1,200", "$5", "12%")
             try:
-                x = pd.to_numeric(col).to_numpy(dtype=np.float64, na_value=np.nan)
-            except (TypeError, ValueError):
-                raise RuleError(f"condition {cond.feature} {op} {v}: column {cond.feature!r} is not numeric") from None
+                x = as_numbers(col, str(cond.feature))
+            except DataError as exc:
+                raise RuleError(f"condition {cond.feature} {op} {v}: column {cond.feature!r} is not numeric: "
+                                f"{exc}") from None
         with np.errstate(invalid="ignore"):
             return (x <= v) if op == "<=" else (x > v)
     if op in ("==", "!="):

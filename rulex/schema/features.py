@@ -274,7 +274,7 @@ class Schema:
 
 
 _NUMBER_TEXT = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
-_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
+_THOUSANDS = re.compile(r"^[+-]?[1-9]\d{0,2}(,\d{3})+(\.\d*)?$")   # "0,822" is a decimal comma, not 822
 _CURRENCY = "$€£¥₹"
 
 
@@ -282,7 +282,9 @@ def _number_from_text(v) -> float | None:
     """A number written as text (``" 42 "``, ``"1.5e3"``, ``"121,300"``, ``"$1,200.50"``, ``"12%"``), or None.
 
     Spaces, one leading currency symbol and one trailing percent sign are dropped (``"12%"`` reads 12:
-    the number as written), commas only as thousands separators (groups of three digits).
+    the number as written), commas only as thousands separators (groups of three digits after a first
+    group that does not start with 0). A decimal comma (``"0,822"``, ``"12,5"``) reads as no number, so
+    the column is refused with the value named, never read as 822 or 125.
     """
     if isinstance(v, bool) or not isinstance(v, str):
         return None
@@ -333,8 +335,18 @@ def as_numbers(col, name: str) -> np.ndarray:
     if conv is None:
         bad = next(v for v in col.dropna() if _number_from_text(v) is None
                    and not isinstance(v, (int, float, np.integer, np.floating)))
-        raise DataError(f"column {name!r} should hold numbers but holds {bad!r}")
+        raise DataError(f"column {name!r} should hold numbers but holds {bad!r}" + _comma_hint(bad))
     return conv.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _comma_hint(value) -> str:
+    """What to do about a number written with a decimal comma (rulex reads commas only as thousands
+    separators, so ``"0,822"`` is no number rather than a wrong one)."""
+    if isinstance(value, str) and "," in value and _number_from_text(value.replace(".", "").replace(",", ".")) \
+            is not None:
+        return (" (a decimal comma? rulex reads a comma only as a thousands separator: convert the column, "
+                "e.g. df[col].str.replace('.', '', regex=False).str.replace(',', '.', regex=False))")
+    return ""
 
 
 def _is_dates(col: pd.Series) -> bool:
@@ -478,9 +490,16 @@ def _check_mostly_numeric(values: pd.Series, name: str) -> None:
         return
     ok = np.array([_number_from_text(v) is not None or (isinstance(v, (int, float)) and not isinstance(v, bool))
                    for v in values])
+    comma = np.array([not k and _comma_hint(v) != "" for k, v in zip(ok, values)])
+    if (ok | comma).mean() >= 0.9 and comma.any():
+        i = int(np.flatnonzero(comma)[0])
+        raise DataError(f"column {name!r} holds numbers written with a decimal comma (row {values.index[i]!r}: "
+                        f"{values.iloc[i]!r}){_comma_hint(values.iloc[i])}; or pass ",
+                        Param("categorical", [name]), " if it really is categorical")
     if ok.mean() >= 0.9 and not ok.all():
         i = int(np.flatnonzero(~ok)[0])
-        raise DataError(f"column {name!r} looks numeric but row {values.index[i]!r} holds {values.iloc[i]!r}; "
+        raise DataError(f"column {name!r} looks numeric but row {values.index[i]!r} holds {values.iloc[i]!r}"
+                        f"{_comma_hint(values.iloc[i])}; "
                         "clean the column, or pass ", Param("categorical", [name]), " if it really is categorical")
 
 
@@ -505,7 +524,8 @@ def check_column(col: pd.Series, feature: Feature, *, allow_missing: bool = Fals
             if bad.any():
                 i = np.flatnonzero(bad)[0]
                 raise DataError(f"column {name!r} should be {feature.kind} but row {col.index[i]!r} holds "
-                                f"{col.iloc[i]!r}; clean the column or declare it ", Param("categorical", [name]))
+                                f"{col.iloc[i]!r}{_comma_hint(col.iloc[i])}; clean the column or declare it ",
+                                Param("categorical", [name]))
             col = conv
         values = col.to_numpy(dtype=float, na_value=np.nan)
         inf = np.isinf(values)

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import rulex
+from rulex.rules import Condition
 from rulex.schema.features import numbers_from_text
 
 
@@ -41,6 +42,47 @@ def test_text_that_is_not_all_numbers_is_not_read_as_numbers():
     assert numbers_from_text(pd.Series(["1,200", "12", "n/a"])) is None
     assert numbers_from_text(pd.Series(["1,20", "3"])) is None          # a comma that is no thousands separator
     assert numbers_from_text(pd.Series(["1.2.3"])) is None
+
+
+def test_a_decimal_comma_is_never_read_as_a_thousands_separator():
+    # "0,822" is no thousands grouping (a group never starts a number with 0): it was read as 822
+    assert numbers_from_text(pd.Series(["0,822", "-0,5"])) is None
+    assert numbers_from_text(pd.Series(["0,822", "1,234"])) is None     # one decimal comma: the column is not
+    assert numbers_from_text(pd.Series(["1,234", "-12,000.5"])).tolist() == [1234.0, -12000.5]
+
+
+def test_a_column_written_with_decimal_commas_is_refused_not_made_categorical():
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": [f"{v:.2f}".replace(".", ",") for v in rng.normal(0, 3, 100)],
+                          "y": rng.choice(["a", "b"], 100)})
+    with pytest.raises(rulex.DataError, match=r"'x' holds numbers written with a decimal comma.*categorical"):
+        rulex.Dataset.from_frame(frame, target="y")
+    words = pd.DataFrame({"x": rng.choice(["red, dark", "blue", "1,5 or 2"], 100), "y": rng.choice(["a", "b"], 100)})
+    assert rulex.Dataset.from_frame(words, target="y").schema["x"].kind == "categorical"
+
+
+def test_rules_and_network_read_a_text_column_alike_or_refuse_it_naming_the_value():
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({"x": rng.normal(0, 1, 200), "c": rng.choice(["a", "b"], 200)})
+    frame["y"] = np.where(frame.x + (frame.c == "a") > 0.5, "pos", "neg")
+    ds = rulex.Dataset.from_frame(frame, target="y")
+    net = rulex.train_network(ds, hidden_layer_sizes=(4,), random_state=0, max_epochs=20)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rules = rulex.extract(net, ds, "cover", random_state=0)
+    X = ds.X
+    thousands = X.assign(x=(X.x * 10_000).map(lambda v: f"{v:,.3f}"))
+    clean = X.assign(x=(X.x * 10_000).round(3))
+    np.testing.assert_array_equal(rules.predict(thousands), rules.predict(clean))
+    np.testing.assert_array_equal(net.predict(thousands), net.predict(clean))
+    decimal_comma = X.assign(x=X.x.map(lambda v: f"{v:.3f}".replace(".", ",")))
+    for predict in (rules.predict, net.predict):
+        with pytest.raises(rulex.DataError, match=r"'x'.*decimal comma"):
+            predict(decimal_comma)
+    bare = Condition("x", ">", 0.5)      # a condition alone (no schema) reads text as the encoder does
+    np.testing.assert_array_equal(bare.evaluate(thousands.iloc[:20]), bare.evaluate(clean.iloc[:20]))
+    with pytest.raises(rulex.RuleError, match=r"'x' is not numeric.*decimal comma"):
+        bare.evaluate(decimal_comma)
 
 
 def _credit_frame(n=300, seed=0):
