@@ -513,7 +513,7 @@ def main(argv=None):
             key = ["data", "seed", "fold", "method"]
             redone = pd.MultiIndex.from_frame(df[key])
             old = old[~pd.MultiIndex.from_frame(old[key]).isin(redone)]
-        df = pd.concat([old, df], ignore_index=True) if df is not None else old
+        df = pd.concat([old, df], ignore_index=True) if df is not None and len(df) else old
     if args.oracle_bound and datasets and df is not None:
         budgets = half_budgets(df, datasets)
         key = ["data", "seed", "fold", "method"]
