@@ -12,7 +12,8 @@ do rulex's fits on the training rows fall short of a rule set that exists?
 * Search: best-improvement local search from the empty rule set, each step the best of adding a
   condition to a rule, adding a one-condition rule, dropping a condition or replacing one (every
   replacement scored exactly at once), until no step raises agreement or the budget is reached;
-  the rules conclude one class, the default is the other, both ways tried.
+  the rules conclude one class, the default is the other (with more than two classes the commonest
+  other one), every class tried.
 
 The search is a heuristic, so its fidelity is a *lower* bound on the best such rule set: a value at
 or above the target shows the target is not impossible at that size (the rule set exists); a value
@@ -110,13 +111,15 @@ def local_search_dnf(A, y, k: int, max_steps: int = 200) -> tuple[list, int]:
 def dnf_within(net, rows, k: int):
     """The most faithful on ``rows`` of the two DNF rule sets (one per concluding class) of at most
     ``k`` conditions that :func:`local_search_dnf` finds on ``rows`` and the network's labels of them:
-    a rulex RuleSet (unordered, the other class as default). With the test rows this is the oracle
+    a rulex RuleSet (unordered; the default is the other class, with more than two classes the
+    commonest other one). With the test rows this is the oracle
     bound; with the training rows, the same search as an honest fit."""
     target = np.asarray(net.predict(rows.frame), dtype=object)
     best = None
     for cls in net.classes:
-        other = [c for c in net.classes if c != cls][0]
         y = target == cls
+        rest = [c for c in net.classes if c != cls]
+        other = max(rest, key=lambda c: (int(np.sum(target == c)), -rest.index(c)))   # commonest other class
         lits = boundary_literals(rows.frame, net.schema.features, y.astype(int))
         clauses = local_search_dnf(np.column_stack([m for _, m in lits]), y, k)[0] if lits else []
         rules = rulex.RuleSet([rulex.Rule([lits[i][0] for i in c], cls) for c in clauses], other,

@@ -83,3 +83,9 @@ def test_dominates_table_reads_the_oracle_bound():
                                                      "fidelity": 0.89, "rules": 3, "conditions": 6}]))
     assert "below the target" in short and "not impossible" not in short
     assert "figs (0.9000" in reach                             # the oracle rows are neither peer nor rulex
+
+
+def test_oracle_rows_stay_within_the_budget_on_a_real_cell():
+    df = rl.oracle_rows({"monk1": 2}, [0], 2)
+    assert set(df["method"]) == {"dnf[2] on test rows", "dnf[2] on training rows"} and (df["side"] == "oracle").all()
+    assert (df["conditions"] <= 2).all() and df["fidelity"].between(0, 1).all() and len(df) == 4
