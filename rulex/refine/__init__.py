@@ -7,7 +7,7 @@ from ..extractors.base import available_methods
 from .api import extract
 from .auto import Auto
 from .certify import extract_certified
-from .compression import compress, compression_sample
+from ..extractors.compression import compress, compression_sample
 
 if extract.__doc__:   # help(rulex.extract) lists the registered methods
     extract.__doc__ += "\n    Notes\n    -----\n    The registered methods:\n\n" + "".join(

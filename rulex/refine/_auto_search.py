@@ -10,8 +10,8 @@ import numpy as np
 from ..exceptions import BudgetExceededError, RulexError, RulexWarning
 from ..extractors.base import extractor_class, seeded_extractor
 from ..extractors.budget import WALL_CLOCK
-from .compression import compress as compress_rules
-from .compression import compression_sample
+from ..extractors.compression import compress as compress_rules
+from ..extractors.compression import compression_sample
 
 __all__ = ["budget_candidates", "default_candidates", "Search", "choose", "shortlist", "fresh_pool",
            "candidate_key", "fidelity", "SHORTLIST_MARGIN",

@@ -4,7 +4,7 @@ from __future__ import annotations
 from ..exceptions import DataError
 from ..extractors.base import seeded_extractor
 from .certify import extract_certified
-from .compression import compress as compress_rules
+from ..extractors.compression import compress as compress_rules
 
 __all__ = ["extract"]
 

@@ -27,7 +27,7 @@ from ..extractors.base import EXTRACTORS, Interval, Options, PedagogicalExtracto
 from ..extractors.budget import SAFETY_SECONDS, WALL_CLOCK, WorkClock, capped_rows
 from ._auto_search import CONFIRM_ROWS, SHORTLIST_MARGIN, Search, budget_candidates, candidate_key, choose, default_candidates, \
     fidelity, fresh_pool, shortlist
-from .compression import compression_sample
+from ..extractors.compression import compression_sample
 
 __all__ = ["Auto", "budget_candidates", "default_candidates"]
 

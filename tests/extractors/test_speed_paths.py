@@ -158,7 +158,7 @@ def test_kde_draws_are_the_same_with_the_mixture_cached():
 def test_compress_reuses_a_given_sample():
     import rulex
     from rulex.exceptions import DataError
-    from rulex.refine.compression import compress, compression_sample
+    from rulex.extractors.compression import compress, compression_sample
     ds = rulex.load_dataset("iris")
     net = rulex.train_network(ds, (4,), "sigmoid", max_epochs=30, random_state=0)
     rules = rulex.extract(net, ds, "surrogate_tree", max_leaf_nodes=8)

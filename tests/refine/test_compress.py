@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from _helpers.nets import SWEEP_PARAMS, breast_cancer_net, iris_net
 
 import rulex
-from rulex.refine.compression import compression_sample
+from rulex.extractors.compression import compression_sample
 
 N = 600   # sampler points: small keeps the property test fast
 

@@ -175,3 +175,41 @@ def test_all_layer_rules_export_to_pmml_and_agree(german_all_layers, pmml_scorer
     from _helpers.exports import _check_formats
     rules, test = german_all_layers
     _check_formats(rules, test.frame.iloc[:120], pmml=pmml_scorer)     # 120 rows: pypmml scores row by row
+
+
+def test_auto_reads_every_layer_prunes_and_compresses_a_deep_network_and_the_last_layer_of_a_shallow_one(
+        two_layer_xor):
+    net, ds = two_layer_xor
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        auto = get_extractor("deepred").fit(net, ds).rules_
+        again = get_extractor("deepred").fit(net, ds).rules_
+        plain = get_extractor("deepred", layers="all", min_coverage=0.01, drop_redundant=True).fit(net, ds).rules_
+    reading = auto.provenance["reading"]
+    assert reading == {"layers": "all", "min_coverage": 0.01, "drop_redundant": True, "compress": True}
+    comp = auto.provenance["compression"]
+    assert comp["rules_before"] == len(plain.rules) and comp["conditions_before"] == plain.conditions_count()
+    assert auto.conditions_count() <= plain.conditions_count()
+    assert _boxes(auto) == _boxes(again)                     # same seed, same rules
+    assert (auto.predict(ds.frame) == net.predict(ds.frame)).mean() >= 0.99 * (
+        plain.predict(ds.frame) == net.predict(ds.frame)).mean()
+    assert "compression" not in plain.provenance and plain.provenance["reading"]["compress"] is False
+    assert all(r.provenance.get("hidden_terms") for r in auto.rules)   # still decompositional: every rule names its terms
+    shallow = rulex.train_network(ds, (4,), "relu", random_state=0, max_epochs=30)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        one = get_extractor("deepred").fit(shallow, ds).rules_
+    assert one.provenance["reading"] == {"layers": "last", "min_coverage": 0.0, "drop_redundant": False,
+                                         "compress": False}
+    assert "compression" not in one.provenance
+
+
+def test_auto_on_a_deep_network_is_the_pruned_every_layer_reading_compressed(two_layer_xor):
+    # the benchmark's "ECLAIRE + min_coverage 0.01 + drop_redundant + compress" row is this default
+    net, ds = two_layer_xor
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        auto = get_extractor("deepred", random_state=3).fit(net, ds).rules_
+        spelled = rulex.extract(net, ds, "deepred", random_state=3, layers="all", min_coverage=0.01,
+                                drop_redundant=True, compress=True)
+    assert auto.rules == spelled.rules and auto.default == spelled.default

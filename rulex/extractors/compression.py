@@ -10,7 +10,8 @@ half. Greedy passes, repeated until nothing changes:
 1. drop rules that decide no row of the sample, or whose precision against the network on the
    rows they decide is below the default's precision on the rows it decides;
 2. drop whole rules;
-3. merge two rules with the same conclusion into the conditions they share;
+3. merge two rules with the same conclusion into the conditions they share (the merged rule keeps
+   its provenance and the other's under ``merged_with``);
 4. drop single conditions, and single literals of m-of-n tests (keeping m, or m - 1);
 
 each change is kept only if fidelity stays >= (fidelity before compression) - ``tolerance`` on
@@ -25,9 +26,9 @@ import pandas as pd
 
 from ..data.dataset import Dataset
 from ..exceptions import DataError, NetworkError
-from ..extractors.base import annotate
-from ..extractors.budget import check_rows
-from ..extractors.sampling import Sampler
+from .base import annotate
+from .budget import check_rows
+from .sampling import Sampler
 from ..network.adapter import Network
 from ..rules import MofN, RuleSet
 
@@ -283,7 +284,10 @@ class _Edit:
             common = [c for c in a.conditions if c in b.conditions]
             if len(common) == len(a.conditions) == len(b.conditions):
                 common = list(a.conditions)
-            new = a.replace(conditions=tuple(common))
+            prov = a.provenance         # the merged rule keeps where both rules came from
+            if b.provenance:
+                prov["merged_with"] = [*prov.get("merged_with", []), b.provenance]
+            new = a.replace(conditions=tuple(common), provenance=prov)
             if self._try(cur[:i] + [new] + cur[i + 1:j] + cur[j + 1:],
                          masks[:i] + [self.st.rmask(common)] + masks[i + 1:j] + masks[j + 1:]):
                 return True
