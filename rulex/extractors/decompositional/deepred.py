@@ -83,15 +83,16 @@ class _LayerWise(DecompositionalExtractor):
         self._inputs32 = np.ascontiguousarray(X, dtype=np.float32)
         return X, y, default, hidden, frames
 
-    def _tree(self, A, y, names, key=None) -> dict:
+    def _tree(self, A, y, names, key=None, wanted=None) -> dict:
         """An intermediate tree (``{label: [conjunction, ...]}``), on a settled sample of the rows when
         there are many (``tree_sample_rows``, ``tree_tolerance``); ``key`` names ``A`` (a layer's values) so
-        that the trees on the same many rows share its sorted columns."""
+        that the trees on the same many rows share its sorted columns; ``wanted``: only that label's
+        conjunctions are read (see :func:`settled_tree_dnf`)."""
         return settled_tree_dnf(A, y, names, min_samples_leaf=self.min_samples_leaf,
                                 max_depth=self.max_depth,
                                 random_state=self.random_state, sample_rows=self.tree_sample_rows,
                                 tolerance=float(self.tree_tolerance), log=self._tree_log,
-                                columns=self._columns, key=key)
+                                columns=self._columns, key=key, wanted=wanted)
 
     def _top(self, y, hidden, frames):
         return self._tree(hidden[-1], y, list(frames[len(hidden)].columns))
@@ -262,7 +263,7 @@ class DeepRED(_LayerWise):
         for lit in clause:                  # a tree's literals: "<=" or ">" on an activation (never missing)
             col = frames[layer][lit.feature].to_numpy()
             target &= (col > lit.value) if lit.op == ">" else (col <= lit.value)
-        d = self._tree(self._inputs32, target, list(frames[0].columns), key=0)
+        d = self._tree(self._inputs32, target, list(frames[0].columns), key=0, wanted=True)
         terms = [(*_parse_unit(l.feature), l.op, l.value) for l in clause]
         out = Clauses.from_conjunctions(d.get(True, []), frames[0], terms)
         budget.check(len(out), f"learning input rules for a clause of hidden layer {layer}")
