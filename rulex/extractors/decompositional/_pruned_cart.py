@@ -37,6 +37,16 @@ class Presorted:
         self.n, self.d = A.shape
         self.values = np.ascontiguousarray(A.T)                                   # (column, row)
         self.order = np.ascontiguousarray(np.argsort(A, axis=0, kind="stable").T.astype(np.int32))
+        self.sorted = np.take_along_axis(self.values, self.order, axis=1)          # the root's sorted values
+        self.root_gaps = _gaps(self.sorted)
+
+
+def _gaps(x: np.ndarray) -> np.ndarray:
+    """``(column, position)``: the value after the position differs from it by more than scikit-learn's
+    ``FEATURE_THRESHOLD`` (compared in float32, as its splitter does); False at the last position."""
+    ok = np.zeros(x.shape, dtype=bool)
+    np.greater(x[:, 1:], x[:, :-1] + np.float32(FEATURE_THRESHOLD), out=ok[:, :-1])
+    return ok
 
 
 def _need(leaf: int, wanted: bool) -> int:
@@ -48,35 +58,38 @@ def _best_cuts(P: Presorted, yk: np.ndarray, order: np.ndarray, sizes: np.ndarra
     """The best cut of every open node: ``(feature, position in the node's sorted rows, threshold)`` arrays,
     feature -1 where no cut leaves ``leaf`` rows on both sides of two different values. ``order`` holds each
     column's rows of the open nodes, node after node (``sizes`` rows each, ``pos`` of them true), each node's
-    rows in value order."""
+    rows in value order. Gini's proxy of a cut, sum over both sides and labels of count**2 / side, is
+    ``N - 2 P + 2 (pL**2 / nL + pR**2 / nR)`` for a node of ``N`` rows, ``P`` true: the last term decides."""
     d, r = order.shape
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
     node = np.repeat(np.arange(len(sizes)), sizes)
     at = np.arange(r)
-    cum = np.cumsum(yk[order], axis=1, dtype=np.int64)                           # true rows up to each position
-    before = np.where(starts > 0, cum[:, np.maximum(starts - 1, 0)], 0)          # (d, nodes)
-    pL = cum - before[:, node]
+    pL = np.cumsum(yk[order], axis=1, dtype=np.int32)                           # true rows up to each position
+    before = np.where(starts > 0, pL[:, np.maximum(starts - 1, 0)], 0)           # (d, nodes)
+    pL -= np.repeat(before, sizes, axis=1)
     nL = (at - starts[node] + 1).astype(np.float64)
     nR = sizes[node] - nL
-    pR = pos[node] - pL
-    x = np.take_along_axis(P.values, order, axis=1).astype(np.float64)
-    ok = np.zeros((d, r), dtype=bool)
-    ok[:, :-1] = x[:, 1:] > x[:, :-1] + FEATURE_THRESHOLD                       # two different values around the cut
-    ok &= ((nL >= leaf) & (nR >= leaf))[None, :]                                 # also rules out a node's last row
+    root = order is P.order
+    x = P.sorted if root else np.take_along_axis(P.values, order, axis=1)
+    # two different values around the cut, and both sides at least a leaf (which rules out a node's last row)
+    ok = (P.root_gaps if root else _gaps(x)) & ((nL >= leaf) & (nR >= leaf))[None, :]
     with np.errstate(divide="ignore", invalid="ignore"):
-        score = (pL ** 2 + (nL - pL) ** 2) / nL + (pR ** 2 + (nR - pR) ** 2) / nR
-    score = np.where(ok, score, -np.inf)
+        left = pL.astype(np.float64)
+        right = pos[node] - left
+        score = left * left / nL + right * right / nR
+    score[~ok] = -np.inf
     per_feature = np.maximum.reduceat(score, starts, axis=1)                     # (d, nodes)
     feature = np.argmax(per_feature, axis=0)                                     # the first column among equals
     best = per_feature[feature, np.arange(len(sizes))]
     hit = np.flatnonzero((score[feature[node], at] == best[node]) & np.isfinite(best[node]))
-    nodes_hit, first = np.unique(node[hit], return_index=True)                   # the lowest position among equals
+    first = np.r_[True, node[hit][1:] != node[hit][:-1]]                         # the lowest position among equals
     cut = np.full(len(sizes), -1, dtype=np.int64)
-    cut[nodes_hit] = hit[first]
+    cut[node[hit][first]] = hit[first]
     feature = np.where(cut >= 0, feature, -1)
     threshold = np.zeros(len(sizes))
     k = np.flatnonzero(cut >= 0)
-    x_left, x_right = x[feature[k], cut[k]], x[feature[k], cut[k] + 1]
+    x_left = x[feature[k], cut[k]].astype(np.float64)
+    x_right = x[feature[k], cut[k] + 1].astype(np.float64)
     mid = x_left / 2.0 + x_right / 2.0                                           # scikit-learn's threshold
     threshold[k] = np.where((mid == x_right) | ~np.isfinite(mid), x_left, mid)
     return feature, cut - starts, threshold
@@ -127,7 +140,7 @@ def fit_wanted(P: Presorted, y: np.ndarray, *, wanted: bool, min_samples_leaf, m
         pos = np.array([nodes.value[i][1] for i in open_], dtype=np.int64)
         feature, cut, threshold = _best_cuts(P, yk, order, sizes, pos, leaf)
         starts = np.concatenate([[0], np.cumsum(sizes)])
-        next_id = np.full(P.n, -1, dtype=np.int64)
+        next_id = np.full(P.n, -1, dtype=np.int16 if len(open_) < 16_000 else np.int64)   # int16: a radix sort
         nxt: list = []
         for i, nd in enumerate(open_):
             if feature[i] < 0:
