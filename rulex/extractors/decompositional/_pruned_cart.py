@@ -140,7 +140,8 @@ def fit_wanted(P: Presorted, y: np.ndarray, *, wanted: bool, min_samples_leaf, m
         pos = np.array([nodes.value[i][1] for i in open_], dtype=np.int64)
         feature, cut, threshold = _best_cuts(P, yk, order, sizes, pos, leaf)
         starts = np.concatenate([[0], np.cumsum(sizes)])
-        next_id = np.full(P.n, -1, dtype=np.int16 if len(open_) < 16_000 else np.int64)   # int16: a radix sort
+        id_type = np.int16 if len(open_) < 16_000 else np.int64      # int16 ids: numpy sorts them by radix
+        next_id: np.ndarray = np.full(P.n, -1, dtype=id_type)
         nxt: list = []
         for i, nd in enumerate(open_):
             if feature[i] < 0:
