@@ -32,8 +32,7 @@ class Presorted:
     """The rows of one sample with every column sorted once, for every tree learned on them."""
 
     def __init__(self, A: np.ndarray):
-        A = np.ascontiguousarray(A, dtype=np.float32)
-        self.A = A
+        A = np.asarray(A, dtype=np.float32)
         self.n, self.d = A.shape
         self.values = np.ascontiguousarray(A.T)                                   # (column, row)
         self.order = np.ascontiguousarray(np.argsort(A, axis=0, kind="stable").T.astype(np.int32))
@@ -117,7 +116,7 @@ class _Nodes:
 
 
 def fit_wanted(P: Presorted, y: np.ndarray, *, wanted: bool, min_samples_leaf, max_depth) -> ExactTree:
-    """CART of ``(P.A, y)`` (``y`` boolean) grown only where a leaf predicting ``wanted`` can still arise (see
+    """CART of ``(A, y)`` (the rows ``P`` was sorted from; ``y`` boolean) grown only where a leaf predicting ``wanted`` can still arise (see
     the module's docstring): the same wanted leaves and predictions as
     ``DecisionTreeClassifier(min_samples_leaf=..., max_depth=...)``."""
     y = np.asarray(y, dtype=bool)

@@ -250,11 +250,11 @@ class DeepRED(_LayerWise):
         extra = {"complete": complete, "top_clauses": len(order), "top_clauses_done": done,
                  "top_clauses_pruned": pruned, "peak_clauses": budget.peak,
                  "intermediate_trees": len(term_wise.memo)}
+        self._inputs32, self._columns = None, {}       # the trees are done: their copies go before the finish
         rules, partial = finish_within(dnfs, network, X, y, default, budget=budget, generalise=self.generalise,
                                        on_budget=self.on_budget, every_class=self.layers == "all")
         if self.drop_redundant:
             rules, extra["rules_dropped"] = drop_redundant_rules(rules, X, y, network.encoder.input_names_)
-        self._inputs32, self._columns = None, {}
         return rules, {**extra, **partial, **budget.provenance(), **self._tree_log.provenance()}
 
     # -- clause-wise -------------------------------------------------------------------
