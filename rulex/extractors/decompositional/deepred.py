@@ -168,7 +168,11 @@ class DeepRED(_LayerWise):
         ``benchmarks/scaling.py`` this takes DeepRED from about 200 to about 25 times the network's
         prediction time. None: every tree on every row. A tree on more than 20,000 rows is grown on
         columns sorted and binned once per extraction (the same CART splits and thresholds as
-        scikit-learn's; only which of two equally good splits is taken may differ). Provenance:
+        scikit-learn's; only which of two equally good splits is taken may differ). A clause-wise
+        tree on a sample, of which only the "clause holds" leaves are read, is grown on the sample's
+        columns sorted once, and only where such a leaf can still arise: the same leaves and the same
+        prediction on every row as scikit-learn's full tree (again up to ties between equally good
+        splits), most of its nodes never grown -- the clauses are mostly rare. Provenance:
         ``intermediate_trees_fitted``, ``trees_on_a_sample``, ``largest_tree_rows``.
     tree_tolerance : float, default 0.002
         Share of all rows a doubling of the sample must gain in agreement for the sampling to go on
