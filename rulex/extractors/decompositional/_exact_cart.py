@@ -91,22 +91,38 @@ class ExactTree:
 
     def predict(self, A: np.ndarray) -> np.ndarray:
         """The label of each row of ``A`` (compared as float32, as CART reads it): the rows are split node by
-        node, so a row costs one comparison per node on its path and the rows of a leaf are done."""
+        node, so a row costs one comparison per node on its path, and the rows reaching a subtree whose
+        leaves all say the same label are done."""
         A = np.asarray(A, dtype=np.float32)
-        label = np.argmax(self.value[:, 0], axis=1)
+        label = self._subtree_labels()
         out = np.empty(len(A), dtype=np.int64)
         stack: list = [(0, None)]               # (node, its rows; None: every row)
         while stack:
             node, rows = stack.pop()
-            if self.children_left[node] < 0:
+            if label[node] >= 0:
                 out[slice(None) if rows is None else rows] = label[node]
                 continue
-            f, thr = self.feature[node], self.threshold[node]
-            go_left = A[:, f] <= thr if rows is None else A[rows, f] <= thr
+            col = A[:, self.feature[node]]
+            go_left = col <= self.threshold[node] if rows is None else col[rows] <= self.threshold[node]
             left, right = (np.flatnonzero(go_left), np.flatnonzero(~go_left)) if rows is None else \
                 (rows[go_left], rows[~go_left])
             stack += [(self.children_left[node], left), (self.children_right[node], right)]
         return self.classes_[out]
+
+    def _subtree_labels(self) -> np.ndarray:
+        """Per node, the label index every leaf under it predicts, or -1 where they differ."""
+        label = np.argmax(self.value[:, 0], axis=1)
+        preorder, stack = [], [0]
+        while stack:
+            node = stack.pop()
+            preorder.append(node)
+            if self.children_left[node] >= 0:
+                stack += [self.children_left[node], self.children_right[node]]
+        for node in reversed(preorder):          # children before their parents
+            left, right = self.children_left[node], self.children_right[node]
+            if left >= 0:
+                label[node] = label[left] if label[left] == label[right] else -1
+        return label
 
 
 def leaf_size(min_samples_leaf, n: int) -> int:
