@@ -25,19 +25,38 @@ import numpy as np
 
 from ._exact_cart import FEATURE_THRESHOLD, ExactTree, leaf_size
 
-__all__ = ["Presorted", "fit_wanted"]
+__all__ = ["MAX_CODES", "Presorted", "fit_wanted"]
+
+#: a column of at most this many distinct values (each two more than ``FEATURE_THRESHOLD`` apart, as one-hot
+#: and small integer columns are) is read through per-node counts of its values, not through its sorted rows
+MAX_CODES = 64
 
 
 class Presorted:
-    """The rows of one sample with every column sorted once, for every tree learned on them."""
+    """The rows of one sample, for every tree learned on them: each column of many values sorted once
+    (``order``, ``sorted``), each column of few values coded by its value's rank (``codes``, ``levels``)."""
 
     def __init__(self, A: np.ndarray):
         A = np.asarray(A, dtype=np.float32)
         self.n, self.d = A.shape
+        self.has_nan = bool(np.isnan(A).any())
         self.values = np.ascontiguousarray(A.T)                                   # (column, row)
-        self.order = np.ascontiguousarray(np.argsort(A, axis=0, kind="stable").T.astype(np.int32))
-        self.sorted = np.take_along_axis(self.values, self.order, axis=1)          # the root's sorted values
-        self.root_gaps = _gaps(self.sorted)
+        order = np.argsort(A, axis=0, kind="stable").T.astype(np.int32)
+        ranked = np.take_along_axis(self.values, order, axis=1)
+        gaps = _gaps(ranked)
+        groups = gaps.sum(axis=1) + 1                      # values told apart by a cut
+        exact = (ranked[:, 1:] != ranked[:, :-1]).sum(axis=1) + 1
+        few = (groups <= MAX_CODES) & (groups == exact)
+        self.continuous, self.discrete = np.flatnonzero(~few), np.flatnonzero(few)
+        self.order = np.ascontiguousarray(order[self.continuous])
+        self.sorted = np.ascontiguousarray(ranked[self.continuous])             # the root's sorted values
+        self.root_gaps = gaps[self.continuous]
+        self.K = int(groups[few].max()) if few.any() else 1
+        self.levels = np.full((len(self.discrete), self.K), np.inf, dtype=np.float32)
+        self.codes = np.empty((len(self.discrete), self.n), dtype=np.uint8)
+        for j, f in enumerate(self.discrete):
+            levels, self.codes[j] = np.unique(self.values[f], return_inverse=True)
+            self.levels[j, :len(levels)] = levels
 
 
 def _gaps(x: np.ndarray) -> np.ndarray:
@@ -53,23 +72,25 @@ def _need(leaf: int, wanted: bool) -> int:
     return leaf // 2 + 1 if wanted else (leaf + 1) // 2
 
 
-def _best_cuts(P: Presorted, yk: np.ndarray, order: np.ndarray, sizes: np.ndarray, pos: np.ndarray, leaf: int):
-    """The best cut of every open node: ``(feature, position in the node's sorted rows, threshold)`` arrays,
-    feature -1 where no cut leaves ``leaf`` rows on both sides of two different values. ``order`` holds each
-    column's rows of the open nodes, node after node (``sizes`` rows each, ``pos`` of them true), each node's
-    rows in value order. Gini's proxy of a cut, sum over both sides and labels of count**2 / side, is
-    ``N - 2 P + 2 (pL**2 / nL + pR**2 / nR)`` for a node of ``N`` rows, ``P`` true: the last term decides."""
-    d, r = order.shape
-    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
-    node = np.repeat(np.arange(len(sizes)), sizes)
-    at = np.arange(r)
+def _midpoint(x_left, x_right):
+    """scikit-learn's threshold between two values: their midpoint in double precision, or the left value
+    when the midpoint rounds onto the right one."""
+    x_left, x_right = np.asarray(x_left, dtype=np.float64), np.asarray(x_right, dtype=np.float64)
+    mid = x_left / 2.0 + x_right / 2.0
+    return np.where((mid == x_right) | ~np.isfinite(mid), x_left, mid)
+
+
+def _continuous(P: Presorted, yk, order, node, starts, sizes, pos, leaf):
+    """``(scores, x)``: Gini's deciding term of every cut of every open node on the columns of many values
+    (``-inf`` where not allowed), and their sorted values, both ``(column, position)``."""
+    r = order.shape[1]
     pL = np.cumsum(yk[order], axis=1, dtype=np.int32)                           # true rows up to each position
-    before = np.where(starts > 0, pL[:, np.maximum(starts - 1, 0)], 0)           # (d, nodes)
+    before = np.where(starts > 0, pL[:, np.maximum(starts - 1, 0)], 0)           # (column, node)
     pL -= np.repeat(before, sizes, axis=1)
-    nL = (at - starts[node] + 1).astype(np.float64)
+    nL = (np.arange(r) - starts[node] + 1).astype(np.float64)
     nR = sizes[node] - nL
     root = order is P.order
-    x = P.sorted if root else np.take_along_axis(P.values, order, axis=1)
+    x = P.sorted if root else np.take_along_axis(P.values[P.continuous], order, axis=1)
     # two different values around the cut, and both sides at least a leaf (which rules out a node's last row)
     ok = (P.root_gaps if root else _gaps(x)) & ((nL >= leaf) & (nR >= leaf))[None, :]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -77,21 +98,63 @@ def _best_cuts(P: Presorted, yk: np.ndarray, order: np.ndarray, sizes: np.ndarra
         right = pos[node] - left
         score = left * left / nL + right * right / nR
     score[~ok] = -np.inf
-    per_feature = np.maximum.reduceat(score, starts, axis=1)                     # (d, nodes)
-    feature = np.argmax(per_feature, axis=0)                                     # the first column among equals
-    best = per_feature[feature, np.arange(len(sizes))]
-    hit = np.flatnonzero((score[feature[node], at] == best[node]) & np.isfinite(best[node]))
-    first = np.r_[True, node[hit][1:] != node[hit][:-1]]                         # the lowest position among equals
-    cut = np.full(len(sizes), -1, dtype=np.int64)
-    cut[node[hit][first]] = hit[first]
-    feature = np.where(cut >= 0, feature, -1)
-    threshold = np.zeros(len(sizes))
-    k = np.flatnonzero(cut >= 0)
-    x_left = x[feature[k], cut[k]].astype(np.float64)
-    x_right = x[feature[k], cut[k] + 1].astype(np.float64)
-    mid = x_left / 2.0 + x_right / 2.0                                           # scikit-learn's threshold
-    threshold[k] = np.where((mid == x_right) | ~np.isfinite(mid), x_left, mid)
-    return feature, cut - starts, threshold
+    return score, x
+
+
+def _discrete(P: Presorted, yk, rows, node, sizes, pos, leaf):
+    """``(best, code, counts)`` on the columns of few values: per column and open node the best cut's score
+    and the value rank it lies after (the lowest among equals), from the rows' counts per node, rank and
+    label."""
+    D, K, m = len(P.discrete), P.K, len(sizes)
+    idx = ((np.arange(D)[:, None] * m + node[None, :]) * K + P.codes[:, rows]) * 2 + yk[rows][None, :]
+    counts = np.bincount(idx.ravel(), minlength=D * m * K * 2).reshape(D, m, K, 2)
+    total = counts.sum(axis=3)
+    nL = np.cumsum(total, axis=2)
+    nR = sizes[None, :, None] - nL
+    ok = (total > 0) & (nL >= leaf) & (nR >= leaf)      # after a value the node holds, a leaf on both sides
+    with np.errstate(divide="ignore", invalid="ignore"):
+        left = np.cumsum(counts[..., 1], axis=2).astype(np.float64)
+        right = pos[None, :, None] - left
+        score = np.where(ok, left * left / nL + right * right / nR, -np.inf)
+    code = np.argmax(score, axis=2)
+    return np.take_along_axis(score, code[..., None], axis=2)[..., 0], code, total
+
+
+def _best_cuts(P: Presorted, yk: np.ndarray, order: np.ndarray, rows: np.ndarray, sizes: np.ndarray,
+               pos: np.ndarray, leaf: int):
+    """The best cut of every open node: ``(feature, threshold)`` arrays, feature -1 where no cut leaves
+    ``leaf`` rows on both sides of two different values. ``rows`` holds the open nodes' rows node after node
+    (``sizes`` rows each, ``pos`` of them true) and ``order`` the same for each column of many values, each
+    node's rows in value order. Gini's proxy of a cut, the sum over both sides and labels of count**2 / side,
+    is ``N - 2 P + 2 (pL**2 / nL + pR**2 / nR)`` for a node of ``N`` rows, ``P`` true: the last term decides.
+    Among equally good cuts the first column wins, then the lowest value."""
+    m = len(sizes)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    node = np.repeat(np.arange(m), sizes)
+    per = np.full((P.d, m), -np.inf)
+    if len(P.continuous):
+        score, x = _continuous(P, yk, order, node, starts, sizes, pos, leaf)
+        per[P.continuous] = np.maximum.reduceat(score, starts, axis=1)
+    if len(P.discrete):
+        per[P.discrete], code, total = _discrete(P, yk, rows, node, sizes, pos, leaf)
+    feature = np.argmax(per, axis=0)
+    best = per[feature, np.arange(m)]
+    feature = np.where(np.isfinite(best), feature, -1)
+    threshold = np.zeros(m)
+    j = np.minimum(np.searchsorted(P.continuous, feature), max(len(P.continuous) - 1, 0))
+    on_sorted = (feature >= 0) & np.isin(feature, P.continuous)
+    if on_sorted.any():
+        at = np.arange(len(node))
+        hit = np.flatnonzero(on_sorted[node] & (score[j[node], at] == best[node]))
+        first = np.r_[True, node[hit][1:] != node[hit][:-1]]                     # the lowest position among equals
+        k, cut = node[hit][first], hit[first]
+        threshold[k] = _midpoint(x[j[k], cut], x[j[k], cut + 1])
+    for i in np.flatnonzero((feature >= 0) & ~on_sorted):
+        jd = int(np.searchsorted(P.discrete, feature[i]))
+        c = int(code[jd, i])
+        above = c + 1 + int(np.flatnonzero(total[jd, i, c + 1:])[0])            # the next value the node holds
+        threshold[i] = _midpoint(P.levels[jd, c], P.levels[jd, above])
+    return feature, threshold
 
 
 class _Nodes:
@@ -116,9 +179,9 @@ class _Nodes:
 
 
 def fit_wanted(P: Presorted, y: np.ndarray, *, wanted: bool, min_samples_leaf, max_depth) -> ExactTree:
-    """CART of ``(A, y)`` (the rows ``P`` was sorted from; ``y`` boolean) grown only where a leaf predicting ``wanted`` can still arise (see
-    the module's docstring): the same wanted leaves and predictions as
-    ``DecisionTreeClassifier(min_samples_leaf=..., max_depth=...)``."""
+    """CART of ``(A, y)`` (the rows ``P`` was made from, without missing values; ``y`` boolean) grown only
+    where a leaf predicting ``wanted`` can still arise (see the module's docstring): the same wanted leaves
+    and predictions as ``DecisionTreeClassifier(min_samples_leaf=..., max_depth=...)``."""
     y = np.asarray(y, dtype=bool)
     yk = y.astype(np.int8)
     leaf = leaf_size(min_samples_leaf, P.n)
@@ -133,11 +196,11 @@ def fit_wanted(P: Presorted, y: np.ndarray, *, wanted: bool, min_samples_leaf, m
                 and (p if wanted else n - p) >= need)
 
     open_ = [root] if opens(P.n, p0, 0) else []
-    order, depth = P.order, 0
+    order, rows, depth = P.order, np.arange(P.n), 0
     while open_:
         sizes = np.array([nodes.value[i][0] + nodes.value[i][1] for i in open_], dtype=np.int64)
         pos = np.array([nodes.value[i][1] for i in open_], dtype=np.int64)
-        feature, cut, threshold = _best_cuts(P, yk, order, sizes, pos, leaf)
+        feature, threshold = _best_cuts(P, yk, order, rows, sizes, pos, leaf)
         starts = np.concatenate([[0], np.cumsum(sizes)])
         id_type = np.int16 if len(open_) < 16_000 else np.int64      # int16 ids: numpy sorts them by radix
         next_id: np.ndarray = np.full(P.n, -1, dtype=id_type)
@@ -146,8 +209,9 @@ def fit_wanted(P: Presorted, y: np.ndarray, *, wanted: bool, min_samples_leaf, m
             if feature[i] < 0:
                 continue
             f = int(feature[i])
-            rows = order[f, starts[i]:starts[i + 1]]
-            sides = (rows[:cut[i] + 1], rows[cut[i] + 1:])
+            mine = rows[starts[i]:starts[i + 1]]
+            go_left = P.values[f, mine] <= threshold[i]
+            sides = (mine[go_left], mine[~go_left])
             children = [nodes.add(len(s), int(yk[s].sum())) for s in sides]
             nodes.left[nd], nodes.right[nd] = children
             nodes.feature[nd], nodes.threshold[nd] = f, float(threshold[i])
@@ -157,8 +221,12 @@ def fit_wanted(P: Presorted, y: np.ndarray, *, wanted: bool, min_samples_leaf, m
                     nxt.append(child)
         if not nxt:
             break
-        kept = order[(next_id >= 0)[order]].reshape(P.d, -1)        # every column holds the same rows
-        # each column's rows regrouped node after node, still in value order within a node
-        order = np.take_along_axis(kept, np.argsort(next_id[kept], axis=1, kind="stable"), axis=1)
+        keep = next_id >= 0
+        rows = rows[keep[rows]]
+        rows = rows[np.argsort(next_id[rows], kind="stable")]
+        if len(P.continuous):
+            kept = order[keep[order]].reshape(len(P.continuous), -1)      # every column holds the same rows
+            # each column's rows regrouped node after node, still in value order within a node
+            order = np.take_along_axis(kept, np.argsort(next_id[kept], axis=1, kind="stable"), axis=1)
         open_, depth = nxt, depth + 1
     return nodes.tree(classes)

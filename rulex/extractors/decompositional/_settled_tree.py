@@ -100,6 +100,9 @@ def _fit_sample(A32: np.ndarray, rows: np.ndarray, y: np.ndarray, *, leaf, max_d
         P = Presorted(A32[rows])
         if columns is not None and key is not None:
             columns[("presorted", key, len(rows))] = P
+    if P.has_nan:                           # missing values: scikit-learn's handling
+        return _fit(A32, rows, y, leaf=leaf, max_depth=max_depth, random_state=random_state, columns=columns,
+                    key=key)
     return fit_wanted(P, y, wanted=bool(wanted), min_samples_leaf=leaf, max_depth=max_depth)
 
 
