@@ -16,8 +16,11 @@ The tree is scikit-learn's CART otherwise (Gini, the best split over every colum
 ``min_samples_leaf`` rows, ``max_depth``, nodes split until pure or too small, the thresholds as
 scikit-learn places them), grown level by level on the columns of one row sample sorted once
 (:class:`Presorted`, shared by every tree learned on that sample): each level scores every cut of every
-open node in one pass over the sorted columns, with no sorting. Which of two *equally good* splits is taken
-may differ from scikit-learn's (here the first column, then the lowest value), as in :mod:`._exact_cart`.
+open node in one pass over the sorted columns, with no sorting. A column of few distinct values (one-hot
+and small integer inputs) is not sorted but counted: one ``bincount`` per level of (node, value, label)
+scores every cut between two of its values. Which of two *equally good* splits is taken may differ from
+scikit-learn's (here the first column, then the lowest value), as in :mod:`._exact_cart`. A sample with
+missing values is left to scikit-learn (its missing-value handling is not reproduced here).
 """
 from __future__ import annotations
 
