@@ -26,7 +26,7 @@ import numbers
 import numpy as np
 from sklearn.tree import DecisionTreeClassifier
 
-__all__ = ["Columns", "ExactTree", "MAX_BINS", "fit_tree"]
+__all__ = ["Columns", "ExactTree", "MAX_BINS", "fit_tree", "leaf_size"]
 
 #: at most this many bins per column (uint8 codes)
 MAX_BINS = 256
@@ -90,20 +90,42 @@ class ExactTree:
         self.value = np.asarray(value, dtype=np.float64)[:, None, :]
 
     def predict(self, A: np.ndarray) -> np.ndarray:
+        """The label of each row of ``A`` (compared as float32, as CART reads it): the rows are split node by
+        node, so a row costs one comparison per node on its path, and the rows reaching a subtree whose
+        leaves all say the same label are done."""
         A = np.asarray(A, dtype=np.float32)
-        node = np.zeros(len(A), dtype=np.int64)
-        rows = np.arange(len(A))
-        while True:
-            inner = self.children_left[node] >= 0
-            if not inner.any():
-                break
-            r, nd = rows[inner], node[inner]
-            go_left = A[r, self.feature[nd]] <= self.threshold[nd]
-            node[r] = np.where(go_left, self.children_left[nd], self.children_right[nd])
-        return self.classes_[np.argmax(self.value[node, 0], axis=1)]
+        label = self._subtree_labels()
+        out = np.empty(len(A), dtype=np.int64)
+        stack: list = [(0, None)]               # (node, its rows; None: every row)
+        while stack:
+            node, rows = stack.pop()
+            if label[node] >= 0:
+                out[slice(None) if rows is None else rows] = label[node]
+                continue
+            col = A[:, self.feature[node]]
+            go_left = col <= self.threshold[node] if rows is None else col[rows] <= self.threshold[node]
+            left, right = (np.flatnonzero(go_left), np.flatnonzero(~go_left)) if rows is None else \
+                (rows[go_left], rows[~go_left])
+            stack += [(self.children_left[node], left), (self.children_right[node], right)]
+        return self.classes_[out]
+
+    def _subtree_labels(self) -> np.ndarray:
+        """Per node, the label index every leaf under it predicts, or -1 where they differ."""
+        label = np.argmax(self.value[:, 0], axis=1)
+        preorder, stack = [], [0]
+        while stack:
+            node = stack.pop()
+            preorder.append(node)
+            if self.children_left[node] >= 0:
+                stack += [self.children_left[node], self.children_right[node]]
+        for node in reversed(preorder):          # children before their parents
+            left, right = self.children_left[node], self.children_right[node]
+            if left >= 0:
+                label[node] = label[left] if label[left] == label[right] else -1
+        return label
 
 
-def _leaf_size(min_samples_leaf, n: int) -> int:
+def leaf_size(min_samples_leaf, n: int) -> int:
     if isinstance(min_samples_leaf, numbers.Integral):
         return max(1, int(min_samples_leaf))
     return max(1, int(np.ceil(min_samples_leaf * n)))
@@ -275,7 +297,7 @@ def fit_tree(cols: Columns, y: np.ndarray, *, min_samples_leaf, max_depth) -> Ex
     classes, yk = np.unique(y, return_inverse=True)
     yk = yk.astype(np.int32)
     K, n = len(classes), cols.n
-    leaf = _leaf_size(min_samples_leaf, n)
+    leaf = leaf_size(min_samples_leaf, n)
     nodes: dict = {"left": [-1], "right": [-1], "feature": [-2], "threshold": [-2.0],
                    "value": [np.bincount(yk, minlength=K)]}
     node_of = np.zeros(n, dtype=np.int64)

@@ -32,6 +32,7 @@ from sklearn.tree import DecisionTreeClassifier
 
 from ._dnf_composition import cart_dnf, tree_dnf
 from ._exact_cart import Columns, fit_tree
+from ._pruned_cart import Presorted, fit_wanted
 
 __all__ = ["FAST_ROWS", "SAMPLE_ROWS", "TOLERANCE", "TreeLog", "settled_tree_dnf"]
 
@@ -86,6 +87,25 @@ def _fit(A32: np.ndarray, rows, y: np.ndarray, *, leaf, max_depth, random_state,
     return fit_tree(cols, y, min_samples_leaf=leaf, max_depth=max_depth)
 
 
+def _fit_sample(A32: np.ndarray, rows: np.ndarray, y: np.ndarray, *, leaf, max_depth, random_state,
+                columns: dict | None, key, wanted):
+    """One tree on the sample ``A32[rows]``: with ``wanted`` (a boolean target of which only that label's leaves
+    are read) :func:`._pruned_cart.fit_wanted` on the sample's columns sorted once (kept in ``columns`` for
+    the next tree on the same sample), the same wanted leaves and predictions as the full tree; else :func:`_fit`."""
+    if wanted is None or y.dtype != bool:
+        return _fit(A32, rows, y, leaf=leaf, max_depth=max_depth, random_state=random_state, columns=columns,
+                    key=key)
+    P = None if columns is None or key is None else columns.get(("presorted", key, len(rows)))
+    if P is None:
+        P = Presorted(A32[rows])
+        if columns is not None and key is not None:
+            columns[("presorted", key, len(rows))] = P
+    if P.has_nan:                           # missing values: scikit-learn's handling
+        return _fit(A32, rows, y, leaf=leaf, max_depth=max_depth, random_state=random_state, columns=columns,
+                    key=key)
+    return fit_wanted(P, y, wanted=bool(wanted), min_samples_leaf=leaf, max_depth=max_depth)
+
+
 def _labels(y: np.ndarray) -> np.ndarray:
     """``np.unique(y)`` without sorting every row when the labels are booleans or small integers."""
     if y.dtype == bool:
@@ -118,12 +138,15 @@ def _predict(tree, A32: np.ndarray) -> np.ndarray:
 
 def settled_tree_dnf(A: np.ndarray, y: np.ndarray, names, *, min_samples_leaf, max_depth, random_state,
                      sample_rows: int | None, tolerance: float, log: TreeLog | None = None,
-                     columns: dict | None = None, key=None) -> dict:
+                     columns: dict | None = None, key=None, wanted=None) -> dict:
     """:func:`tree_dnf` of ``(A, y)``, learned on the smallest doubling of a ``sample_rows`` sample past which
     the tree's agreement with ``y`` on all rows stops growing (see the module's docstring); ``sample_rows=None`` or
     ``len(A) <= 4 * sample_rows``: on every row, exactly :func:`tree_dnf` up to ``FAST_ROWS`` rows.
     ``columns`` (a dict the caller keeps for one extraction) and ``key`` (naming ``A`` in it) share the
-    sorted columns of the rows between the trees learned on the same ``A``."""
+    sorted columns of the rows between the trees learned on the same ``A``. ``wanted`` (a label of a boolean
+    ``y``): only that label's conjunctions will be read, so a tree on a sample grows only where a leaf of that
+    label can arise (:mod:`._pruned_cart`): the same wanted conjunctions and the same predictions, the other
+    label's conjunctions coarser (fewer, describing the same rows)."""
     n = len(y)
     if sample_rows is None or n <= 4 * sample_rows:       # below, the doublings would cost more than one tree
         if log is not None:
@@ -139,14 +162,16 @@ def settled_tree_dnf(A: np.ndarray, y: np.ndarray, names, *, min_samples_leaf, m
     A32 = np.ascontiguousarray(A, dtype=np.float32)     # what CART reads anyway: converted once, not per tree
     previous = None
     for m in _sizes(n, int(sample_rows)):
-        rows = _sample(n, m, random_state, columns) if m < n else slice(None)
-        leaf = min_samples_leaf
-        if isinstance(leaf, numbers.Integral) and m < n:
-            leaf = max(1, int(round(leaf * m / n)))
-        tree = _fit(A32, rows, y[rows], leaf=leaf, max_depth=max_depth, random_state=random_state,
-                    columns=columns, key=key)
         if m == n:
+            tree = _fit(A32, slice(None), y, leaf=min_samples_leaf, max_depth=max_depth, random_state=random_state,
+                        columns=columns, key=key)
             break
+        rows = _sample(n, m, random_state, columns)
+        leaf = min_samples_leaf
+        if isinstance(leaf, numbers.Integral):
+            leaf = max(1, int(round(leaf * m / n)))
+        tree = _fit_sample(A32, rows, y[rows], leaf=leaf, max_depth=max_depth, random_state=random_state,
+                           columns=columns, key=key, wanted=wanted)
         wrong = int(np.count_nonzero(_predict(tree, A32) != y))
         if previous is not None and previous - wrong <= tolerance * n:
             break

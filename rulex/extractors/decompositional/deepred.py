@@ -86,15 +86,16 @@ class _LayerWise(DecompositionalExtractor):
         self._inputs32 = np.ascontiguousarray(X, dtype=np.float32)
         return X, y, default, hidden, frames
 
-    def _tree(self, A, y, names, key=None) -> dict:
+    def _tree(self, A, y, names, key=None, wanted=None) -> dict:
         """An intermediate tree (``{label: [conjunction, ...]}``), on a settled sample of the rows when
         there are many (``tree_sample_rows``, ``tree_tolerance``); ``key`` names ``A`` (a layer's values) so
-        that the trees on the same many rows share its sorted columns."""
+        that the trees on the same many rows share its sorted columns; ``wanted``: only that label's
+        conjunctions are read (see :func:`settled_tree_dnf`)."""
         return settled_tree_dnf(A, y, names, min_samples_leaf=self.min_samples_leaf,
                                 max_depth=self.max_depth,
                                 random_state=self.random_state, sample_rows=self.tree_sample_rows,
                                 tolerance=float(self.tree_tolerance), log=self._tree_log,
-                                columns=self._columns, key=key)
+                                columns=self._columns, key=key, wanted=wanted)
 
     def _top(self, y, hidden, frames):
         return self._tree(hidden[-1], y, list(frames[len(hidden)].columns))
@@ -180,7 +181,11 @@ class DeepRED(_LayerWise):
         ``benchmarks/scaling.py`` this takes DeepRED from about 200 to about 25 times the network's
         prediction time. None: every tree on every row. A tree on more than 20,000 rows is grown on
         columns sorted and binned once per extraction (the same CART splits and thresholds as
-        scikit-learn's; only which of two equally good splits is taken may differ). Provenance:
+        scikit-learn's; only which of two equally good splits is taken may differ). A clause-wise
+        tree on a sample, of which only the "clause holds" leaves are read, is grown on the sample's
+        columns sorted once, and only where such a leaf can still arise: the same leaves and the same
+        prediction on every row as scikit-learn's full tree (again up to ties between equally good
+        splits), most of its nodes never grown -- the clauses are mostly rare. Provenance:
         ``intermediate_trees_fitted``, ``trees_on_a_sample``, ``largest_tree_rows``.
     tree_tolerance : float, default 0.002
         Share of all rows a doubling of the sample must gain in agreement for the sampling to go on
@@ -265,11 +270,11 @@ class DeepRED(_LayerWise):
         extra = {"complete": complete, "top_clauses": len(order), "top_clauses_done": done,
                  "top_clauses_pruned": pruned, "peak_clauses": budget.peak,
                  "intermediate_trees": len(term_wise.memo)}
+        self._inputs32, self._columns = None, {}       # the trees are done: their copies go before the finish
         rules, partial = finish_within(dnfs, network, X, y, default, budget=budget, generalise=self.generalise,
                                        on_budget=self.on_budget, every_class=reading["layers"] == "all")
         if reading["drop_redundant"]:
             rules, extra["rules_dropped"] = drop_redundant_rules(rules, X, y, network.encoder.input_names_)
-        self._inputs32, self._columns = None, {}
         return rules, {**extra, **partial, **budget.provenance(), **self._tree_log.provenance(), "reading": reading}
 
     def _reading(self, network) -> dict:
@@ -304,7 +309,7 @@ class DeepRED(_LayerWise):
         for lit in clause:                  # a tree's literals: "<=" or ">" on an activation (never missing)
             col = frames[layer][lit.feature].to_numpy()
             target &= (col > lit.value) if lit.op == ">" else (col <= lit.value)
-        d = self._tree(self._inputs32, target, list(frames[0].columns), key=0)
+        d = self._tree(self._inputs32, target, list(frames[0].columns), key=0, wanted=True)
         terms = [(*_parse_unit(l.feature), l.op, l.value) for l in clause]
         out = Clauses.from_conjunctions(d.get(True, []), frames[0], terms)
         budget.check(len(out), f"learning input rules for a clause of hidden layer {layer}")
