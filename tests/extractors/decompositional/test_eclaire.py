@@ -213,3 +213,20 @@ def test_auto_on_a_deep_network_is_the_pruned_every_layer_reading_compressed(two
         spelled = rulex.extract(net, ds, "deepred", random_state=3, layers="all", min_coverage=0.01,
                                 drop_redundant=True, compress=True)
     assert auto.rules == spelled.rules and auto.default == spelled.default
+
+
+def test_auto_compresses_on_a_seeded_sample_of_many_rows_and_measures_on_all(two_layer_xor, monkeypatch):
+    from rulex.extractors.decompositional import deepred as deepred_module
+    net, ds = two_layer_xor
+    monkeypatch.setattr(deepred_module, "COMPRESS_ROWS", 150)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rules = get_extractor("deepred").fit(net, ds).rules_
+        again = get_extractor("deepred").fit(net, ds).rules_
+    comp = rules.provenance["compression"]
+    assert comp["sampled_from_rows"] == len(ds.frame) and comp["rows"] == 150 + 4000
+    assert rules.rules == again.rules
+    agree = rules.predict(ds.frame) == net.predict(ds.frame)
+    assert rules.provenance["train_fidelity"] == pytest.approx(agree.mean())
+    assert sum(r.support for r in rules.rules) <= len(ds.frame)
+    assert max(r.support for r in rules.rules) > 150 / 4     # counted on every row, not the sample
