@@ -23,6 +23,8 @@ clusters) and report the approximation. This module gives the pieces:
 """
 from __future__ import annotations
 
+import heapq
+
 import numpy as np
 
 from .._bits import count_bits, pack
@@ -75,22 +77,60 @@ def work_share(budget, readings_left: int, share: int = WORK_SHARE) -> int | Non
 def greedy_cover(P: np.ndarray, n_lits: np.ndarray, limit: int | None) -> tuple:
     """Indices of at most ``limit`` rows of the packed masks ``P`` (None: no limit) covering every bit any
     row covers, each time the row covering the most bits not yet covered (ties: more bits in all, then
-    fewer literals, then first); and the number of bits the chosen rows leave uncovered."""
+    fewer literals, then first); the number of bits the chosen rows leave uncovered; and the work done,
+    in rows counted (each over ``P``'s width).
+
+    Lazy greedy: a row's gain only falls as rows are chosen, so each row waits in a heap under its last
+    gain and is counted again only when it comes first; a row whose fresh count is still its heap key is
+    the best of all (the others' gains are at most their keys). When more than REFRESH rows come first
+    stale for one choice, every row is counted at once. The same rows as counting every row at every
+    step (the stage bound on adult's (32, 16) network: 3 ms a cover instead of 50 to 220).
+    """
+    P = _as_words(P)
     size = count_bits(P)
-    order = np.arange(len(P))
     uncovered = np.bitwise_or.reduce(P, axis=0)
-    alive = np.ones(len(P), dtype=bool)
+    heap = [(-s, -s, int(k), i) for i, (s, k) in enumerate(zip(size.tolist(), np.asarray(n_lits).tolist()))]
+    heapq.heapify(heap)
     keep: list[int] = []
-    while limit is None or len(keep) < limit:
-        gain = count_bits(P & uncovered)
-        gain[~alive] = -1
-        best = int(np.lexsort((order, n_lits, -size, -gain))[0])
-        if gain[best] <= 0:
-            break
-        keep.append(best)
-        alive[best] = False
-        uncovered &= ~P[best]
-    return keep, int(count_bits(uncovered, axis=None))
+    counted, stale = len(P), 0
+    while heap and (limit is None or len(keep) < limit):
+        if stale > REFRESH:
+            gains = count_bits(P & uncovered).tolist()
+            counted += len(P)
+            heap = [(-gains[e[3]], e[1], e[2], e[3]) for e in heap]
+            heapq.heapify(heap)
+            stale = 0
+        bound, neg_size, lits, i = heap[0]
+        gain = int(count_bits(P[i] & uncovered, axis=None))
+        counted += 1
+        if gain == -bound:
+            if gain <= 0:
+                break
+            heapq.heappop(heap)
+            keep.append(i)
+            uncovered &= ~P[i]
+            stale = 0
+        else:
+            heapq.heapreplace(heap, (-gain, neg_size, lits, i))
+            stale += 1
+    return keep, int(count_bits(uncovered, axis=None)), counted
+
+
+#: rows a lazy greedy choice may find stale before :func:`greedy_cover` counts them all at once
+REFRESH = 16
+
+
+def _as_words(P: np.ndarray) -> np.ndarray:
+    """Packed row masks as uint64 words (bytes from ``np.packbits`` padded to a multiple of 8): popcounts
+    over an eighth as many elements."""
+    if P.dtype != np.uint8 or P.ndim != 2:
+        return P
+    width = -(-P.shape[1] // 8) * 8
+    if width != P.shape[1] or not P.flags.c_contiguous:
+        out = np.zeros((len(P), width), dtype=np.uint8)
+        out[:, :P.shape[1]] = P
+        P = out
+    return P.view(np.uint64)
 
 
 class RowGroups:
@@ -272,12 +312,16 @@ class _Search:
         self.accepted.extend(tuple(t) for t in np.column_stack([idx[fs], js]).tolist())
 
 
-def cover_terms(terms: list, masks: list, limit: int | None = None) -> list:
+def cover_terms(terms: list, masks: list, limit: int | None = None, budget=None) -> list:
     """Indices (in order) of the terms of a greedy cover of the rows they cover (``masks``: one boolean
-    row mask per term): the OR of the kept terms equals the OR of all on every training row."""
+    row mask per term): the OR of the kept terms equals the OR of all on every training row. A ``budget``
+    counting at real cost is charged the rows the cover counted."""
     if len(terms) < 2:
         return list(range(len(terms)))
-    keep, _ = greedy_cover(pack(np.array(masks)), np.array([len(t) for t in terms]), limit)
+    P = pack(np.array(masks))
+    keep, _, counted = greedy_cover(P, np.array([len(t) for t in terms]), limit)
+    if budget is not None and budget.real_cost:
+        budget.spend(budget.rows_steps(counted, 8 * P.shape[1]))
     return sorted(keep)
 
 

@@ -115,13 +115,14 @@ class Tsukimoto(DecompositionalExtractor):
         a cover keeps every training row but may drop clauses that decide unseen points.
     max_steps : int or None, default 20_000_000
         The work budget, the deterministic stop: the vertex test's candidate terms times one more than
-        the terms accepted, the data-limited search's steps (per term extended, a fixed 40 for its vectorised
-        test, one per candidate extension and per 1,024 64-row words tested, two per extension covering
-        an on-row: about 3 microseconds a step), clause pairs multiplied while composing (and one per
-        check-point). A reading that needs more
+        the terms accepted, the data-limited search's steps (per term extended, a fixed 40, one per
+        candidate extension and per 1,024 64-row words tested, two per extension covering an on-row), and
+        the composition at its cost (per clause multiplied with a stage, one step, one per 8 KiB of row
+        masks ANDed, one per product folded and per condition folded; per mask a greedy cover counts,
+        3; and one per check-point): about 3 microseconds a step or less. A reading that needs more
         raises :class:`~rulex.BudgetExceededError` naming it, on every machine alike. The default
-        stops about where the old 60 s wall clock did (11-15 million steps a minute were measured
-        on the bundled sets that need more; monk1 and monk2 need ~1.2 million). None: no work budget.
+        stops at about a minute of CPU (adult's (32, 16) relu network: 15.4 million steps in 50 s). None: no
+        work budget.
     max_seconds : float or None, default 1200
         Safety net only: a wall-clock limit a normal run never reaches (``max_steps`` stops first).
         When it stops the run, the error says the wall clock did and the outcome depends on the load.
@@ -360,7 +361,7 @@ class Tsukimoto(DecompositionalExtractor):
         """One reading under the given stage bound and budgets (``acts``: the network's activations on ``X``):
         the rules and the provenance."""
         budget = Budget(max_clauses, self.max_seconds, "tsukimoto",
-                        advice="lower max_order, or use method='deepred'", max_steps=max_steps)
+                        advice="lower max_order, or use method='deepred'", max_steps=max_steps, real_cost=True)
         y = acts[-1].argmax(axis=1)
         reading = _Reading(self, network, X, acts[:-1], budget, *tests, stage_clauses)
         K = len(network.classes)
@@ -426,7 +427,7 @@ class _Reading(BoundedReading):
         bounded = cut is not None or tol != self.params.tolerance_
         how += note
         if domain == "data" and limit is not None and len(terms) > limit:
-            kept = cover_terms(terms, masks)
+            kept = cover_terms(terms, masks, budget=self.budget)
             how += f"; {len(kept)} of {len(terms)} terms cover the same training rows"
             terms, masks, bounded = [terms[i] for i in kept], [masks[i] for i in kept], True
         local = [np.logical_and.reduce([lit["real"] for lit in t] or ones) for t in terms]
