@@ -29,7 +29,7 @@ import numpy as np
 
 from .._bits import count_bits, pack
 
-__all__ = ["RowGroups", "UnitLog", "cover_terms", "data_terms", "greedy_cover", "node_steps", "reading_agreement",
+__all__ = ["RowGroups", "UnitLog", "climb_tolerances", "cover_terms", "data_terms", "greedy_cover", "node_steps", "reading_agreement",
            "work_share"]
 
 #: a unit's data-limited term generation may spend 1/WORK_SHARE of the work budget left, divided by the
@@ -323,6 +323,20 @@ def cover_terms(terms: list, masks: list, limit: int | None = None, budget=None)
     if budget is not None and budget.real_cost:
         budget.spend(budget.rows_steps(counted, 8 * P.shape[1]))
     return sorted(keep)
+
+
+def climb_tolerances(read, first, raised, done, better) -> tuple:
+    """A unit read again at raised tolerances (Tsukimoto's output decisions, KT's readings): from the
+    reading ``first``, while ``done(kept)`` is false, ``read(tolerance)`` at each of ``raised`` in turn,
+    keeping a new reading when ``better(new, kept)``. Returns ``(kept, every reading tried, first included)``."""
+    kept, tried = first, [first]
+    for tolerance in raised:
+        if done(kept):
+            break
+        tried.append(read(tolerance))
+        if better(tried[-1], kept):
+            kept = tried[-1]
+    return kept, tried
 
 
 def reading_agreement(masks: list, truth: np.ndarray) -> float:

@@ -35,7 +35,7 @@ from ..base import DecompositionalExtractor, Interval, Options, register
 from ..budget import SAFETY_SECONDS
 from ._dnf_composition import MAX_STEPS, Budget, Clauses, compose, finish_within, pairwise_logits
 from ._stage_bound import BoundedReading, covered_rows
-from ._unit_reading import RowGroups, cover_terms, data_terms, reading_agreement
+from ._unit_reading import RowGroups, climb_tolerances, cover_terms, data_terms, reading_agreement
 from ._units import half_positive_mean, unit_name
 
 __all__ = ["Tsukimoto"]
@@ -461,13 +461,9 @@ class _Reading(BoundedReading):
         raised = [t for t in RAISED_TOLERANCES if t > base]
         if degenerate_only and best[3] > max(truth.mean(), 1.0 - truth.mean()) + 1e-12:
             return best[0], best[1], best[2], ""
-        if ladder:
-            tried = [best]
-            for tol in raised:
-                if best[3] == 1.0:
-                    break
-                tried.append(read(tol, sample))
-                best = max(best, tried[-1], key=lambda r: r[3])      # the first of equals: the smaller tolerance
+        if ladder:          # the best agreement (the first of equals: the smaller tolerance); an exact one stops
+            best, tried = climb_tolerances(lambda tol: read(tol, sample), best, raised, lambda r: r[3] == 1.0,
+                                           lambda new, kept: new[3] > kept[3])
             where = "the training rows" if sample is None else f"a seeded sample of {CHOICE_ROWS:,} training rows"
             note = "" if len(tried) == 1 else (
                 f"; tolerance {best[2]}, the best agreement on {where} through the composed rules of "
@@ -475,10 +471,7 @@ class _Reading(BoundedReading):
             if sample is not None:
                 best = read(best[2])
             return best[0], best[1], best[2], note
-        for tol in raised:
-            if best[0]:
-                break
-            best = read(tol)
+        best, _ = climb_tolerances(read, best, raised, lambda r: bool(r[0]), lambda new, kept: True)
         note = f"; tolerance raised to {best[2]} (no term at {base})" if best[2] != base else ""
         return best[0], best[1], best[2], note
 
