@@ -86,3 +86,16 @@ def test_a_product_charged_at_its_cost_gives_the_product_charged_per_pair():
     assert [(c, m.tobytes()) for c, m, _ in a.items] == [(c, m.tobytes()) for c, m, _ in b.items]
     assert len(a) == 6                              # a > t and a <= t' empty for t >= t'
     assert per_pair.work == 9 + 3 and at_cost.work > per_pair.work
+
+
+@pytest.mark.parametrize("n_literals", [5, 100])
+def test_row_groups_hold_rows_of_one_pattern_each(n_literals):
+    """Up to 64 literals a row's pattern is one 64-bit key, above it a row of bytes: either way every row of
+    a group has the group's pattern, and the groups count every row once."""
+    rng = np.random.default_rng(2)
+    base = rng.integers(0, 2, size=(500, 4)).astype(bool)
+    masks = np.array([base[:, i % 4] ^ bool(i % 3) for i in range(n_literals)])
+    groups = RowGroups(list(masks))
+    assert len(groups) == len(np.unique(base, axis=0))
+    assert (masks[:, groups.first][:, groups.ids] == masks).all()
+    assert groups.counts.sum() == 500 and (np.bincount(groups.ids) == groups.counts).all()
