@@ -22,6 +22,8 @@ class _FeatureBox:
     allowed: frozenset | None = None  # x in allowed (None: no positive set test)
     excluded: frozenset = field(default_factory=frozenset)  # x not in excluded
     missing: bool | None = None      # True: x is missing; False: x is not missing; None: no test
+    lo_from: Condition | None = None  # the condition that set ``lo`` (fold returns it, not a copy)
+    hi_from: Condition | None = None
 
     def tests_value(self) -> bool:
         return math.isfinite(self.lo) or math.isfinite(self.hi) or self.allowed is not None or bool(self.excluded)
@@ -50,9 +52,11 @@ def box_of(conditions, schema=None) -> Box:
                 empty = True
             fb.missing = want
         elif c.op == ">":
-            fb.lo = max(fb.lo, c.value)
+            if c.value > fb.lo:
+                fb.lo, fb.lo_from = c.value, c
         elif c.op == "<=":
-            fb.hi = min(fb.hi, c.value)
+            if c.value < fb.hi:
+                fb.hi, fb.hi_from = c.value, c
         elif c.op in ("==", "in"):
             vals = frozenset([c.value] if c.op == "==" else c.value)
             fb.allowed = vals if fb.allowed is None else fb.allowed & vals
@@ -116,10 +120,12 @@ def fold(conditions, schema=None):
         feature = schema[name] if schema is not None and name in schema else None
         if fb.missing is not None and (fb.missing or not fb.tests_value()):
             out.append(Condition(name, "is missing" if fb.missing else "is not missing"))
+        # a bound is the condition that set it (conditions are immutable: a new one would be equal, and
+        # building it is most of a product's fold in a decompositional composition)
         if math.isfinite(fb.lo):
-            out.append(Condition(name, ">", fb.lo))
+            out.append(fb.lo_from if fb.lo_from is not None else Condition(name, ">", fb.lo))
         if math.isfinite(fb.hi):
-            out.append(Condition(name, "<=", fb.hi))
+            out.append(fb.hi_from if fb.hi_from is not None else Condition(name, "<=", fb.hi))
         out.extend(_set_conditions(name, fb, feature))
     out.extend(box.mofn)
     return tuple(out)

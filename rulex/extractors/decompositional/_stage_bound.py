@@ -52,14 +52,17 @@ class BoundStats:
                           "training_rows_lost": self.rows_lost}}
 
 
-def cover_bound(clauses: Clauses, limit: int | None, stats: BoundStats) -> Clauses:
+def cover_bound(clauses: Clauses, limit: int | None, stats: BoundStats, budget=None) -> Clauses:
     """At most ``limit`` clauses of ``clauses`` (all of them if there are that few, or if
-    ``limit`` is None): a greedy cover of the training rows they cover (module docstring)."""
+    ``limit`` is None): a greedy cover of the training rows they cover (module docstring). A ``budget``
+    that counts the composition at its cost (``Budget.real_cost``) is charged the rows the cover counted."""
     items = clauses.items
     if limit is None or len(items) <= limit:
         return clauses
     P = np.stack([m for _, m, _ in items])                 # packed row masks, one row per clause
-    keep, lost = greedy_cover(P, np.array([len(c) for c, _, _ in items]), limit)
+    keep, lost, counted = greedy_cover(P, np.array([len(c) for c, _, _ in items]), limit)
+    if budget is not None and budget.real_cost:
+        budget.spend(budget.rows_steps(counted, P.shape[1]))
     stats.stages_bounded += 1
     stats.clauses_dropped += len(items) - len(keep)
     if lost:
@@ -114,7 +117,7 @@ class BoundedReading:
         self.units_left = 2 * sum(layer.n_units for layer in network.layers[:-1]) + (len(network.classes) - 1) ** 2
 
     def bound(self, clauses: Clauses) -> Clauses:
-        return cover_bound(clauses, self.max_stage_clauses, self.stats)
+        return cover_bound(clauses, self.max_stage_clauses, self.stats, self.budget)
 
     #: the term search of one reading may spend 1/work_share of the work left over the readings to come
     work_share = WORK_SHARE

@@ -34,7 +34,7 @@ from ..base import DecompositionalExtractor, Interval, Options, register
 from ..budget import SAFETY_SECONDS
 from ._dnf_composition import MAX_STEPS, Budget, class_rules, compose, finish_within, pairwise_logits
 from ._stage_bound import BoundedReading, covered_rows
-from ._unit_reading import cover_terms, data_terms, reading_agreement
+from ._unit_reading import climb_tolerances, cover_terms, data_terms, reading_agreement
 from ._units import Lit, hidden_variables, input_variables, min_contrib, unit_name, unit_thresholds
 
 __all__ = ["KT", "kt_rules"]
@@ -343,14 +343,18 @@ class _Reading(BoundedReading):
         read and their agreement."""
         auto = self.params.tolerance == "auto"
         tol = 0.0 if auto else float(self.params.tolerance)
-        sets, how, agree = self.data_sets(name, l, truth, tol, decision)
-        for raised in (t for t in RAISED_TOLERANCES if t > tol):
-            if sets and not (decision and auto):
-                break
-            more, how2, agree2 = self.data_sets(name, l, truth, raised, decision)
-            if more and (not sets or agree2 > agree):
-                how2 += f"; tolerance raised to {raised} (agreement {agree:.4f} at {tol})"
-                sets, how, agree = more, how2, agree2
+
+        def read(raised):
+            return [*self.data_sets(name, l, truth, raised, decision), raised]
+
+        def better(new, kept):          # a reading with sets, better than the one kept (or than none)
+            if not new[0] or kept[0] and new[2] <= kept[2]:
+                return False
+            new[1] += f"; tolerance raised to {new[3]} (agreement {kept[2]:.4f} at {tol})"
+            return True
+
+        (sets, how, agree, _), _ = climb_tolerances(read, read(tol), [t for t in RAISED_TOLERANCES if t > tol],
+                                                    lambda kept: bool(kept[0]) and not (decision and auto), better)
         return sets, how, agree if sets else -1.0
 
     def agreement(self, sets, l, truth):

@@ -35,7 +35,7 @@ from ..base import DecompositionalExtractor, Interval, Options, register
 from ..budget import SAFETY_SECONDS
 from ._dnf_composition import MAX_STEPS, Budget, Clauses, compose, finish_within, pairwise_logits
 from ._stage_bound import BoundedReading, covered_rows
-from ._unit_reading import cover_terms, data_terms, reading_agreement
+from ._unit_reading import RowGroups, climb_tolerances, cover_terms, data_terms, reading_agreement
 from ._units import half_positive_mean, unit_name
 
 __all__ = ["Tsukimoto"]
@@ -115,13 +115,14 @@ class Tsukimoto(DecompositionalExtractor):
         a cover keeps every training row but may drop clauses that decide unseen points.
     max_steps : int or None, default 20_000_000
         The work budget, the deterministic stop: the vertex test's candidate terms times one more than
-        the terms accepted, the data-limited search's steps (per term extended, a fixed 40 for its vectorised
-        test, one per candidate extension and per 1,024 64-row words tested, two per extension covering
-        an on-row: about 3 microseconds a step), clause pairs multiplied while composing (and one per
-        check-point). A reading that needs more
+        the terms accepted, the data-limited search's steps (per term extended, a fixed 40, one per
+        candidate extension and per 1,024 64-row words tested, two per extension covering an on-row), and
+        the composition at its cost (per clause multiplied with a stage, one step, one per 8 KiB of row
+        masks ANDed, one per product folded and per condition folded; per mask a greedy cover counts,
+        3; and one per check-point): about 3 microseconds a step or less. A reading that needs more
         raises :class:`~rulex.BudgetExceededError` naming it, on every machine alike. The default
-        stops about where the old 60 s wall clock did (11-15 million steps a minute were measured
-        on the bundled sets that need more; monk1 and monk2 need ~1.2 million). None: no work budget.
+        stops at about a minute of CPU (adult's (32, 16) relu network: 15.4 million steps in 50 s). None: no
+        work budget.
     max_seconds : float or None, default 1200
         Safety net only: a wall-clock limit a normal run never reaches (``max_steps`` stops first).
         When it stops the run, the error says the wall clock did and the outcome depends on the load.
@@ -186,8 +187,9 @@ class Tsukimoto(DecompositionalExtractor):
                 for pos, col in enumerate(cols):
                     lo = np.zeros(len(cols)); hi = np.zeros(len(cols))
                     lo[pos] = hi[pos] = 1.0
+                    on = X[:, col] > 0.5        # "mask" and "real" share it (a composed layer's masks are replaced)
                     lits.append({"key": ("in", col), "conds": (Condition(enc.input_names_[col], ">", 0.5),),
-                                 "lo": lo, "hi": hi, "mask": X[:, col] > 0.5, "real": X[:, col] > 0.5})
+                                 "lo": lo, "hi": hi, "mask": on, "real": on})
                 # free: exactly one category is on (minimum is over the categories)
                 out.append(_Var(f.name, cols, lits, None, None))
                 continue
@@ -207,10 +209,11 @@ class Tsukimoto(DecompositionalExtractor):
                 cut = float(self.continuous_threshold)
             hi_lo = 1.0 if f.kind == "binary" else cut
             lo_hi = 0.0 if f.kind == "binary" else cut
+            large, small = vals > cut, vals <= cut
             lits = [{"key": ("hi", col), "conds": (Condition(name, ">", cut),), "lo": np.array([hi_lo]),
-                     "hi": np.array([b]), "mask": vals > cut, "real": vals > cut},
+                     "hi": np.array([b]), "mask": large, "real": large},
                     {"key": ("lo", col), "conds": (Condition(name, "<=", cut),), "lo": np.array([a]),
-                     "hi": np.array([lo_hi]), "mask": vals <= cut, "real": vals <= cut}]
+                     "hi": np.array([lo_hi]), "mask": small, "real": small}]
             out.append(_Var(f.name, cols, lits, np.array([a]), np.array([b])))
         return out
 
@@ -228,10 +231,11 @@ class Tsukimoto(DecompositionalExtractor):
             else:
                 off, on = 0.0, 2.0 * th
             name = unit_name(layer_idx, j)
+            up, down = H[:, j] >= th, H[:, j] < th
             lits = [{"key": (layer_idx, j, True), "conds": (), "lo": np.array([on]), "hi": np.array([on]),
-                     "mask": H[:, j] >= th, "real": H[:, j] >= th},
+                     "mask": up, "real": up},
                     {"key": (layer_idx, j, False), "conds": (), "lo": np.array([off]), "hi": np.array([off]),
-                     "mask": H[:, j] < th, "real": H[:, j] < th}]
+                     "mask": down, "real": down}]
             out.append(_Var(name, [j], lits, np.array([min(on, off)]), np.array([max(on, off)])))
         return out
 
@@ -247,14 +251,15 @@ class Tsukimoto(DecompositionalExtractor):
 
     # -- the term generator -----------------------------------------------------------------
     def _terms(self, w, b, variables, on_rows, budget, where, domain, order, max_work=None, tolerance=None,
-               rows=None):
+               rows=None, groups=None):
         """Prime implicants (up to ``order`` literals) of ``w.v + b >= 0`` over ``variables``.
 
         ``on_rows`` is the unit's truth on the data rows (used by the data-limited test).
         Returns ``(terms, cut)``: a list of tuples of literal dicts (``[()]`` if always on, ``[]`` if
         never) and, when ``max_work`` stopped the data-limited generation, the order it reached (else None).
         ``domain`` is the term test for this unit (``"vertex"`` or ``"data"``); ``rows`` (positions) limits
-        the data-limited test to those rows.
+        the data-limited test to those rows, ``groups`` (:class:`RowGroups` of those rows by the variables'
+        literal masks) lets it count each group of equal rows once.
         """
         free = 0.0
         cands = []
@@ -281,7 +286,7 @@ class Tsukimoto(DecompositionalExtractor):
             found, reached, cut = data_terms([(name, lit["mask"][sel]) for _, name, lit in cands], on_rows[sel],
                                              int(order),
                                              self.tolerance_ if tolerance is None else tolerance, budget,
-                                             where, max_work)
+                                             where, max_work, groups)
             return [tuple(cands[i][2] for i in t) for t in found], (reached if cut else None)
         return self._vertex_terms(cands, theta, int(order), budget, where), None
 
@@ -336,7 +341,7 @@ class Tsukimoto(DecompositionalExtractor):
         self.tolerance_ = float(self.tolerance) if self.tolerance != "auto" else (0.0 if discrete else 0.05)
         hidden_order = 4 if self.max_order == "auto" else max_order
         tests = ((domain, max_order), (hidden_domain, hidden_order))
-        y = network.predict_index(X)
+        acts = network.activations(X)           # one forward pass: the hidden values and the network's classes
         exact_try = None
         if domain == "vertex" and self.max_stage_clauses is not None:
             # an exact reading over discrete inputs is tried whole first: a stage cover keeps every training
@@ -344,19 +349,21 @@ class Tsukimoto(DecompositionalExtractor):
             # the bound applies only when the unbounded expansion outgrows half the budgets
             half = (lambda v: None if v is None else max(v // 2, 1))
             try:
-                return self._read(network, X, y, tests, None, half(self.max_clauses), half(self.max_steps),
+                return self._read(network, X, acts, tests, None, half(self.max_clauses), half(self.max_steps),
                                   {"exact_first": "the unbounded expansion fitted half the budgets; no stage was "
                                                   "bounded"})
             except BudgetExceededError as exc:
                 exact_try = f"the unbounded expansion outgrew half the budgets ({exc}); stages bounded"
-        return self._read(network, X, y, tests, self.max_stage_clauses, self.max_clauses, self.max_steps,
+        return self._read(network, X, acts, tests, self.max_stage_clauses, self.max_clauses, self.max_steps,
                           {} if exact_try is None else {"exact_first": exact_try})
 
-    def _read(self, network, X, y, tests, stage_clauses, max_clauses, max_steps, note):
-        """One reading under the given stage bound and budgets: the rules and the provenance."""
+    def _read(self, network, X, acts, tests, stage_clauses, max_clauses, max_steps, note):
+        """One reading under the given stage bound and budgets (``acts``: the network's activations on ``X``):
+        the rules and the provenance."""
         budget = Budget(max_clauses, self.max_seconds, "tsukimoto",
-                        advice="lower max_order, or use method='deepred'", max_steps=max_steps)
-        reading = _Reading(self, network, X, budget, *tests, stage_clauses)
+                        advice="lower max_order, or use method='deepred'", max_steps=max_steps, real_cost=True)
+        y = acts[-1].argmax(axis=1)
+        reading = _Reading(self, network, X, acts[:-1], budget, *tests, stage_clauses)
         K = len(network.classes)
         default = int(np.argmax(np.bincount(y, minlength=K)))
         dnfs = {}
@@ -376,11 +383,11 @@ class _Reading(BoundedReading):
     polarity. Lives for one ``_extract`` call. ``input_test`` and ``hidden_test`` are the
     ``(domain, max order)`` of the term test over the inputs and over hidden units."""
 
-    def __init__(self, params: Tsukimoto, network, X, budget, input_test, hidden_test, stage_clauses):
+    def __init__(self, params: Tsukimoto, network, X, hidden, budget, input_test, hidden_test, stage_clauses):
         super().__init__(network, len(X), budget, stage_clauses)
         self.params, self.network = params, network
         self.input_test, self.hidden_test = input_test, hidden_test
-        self.hidden = network.activations(X)[:-1]
+        self.hidden = hidden
         self.n_rows = len(X)
         self.frame0 = pd.DataFrame(X, columns=network.encoder.input_names_)
         self.layers = network.layers
@@ -393,6 +400,7 @@ class _Reading(BoundedReading):
             self.variables.append(params._hidden_vars(l, H, layer.activation, th))
             self.values.append(H)
         self.functions: dict = {}
+        self.groups: dict = {}
 
     def read(self, name, w, b, l, truth, domain, order, decision=False):
         """A unit's terms over the variables of layer ``l`` (and how they were read, in the log).
@@ -409,7 +417,7 @@ class _Reading(BoundedReading):
             terms, cut, tol, note = self.decision_terms(name, w, b, l, truth, order, degenerate_only=True)
         else:
             terms, cut = self.params._terms(w, b, self.variables[l], truth, self.budget, name, domain, order,
-                                            self.work_cap())
+                                            self.work_cap(), groups=self.row_groups(l) if domain == "data" else None)
             tol, note = self.params.tolerance_, ""
         ones = [np.ones(self.n_rows, dtype=bool)]
         masks = [np.logical_and.reduce([lit["mask"] for lit in t] or ones) for t in terms]
@@ -419,7 +427,7 @@ class _Reading(BoundedReading):
         bounded = cut is not None or tol != self.params.tolerance_
         how += note
         if domain == "data" and limit is not None and len(terms) > limit:
-            kept = cover_terms(terms, masks)
+            kept = cover_terms(terms, masks, budget=self.budget)
             how += f"; {len(kept)} of {len(terms)} terms cover the same training rows"
             terms, masks, bounded = [terms[i] for i in kept], [masks[i] for i in kept], True
         local = [np.logical_and.reduce([lit["real"] for lit in t] or ones) for t in terms]
@@ -440,7 +448,7 @@ class _Reading(BoundedReading):
         def read(tol, rows=None):
             sel = slice(None) if rows is None else rows
             terms, cut = self.params._terms(w, b, self.variables[l], truth, self.budget, name, "data", order,
-                                            cap, tol, rows=rows)
+                                            cap, tol, rows=rows, groups=self.row_groups(l, rows))
             masks = [np.logical_and.reduce([lit["mask"][sel] for lit in t] or [ones[sel]]) for t in terms]
             return terms, cut, tol, reading_agreement(masks, truth[sel])
 
@@ -453,13 +461,9 @@ class _Reading(BoundedReading):
         raised = [t for t in RAISED_TOLERANCES if t > base]
         if degenerate_only and best[3] > max(truth.mean(), 1.0 - truth.mean()) + 1e-12:
             return best[0], best[1], best[2], ""
-        if ladder:
-            tried = [best]
-            for tol in raised:
-                if best[3] == 1.0:
-                    break
-                tried.append(read(tol, sample))
-                best = max(best, tried[-1], key=lambda r: r[3])      # the first of equals: the smaller tolerance
+        if ladder:          # the best agreement (the first of equals: the smaller tolerance); an exact one stops
+            best, tried = climb_tolerances(lambda tol: read(tol, sample), best, raised, lambda r: r[3] == 1.0,
+                                           lambda new, kept: new[3] > kept[3])
             where = "the training rows" if sample is None else f"a seeded sample of {CHOICE_ROWS:,} training rows"
             note = "" if len(tried) == 1 else (
                 f"; tolerance {best[2]}, the best agreement on {where} through the composed rules of "
@@ -467,12 +471,18 @@ class _Reading(BoundedReading):
             if sample is not None:
                 best = read(best[2])
             return best[0], best[1], best[2], note
-        for tol in raised:
-            if best[0]:
-                break
-            best = read(tol)
+        best, _ = climb_tolerances(read, best, raised, lambda r: bool(r[0]), lambda new, kept: True)
         note = f"; tolerance raised to {best[2]} (no term at {base})" if best[2] != base else ""
         return best[0], best[1], best[2], note
+
+    def row_groups(self, l, rows=None):
+        """:class:`RowGroups` of the training rows (or of ``rows``) by the literal masks of layer ``l``'s variables
+        (after :meth:`compose_layer`, those of its composed rules), made once per layer and rows."""
+        key = (l, None if rows is None else hash(rows.tobytes()))
+        if key not in self.groups:
+            sel = slice(None) if rows is None else rows
+            self.groups[key] = RowGroups([lit["mask"][sel] for var in self.variables[l] for lit in var.lits])
+        return self.groups[key]
 
     def compose_layer(self, l):
         """Compose every unit of hidden layer ``l`` (on and off) and give its literals the rows their
