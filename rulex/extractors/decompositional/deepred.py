@@ -122,8 +122,9 @@ class DeepRED(_LayerWise):
         with their Laplace confidence (ECLAIRE, Espinosa Zarlenga et al. 2021, with
         ``substitution="clause"``). Each rule's provenance names the hidden-unit terms,
         of whichever layer, it came from. ``auto``: ``last`` on a network with one hidden
-        layer; on a deeper one ``all`` with ``min_coverage=0.01``, ``drop_redundant=True`` (unless
-        given) and :func:`~rulex.compress` at the end (``compress_tolerance``; above 20,000 rows on a seeded
+        layer and with ``substitution="term"`` (the original DeepRED); clause-wise on a deeper
+        one ``all`` with ``min_coverage=0.01``, ``drop_redundant=True`` (unless given) and
+        :func:`~rulex.compress` at the end (``compress_tolerance``; above 20,000 rows on a seeded
         sample of 20,000 of them), the combination
         that measured best on ECLAIRE's protocol (``benchmarks/results/decompositional.md``:
         64-32-16 networks, 5 folds; fidelity 0.948 / 0.942 / 0.766 on XOR, breast_cancer and
@@ -281,7 +282,7 @@ class DeepRED(_LayerWise):
 
     def _reading(self, network) -> dict:
         """The layers, pruning and compression this network gets (``layers="auto"`` resolved)."""
-        deep = self.layers == "auto" and len(network.hidden_layers) > 1
+        deep = self.layers == "auto" and self.substitution == "clause" and len(network.hidden_layers) > 1
         layers = ("all" if deep else "last") if self.layers == "auto" else self.layers
         return {"layers": layers,
                 "min_coverage": float(self.min_coverage if self.min_coverage is not None else 0.01 if deep else 0.0),

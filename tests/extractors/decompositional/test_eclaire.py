@@ -230,3 +230,12 @@ def test_auto_compresses_on_a_seeded_sample_of_many_rows_and_measures_on_all(two
     assert rules.provenance["train_fidelity"] == pytest.approx(agree.mean())
     assert sum(r.support for r in rules.rules) <= len(ds.frame)
     assert max(r.support for r in rules.rules) > 150 / 4     # counted on every row, not the sample
+
+
+def test_auto_with_term_substitution_is_the_original_deepred_on_the_last_layer(two_layer_xor):
+    net, ds = two_layer_xor
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rules = get_extractor("deepred", substitution="term").fit(net, ds).rules_
+    assert rules.provenance["reading"] == {"layers": "last", "min_coverage": 0.0, "drop_redundant": False,
+                                           "compress": False}
