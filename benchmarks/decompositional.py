@@ -163,9 +163,9 @@ ECLAIRE_METHODS = [
     ("deepred clause, all layers (ECLAIRE)", "deepred", {"layers": "all"}),
     ("ECLAIRE + min_coverage 0.01 + drop_redundant", "deepred",
      {"layers": "all", "min_coverage": 0.01, "drop_redundant": True}),
-    ("ECLAIRE + min_coverage 0.01 + drop_redundant + compress", "deepred",
-     {"layers": "all", "min_coverage": 0.01, "drop_redundant": True, "compress": True}),
+    ("deepred default: ECLAIRE + min_coverage 0.01 + drop_redundant + compress", "deepred", {}),
     ("surrogate_tree", "surrogate_tree", {}),
+    ("trepan", "trepan", {}),
     ("auto", "auto", {}),
 ]
 
