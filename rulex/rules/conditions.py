@@ -126,12 +126,15 @@ def _evaluate(cond: Condition, col: pd.Series) -> np.ndarray:
     if op in ("<=", ">"):
         if pd.api.types.is_bool_dtype(col):
             x = col.to_numpy(dtype=float)
-        else:       # numbers written as text read as the network's encoder reads them ("1,200", "$5", "12%")
+        else:
             try:
-                x = as_numbers(col, str(cond.feature))
-            except DataError as exc:
-                raise RuleError(f"condition {cond.feature} {op} {v}: column {cond.feature!r} is not numeric: "
-                                f"{exc}") from None
+                x = pd.to_numeric(col).to_numpy(dtype=np.float64, na_value=np.nan)
+            except (TypeError, ValueError):
+                try:    # numbers written as text, read as the network's encoder reads them ("1,200", "$5", "12%")
+                    x = as_numbers(col, str(cond.feature))
+                except DataError as exc:
+                    raise RuleError(f"condition {cond.feature} {op} {v}: column {cond.feature!r} is not numeric: "
+                                    f"{exc}") from None
         with np.errstate(invalid="ignore"):
             return (x <= v) if op == "<=" else (x > v)
     if op in ("==", "!="):

@@ -333,8 +333,9 @@ def as_numbers(col, name: str) -> np.ndarray:
         return col.to_numpy(dtype=np.float64, na_value=np.nan)
     conv = numbers_from_text(col)
     if conv is None:
-        bad = next(v for v in col.dropna() if _number_from_text(v) is None
-                   and not isinstance(v, (int, float, np.integer, np.floating)))
+        bad = next((v for v in col.dropna() if _number_from_text(v) is None
+                    and not isinstance(v, (int, float, np.integer, np.floating))),
+                   next((v for v in col.dropna() if isinstance(v, (bool, np.bool_))), None))
         raise DataError(f"column {name!r} should hold numbers but holds {bad!r}" + _comma_hint(bad))
     return conv.to_numpy(dtype=np.float64, na_value=np.nan)
 
