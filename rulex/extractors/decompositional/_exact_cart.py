@@ -26,7 +26,7 @@ import numbers
 import numpy as np
 from sklearn.tree import DecisionTreeClassifier
 
-__all__ = ["Columns", "ExactTree", "MAX_BINS", "fit_tree", "leaf_size"]
+__all__ = ["Columns", "ExactTree", "MAX_BINS", "fit_tree", "leaf_size", "midpoint"]
 
 #: at most this many bins per column (uint8 codes)
 MAX_BINS = 256
@@ -281,13 +281,12 @@ def _best_splits(level: _Level, node_local: np.ndarray):
     return best, feat, kind, where
 
 
-def _threshold(x_left: np.float32, x_right: np.float32) -> float:
-    """scikit-learn's threshold between two float32 values: their midpoint in double precision, or the left
-    value when the midpoint rounds onto the right one."""
-    thr = float(x_left) / 2.0 + float(x_right) / 2.0
-    if thr == float(x_right) or not np.isfinite(thr):
-        thr = float(x_left)
-    return thr
+def midpoint(x_left, x_right):
+    """scikit-learn's threshold between two values (scalars or arrays): their midpoint in double precision,
+    or the left value when the midpoint rounds onto the right one."""
+    x_left, x_right = np.asarray(x_left, dtype=np.float64), np.asarray(x_right, dtype=np.float64)
+    mid = x_left / 2.0 + x_right / 2.0
+    return np.where((mid == x_right) | ~np.isfinite(mid), x_left, mid)
 
 
 def fit_tree(cols: Columns, y: np.ndarray, *, min_samples_leaf, max_depth) -> ExactTree:
@@ -354,7 +353,7 @@ def _split(cols: Columns, yk, K: int, nodes: dict, nd: int, r: np.ndarray, f: in
         node_of[r[side]] = child
         children.append(child)
     nodes["left"][nd], nodes["right"][nd] = children
-    nodes["feature"][nd], nodes["threshold"][nd] = f, _threshold(x_left, x_right)
+    nodes["feature"][nd], nodes["threshold"][nd] = f, float(midpoint(x_left, x_right))
     return children
 
 

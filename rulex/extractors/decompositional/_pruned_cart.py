@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._exact_cart import FEATURE_THRESHOLD, ExactTree, leaf_size
+from ._exact_cart import FEATURE_THRESHOLD, ExactTree, leaf_size, midpoint
 
 __all__ = ["MAX_CODES", "Presorted", "fit_wanted"]
 
@@ -73,14 +73,6 @@ def _gaps(x: np.ndarray) -> np.ndarray:
 def _need(leaf: int, wanted: bool) -> int:
     """The fewest rows of the wanted label a node needs to hold a leaf of that label."""
     return leaf // 2 + 1 if wanted else (leaf + 1) // 2
-
-
-def _midpoint(x_left, x_right):
-    """scikit-learn's threshold between two values: their midpoint in double precision, or the left value
-    when the midpoint rounds onto the right one."""
-    x_left, x_right = np.asarray(x_left, dtype=np.float64), np.asarray(x_right, dtype=np.float64)
-    mid = x_left / 2.0 + x_right / 2.0
-    return np.where((mid == x_right) | ~np.isfinite(mid), x_left, mid)
 
 
 def _continuous(P: Presorted, yk, order, node, starts, sizes, pos, leaf):
@@ -151,12 +143,12 @@ def _best_cuts(P: Presorted, yk: np.ndarray, order: np.ndarray, rows: np.ndarray
         hit = np.flatnonzero(on_sorted[node] & (score[j[node], at] == best[node]))
         first = np.r_[True, node[hit][1:] != node[hit][:-1]]                     # the lowest position among equals
         k, cut = node[hit][first], hit[first]
-        threshold[k] = _midpoint(x[j[k], cut], x[j[k], cut + 1])
+        threshold[k] = midpoint(x[j[k], cut], x[j[k], cut + 1])
     for i in np.flatnonzero((feature >= 0) & ~on_sorted):
         jd = int(np.searchsorted(P.discrete, feature[i]))
         c = int(code[jd, i])
         above = c + 1 + int(np.flatnonzero(total[jd, i, c + 1:])[0])            # the next value the node holds
-        threshold[i] = _midpoint(P.levels[jd, c], P.levels[jd, above])
+        threshold[i] = midpoint(P.levels[jd, c], P.levels[jd, above])
     return feature, threshold
 
 
